@@ -1,0 +1,174 @@
+"""Open, create and migrate the salescore DuckDB file; the only module that connects to it.
+
+One connection per process (the UI caches it), a cursor per call, and one process-wide write
+lock: DuckDB 2 refuses overlapping calls on a shared connection and conflicts on concurrent
+upserts (TECH_NOTES.md section 2).
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = Path("data") / "salescore.duckdb"
+
+# Numbered migrations from version N-1 to N. Version 1 is schema.sql itself.
+MIGRATIONS: dict[int, str] = {}
+
+# Tables holding imported business data, in dependency order (parents first).
+DATA_TABLES = ("reps", "customers", "products", "deals", "activities", "satisfaction",
+               "trainings", "payments", "targets")
+
+WRITE_LOCK = threading.RLock()
+
+
+def default_path() -> Path:
+    """The database file: $SALESCORE_DB, else data/salescore.duckdb."""
+    env = os.environ.get("SALESCORE_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    Raises :class:`DatabaseBusy` when another process holds the file.
+    """
+    target = str(path) if path is not None else str(default_path())
+    if target != ":memory:":
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(target)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseBusy(
+                "The database is open in another salescore window: close it or use --db.",
+                path=target) from None
+        raise SalesCoreError(f"Cannot open the database file {target}: {exc}",
+                             key="error.db_open", path=target) from None
+    try:
+        migrate(con)
+    except Exception:
+        con.close()
+        raise
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The version recorded in the file, 0 for a new file."""
+    with con.cursor() as cur:
+        exists = cur.execute(
+            "select count(*) from information_schema.tables where table_name = 'schema_version'"
+        ).fetchall()[0][0]
+        if not exists:
+            return 0
+        row = cur.execute("select max(version) from schema_version").fetchall()[0][0]
+    return int(row or 0)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply schema.sql and numbered migrations in one transaction; returns the version."""
+    current = schema_version(con)
+    if current > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"This database was written by a newer salescore (schema {current}, this one "
+            f"knows {SCHEMA_VERSION}): update salescore or use another --db.",
+            found=current, known=SCHEMA_VERSION)
+    if current == SCHEMA_VERSION:
+        return current
+    ddl = resources.files("salescore").joinpath("schema.sql").read_text(encoding="utf-8")
+    with transaction(con) as cur:
+        cur.execute("create table if not exists schema_version "
+                    "(version integer not null, applied_at timestamp default current_timestamp)")
+        if current == 0:
+            for statement in _statements(ddl):
+                cur.execute(statement)
+            cur.execute("insert into schema_version (version) values (1)")
+            current = 1
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in _statements(MIGRATIONS[version]):
+                cur.execute(statement)
+            cur.execute("insert into schema_version (version) values ($v)", {"v": version})
+    return SCHEMA_VERSION
+
+
+def _statements(sql: str) -> list[str]:
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor inside BEGIN ... COMMIT under the process-wide write lock; rolls back on error.
+
+    Every write bumps the ``data_version`` setting, which keys the UI's query caches.
+    """
+    with WRITE_LOCK, con.cursor() as cur:
+        cur.execute("begin transaction")
+        try:
+            yield cur
+            if _has_settings(cur):
+                cur.execute(
+                    "insert into settings (key, value) values ('data_version', '1') "
+                    "on conflict (key) do update set value = "
+                    "to_json(cast(settings.value as bigint) + 1)")
+            cur.execute("commit")
+        except BaseException:
+            cur.execute("rollback")
+            raise
+
+
+def _has_settings(cur: duckdb.DuckDBPyConnection) -> bool:
+    return bool(cur.execute(
+        "select count(*) from information_schema.tables where table_name = 'settings'"
+    ).fetchall()[0][0])
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> int:
+    """A number that changes whenever any write commits: the cache key for query results."""
+    value = get_setting(con, "data_version", 0)
+    return int(value)
+
+
+def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: Any = None) -> Any:
+    """The JSON value stored under ``key`` in settings, or ``default``."""
+    with con.cursor() as cur:
+        rows = cur.execute("select value from settings where key = $k", {"k": key}).fetchall()
+    if not rows or rows[0][0] is None:
+        return default
+    return json.loads(rows[0][0])
+
+
+def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
+    """Store ``value`` (any JSON-serialisable object) under ``key``."""
+    with transaction(con) as cur:
+        cur.execute("insert into settings (key, value) values ($k, $v) "
+                    "on conflict (key) do update set value = excluded.value",
+                    {"k": key, "v": json.dumps(value, ensure_ascii=False)})
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per data table, plus plans/actions/imports, in DATA_TABLES order."""
+    out: dict[str, int] = {}
+    with con.cursor() as cur:
+        for table in (*DATA_TABLES, "plans", "actions", "imports"):
+            # table names come from the fixed tuple above, never from user input
+            out[table] = int(cur.execute(f"select count(*) from {table}").fetchall()[0][0])
+    return out
+
+
+def reset(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty every business table (keeps users, audit log and the schema)."""
+    with transaction(con) as cur:
+        for table in (*reversed(DATA_TABLES), "plans", "swot_notes", "actions", "imports"):
+            cur.execute(f"delete from {table}")
+        cur.execute("delete from settings where key <> 'data_version'")

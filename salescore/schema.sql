@@ -1,0 +1,178 @@
+-- salescore schema, version 1 (DESIGN.md section 2).
+-- Money is DECIMAL(18,2), rates DOUBLE in [0, 1], dates DATE. Ids are VARCHAR: stable
+-- hashes of the natural key for imported rows, readable codes for demo rows.
+-- batch_id points at imports.batch_id (NULL for rows typed in the app).
+
+CREATE SEQUENCE IF NOT EXISTS seq_batch START 1;
+CREATE SEQUENCE IF NOT EXISTS seq_note START 1;
+CREATE SEQUENCE IF NOT EXISTS seq_action START 1;
+CREATE SEQUENCE IF NOT EXISTS seq_event START 1;
+
+CREATE TABLE IF NOT EXISTS reps (
+    rep_id       VARCHAR PRIMARY KEY,
+    name         VARCHAR NOT NULL,
+    team         VARCHAR,
+    region       VARCHAR,
+    role         VARCHAR,
+    manager      VARCHAR,
+    hire_date    DATE,
+    base_salary  DECIMAL(18,2),          -- per month
+    active       BOOLEAN NOT NULL DEFAULT TRUE,
+    batch_id     BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id         VARCHAR PRIMARY KEY,
+    name                VARCHAR NOT NULL,
+    segment             VARCHAR,
+    industry            VARCHAR,
+    region              VARCHAR,
+    source              VARCHAR,
+    first_purchase_date DATE,
+    batch_id            BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS products (
+    product_id   VARCHAR PRIMARY KEY,
+    name         VARCHAR NOT NULL,
+    category     VARCHAR,
+    margin_rate  DOUBLE,                 -- 0..1
+    batch_id     BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS deals (
+    deal_id             VARCHAR PRIMARY KEY,
+    name                VARCHAR,         -- the opportunity's own name (商机名称), not its customer
+    rep_id              VARCHAR NOT NULL,
+    customer_id         VARCHAR,
+    product_id          VARCHAR,
+    amount              DECIMAL(18,2),
+    stage               VARCHAR,
+    status              VARCHAR NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+    created_date        DATE,
+    close_date          DATE,
+    expected_close_date DATE,
+    channel             VARCHAR,
+    lost_reason         VARCHAR,
+    is_new_customer     BOOLEAN,
+    batch_id            BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS activities (
+    activity_id    VARCHAR PRIMARY KEY,
+    rep_id         VARCHAR,
+    customer_id    VARCHAR,
+    deal_id        VARCHAR,
+    activity_date  DATE NOT NULL,
+    kind           VARCHAR,              -- call / visit / email / meeting
+    outcome        VARCHAR,
+    batch_id       BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS satisfaction (
+    customer_id  VARCHAR NOT NULL,
+    survey_date  DATE NOT NULL,
+    score        DOUBLE NOT NULL,
+    scale        VARCHAR NOT NULL CHECK (scale IN ('csat5', 'nps10')),
+    rep_id       VARCHAR,                -- the rep who owns the account, when known
+    batch_id     BIGINT,
+    PRIMARY KEY (customer_id, survey_date)
+);
+
+CREATE TABLE IF NOT EXISTS trainings (
+    rep_id      VARCHAR NOT NULL,
+    course      VARCHAR NOT NULL,
+    start_date  DATE NOT NULL,
+    topic       VARCHAR,                 -- product / skills / customer / other
+    hours       DOUBLE,
+    score       DOUBLE,
+    batch_id    BIGINT,
+    PRIMARY KEY (rep_id, course, start_date)
+);
+
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id   VARCHAR PRIMARY KEY,
+    deal_id      VARCHAR,
+    customer_id  VARCHAR,
+    rep_id       VARCHAR,
+    paid_date    DATE NOT NULL,
+    amount       DECIMAL(18,2) NOT NULL, -- 回款
+    batch_id     BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS targets (
+    scenario  VARCHAR NOT NULL,
+    period    VARCHAR NOT NULL,          -- a month, YYYY-MM
+    scope     VARCHAR NOT NULL CHECK (scope IN ('company', 'team', 'rep')),
+    scope_id  VARCHAR NOT NULL,          -- '' for company, team name, or rep_id
+    metric    VARCHAR NOT NULL CHECK (metric IN ('revenue', 'new_customers', 'deals_won')),
+    value     DECIMAL(18,2) NOT NULL,
+    batch_id  BIGINT,
+    PRIMARY KEY (scenario, period, scope, scope_id, metric)
+);
+
+CREATE TABLE IF NOT EXISTS plans (
+    plan_id         VARCHAR NOT NULL,
+    version         INTEGER NOT NULL,
+    name            VARCHAR NOT NULL,
+    spec            JSON NOT NULL,
+    effective_from  DATE,
+    created_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    PRIMARY KEY (plan_id, version)
+);
+
+CREATE TABLE IF NOT EXISTS swot_notes (
+    note_id   BIGINT PRIMARY KEY DEFAULT nextval('seq_note'),
+    scope     VARCHAR NOT NULL,          -- team / rep
+    scope_id  VARCHAR NOT NULL,
+    quadrant  VARCHAR NOT NULL CHECK (quadrant IN ('S', 'W', 'O', 'T')),
+    text      VARCHAR NOT NULL,
+    origin    VARCHAR NOT NULL CHECK (origin IN ('auto', 'manual'))
+);
+
+CREATE TABLE IF NOT EXISTS actions (
+    action_id   BIGINT PRIMARY KEY DEFAULT nextval('seq_action'),
+    title       VARCHAR NOT NULL,
+    rule        VARCHAR,                 -- goals/team/training/incentives/customers/data/process/evaluation
+    owner       VARCHAR,
+    start_date  DATE,
+    due_date    DATE,
+    status      VARCHAR,
+    kpi         VARCHAR,
+    baseline    DOUBLE,
+    target      DOUBLE
+);
+
+CREATE TABLE IF NOT EXISTS imports (
+    batch_id       BIGINT PRIMARY KEY,
+    file_name      VARCHAR,
+    sha256         VARCHAR,
+    sheet          VARCHAR,
+    kind           VARCHAR,
+    rows_in        BIGINT,
+    rows_loaded    BIGINT,
+    rows_rejected  BIGINT,
+    loaded_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    status         VARCHAR NOT NULL DEFAULT 'loaded'   -- loaded / undone
+);
+
+CREATE TABLE IF NOT EXISTS settings (
+    key    VARCHAR PRIMARY KEY,
+    value  JSON
+);
+
+CREATE TABLE IF NOT EXISTS users (
+    user_id        VARCHAR PRIMARY KEY,
+    name           VARCHAR NOT NULL UNIQUE,
+    role           VARCHAR NOT NULL CHECK (role IN ('admin', 'manager', 'rep', 'viewer')),
+    team           VARCHAR,
+    password_hash  VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    event_id  BIGINT PRIMARY KEY DEFAULT nextval('seq_event'),
+    event_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    user_name VARCHAR,
+    action    VARCHAR NOT NULL,
+    detail    JSON
+);
