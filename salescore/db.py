@@ -172,3 +172,12 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
         for table in (*reversed(DATA_TABLES), "plans", "swot_notes", "actions", "imports"):
             cur.execute(f"delete from {table}")
         cur.execute("delete from settings where key <> 'data_version'")
+
+
+def last_import(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The most recent import batch still loaded: file_name, kind, rows_loaded, loaded_at."""
+    with con.cursor() as cur:
+        frame = cur.execute(
+            "select file_name, kind, rows_loaded, loaded_at from imports where status = 'loaded' "
+            "order by batch_id desc limit 1").df()
+    return None if frame.empty else frame.iloc[0].to_dict()

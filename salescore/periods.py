@@ -107,3 +107,10 @@ def recent(as_of: date, kind: str, count: int) -> list[Period]:
     while len(out) < count:
         out.append(out[-1].previous())
     return out
+
+
+def default_for(first: date, last: date, kind: str) -> Period:
+    """The period a page opens on: the latest complete one in the data (``last`` = the data's
+    last date), or the one containing ``last`` when no complete period has data."""
+    done = latest_complete(last, kind)
+    return done if done.end >= first else containing(last, kind)

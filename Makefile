@@ -1,0 +1,34 @@
+# Two commands on a fresh machine with Python 3.11+: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+DB     ?= data/salescore.duckdb
+PORT   ?= 8501
+
+.PHONY: run test demo bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	SALESCORE_DB=$(DB) $(PY) -m salescore demo --if-missing --db $(DB)
+	SALESCORE_DB=$(DB) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest -q
+
+demo: $(VENV)/.installed
+	$(PY) -m salescore demo --db $(DB)
+
+bench: $(VENV)/.installed
+	$(PY) -m salescore bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,46 @@
+"""Data: what is loaded, import spreadsheets, undo, templates, demo data and reset."""
+from __future__ import annotations
+
+import streamlit as st
+
+from salescore import db, demo, fmt, metrics
+from salescore import ui
+from salescore.ui import t
+
+ctx = ui.context()
+st.title(t("data.title"))
+st.caption(t("data.caption"))
+
+con = ui.con()
+counts = ui.query(db.table_counts)
+first, last = ui.query(metrics.data_range)
+latest = ui.query(db.last_import)
+
+cols = st.columns(4)
+cols[0].metric(t("data.deals"), fmt.number(counts["deals"]), border=True)
+cols[1].metric(t("data.reps"), fmt.number(counts["reps"]), border=True)
+cols[2].metric(t("data.customers"), fmt.number(counts["customers"]), border=True)
+cols[3].metric(t("data.range"), f"{first} → {last}" if first else "—", border=True)
+if latest:
+    st.caption(t("data.last_import", file=latest["file_name"], rows=fmt.number(latest["rows_loaded"]),
+                 at=str(latest["loaded_at"])[:16]))
+
+with st.expander(t("data.tables"), expanded=counts["deals"] == 0):
+    st.dataframe(ui.table_counts_frame(counts), hide_index=True, width="content")
+
+st.subheader(t("data.demo_title"))
+st.write(t("data.demo_text"))
+left, right = st.columns(2)
+with left:
+    confirm_demo = counts["deals"] == 0 or st.checkbox(t("data.demo_confirm"), key="data_demo_confirm")
+    if st.button(t("data.demo_button"), type="primary", disabled=not confirm_demo, key="data_demo"):
+        with st.spinner(t("data.demo_loading")):
+            loaded = demo.load(con, lang=ctx.lang)
+        st.cache_data.clear()
+        st.success(t("data.demo_done", deals=fmt.number(loaded["deals"]), reps=fmt.number(loaded["reps"])))
+with right:
+    confirm_reset = st.checkbox(t("data.reset_confirm"), key="data_reset_confirm")
+    if st.button(t("data.reset_button"), disabled=not confirm_reset, key="data_reset"):
+        db.reset(con)
+        st.cache_data.clear()
+        st.success(t("data.reset_done"))

@@ -1,0 +1,52 @@
+"""Overview: KPIs against target and the previous period, trend, teams, leaderboard, alerts."""
+from __future__ import annotations
+
+import streamlit as st
+
+from salescore import charts, fmt, metrics
+from salescore import ui
+from salescore.ui import t
+
+ctx = ui.context()
+st.title(t("overview.title"))
+if not ctx.has_data:
+    ui.no_data()
+    st.stop()
+
+period, scope = ctx.period, ctx.scope
+previous = period.previous()
+st.caption(t("overview.caption", period=period.label,
+             scope=scope.team or t("sidebar.all_teams"), previous=previous.label))
+
+now = ui.query(metrics.kpis, period.start, period.end, scope)
+before = ui.query(metrics.kpis, previous.start, previous.end, scope)
+share = metrics.pace(period, ctx.as_of)
+
+ui.kpi_cards(now, before, share)
+
+for item in ui.query(metrics.alerts, period, scope, ctx.as_of):
+    ui.alert(item)
+
+trend_start = period.end.replace(day=1)
+trend_start = trend_start.replace(year=trend_start.year - 1) if period.kind != "year" else period.start
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(t("overview.trend"))
+    trend = ui.query(metrics.monthly, trend_start, period.end, scope)
+    st.altair_chart(charts.revenue_trend(trend, ctx.lang), width="stretch")
+with right:
+    st.subheader(t("overview.teams"))
+    teams = ui.query(metrics.by_group, period.start, period.end, "team", scope)
+    if teams["attainment"].notna().any():
+        st.altair_chart(charts.team_attainment(teams, ctx.lang, share), width="stretch")
+        if share < 1:
+            st.caption(t("overview.pace_note", pace=fmt.pct(share, 0)))
+    else:
+        st.info(t("overview.no_targets"))
+
+st.subheader(t("overview.leaderboard"))
+board = ui.query(metrics.leaderboard, period.start, period.end, scope, 10)
+if board.empty:
+    st.info(t("overview.no_wins"))
+else:
+    ui.leaderboard_table(board)

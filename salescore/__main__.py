@@ -1,0 +1,3 @@
+from salescore.cli import main
+
+raise SystemExit(main())

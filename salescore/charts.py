@@ -1,0 +1,79 @@
+"""Altair chart builders: each takes a frame and the language, returns an ``alt.Chart``.
+
+Charts never draw themselves; pages call ``st.altair_chart(chart)`` and the deck renders them
+to PNG. Frames are aggregated before they get here (a few hundred rows at most).
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from salescore.i18n import t
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+PALETTE = {"actual": "#2563eb", "target": "#f59e0b", "good": "#16a34a", "bad": "#dc2626",
+           "neutral": "#64748b"}
+
+
+def _theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (chart.configure(font=FONT)
+            .configure_axis(labelFontSize=12, titleFontSize=12, grid=True, gridOpacity=0.4)
+            .configure_legend(orient="top", title=None, labelFontSize=12)
+            .configure_view(strokeWidth=0))
+
+
+def revenue_trend(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
+    """Monthly revenue won (bars) against target (line). Columns: month, revenue_won, target."""
+    data = frame.copy()
+    data["series_actual"] = t("metric.revenue_won", lang)
+    data["series_target"] = t("metric.target", lang)
+    x = alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-45))
+    bars = alt.Chart(data).mark_bar(color=PALETTE["actual"], cornerRadiusTopLeft=3,
+                                    cornerRadiusTopRight=3).encode(
+        x=x,
+        y=alt.Y("revenue_won:Q", title=t("metric.revenue_won", lang), axis=alt.Axis(format="~s")),
+        opacity=alt.Opacity("series_actual:N", legend=alt.Legend(title=None), scale=alt.Scale(range=[0.85])),
+        tooltip=[alt.Tooltip("month:O", title=t("chart.month", lang)),
+                 alt.Tooltip("revenue_won:Q", title=t("metric.revenue_won", lang), format=",.0f"),
+                 alt.Tooltip("target:Q", title=t("metric.target", lang), format=",.0f")],
+    )
+    line = alt.Chart(data.dropna(subset=["target"])).mark_line(
+        color=PALETTE["target"], point=True, strokeDash=[6, 3], strokeWidth=2).encode(
+        x=x, y="target:Q",
+        shape=alt.Shape("series_target:N", legend=alt.Legend(title=None)),
+    )
+    return _theme(alt.layer(bars, line).properties(height=300))
+
+
+def team_attainment(frame: pd.DataFrame, lang: str, pace: float = 1.0) -> alt.TopLevelMixin:
+    """Attainment per team as bars with a rule at the time pace. Columns: team, attainment,
+    revenue_won, target."""
+    data = frame.dropna(subset=["attainment"]).copy()
+    data["on_pace"] = data["attainment"] >= pace
+    bars = alt.Chart(data).mark_bar(cornerRadiusEnd=3).encode(
+        y=alt.Y("team:N", title=None, sort="-x"),
+        x=alt.X("attainment:Q", title=t("metric.attainment", lang), axis=alt.Axis(format="%")),
+        color=alt.Color("on_pace:N", legend=None,
+                        scale=alt.Scale(domain=[True, False], range=[PALETTE["good"], PALETTE["bad"]])),
+        tooltip=[alt.Tooltip("team:N", title=t("sidebar.team", lang)),
+                 alt.Tooltip("attainment:Q", title=t("metric.attainment", lang), format=".1%"),
+                 alt.Tooltip("revenue_won:Q", title=t("metric.revenue_won", lang), format=",.0f"),
+                 alt.Tooltip("target:Q", title=t("metric.target", lang), format=",.0f")],
+    )
+    labels = bars.mark_text(align="left", dx=4, fontSize=12).encode(
+        text=alt.Text("attainment:Q", format=".0%"), color=alt.value("#111827"))
+    rule = alt.Chart(pd.DataFrame({"pace": [pace]})).mark_rule(
+        color=PALETTE["neutral"], strokeDash=[4, 4]).encode(x="pace:Q")
+    return _theme(alt.layer(bars, labels, rule).properties(height=max(120, 48 * len(data))))
+
+
+def leaderboard(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
+    """Horizontal bars of revenue_won per rep, best on top. Columns: rep, revenue_won, team."""
+    chart = alt.Chart(frame).mark_bar(cornerRadiusEnd=3).encode(
+        y=alt.Y("rep:N", sort="-x", title=None),
+        x=alt.X("revenue_won:Q", title=t("metric.revenue_won", lang), axis=alt.Axis(format="~s")),
+        color=alt.Color("team:N", title=None),
+        tooltip=[alt.Tooltip("rep:N", title=t("metric.rep", lang)),
+                 alt.Tooltip("revenue_won:Q", format=",.0f", title=t("metric.revenue_won", lang))],
+    )
+    return _theme(chart.properties(height=max(160, 28 * len(frame))))

@@ -1,0 +1,116 @@
+"""The command line (DESIGN.md section 6): ``python -m salescore COMMAND ...``.
+
+Exit 0 on success; on bad input exit 2 with one clear line on stderr and the database
+unchanged. JSON goes to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from salescore import db, fmt
+from salescore.errors import SalesCoreError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write YYYY-MM-DD") from None
+
+
+def _db_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, default=None,
+                        help="database file (default: $SALESCORE_DB or data/salescore.duckdb)")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from salescore import demo
+
+    path = args.db or db.default_path()
+    if args.if_missing and Path(path).exists():
+        print(f"{path} exists: demo data not loaded (drop --if-missing to replace it).")
+        return 0
+    con = db.connect(path)
+    try:
+        counts = demo.load(con, lang=args.lang)
+    finally:
+        con.close()
+    print(f"Demo data ({args.lang}) loaded into {path}: "
+          + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from salescore import metrics
+
+    if args.start and args.end and args.start > args.end:
+        raise SalesCoreError(f"--from {args.start} is after --to {args.end}.", key="error.generic")
+    con = db.connect(args.db or db.default_path())
+    try:
+        scope = metrics.Scope(team=args.team, rep_id=metrics.rep_id_by_name(con, args.rep) if args.rep else None)
+        result = metrics.summary(con, args.start, args.end, scope)
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=_json_default, indent=2))
+        return 0
+    totals = result["totals"]
+    print(f"Period: {result['from'] or 'start'} .. {result['to'] or 'end'}")
+    for key in metrics.KPI_NAMES:
+        value = totals[key]
+        if key in ("win_rate", "attainment", "repeat_rate"):
+            text = fmt.pct(value)
+        elif key in ("revenue_won", "avg_deal_size", "open_pipeline", "target", "velocity"):
+            text = fmt.money(value, "en")
+        else:
+            text = fmt.number(value, 1 if isinstance(value, float) else 0)
+        print(f"  {key:<24} {text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m salescore",
+                                     description="salescore: a sales-performance workbench.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="load the deterministic demo data (replaces business data)")
+    _db_arg(p)
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="names and labels language")
+    p.add_argument("--if-missing", action="store_true",
+                   help="only when the database file does not exist yet (used by make run)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("metrics", help="key metrics (DESIGN section 4); no dates = all data")
+    _db_arg(p)
+    p.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD")
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--rep", help="only this sales rep (name)")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_metrics)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SalesCoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

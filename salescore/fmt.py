@@ -1,0 +1,64 @@
+"""Money, percentages and counts formatted per language (used by the UI, CLI and deck)."""
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return isinstance(value, float) and math.isnan(value) or value != value
+    except TypeError:
+        return False
+
+
+def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = "¥") -> str:
+    """¥1,234,568 (whole units); with ``wan`` and zh: ¥123.5万 / ¥1.23亿. Missing -> '—'."""
+    if _missing(value):
+        return "—"
+    amount = float(Decimal(str(value)))
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    if wan and lang == "zh":
+        if amount >= 1e8:
+            return f"{sign}{currency}{amount / 1e8:,.2f}亿"
+        if amount >= 1e4:
+            return f"{sign}{currency}{amount / 1e4:,.1f}万"
+    if wan and lang != "zh":
+        if amount >= 1e6:
+            return f"{sign}{currency}{amount / 1e6:,.2f}M"
+        if amount >= 1e3:
+            return f"{sign}{currency}{amount / 1e3:,.1f}k"
+    return f"{sign}{currency}{amount:,.0f}"
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    """0.1234 -> '12.3%'. Missing -> '—'."""
+    if _missing(value):
+        return "—"
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def number(value: Any, digits: int = 0) -> str:
+    """1234.5 -> '1,235'. Missing -> '—'."""
+    if _missing(value):
+        return "—"
+    return f"{float(value):,.{digits}f}"
+
+
+def days(value: Any, lang: str = "zh") -> str:
+    """Days, one decimal: '42.5 天' / '42.5 days'."""
+    if _missing(value):
+        return "—"
+    return f"{float(value):,.1f} 天" if lang == "zh" else f"{float(value):,.1f} days"
+
+
+def points(value: Any, lang: str = "zh") -> str:
+    """A change in a rate, in percentage points: '+3.2 pts' / '+3.2 个百分点'."""
+    if _missing(value):
+        return "—"
+    v = float(value) * 100
+    return f"{v:+.1f} 个百分点" if lang == "zh" else f"{v:+.1f} pts"

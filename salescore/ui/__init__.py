@@ -1,0 +1,236 @@
+"""Streamlit glue: the cached connection, cached queries, the sidebar and shared widgets.
+
+The only part of salescore that imports streamlit. Pages call :func:`context` once at the top
+and then draw what ``salescore`` functions return.
+"""
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import streamlit as st
+
+from salescore import db, fmt, i18n, metrics
+from salescore.errors import SalesCoreError
+from salescore.metrics import Scope
+from salescore.periods import Period, containing, default_for, parse
+
+PERIOD_KINDS = ("month", "quarter", "year")
+
+
+@st.cache_resource(on_release=lambda c: c.close(), show_spinner=False)
+def get_con(path: str) -> duckdb.DuckDBPyConnection:
+    """One connection per server process (TECH_NOTES §2); each call takes its own cursor."""
+    return db.connect(path)
+
+
+def db_path() -> str:
+    return str(db.default_path())
+
+
+def con() -> duckdb.DuckDBPyConnection:
+    """The process's connection to the database chosen by $SALESCORE_DB."""
+    return get_con(db_path())
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {}
+
+
+@st.cache_data(ttl=3600, max_entries=2048, show_spinner=False)
+def _cached(name: str, path: str, version: int, args: tuple, kwargs: tuple) -> Any:
+    return _FUNCTIONS[name](get_con(path), *args, **dict(kwargs))
+
+
+def query(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(con, *args, **kwargs)``, cached per (database, data version, arguments).
+
+    Any committed write bumps the data version, so imports and edits are never served stale.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    _FUNCTIONS[name] = fn
+    path = db_path()
+    return _cached(name, path, db.data_version(get_con(path)), args, tuple(sorted(kwargs.items())))
+
+
+def lang() -> str:
+    """The interface language: the sidebar choice, else the browser locale, else Chinese."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = i18n.normalise(st.context.locale)
+    return st.session_state["lang"]
+
+
+def t(key: str, **params: Any) -> str:
+    return i18n.t(key, lang(), **params)
+
+
+def money(value: Any) -> str:
+    return fmt.money(value, lang(), wan=bool(st.session_state.get("wan", False)))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs: language, the chosen period and scope, and the data's 'today'."""
+
+    lang: str
+    period: Period | None
+    scope: Scope
+    as_of: date | None
+    has_data: bool
+
+
+def _period_options(first: date, last: date, kind: str) -> list[Period]:
+    out, current = [], containing(last, kind)
+    floor = containing(first, kind)
+    while current >= floor and len(out) < 120:
+        out.append(current)
+        current = current.previous()
+    return out
+
+
+def sidebar() -> Context:
+    """Language switch, period picker and team filter; returns the page context."""
+    with st.sidebar:
+        choice = st.radio(i18n.t("sidebar.language", lang()), ["zh", "en"],
+                          index=["zh", "en"].index(lang()), horizontal=True,
+                          format_func=lambda c: {"zh": "中文", "en": "English"}[c], key="lang_choice")
+        if choice != st.session_state["lang"]:
+            st.session_state["lang"] = choice
+            st.rerun()
+        first, last = query(metrics.data_range)
+        if last is None:
+            st.caption(t("sidebar.no_data"))
+            return Context(lang(), None, Scope(), None, False)
+        kind = st.segmented_control(t("sidebar.period_kind"), PERIOD_KINDS, default="month",
+                                    format_func=lambda k: t(f"period.{k}"), key="period_kind") or "month"
+        options = _period_options(first, last, kind)
+        default = default_for(first, last, kind)
+        labels = [p.label for p in options]
+        index = labels.index(default.label) if default.label in labels else 0
+        label = st.selectbox(t("sidebar.period"), labels, index=index, key=f"period_{kind}")
+        teams = query(teams_list)
+        team = st.selectbox(t("sidebar.team"), [""] + teams,
+                            format_func=lambda v: v or t("sidebar.all_teams"), key="team")
+        st.toggle(t("sidebar.wan"), key="wan", help=t("sidebar.wan_help"))
+        st.caption(t("sidebar.as_of", date=last.isoformat()))
+    return Context(lang(), parse(label), Scope(team=team or None), last, True)
+
+
+def set_context(ctx: Context) -> None:
+    st.session_state["_context"] = ctx
+
+
+def context() -> Context:
+    """The context the router computed for this run (language, period, scope)."""
+    ctx = st.session_state.get("_context")
+    if ctx is None:  # a page run on its own (tests): compute it here
+        ctx = sidebar()
+        set_context(ctx)
+    return ctx
+
+
+def teams_list(connection: duckdb.DuckDBPyConnection) -> list[str]:
+    with connection.cursor() as cur:
+        rows = cur.execute("select distinct team from reps where team is not null and team <> '' "
+                           "order by team").fetchall()
+    return [r[0] for r in rows]
+
+
+def show_error(err: Exception) -> None:
+    """A SalesCoreError as a sentence in the user's language; anything else as a short
+    apology (the traceback goes to the server log, never to the browser)."""
+    if isinstance(err, SalesCoreError):
+        st.error(i18n.error_text(err, lang()))
+    else:
+        traceback.print_exception(err)
+        st.error(t("error.unexpected"))
+
+
+def no_data(page_key: str = "") -> None:
+    """Say plainly that there is no data yet, with a link to the Data page."""
+    st.info(t("common.no_data"))
+    st.page_link("pages/data.py", label=t("common.go_to_data"), icon="📥")
+
+
+def _change(now: Any, before: Any) -> float | None:
+    if now is None or before is None or not before:
+        return None
+    return float(now) / float(before) - 1
+
+
+def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None:
+    """Six KPI cards for the period: value, change on the previous period, target in the help."""
+    language = lang()
+    cards = st.columns(6)
+    rev_change = _change(now["revenue_won"], before["revenue_won"])
+    with cards[0]:
+        st.metric(t("metric.revenue_won"), money(now["revenue_won"]),
+                  delta=None if rev_change is None else t("overview.vs_prev", change=f"{rev_change:+.1%}"),
+                  help=t("overview.help_revenue", target=money(now["target"])), border=True)
+    with cards[1]:
+        att = now["attainment"]
+        gap = None if att is None else att - share
+        st.metric(t("metric.attainment"), fmt.pct(att),
+                  delta=None if gap is None else t("overview.vs_pace", change=fmt.points(gap, language)),
+                  help=t("overview.help_attainment", pace=fmt.pct(share, 0)), border=True)
+    with cards[2]:
+        diff = None if now["win_rate"] is None or before["win_rate"] is None else now["win_rate"] - before["win_rate"]
+        st.metric(t("metric.win_rate"), fmt.pct(now["win_rate"]),
+                  delta=None if diff is None else t("overview.vs_prev", change=fmt.points(diff, language)),
+                  help=t("overview.help_win_rate"), border=True)
+    with cards[3]:
+        change = _change(now["avg_deal_size"], before["avg_deal_size"])
+        st.metric(t("metric.avg_deal_size"), money(now["avg_deal_size"]),
+                  delta=None if change is None else t("overview.vs_prev", change=f"{change:+.1%}"),
+                  border=True)
+    with cards[4]:
+        cyc, prev = now["sales_cycle_days"], before["sales_cycle_days"]
+        delta = None if cyc is None or prev is None else t("overview.vs_prev", change=f"{cyc - prev:+.1f}")
+        st.metric(t("metric.sales_cycle_days"), fmt.days(cyc, language), delta=delta,
+                  delta_color="inverse", help=t("overview.help_cycle",
+                                                median=fmt.days(now["sales_cycle_days_median"], language)),
+                  border=True)
+    with cards[5]:
+        diff = now["new_customers"] - before["new_customers"]
+        st.metric(t("metric.new_customers"), fmt.number(now["new_customers"]),
+                  delta=t("overview.vs_prev", change=f"{diff:+d}"), border=True)
+
+
+def alert(item: dict[str, Any]) -> None:
+    """One alert from metrics.alerts, worded in the user's language."""
+    params = dict(item["params"])
+    for key in ("gap", "attainment", "now", "before"):
+        if key in params:
+            params[key] = fmt.pct(params[key], 0)
+    text = t(item["key"], **params)
+    {"warning": st.warning, "success": st.success}.get(item["level"], st.info)(text, icon=None)
+
+
+def leaderboard_table(board: Any) -> None:
+    """The 销售明星榜 as a table with formatted money and an attainment bar."""
+    frame = board.copy()
+    frame["attainment"] = frame["attainment"] * 100
+    frame["win_rate"] = frame["win_rate"] * 100
+    st.dataframe(
+        frame.drop(columns=["rep_id"]), hide_index=True, width="stretch",
+        column_config={
+            "rank": st.column_config.NumberColumn(t("metric.rank"), format="%d"),
+            "rep": t("metric.rep"),
+            "team": t("sidebar.team"),
+            "revenue_won": st.column_config.NumberColumn(t("metric.revenue_won"), format="¥%,.0f"),
+            "deals_won": st.column_config.NumberColumn(t("metric.deals_won"), format="%d"),
+            "win_rate": st.column_config.NumberColumn(t("metric.win_rate"), format="%.1f%%"),
+            "attainment": st.column_config.ProgressColumn(t("metric.attainment"), format="%.0f%%",
+                                                          min_value=0, max_value=150),
+            "new_customers": st.column_config.NumberColumn(t("metric.new_customers"), format="%d"),
+        })
+
+
+def table_counts_frame(counts: dict[str, int]) -> Any:
+    """Rows per table with the table names in the user's language."""
+    import pandas as pd
+    return pd.DataFrame({t("data.table"): [t(f"table.{name}") for name in counts],
+                         t("data.rows"): list(counts.values())})

@@ -1,0 +1,58 @@
+"""Shared fixtures: a real DuckDB file per test, and a tiny hand-built sales history."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from salescore import db
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = db.connect(tmp_path / "test.duckdb")
+    yield connection
+    connection.close()
+
+
+def insert(con, table: str, rows: list[dict]) -> None:
+    """Insert plain dict rows into ``table`` (test helper; table names are literals in tests)."""
+    frame = pd.DataFrame(rows)
+    with db.transaction(con) as cur:
+        cur.register("incoming", frame)
+        cur.execute(f"insert into {table} by name select * from incoming")
+        cur.unregister("incoming")
+
+
+@pytest.fixture
+def small(con):
+    """Ten deals whose Q1-2026 figures are worked out by hand in tests/test_metrics.py."""
+    insert(con, "reps", [
+        {"rep_id": "R1", "name": "Ann", "team": "A", "base_salary": 10000},
+        {"rep_id": "R2", "name": "Bob", "team": "A", "base_salary": 8000},
+        {"rep_id": "R3", "name": "Cai", "team": "B", "base_salary": 9000},
+    ])
+    insert(con, "customers", [{"customer_id": f"C{i}", "name": f"Cust {i}"} for i in range(1, 5)])
+    d = date
+    deals = [
+        ("D1", "R1", "C1", 100, "Won", "won", d(2025, 12, 1), d(2026, 1, 10)),
+        ("D2", "R1", "C2", 300, "Won", "won", d(2026, 1, 5), d(2026, 2, 4)),
+        ("D3", "R1", "C3", None, "Proposal", "lost", d(2026, 1, 10), d(2026, 2, 10)),
+        ("D4", "R2", "C1", 200, "Won", "won", d(2026, 2, 1), d(2026, 3, 3)),
+        ("D5", "R2", "C4", None, "Lead", "lost", d(2026, 2, 1), d(2026, 3, 1)),
+        ("D6", "R3", "C2", 500, "Qualified", "open", d(2026, 3, 1), None),
+        ("D7", "R3", "C3", 50, "Won", "won", d(2025, 11, 1), d(2025, 11, 15)),
+        ("D8", "R1", "C1", 400, "Won", "won", d(2025, 6, 1), d(2025, 7, 1)),
+        ("D9", "R2", "C4", 1000, "Proposal", "open", d(2025, 12, 15), None),
+        ("D10", "R3", "C4", 700, "Won", "won", d(2026, 3, 20), d(2026, 4, 5)),
+    ]
+    insert(con, "deals", [
+        {"deal_id": i, "rep_id": r, "customer_id": c, "amount": a, "stage": s, "status": st,
+         "created_date": cd, "close_date": cl} for i, r, c, a, s, st, cd, cl in deals])
+    insert(con, "targets", [
+        {"scenario": "base", "period": m, "scope": "rep", "scope_id": rep, "metric": "revenue",
+         "value": value}
+        for m in ("2026-01", "2026-02", "2026-03") for rep, value in (("R1", 100), ("R2", 200))])
+    db.set_setting(con, "stage_order", ["Lead", "Qualified", "Proposal", "Negotiation"])
+    return con

@@ -1,0 +1,133 @@
+"""Every DESIGN §4 metric against the hand-built history of conftest.small.
+
+Q1 2026 closes: D1 won 100 (cycle 40 d), D2 won 300 (30 d), D4 won 200 (30 d), D3 and D5 lost.
+"""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pytest
+
+from salescore import metrics
+from salescore.metrics import Scope
+from salescore.periods import parse
+
+Q1 = (date(2026, 1, 1), date(2026, 3, 31))
+
+
+def test_company_kpis_q1(small):
+    k = metrics.kpis(small, *Q1)
+    assert k["revenue_won"] == 600
+    assert (k["deals_won"], k["deals_lost"]) == (3, 2)
+    assert k["win_rate"] == pytest.approx(3 / 5)
+    assert k["avg_deal_size"] == pytest.approx(200)
+    assert k["sales_cycle_days"] == pytest.approx(100 / 3)
+    assert k["sales_cycle_days_median"] == pytest.approx(30)
+    # C2's first won deal ever is D2 (Feb); C1 first bought in 2025, C4 first buys in April
+    assert k["new_customers"] == 1
+    # buyers in Q1: C1 (bought before, in 2025) and C2 (did not) -> 1/2
+    assert k["repeat_rate"] == pytest.approx(0.5)
+    # open on 31 March: D6, D9 and D10 (closed only in April)
+    assert (k["open_deals"], k["open_pipeline"]) == (3, 2200)
+    assert k["velocity"] == pytest.approx(3 * 0.6 * 200 / (100 / 3))
+    # no company or team targets: falls back to the reps' 3 x (100 + 200)
+    assert k["target"] == 900
+    assert k["attainment"] == pytest.approx(600 / 900)
+
+
+def test_scopes(small):
+    ann = metrics.kpis(small, *Q1, Scope(rep_id="R1"))
+    assert ann["revenue_won"] == 400 and ann["win_rate"] == pytest.approx(2 / 3)
+    assert ann["attainment"] == pytest.approx(400 / 300)
+    team_b = metrics.kpis(small, *Q1, Scope(team="B"))
+    assert team_b["revenue_won"] == 0 and team_b["win_rate"] is None
+    assert team_b["target"] is None and team_b["attainment"] is None
+    assert team_b["open_deals"] == 2
+
+
+def test_empty_period_gives_nulls_not_errors(small):
+    k = metrics.kpis(small, date(2030, 1, 1), date(2030, 1, 31))
+    assert k["revenue_won"] == 0 and k["deals_won"] == 0
+    for name in ("win_rate", "avg_deal_size", "sales_cycle_days", "repeat_rate", "attainment",
+                 "velocity"):
+        assert k[name] is None, name
+
+
+def test_empty_database(con):
+    k = metrics.kpis(con)
+    assert k["revenue_won"] == 0 and k["win_rate"] is None
+    assert metrics.default_period(con) is None
+    assert metrics.funnel(con).empty
+
+
+def test_all_data_repeat_rate_counts_second_purchases(small):
+    k = metrics.kpis(small)
+    # won buyers overall: C1 (D8, D1, D4), C2 (D2), C3 (D7), C4 (D10): only C1 bought twice
+    assert k["repeat_rate"] == pytest.approx(1 / 4)
+    assert k["revenue_won"] == 100 + 300 + 200 + 50 + 400 + 700
+
+
+def test_by_rep_and_team(small):
+    reps = metrics.by_group(small, *Q1, "rep")
+    assert list(reps["rep"]) == ["Ann", "Bob", "Cai"]
+    assert list(reps["revenue_won"]) == [400, 200, 0]
+    assert reps.loc[reps.rep == "Bob", "attainment"].item() == pytest.approx(200 / 600)
+    assert math.isnan(reps.loc[reps.rep == "Cai", "attainment"].item())
+    teams = metrics.by_group(small, *Q1, "team")
+    assert dict(zip(teams.team, teams.revenue_won)) == {"A": 600, "B": 0}
+    assert dict(zip(teams.team, teams.target.fillna(-1))) == {"A": 900, "B": -1}
+
+
+def test_leaderboard_ranks(small):
+    board = metrics.leaderboard(small, *Q1)
+    assert list(board["rep"]) == ["Ann", "Bob"]
+    assert list(board["rank"]) == [1, 2]
+
+
+def test_funnel_reached_rule(small):
+    f = metrics.funnel(small, *Q1)
+    # created in Q1: D2, D4, D10 won; D3 lost at Proposal; D5 lost at Lead; D6 open at Qualified
+    assert list(f["stage"]) == ["Lead", "Qualified", "Proposal", "Negotiation", "won"]
+    assert list(f["reached"]) == [6, 5, 4, 3, 3]
+    assert f["conversion_to_next"].iloc[:4].tolist() == pytest.approx([5 / 6, 4 / 5, 3 / 4, 1.0])
+    assert math.isnan(f["conversion_to_next"].iloc[4])
+
+
+def test_stage_order_detected_from_names(small):
+    from salescore import db
+    db.set_setting(small, "stage_order", None)
+    assert metrics.stage_order(small) == ["Lead", "Qualified", "Proposal"]
+
+
+def test_monthly_trend(small):
+    trend = metrics.monthly(small, *Q1)
+    assert list(trend["month"]) == ["2026-01", "2026-02", "2026-03"]
+    assert list(trend["revenue_won"]) == [100, 300, 200]
+    assert list(trend["target"]) == [300, 300, 300]
+
+
+def test_velocity_formula():
+    assert metrics.velocity(10, 0.25, 4000, 50) == pytest.approx(200)
+    assert metrics.velocity(10, None, 4000, 50) is None
+    assert metrics.velocity(10, 0.25, 4000, 0) is None
+
+
+def test_pace_and_alerts(small):
+    q1 = parse("2026-Q1")
+    assert metrics.pace(q1, date(2026, 1, 1)) == pytest.approx(1 / 90)
+    assert metrics.pace(q1, date(2026, 4, 1)) == 1.0
+    items = metrics.alerts(small, q1, when=date(2026, 4, 30))
+    keys = {(i["key"], i["params"].get("team") or i["params"].get("rep")) for i in items}
+    # team A: 600 of 900 = 67% of a finished quarter -> 33% behind; Bob at 33% of target
+    assert ("alert.team_behind", "A") in keys
+    assert ("alert.rep_behind", "Bob") in keys
+    assert ("alert.rep_star", "Ann") in keys
+
+
+def test_summary_shape(small):
+    out = metrics.summary(small, *Q1)
+    assert set(out) >= {"totals", "by_rep", "funnel"}
+    assert out["totals"]["revenue_won"] == 600
+    assert {r["rep"] for r in out["by_rep"]} == {"Ann", "Bob", "Cai"}
+    assert out["funnel"][0] == {"stage": "Lead", "reached": 6, "conversion_to_next": pytest.approx(5 / 6)}
