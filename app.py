@@ -10,8 +10,8 @@ st.set_page_config(page_title="salescore", page_icon="📈", layout="wide",
 
 PAGES = [
     # (file, i18n key, icon, url path) in DESIGN.md section 7 order
-    ("pages/overview.py", "nav.overview", "📊", "overview"),
-    ("pages/data.py", "nav.data", "📥", "data"),
+    ("pages/overview.py", "nav.overview", ":material/dashboard:", "overview"),
+    ("pages/data.py", "nav.data", ":material/upload_file:", "data"),
 ]
 
 navigation = st.navigation([

@@ -10,6 +10,7 @@ from salescore.ui import t
 ctx = ui.context()
 st.title(t("data.title"))
 st.caption(t("data.caption"))
+ui.show_flash()
 
 con = ui.con()
 counts = ui.query(db.table_counts)
@@ -30,17 +31,27 @@ with st.expander(t("data.tables"), expanded=counts["deals"] == 0):
 
 st.subheader(t("data.demo_title"))
 st.write(t("data.demo_text"))
+
+
+def _load_demo() -> None:
+    loaded = demo.load(con, lang=ctx.lang)
+    st.cache_data.clear()
+    ui.flash("success", t("data.demo_done", deals=fmt.number(loaded["deals"]),
+                          reps=fmt.number(loaded["reps"])))
+
+
+def _reset() -> None:
+    db.reset(con)
+    st.cache_data.clear()
+    st.session_state["data_reset_confirm"] = False
+    ui.flash("success", t("data.reset_done"))
+
+
 left, right = st.columns(2)
 with left:
     confirm_demo = counts["deals"] == 0 or st.checkbox(t("data.demo_confirm"), key="data_demo_confirm")
-    if st.button(t("data.demo_button"), type="primary", disabled=not confirm_demo, key="data_demo"):
-        with st.spinner(t("data.demo_loading")):
-            loaded = demo.load(con, lang=ctx.lang)
-        st.cache_data.clear()
-        st.success(t("data.demo_done", deals=fmt.number(loaded["deals"]), reps=fmt.number(loaded["reps"])))
+    st.button(t("data.demo_button"), type="primary", disabled=not confirm_demo, key="data_demo",
+              on_click=ui.guarded(_load_demo))
 with right:
     confirm_reset = st.checkbox(t("data.reset_confirm"), key="data_reset_confirm")
-    if st.button(t("data.reset_button"), disabled=not confirm_reset, key="data_reset"):
-        db.reset(con)
-        st.cache_data.clear()
-        st.success(t("data.reset_done"))
+    st.button(t("data.reset_button"), disabled=not confirm_reset, key="data_reset", on_click=ui.guarded(_reset))

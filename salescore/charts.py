@@ -24,24 +24,19 @@ def _theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 def revenue_trend(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     """Monthly revenue won (bars) against target (line). Columns: month, revenue_won, target."""
-    data = frame.copy()
-    data["series_actual"] = t("metric.revenue_won", lang)
-    data["series_target"] = t("metric.target", lang)
+    actual, goal = t("metric.revenue_won", lang), t("metric.target", lang)
+    data = frame.assign(actual=actual, goal=goal)
+    colors = alt.Scale(domain=[actual, goal], range=[PALETTE["actual"], PALETTE["target"]])
     x = alt.X("month:O", title=None, axis=alt.Axis(labelAngle=-45))
-    bars = alt.Chart(data).mark_bar(color=PALETTE["actual"], cornerRadiusTopLeft=3,
-                                    cornerRadiusTopRight=3).encode(
-        x=x,
-        y=alt.Y("revenue_won:Q", title=t("metric.revenue_won", lang), axis=alt.Axis(format="~s")),
-        opacity=alt.Opacity("series_actual:N", legend=alt.Legend(title=None), scale=alt.Scale(range=[0.85])),
-        tooltip=[alt.Tooltip("month:O", title=t("chart.month", lang)),
-                 alt.Tooltip("revenue_won:Q", title=t("metric.revenue_won", lang), format=",.0f"),
-                 alt.Tooltip("target:Q", title=t("metric.target", lang), format=",.0f")],
-    )
+    tooltip = [alt.Tooltip("month:O", title=t("chart.month", lang)),
+               alt.Tooltip("revenue_won:Q", title=actual, format=",.0f"),
+               alt.Tooltip("target:Q", title=goal, format=",.0f")]
+    bars = alt.Chart(data).mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
+        x=x, y=alt.Y("revenue_won:Q", title=actual, axis=alt.Axis(format="~s")),
+        color=alt.Color("actual:N", scale=colors, title=None), tooltip=tooltip)
     line = alt.Chart(data.dropna(subset=["target"])).mark_line(
-        color=PALETTE["target"], point=True, strokeDash=[6, 3], strokeWidth=2).encode(
-        x=x, y="target:Q",
-        shape=alt.Shape("series_target:N", legend=alt.Legend(title=None)),
-    )
+        point=True, strokeDash=[6, 3], strokeWidth=2).encode(
+        x=x, y="target:Q", color=alt.Color("goal:N", scale=colors, title=None), tooltip=tooltip)
     return _theme(alt.layer(bars, line).properties(height=300))
 
 

@@ -16,7 +16,8 @@ def _missing(value: Any) -> bool:
 
 
 def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = "¥") -> str:
-    """¥1,234,568 (whole units); with ``wan`` and zh: ¥123.5万 / ¥1.23亿. Missing -> '—'."""
+    """¥1,234,568 (whole units); short (``wan``): zh ¥4.6万 / ¥1,193万 / ¥1.23亿, en ¥45.6k /
+    ¥1.23M. Missing -> '—'."""
     if _missing(value):
         return "—"
     amount = float(Decimal(str(value)))
@@ -25,6 +26,8 @@ def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = "�
     if wan and lang == "zh":
         if amount >= 1e8:
             return f"{sign}{currency}{amount / 1e8:,.2f}亿"
+        if amount >= 1e6:
+            return f"{sign}{currency}{amount / 1e4:,.0f}万"
         if amount >= 1e4:
             return f"{sign}{currency}{amount / 1e4:,.1f}万"
     if wan and lang != "zh":
@@ -56,9 +59,11 @@ def days(value: Any, lang: str = "zh") -> str:
     return f"{float(value):,.1f} 天" if lang == "zh" else f"{float(value):,.1f} days"
 
 
-def points(value: Any, lang: str = "zh") -> str:
-    """A change in a rate, in percentage points: '+3.2 pts' / '+3.2 个百分点'."""
+def points(value: Any, lang: str = "zh", *, short: bool = False) -> str:
+    """A change in a rate, in percentage points: '+3.2 pts' / '+3.2 个百分点' ('+3.2pt' short)."""
     if _missing(value):
         return "—"
     v = float(value) * 100
+    if short:
+        return f"{v:+.1f}pt"
     return f"{v:+.1f} 个百分点" if lang == "zh" else f"{v:+.1f} pts"

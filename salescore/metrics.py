@@ -456,7 +456,7 @@ def alerts(con: Con, period: Period, scope: Scope = Scope(), when: date | None =
 
     - a team whose attainment is more than ``behind`` below its time pace,
     - a team well ahead of pace (> +15%),
-    - a rep under 70% of pace with a target, and the best rep over 120%,
+    - the reps under 70% of pace (one line, weakest first), and the best rep over 120%,
     - a win rate down more than 5 points on the previous period.
     Each item: {"level": "warning"|"success"|"info", "key": "alert.xxx", "params": {...}}.
     """
@@ -478,9 +478,12 @@ def alerts(con: Con, period: Period, scope: Scope = Scope(), when: date | None =
                           "params": {"team": row.team, "gap": gap}})
     reps = by_group(con, period.start, period.end, "rep", scope)
     reps = reps[reps["attainment"].notna()]
-    for row in reps[reps["attainment"] / share < 0.70].itertuples():
-        items.append({"level": "warning", "key": "alert.rep_behind",
-                      "params": {"rep": row.rep, "attainment": row.attainment}})
+    behind_reps = reps[reps["attainment"] / share < 0.70].sort_values("attainment")
+    if len(behind_reps):
+        names = list(behind_reps["rep"])
+        items.append({"level": "warning", "key": "alert.reps_behind",
+                      "params": {"count": len(names),
+                                 "reps": "、".join(names[:5]) + ("…" if len(names) > 5 else "")}})
     stars = reps[reps["attainment"] / share >= 1.20]
     if len(stars):
         best = stars.sort_values("attainment", ascending=False).iloc[0]

@@ -176,3 +176,11 @@ CREATE TABLE IF NOT EXISTS audit_log (
     action    VARCHAR NOT NULL,
     detail    JSON
 );
+
+-- ingest (appended by the importer): rows an import overwrote, as JSON, so that undoing
+-- that batch restores them exactly (salescore/ingest/load.py).
+CREATE TABLE IF NOT EXISTS import_undo (
+    batch_id    BIGINT NOT NULL,
+    table_name  VARCHAR NOT NULL,
+    row_data    JSON NOT NULL
+);

@@ -56,3 +56,20 @@ def small(con):
         for m in ("2026-01", "2026-02", "2026-03") for rep, value in (("R1", 100), ("R2", 200))])
     db.set_setting(con, "stage_order", ["Lead", "Qualified", "Proposal", "Negotiation"])
     return con
+
+
+@pytest.fixture(autouse=True)
+def _navigation_not_pages_folder(monkeypatch):
+    """AppTest re-creates its PagesManager on every run(), which re-detects the ``pages/``
+    folder and takes Streamlit's old folder-discovery path (MPA v1) before app.py's
+    st.navigation can switch it off, so the sidebar vanishes after the first rerun. The real
+    server decides once per process; here we decide the same way, for every run."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)

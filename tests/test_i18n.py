@@ -51,7 +51,8 @@ def test_normalise_and_fallback():
 
 def test_money_and_percent_formats():
     assert fmt.money(1234567.4, "en") == "¥1,234,567"
-    assert fmt.money(1234567, "zh", wan=True) == "¥123.5万"
+    assert fmt.money(1234567, "zh", wan=True) == "¥123万"
+    assert fmt.money(45678, "zh", wan=True) == "¥4.6万"
     assert fmt.money(312_000_000, "zh", wan=True) == "¥3.12亿"
     assert fmt.money(1234567, "en", wan=True) == "¥1.23M"
     assert fmt.money(-5000, "en") == "-¥5,000"

@@ -94,26 +94,26 @@ def _period_options(first: date, last: date, kind: str) -> list[Period]:
 def sidebar() -> Context:
     """Language switch, period picker and team filter; returns the page context."""
     with st.sidebar:
-        choice = st.radio(i18n.t("sidebar.language", lang()), ["zh", "en"],
-                          index=["zh", "en"].index(lang()), horizontal=True,
-                          format_func=lambda c: {"zh": "中文", "en": "English"}[c], key="lang_choice")
-        if choice != st.session_state["lang"]:
-            st.session_state["lang"] = choice
-            st.rerun()
+        lang()  # seeds session_state["lang"] from the browser locale on the first run
+        st.radio(i18n.t("sidebar.language", lang()), list(i18n.LANGS), horizontal=True,
+                 format_func=lambda c: {"zh": "中文", "en": "English"}[c], key="lang")
         first, last = query(metrics.data_range)
         if last is None:
             st.caption(t("sidebar.no_data"))
             return Context(lang(), None, Scope(), None, False)
+        # format functions capture their labels now: widgets re-format old values with them
+        kind_labels = {k: t(f"period.{k}") for k in PERIOD_KINDS}
         kind = st.segmented_control(t("sidebar.period_kind"), PERIOD_KINDS, default="month",
-                                    format_func=lambda k: t(f"period.{k}"), key="period_kind") or "month"
+                                    format_func=kind_labels.__getitem__, key="period_kind") or "month"
         options = _period_options(first, last, kind)
         default = default_for(first, last, kind)
         labels = [p.label for p in options]
         index = labels.index(default.label) if default.label in labels else 0
         label = st.selectbox(t("sidebar.period"), labels, index=index, key=f"period_{kind}")
         teams = query(teams_list)
+        all_teams = t("sidebar.all_teams")
         team = st.selectbox(t("sidebar.team"), [""] + teams,
-                            format_func=lambda v: v or t("sidebar.all_teams"), key="team")
+                            format_func=lambda v: v or all_teams, key="team")
         st.toggle(t("sidebar.wan"), key="wan", help=t("sidebar.wan_help"))
         st.caption(t("sidebar.as_of", date=last.isoformat()))
     return Context(lang(), parse(label), Scope(team=team or None), last, True)
@@ -152,7 +152,7 @@ def show_error(err: Exception) -> None:
 def no_data(page_key: str = "") -> None:
     """Say plainly that there is no data yet, with a link to the Data page."""
     st.info(t("common.no_data"))
-    st.page_link("pages/data.py", label=t("common.go_to_data"), icon="📥")
+    st.page_link("pages/data.py", label=t("common.go_to_data"), icon=":material/upload_file:")
 
 
 def _change(now: Any, before: Any) -> float | None:
@@ -164,26 +164,27 @@ def _change(now: Any, before: Any) -> float | None:
 def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None:
     """Six KPI cards for the period: value, change on the previous period, target in the help."""
     language = lang()
-    cards = st.columns(6)
+    cards = [*st.columns(3), *st.columns(3)]  # two rows: big numbers stay whole on a projector
     rev_change = _change(now["revenue_won"], before["revenue_won"])
     with cards[0]:
-        st.metric(t("metric.revenue_won"), money(now["revenue_won"]),
+        st.metric(t("metric.revenue_won"), fmt.money(now["revenue_won"], language, wan=True),
                   delta=None if rev_change is None else t("overview.vs_prev", change=f"{rev_change:+.1%}"),
-                  help=t("overview.help_revenue", target=money(now["target"])), border=True)
+                  help=t("overview.help_revenue", value=money(now["revenue_won"]),
+                         target=money(now["target"])), border=True)
     with cards[1]:
         att = now["attainment"]
         gap = None if att is None else att - share
         st.metric(t("metric.attainment"), fmt.pct(att),
-                  delta=None if gap is None else t("overview.vs_pace", change=fmt.points(gap, language)),
+                  delta=None if gap is None else t("overview.vs_pace", change=fmt.points(gap, language, short=True)),
                   help=t("overview.help_attainment", pace=fmt.pct(share, 0)), border=True)
     with cards[2]:
         diff = None if now["win_rate"] is None or before["win_rate"] is None else now["win_rate"] - before["win_rate"]
         st.metric(t("metric.win_rate"), fmt.pct(now["win_rate"]),
-                  delta=None if diff is None else t("overview.vs_prev", change=fmt.points(diff, language)),
+                  delta=None if diff is None else t("overview.vs_prev", change=fmt.points(diff, language, short=True)),
                   help=t("overview.help_win_rate"), border=True)
     with cards[3]:
         change = _change(now["avg_deal_size"], before["avg_deal_size"])
-        st.metric(t("metric.avg_deal_size"), money(now["avg_deal_size"]),
+        st.metric(t("metric.avg_deal_size"), fmt.money(now["avg_deal_size"], language, wan=True),
                   delta=None if change is None else t("overview.vs_prev", change=f"{change:+.1%}"),
                   border=True)
     with cards[4]:
@@ -234,3 +235,28 @@ def table_counts_frame(counts: dict[str, int]) -> Any:
     import pandas as pd
     return pd.DataFrame({t("data.table"): [t(f"table.{name}") for name in counts],
                          t("data.rows"): list(counts.values())})
+
+
+def flash(level: str, text: str) -> None:
+    """Keep a message for the next run (set in a button callback, shown by show_flash)."""
+    st.session_state["_flash"] = (level, text)
+
+
+def show_flash() -> None:
+    level, text = st.session_state.pop("_flash", (None, None))
+    if text:
+        {"success": st.success, "warning": st.warning, "error": st.error}.get(level, st.info)(text)
+
+
+def guarded(callback: Callable[[], None]) -> Callable[[], None]:
+    """Wrap a widget callback so an error becomes a flashed sentence, never a traceback
+    (callbacks run before the page script, outside app.py's error guard)."""
+    def run() -> None:
+        try:
+            callback()
+        except SalesCoreError as err:
+            flash("error", i18n.error_text(err, lang()))
+        except Exception as err:  # noqa: BLE001 - the user gets a sentence, the log the trace
+            traceback.print_exception(err)
+            flash("error", t("error.unexpected"))
+    return run

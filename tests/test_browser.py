@@ -1,0 +1,101 @@
+"""The main path in a real browser: Playwright drives Debian's Chromium against `streamlit run`.
+
+Saves docs/overview.png, the screenshot the README shows.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from salescore import db, demo
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                 reason="Debian chromium is not installed (.ci/run installs it)")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="zh")
+    con.close()
+    port = _free_port()
+    env = dict(os.environ, SALESCORE_DB=str(path))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if urllib.request.urlopen(url + "_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            proc.kill()
+            pytest.fail(f"streamlit did not start: {out[-2000:]}")
+        time.sleep(0.3)
+    yield url
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _idle(page) -> None:
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=60_000)
+
+
+def test_main_path(server_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+        page.goto(server_url)
+        expect(page.get_by_role("heading", name="总览")).to_be_visible(timeout=60_000)
+        expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=30_000)
+        _idle(page)
+        expect(page.get_by_text("销售明星榜（前 10 名）")).to_be_visible()
+        page.wait_for_timeout(1500)  # let the charts finish drawing
+        page.screenshot(path=str(ROOT / "docs" / "overview.png"), full_page=True)
+
+        page.get_by_test_id("stSidebar").get_by_text("English").click()
+        expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=30_000)
+        _idle(page)
+        page.get_by_test_id("stSidebar").get_by_text("中文").click()
+        expect(page.get_by_role("heading", name="总览")).to_be_visible(timeout=30_000)
+        _idle(page)
+
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="数据").click()
+        expect(page.get_by_role("heading", name="数据")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("示例数据").first).to_be_visible()
+        _idle(page)
+        assert page.get_by_test_id("stException").count() == 0
+        browser.close()

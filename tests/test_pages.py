@@ -1,0 +1,124 @@
+"""AppTest: every page renders on demo data in both languages and shows the right figures."""
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from salescore import db, demo, fmt, metrics
+
+APP = "../app.py"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="zh")
+    con.close()
+    return path
+
+
+def _app(path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("SALESCORE_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+@pytest.fixture
+def at(demo_db, monkeypatch):
+    app = _app(demo_db, monkeypatch)
+    yield app
+    st.cache_resource.clear()
+
+
+def _kpis(path, period):
+    con = db.connect(path)
+    try:
+        return metrics.kpis(con, period.start, period.end), metrics.default_period(con)
+    finally:
+        con.close()
+
+
+def test_overview_zh_matches_metrics(at, demo_db):
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "总览"
+    period = at.session_state["_context"].period
+    st.cache_resource.clear()  # release the file so the check below can open it
+    k, default = _kpis(demo_db, period)
+    assert period == default  # the latest complete month in the data
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True)
+    assert cards["赢单率"] == fmt.pct(k["win_rate"])
+    assert cards["目标达成率"] == fmt.pct(k["attainment"])
+    assert len(at.get("vega_lite_chart")) >= 2
+    board = at.dataframe[0].value
+    assert len(board) == 10 and board["revenue_won"].is_monotonic_decreasing
+
+
+def test_switch_to_english_and_back(at):
+    at.run()
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    assert "Revenue won" in [m.label for m in at.metric]
+    at.radio(key="lang").set_value("zh").run()
+    assert at.title[0].value == "总览"
+
+
+def test_quarter_and_team_filters(at, demo_db):
+    at.run()
+    at.session_state["period_kind"] = "quarter"
+    at.run()
+    ctx = at.session_state["_context"]
+    assert ctx.period.kind == "quarter"
+    team = at.selectbox(key="team").options[1]
+    at.selectbox(key="team").set_value(team).run()
+    assert not at.exception
+    ctx = at.session_state["_context"]
+    assert ctx.scope.team == team
+    st.cache_resource.clear()
+    con = db.connect(demo_db)
+    try:
+        k = metrics.kpis(con, ctx.period.start, ctx.period.end, metrics.Scope(team=team))
+    finally:
+        con.close()
+    assert {m.label: m.value for m in at.metric}["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True)
+
+
+def test_data_page_shows_counts(at, demo_db):
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert at.title[0].value == "数据"
+    st.cache_resource.clear()
+    con = db.connect(demo_db)
+    try:
+        counts = db.table_counts(con)
+    finally:
+        con.close()
+    assert at.metric[0].value == fmt.number(counts["deals"])
+
+
+def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):
+    at = _app(tmp_path / "empty.duckdb", monkeypatch).run()
+    assert not at.exception
+    assert any("示例数据" in i.value for i in at.info)
+    at.switch_page("pages/data.py").run()
+    assert at.metric[0].value == "0"
+    st.cache_resource.clear()
+
+
+def test_load_demo_then_reset_from_data_page(tmp_path, monkeypatch):
+    at = _app(tmp_path / "fresh.duckdb", monkeypatch).run()
+    at.switch_page("pages/data.py").run()
+    at.button(key="data_demo").click().run()
+    assert not at.exception
+    assert at.metric[0].value != "0"
+    assert at.success
+    at.checkbox(key="data_reset_confirm").check().run()
+    at.button(key="data_reset").click().run()
+    assert at.metric[0].value == "0"
+    st.cache_resource.clear()
