@@ -81,10 +81,19 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit code 2 (DESIGN §6)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        command = self.prog.removeprefix("python -m salescore").strip()
+        hint = f"python -m salescore {command} --help" if command else "python -m salescore --help"
+        self.exit(2, f"error: {message} (see {hint})\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m salescore",
+    parser = _Parser(prog="python -m salescore",
                                      description="salescore: a sales-performance workbench.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("demo", help="load the deterministic demo data (replaces business data)")
     _db_arg(p)

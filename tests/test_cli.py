@@ -1,0 +1,95 @@
+"""The command line per DESIGN §6, run as a real subprocess."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, env_db: Path | None = None) -> subprocess.CompletedProcess:
+    import os
+    env = dict(os.environ)
+    env.pop("SALESCORE_DB", None)
+    if env_db is not None:
+        env["SALESCORE_DB"] = str(env_db)
+    return subprocess.run([sys.executable, "-m", "salescore", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "demo.duckdb"
+    done = run("demo", "--db", str(path), "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def test_metrics_json_matches_direct_sql(demo_file):
+    done = run("metrics", "--db", str(demo_file), "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    con = duckdb.connect(str(demo_file), read_only=True)
+    try:
+        won, revenue = con.execute(
+            "select count(*), sum(amount) from deals where status = 'won'").fetchall()[0]
+        lost = con.execute("select count(*) from deals where status = 'lost'").fetchall()[0][0]
+        reps = con.execute("select count(*) from reps").fetchall()[0][0]
+        per_rep = dict(con.execute(
+            "select r.name, sum(d.amount) from deals d join reps r using (rep_id) "
+            "where d.status = 'won' group by 1").fetchall())
+    finally:
+        con.close()
+    totals = out["totals"]
+    assert totals["deals_won"] == won
+    assert totals["revenue_won"] == pytest.approx(float(revenue))
+    assert totals["win_rate"] == pytest.approx(won / (won + lost))
+    assert len(out["by_rep"]) <= reps
+    for row in out["by_rep"]:
+        assert row["revenue_won"] == pytest.approx(float(per_rep.get(row["rep"], 0)))
+    assert out["funnel"][0]["reached"] >= out["funnel"][-1]["reached"] == won
+
+
+def test_metrics_with_dates_and_env_db(demo_file):
+    done = run("metrics", "--from", "2026-07-01", "--to", "2026-09-30", "--json", env_db=demo_file)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["from"] == "2026-07-01" and out["totals"]["attainment"] is not None
+
+
+def test_metrics_text_output(demo_file):
+    done = run("metrics", "--db", str(demo_file), "--from", "2026-10-01", "--to", "2026-10-31")
+    assert done.returncode == 0
+    assert "revenue_won" in done.stdout and "win_rate" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["metrics", "--from", "2026-13-01"], "is not a date"),
+    (["metrics", "--from", "2026-10-01", "--to", "2026-01-01"], "is after"),
+    (["metrics", "--rep", "Nobody Atall"], "No sales rep called"),
+])
+def test_bad_input_exits_2_with_one_line(demo_file, args, message):
+    done = run(*args, "--db", str(demo_file))
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_demo_if_missing_keeps_existing_file(demo_file):
+    done = run("demo", "--db", str(demo_file), "--if-missing")
+    assert done.returncode == 0 and "exists" in done.stdout
+
+
+def test_busy_database_is_a_sentence(demo_file):
+    holder = duckdb.connect(str(demo_file))
+    try:
+        done = run("metrics", "--db", str(demo_file), "--json")
+    finally:
+        holder.close()
+    assert done.returncode == 2
+    assert "open in another salescore window" in done.stderr
