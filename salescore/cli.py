@@ -90,6 +90,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see {hint})\n")
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from salescore import bench
+
+    if args.rows < 1000:
+        raise SalesCoreError("--rows must be at least 1000.", key="error.generic")
+    result = bench.run(args.rows, args.repeat)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(f"{result['rows']:,} synthetic deals generated in {result['generate_s']} s "
+          f"({result['machine']['cpus']} CPUs, Python {result['machine']['python']})")
+    for name, figures in result["calls"].items():
+        print(f"  {name:<20} median {figures['median_ms']:>8.1f} ms   first {figures['first_ms']:>8.1f} ms")
+    print(f"  peak RSS {result['peak_rss_mb']} MB")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m salescore",
                                      description="salescore: a sales-performance workbench.")
@@ -110,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rep", help="only this sales rep (name)")
     p.add_argument("--json", action="store_true", help="print JSON to stdout")
     p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("bench", help="synthetic load, prints timings of the heavy calls")
+    p.add_argument("--rows", type=int, default=100_000, help="synthetic deals (default 100000)")
+    p.add_argument("--repeat", type=int, default=5, help="runs per call (median reported)")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 
