@@ -84,12 +84,13 @@ closed_agg as (
     from closed group by grp
 ),
 first_won as (   -- each customer's first won deal ever (any rep), then scoped
-    select s.grp, s.close_date
-    from (select deal_id, customer_id, close_date,
+    select {group} as grp, d.close_date
+    from (select rep_id, close_date,
                  row_number() over (partition by customer_id order by close_date, deal_id) as rn
-          from deals where status = 'won' and customer_id is not null and close_date is not null) f
-    join scoped s on s.deal_id = f.deal_id
-    where f.rn = 1 and f.close_date between $start and $end
+          from deals where status = 'won' and customer_id is not null and close_date is not null) d
+    left join reps r on r.rep_id = d.rep_id
+    where d.rn = 1 and d.close_date between $start and $end
+      and ($team::VARCHAR is null or r.team = $team) and ($rep::VARCHAR is null or d.rep_id = $rep)
 ),
 new_agg as (select grp, count(*) as new_customers from first_won group by grp),
 buyers as (      -- customers with a won deal in the period, per group
@@ -134,7 +135,7 @@ left join open_agg o using (grp)
 
 
 def _core(con: Con, start: date | None, end: date | None, scope: Scope, group: str) -> pd.DataFrame:
-    sql = _CORE_SQL.format(scoped=_SCOPED.format(group=_GROUPS[group]))
+    sql = _CORE_SQL.format(scoped=_SCOPED.format(group=_GROUPS[group]), group=_GROUPS[group])
     frame = _query(con, sql, _params(start, end, scope))
     for col in ("revenue_won", "open_pipeline", "avg_deal_size"):
         frame[col] = frame[col].astype("float64")
@@ -208,35 +209,41 @@ def target(con: Con, months: list[str], scope: Scope = Scope(), metric: str = "r
 
 def targets_by(con: Con, months: list[str], level: str, *, metric: str = "revenue",
                scenario: str | None = None, team: str | None = None,
-               rep_id: str | None = None) -> pd.DataFrame:
-    """Targets over ``months`` per group of ``level`` (company/team/rep): columns grp, target.
+               rep_id: str | None = None, by_month: bool = False) -> pd.DataFrame:
+    """Targets over ``months`` per group of ``level`` (company/team/rep): columns grp, target
+    (and month first when ``by_month``).
 
-    Explicit targets of the level win; missing ones fall back to the sum of the level below.
+    Explicit targets of the level win, month by month; a month without one falls back to the
+    sum of the level below (company -> teams -> reps).
     """
     scenario = scenario or active_scenario(con)
     sql = """
     with t as (select * from targets
                where scenario = $scenario and metric = $metric and list_contains($months, period)),
     rep_t as (
-        select t.scope_id as rep_id, r.team, sum(t.value) as v
+        select t.period, t.scope_id as grp, r.team, sum(t.value) as v
         from t left join reps r on r.rep_id = t.scope_id
         where t.scope = 'rep' group by all
     ),
     team_t as (
-        select coalesce(e.team, f.team) as team, coalesce(e.v, f.v) as v from
-        (select scope_id as team, sum(value) as v from t where scope = 'team' group by 1) e
-        full join (select team, sum(v) as v from rep_t where team is not null group by 1) f
-        on e.team = f.team
+        select coalesce(e.period, f.period) as period, coalesce(e.grp, f.grp) as grp,
+               coalesce(e.v, f.v) as v from
+        (select period, scope_id as grp, sum(value) as v from t where scope = 'team' group by 1, 2) e
+        full join (select period, team as grp, sum(v) as v from rep_t where team is not null group by 1, 2) f
+        on e.period = f.period and e.grp = f.grp
     ),
     company_t as (
-        select coalesce((select sum(value) from t where scope = 'company'),
-                        (select sum(v) from team_t)) as v
+        select coalesce(e.period, f.period) as period, 'all' as grp, coalesce(e.v, f.v) as v from
+        (select period, sum(value) as v from t where scope = 'company' group by 1) e
+        full join (select period, sum(v) as v from team_t group by 1) f on e.period = f.period
+    ),
+    levels as (
+        select 'company' as level, period, grp, v from company_t
+        union all select 'team', period, grp, v from team_t
+        union all select 'rep', period, grp, v from rep_t
     )
-    select * from (
-        select 'company' as level, 'all' as grp, v as target from company_t where v is not null
-        union all select 'team', team, v from team_t
-        union all select 'rep', rep_id, v from rep_t
-    ) where level = $level
+    select period as month, grp, v as target from levels
+    where level = $level and v is not null
       and ($team::VARCHAR is null or $level <> 'team' or grp = $team)
       and ($rep::VARCHAR is null or $level <> 'rep' or grp = $rep)
     """
@@ -244,7 +251,9 @@ def targets_by(con: Con, months: list[str], level: str, *, metric: str = "revenu
         frame = cur.execute(sql, {"scenario": scenario, "metric": metric, "months": months,
                                   "level": level, "team": team, "rep": rep_id}).df()
     frame["target"] = frame["target"].astype("float64")
-    return frame[["grp", "target"]]
+    if by_month:
+        return frame[["month", "grp", "target"]]
+    return frame.groupby("grp", as_index=False)["target"].sum()[["grp", "target"]]
 
 
 def kpis(con: Con, start: date | None = None, end: date | None = None,
@@ -332,10 +341,9 @@ def monthly(con: Con, start: date | None, end: date | None, scope: Scope = Scope
     frame = _query(con, sql, _params(start, end, scope))
     base = pd.DataFrame({"month": months})
     out = base.merge(frame, on="month", how="left")
-    goals = []
-    for month in months:
-        goals.append(target(con, [month], scope))
-    out["target"] = pd.Series(goals, dtype="float64")
+    goals = targets_by(con, months, scope.level, team=scope.team, rep_id=scope.rep_id,
+                       by_month=True).groupby("month")["target"].sum()
+    out["target"] = out["month"].map(goals).astype("float64")
     out["revenue_won"] = out["revenue_won"].astype("float64").fillna(0.0)
     out["deals_won"] = out["deals_won"].fillna(0).astype("int64")
     return out[["month", "revenue_won", "target", "deals_won", "win_rate"]]

@@ -162,6 +162,18 @@ def test_left_rep_has_no_deals_after_leaving(con: duckdb.DuckDBPyConnection) -> 
                {"r": demo.DEMO_LEFT, "d": demo.LEFT_DATE}) == 0
 
 
+def test_activities_fall_inside_their_deal(con: duckdb.DuckDBPyConnection) -> None:
+    outside = one(con, """
+        select count(*) from activities a join deals d using (deal_id)
+        where a.activity_date < d.created_date or a.activity_date > coalesce(d.close_date, $d)
+           or a.rep_id <> d.rep_id""", {"d": AS_OF})
+    before_hire = one(con, "select count(*) from activities a join reps r using (rep_id) "
+                           "where a.activity_date < r.hire_date")
+    assert (outside, before_hire) == (0, 0)
+    kinds = set(frame(con, "select distinct kind from activities")["kind"])
+    assert kinds == {"call", "visit", "email", "meeting"}
+
+
 # --- the story ----------------------------------------------------------------------------
 
 

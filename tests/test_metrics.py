@@ -132,3 +132,15 @@ def test_summary_shape(small):
     assert out["totals"]["revenue_won"] == 600
     assert {r["rep"] for r in out["by_rep"]} == {"Ann", "Bob", "Cai"}
     assert out["funnel"][0] == {"stage": "Lead", "reached": 6, "conversion_to_next": pytest.approx(5 / 6)}
+
+
+def test_explicit_team_target_wins_month_by_month(small):
+    from tests.conftest import insert
+    insert(small, "targets", [{"scenario": "base", "period": "2026-01", "scope": "team",
+                               "scope_id": "A", "metric": "revenue", "value": 1000}])
+    # January: the team's own 1000; February and March: its reps' 100 + 200
+    assert metrics.target(small, ["2026-01", "2026-02", "2026-03"], Scope(team="A")) == 1600
+    assert metrics.target(small, ["2026-01", "2026-02", "2026-03"]) == 1600
+    assert list(metrics.monthly(small, *Q1)["target"]) == [1000, 300, 300]
+    # another scenario is not mixed in
+    assert metrics.target(small, ["2026-01"], scenario="stretch") is None
