@@ -24,7 +24,9 @@ share = metrics.pace(period, ctx.as_of)
 
 ui.kpi_cards(now, before, share)
 
-for item in ui.query(metrics.alerts, period, scope, ctx.as_of):
+teams = ui.query(metrics.by_group, period.start, period.end, "team", scope)
+reps = ui.query(metrics.by_group, period.start, period.end, "rep", scope)
+for item in metrics.alerts_from(teams, reps, now, before, share, previous.label):
     ui.alert(item)
 
 trend_start = period.end.replace(day=1)
@@ -36,7 +38,6 @@ with left:
     st.altair_chart(charts.revenue_trend(trend, ctx.lang), width="stretch")
 with right:
     st.subheader(t("overview.teams"))
-    teams = ui.query(metrics.by_group, period.start, period.end, "team", scope)
     if teams["attainment"].notna().any():
         st.altair_chart(charts.team_attainment(teams, ctx.lang, share), width="stretch")
         if share < 1:
@@ -45,7 +46,7 @@ with right:
         st.info(t("overview.no_targets"))
 
 st.subheader(t("overview.leaderboard"))
-board = ui.query(metrics.leaderboard, period.start, period.end, scope, 10)
+board = metrics.leaderboard_from(reps, 10)
 if board.empty:
     st.info(t("overview.no_wins"))
 else:

@@ -316,7 +316,11 @@ def leaderboard(con: Con, start: date | None, end: date | None, scope: Scope = S
 
     Columns: rank, rep_id, rep, team, revenue_won, deals_won, win_rate, attainment, new_customers.
     """
-    reps = by_group(con, start, end, "rep", scope)
+    return leaderboard_from(by_group(con, start, end, "rep", scope), top)
+
+
+def leaderboard_from(reps: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """The leaderboard from a :func:`by_group` rep frame (see :func:`leaderboard`)."""
     reps = reps[reps["revenue_won"] > 0].copy()
     reps["rank"] = reps["revenue_won"].rank(method="min", ascending=False).astype("int64")
     cols = ["rank", "rep_id", "rep", "team", "revenue_won", "deals_won", "win_rate", "attainment",
@@ -460,20 +464,30 @@ def pace(period: Period, when: date | None) -> float:
 
 def alerts(con: Con, period: Period, scope: Scope = Scope(), when: date | None = None,
            behind: float = 0.10) -> list[dict[str, Any]]:
-    """Plain-language alerts for the Overview, as i18n keys with their values.
+    """Plain-language alerts for the Overview (queries, then :func:`alerts_from`)."""
+    when = when or as_of(con)
+    prev_p = period.previous()
+    return alerts_from(
+        by_group(con, period.start, period.end, "team", scope),
+        by_group(con, period.start, period.end, "rep", scope),
+        kpis(con, period.start, period.end, scope), kpis(con, prev_p.start, prev_p.end, scope),
+        pace(period, when), prev_p.label, behind)
 
-    - a team whose attainment is more than ``behind`` below its time pace,
+
+def alerts_from(teams: pd.DataFrame, reps: pd.DataFrame, now: dict[str, Any],
+                before: dict[str, Any], share: float, previous: str,
+                behind: float = 0.10) -> list[dict[str, Any]]:
+    """Alerts from figures already computed (by_group frames and kpis dicts), as i18n keys:
+
+    - a team whose attainment is more than ``behind`` below its time pace ``share``,
     - a team well ahead of pace (> +15%),
     - the reps under 70% of pace (one line, weakest first), and the best rep over 120%,
     - a win rate down more than 5 points on the previous period.
     Each item: {"level": "warning"|"success"|"info", "key": "alert.xxx", "params": {...}}.
     """
-    when = when or as_of(con)
-    share = pace(period, when)
     items: list[dict[str, Any]] = []
     if share <= 0:
         return items
-    teams = by_group(con, period.start, period.end, "team", scope)
     for row in teams.itertuples():
         if not row.team or _missing(row.attainment):
             continue
@@ -484,7 +498,6 @@ def alerts(con: Con, period: Period, scope: Scope = Scope(), when: date | None =
         elif gap >= 0.15:
             items.append({"level": "success", "key": "alert.team_ahead",
                           "params": {"team": row.team, "gap": gap}})
-    reps = by_group(con, period.start, period.end, "rep", scope)
     reps = reps[reps["attainment"].notna()]
     behind_reps = reps[reps["attainment"] / share < 0.70].sort_values("attainment")
     if len(behind_reps):
@@ -497,12 +510,11 @@ def alerts(con: Con, period: Period, scope: Scope = Scope(), when: date | None =
         best = stars.sort_values("attainment", ascending=False).iloc[0]
         items.append({"level": "success", "key": "alert.rep_star",
                       "params": {"rep": best["rep"], "attainment": best["attainment"]}})
-    now = kpis(con, period.start, period.end, scope)["win_rate"]
-    prev_p = period.previous()
-    before = kpis(con, prev_p.start, prev_p.end, scope)["win_rate"]
-    if now is not None and before is not None and now - before <= -0.05:
+    if now["win_rate"] is not None and before["win_rate"] is not None \
+            and now["win_rate"] - before["win_rate"] <= -0.05:
         items.append({"level": "warning", "key": "alert.win_rate_down",
-                      "params": {"now": now, "before": before, "previous": prev_p.label}})
+                      "params": {"now": now["win_rate"], "before": before["win_rate"],
+                                 "previous": previous}})
     return items
 
 
