@@ -547,3 +547,488 @@ def rep_id_by_name(con: Con, name: str) -> str:
         raise SalesCoreError(f"No sales rep called {name!r} in the database.", key="error.unknown_rep",
                              name=name)
     return rows[0][0]
+
+
+# --- funnel page: cycle, velocity drivers, stuck deals, loss reasons, forecast ---
+# Stage history (time spent in each stage) is not in the schema: funnel figures use the
+# "reached stage" rule of DESIGN §4, and a deal's age counts from its created_date.
+
+def _error(message: str, key: str, **params: Any) -> Exception:
+    from salescore.errors import SalesCoreError
+
+    return SalesCoreError(message, key=key, **params)
+
+
+def save_stage_order(con: Con, stages: list[str]) -> list[str]:
+    """Store the manager's ordered open stages (settings 'stage_order') and return them.
+
+    Names are trimmed and blanks dropped; an empty list, a name given twice, or a won/lost
+    name (terminal, never a funnel stage) is refused with a SalesCoreError.
+    """
+    clean = [str(s).strip() for s in stages if s is not None and str(s).strip()]
+    if not clean:
+        raise _error("The stage order is empty: keep at least one stage.", "funnel.err_empty")
+    twice = sorted({s for s in clean if clean.count(s) > 1})
+    if twice:
+        raise _error(f"Stages listed twice: {twice}.", "funnel.err_twice", stages="、".join(twice))
+    terminal = [s for s in clean if _TERMINAL.search(s)]
+    if terminal:
+        raise _error(f"Won and lost are not funnel stages: {terminal}.", "funnel.err_terminal",
+                     stages="、".join(terminal))
+    db.set_setting(con, "stage_order", clean)
+    return clean
+
+
+def reset_stage_order(con: Con) -> list[str]:
+    """Forget the saved order; returns the order detected from the data."""
+    db.set_setting(con, "stage_order", None)
+    return detect_stage_order(con)
+
+
+def stage_table(con: Con) -> pd.DataFrame:
+    """The open-stage names found in deals with their place in the current order, for the
+    stage editor. Columns: stage, position (1..n, NaN when not in the order), open_deals,
+    deals (any status). Ordered stages first, in order; then the others by volume."""
+    with con.cursor() as cur:
+        frame = cur.execute(
+            "select stage, count(*) filter (where status = 'open') as open_deals, count(*) as deals "
+            "from deals where stage is not null and status <> 'won' group by stage").df()
+    frame = frame[[not _TERMINAL.search(str(s).strip()) for s in frame["stage"]]]
+    order = stage_order(con)
+    pos = {s: i + 1 for i, s in enumerate(order)}
+    missing = [s for s in order if s not in set(frame["stage"])]   # saved but no longer in data
+    if missing:
+        frame = pd.concat([frame, pd.DataFrame({"stage": missing, "open_deals": 0, "deals": 0})])
+    frame["position"] = frame["stage"].map(pos).astype("float64")
+    frame["open_deals"] = frame["open_deals"].astype("int64")
+    frame["deals"] = frame["deals"].astype("int64")
+    frame = frame.sort_values(["position", "deals", "stage"], ascending=[True, False, True],
+                              na_position="last")
+    return frame[["stage", "position", "open_deals", "deals"]].reset_index(drop=True)
+
+
+def stages_from_positions(frame: pd.DataFrame) -> list[str]:
+    """The stage order an edited stage table describes: rows with a position, sorted by it
+    (ties keep the table's order); rows without a position are left out."""
+    rows = frame.dropna(subset=["position"]).reset_index(drop=True)
+    rows = rows.assign(_row=range(len(rows))).sort_values(["position", "_row"])
+    return [str(s) for s in rows["stage"]]
+
+
+def rep_options(con: Con, scope: Scope = Scope()) -> pd.DataFrame:
+    """Reps of ``scope`` that are active or have deals: columns rep_id, rep, team (by name)."""
+    with con.cursor() as cur:
+        return cur.execute(
+            "select rep_id, name as rep, coalesce(team, '') as team from reps r "
+            "where ($team::VARCHAR is null or team = $team) "
+            "and (active or exists (select 1 from deals d where d.rep_id = r.rep_id)) "
+            "order by name, rep_id", {"team": scope.team}).df()
+
+
+def funnel_compare(con: Con, start: date | None, end: date | None, base: Scope,
+                   focus: Scope | None = None, stages: list[str] | None = None) -> pd.DataFrame:
+    """Stage conversion (DESIGN §4) of ``focus`` next to the rest of ``base``.
+
+    ``focus`` is a team or rep inside ``base`` (None: no comparison, rest_* are NaN). Deal
+    counts add up, so the rest is base minus focus. Columns: stage, reached, value,
+    conversion_to_next (of focus, or of base without focus), rest_reached, rest_value,
+    rest_conversion. The last row is the won stage.
+    """
+    stages = stages if stages is not None else stage_order(con)
+    whole = funnel(con, start, end, base, stages)
+    if focus is None or focus == base:
+        out = whole.copy()
+        out["rest_reached"] = float("nan")
+        out["rest_value"] = float("nan")
+        out["rest_conversion"] = float("nan")
+        return out
+    mine = funnel(con, start, end, focus, stages)
+    out = mine.copy()
+    out["rest_reached"] = whole["reached"] - mine["reached"]
+    out["rest_value"] = whole["value"] - mine["value"]
+    nxt = out["rest_reached"].shift(-1)
+    out["rest_conversion"] = nxt / out["rest_reached"].where(out["rest_reached"] > 0)
+    return out
+
+
+def funnel_findings(frame: pd.DataFrame, min_gap: float = 0.03) -> dict[str, Any]:
+    """What the funnel says in a sentence, from a :func:`funnel_compare` frame.
+
+    Keys: overall_conversion (won / reached the first stage: deals created in the range that
+    were won), rest_overall; drop = the step with the lowest conversion_to_next
+    {from, to, conversion, rest_conversion}; gap = the step where focus converts furthest
+    below the rest {from, to, conversion, rest_conversion, gap} (None when no step is at
+    least ``min_gap`` below, or there is no comparison). Missing figures are None.
+    """
+    out: dict[str, Any] = {"overall_conversion": None, "rest_overall": None, "drop": None, "gap": None}
+    if frame.empty or int(frame["reached"].iloc[0]) == 0:
+        return out
+    first, last = frame.iloc[0], frame.iloc[-1]
+    out["overall_conversion"] = float(last["reached"]) / float(first["reached"])
+    if not _missing(_clean(first["rest_reached"])) and first["rest_reached"] > 0:
+        out["rest_overall"] = float(last["rest_reached"]) / float(first["rest_reached"])
+    steps = []
+    for i in range(len(frame) - 1):
+        row = frame.iloc[i]
+        if _missing(_clean(row["conversion_to_next"])):
+            continue
+        steps.append({"from": str(row["stage"]), "to": str(frame.iloc[i + 1]["stage"]),
+                      "conversion": float(row["conversion_to_next"]),
+                      "rest_conversion": _clean(row["rest_conversion"])})
+    if not steps:
+        return out
+    out["drop"] = min(steps, key=lambda s: s["conversion"])
+    compared = [s | {"gap": s["conversion"] - s["rest_conversion"]} for s in steps
+                if s["rest_conversion"] is not None]
+    below = [s for s in compared if s["gap"] <= -min_gap]
+    if below:
+        out["gap"] = min(below, key=lambda s: s["gap"])
+    return out
+
+
+# Groupings of the sales cycle, from this whitelist only.
+_CYCLE_KEYS = {
+    "rep": ("w.rep_id", "coalesce(rr.name, w.rep_id)"),
+    "team": ("coalesce(rr.team, '')", "coalesce(rr.team, '')"),
+    "product": ("w.product_id", "coalesce(p.name, w.product_id)"),
+    "segment": ("c.segment", "c.segment"),
+    "size_band": ("w.band::VARCHAR", "w.band::VARCHAR"),
+}
+
+_WON_CYCLES = """
+    won as (
+        select s.*, s.close_date - s.created_date as cycle,
+               ntile(4) over (order by s.amount, s.deal_id) as band
+        from scoped s
+        where s.status = 'won' and s.close_date between $start and $end
+          and s.created_date is not null
+    )"""
+
+
+def cycle_by(con: Con, start: date | None, end: date | None, scope: Scope = Scope(),
+             by: str = "rep") -> pd.DataFrame:
+    """Sales cycle (DESIGN §4: close_date - created_date of won deals closed in the range) per
+    rep, team, product, segment or size_band (quartiles of the won amounts: 1 = smallest).
+
+    Deals without a created date are left out. Columns: key, label, deals_won,
+    sales_cycle_days (mean), sales_cycle_days_median, sales_cycle_days_p75, band_min,
+    band_max (smallest and largest amount in the group). Sorted by median, longest first
+    (size bands in band order).
+    """
+    key, label = _CYCLE_KEYS[by]
+    sql = """
+    with {scoped}, {won}
+    select {key} as key, {label} as label, count(*) as deals_won,
+           avg(w.cycle) as sales_cycle_days,
+           percentile_cont(0.5) within group (order by w.cycle) as sales_cycle_days_median,
+           percentile_cont(0.75) within group (order by w.cycle) as sales_cycle_days_p75,
+           min(w.amount) as band_min, max(w.amount) as band_max
+    from won w
+    left join reps rr on rr.rep_id = w.rep_id
+    left join products p on p.product_id = w.product_id
+    left join customers c on c.customer_id = w.customer_id
+    group by all
+    """.format(scoped=_SCOPED.format(group="'all'"), won=_WON_CYCLES, key=key, label=label)
+    frame = _query(con, sql, _params(start, end, scope))
+    frame["deals_won"] = frame["deals_won"].astype("int64")
+    for col in ("band_min", "band_max"):
+        frame[col] = frame[col].astype("float64")
+    if by == "size_band":
+        frame = frame.sort_values("key")
+    else:
+        frame = frame.sort_values(["sales_cycle_days_median", "deals_won"], ascending=[False, False])
+    return frame.reset_index(drop=True)
+
+
+def cycle_trend(con: Con, start: date | None, end: date | None,
+                scope: Scope = Scope()) -> pd.DataFrame:
+    """Sales cycle of the won deals closed in each month of the range: columns month,
+    deals_won, sales_cycle_days, sales_cycle_days_median, sales_cycle_days_p75 (NaN for a
+    month without won deals)."""
+    sql = """
+    with {scoped}, {won}
+    select strftime(close_date, '%Y-%m') as month, count(*) as deals_won,
+           avg(cycle) as sales_cycle_days,
+           percentile_cont(0.5) within group (order by cycle) as sales_cycle_days_median,
+           percentile_cont(0.75) within group (order by cycle) as sales_cycle_days_p75
+    from won group by 1
+    """.format(scoped=_SCOPED.format(group="'all'"), won=_WON_CYCLES)
+    frame = _query(con, sql, _params(start, end, scope))
+    out = pd.DataFrame({"month": months_between(start, end, con)}).merge(frame, on="month", how="left")
+    out["deals_won"] = out["deals_won"].fillna(0).astype("int64")
+    return out
+
+
+def cycle_histogram(con: Con, start: date | None, end: date | None,
+                    scope: Scope = Scope(), bins: int = 30) -> pd.DataFrame:
+    """How many won deals took how long: columns bin_start, bin_end (days, end exclusive),
+    deals_won. The bin width is a round number of days (7, 14, 30, ...) so that about
+    ``bins`` bins cover 95% of the deals; longer cycles fall into the last bin."""
+    sql = """
+    with {scoped}, {won}
+    select greatest(cycle, 0) as cycle from won
+    """.format(scoped=_SCOPED.format(group="'all'"), won=_WON_CYCLES)
+    stats_sql = "select quantile_cont(cycle, 0.95) as p95, count(*) as n from (" + sql + ")"
+    p95, n = _query(con, stats_sql, _params(start, end, scope)).iloc[0]
+    if not n:
+        return pd.DataFrame({"bin_start": [], "bin_end": [], "deals_won": []})
+    width = next((w for w in (1, 2, 5, 7, 14, 30, 60, 90, 180, 365) if w * bins >= float(p95)), 365)
+    binned = ("select least(floor(cycle / $width), $last)::BIGINT as b, count(*) as deals_won from ("
+              + sql + ") group by 1 order by 1")
+    frame = _query(con, binned, _params(start, end, scope) | {"width": width, "last": bins})
+    frame["bin_start"] = frame["b"] * width
+    frame["bin_end"] = frame["bin_start"] + width
+    frame["deals_won"] = frame["deals_won"].astype("int64")
+    return frame[["bin_start", "bin_end", "deals_won"]]
+
+
+VELOCITY_DRIVERS = ("open_deals", "win_rate", "avg_deal_size", "sales_cycle_days")
+
+
+def velocity_drivers(con: Con, period: Period, scope: Scope = Scope()) -> dict[str, Any]:
+    """Sales velocity (DESIGN §4) of ``period`` and the previous period, split into its four
+    drivers. Velocity is a product, so log(V1/V0) = sum of the drivers' log changes (the cycle
+    with a minus sign); each driver's ``effect`` is its share of the velocity change.
+
+    Keys: velocity, velocity_before, change (V1/V0 - 1), lever (the driver with the largest
+    effect, None when it cannot be told), drivers (frame: driver, now, before, change,
+    effect in money per day). Missing or zero figures give NaN/None, never an exception.
+    """
+    now = kpis(con, period.start, period.end, scope)
+    prev = period.previous()
+    before = kpis(con, prev.start, prev.end, scope)
+    rows = []
+    for name in VELOCITY_DRIVERS:
+        a, b = _clean(now[name]), _clean(before[name])
+        change = a / b - 1 if a is not None and b not in (None, 0) else None
+        log = math.log(a / b) if a and b and a > 0 and b > 0 else None
+        if log is not None and name == "sales_cycle_days":
+            log = -log                       # a longer cycle slows velocity
+        rows.append({"driver": name, "now": a, "before": b, "change": change, "log": log})
+    v1, v0 = now["velocity"], before["velocity"]
+    total = sum(r["log"] for r in rows) if all(r["log"] is not None for r in rows) else None
+    for r in rows:
+        if total is None or v1 is None or v0 is None:
+            r["effect"] = None
+        elif abs(total) < 1e-12:
+            r["effect"] = v0 * r["log"]
+        else:
+            r["effect"] = (v1 - v0) * r["log"] / total
+    lever = None
+    effects = [r for r in rows if r["effect"] is not None]
+    if effects and any(abs(r["effect"]) > 0 for r in effects):
+        lever = max(effects, key=lambda r: abs(r["effect"]))["driver"]
+    frame = pd.DataFrame(rows)[["driver", "now", "before", "change", "effect"]].astype(
+        {"now": "float64", "before": "float64", "change": "float64", "effect": "float64"})
+    return {"velocity": v1, "velocity_before": v0,
+            "change": v1 / v0 - 1 if v1 is not None and v0 else None,
+            "lever": lever, "drivers": frame}
+
+
+def stuck_deals(con: Con, when: date, scope: Scope = Scope(), idle_days: int = 30) -> pd.DataFrame:
+    """Open deals on ``when`` that look stuck: older than the 75th percentile age of the open
+    deals at the same stage (company-wide, so the yardstick does not move with the filter),
+    or, when activities are recorded, with no activity on the deal or its customer for
+    ``idle_days`` days or more (a deal never touched counts from its created date).
+
+    Age = when - created_date (no stage history: see the note above). Columns: deal_id,
+    deal, rep_id, rep, team, customer, stage, amount, created_date, expected_close_date,
+    age_days, stage_p75_days, last_activity, idle_days, too_old, idle. Largest amounts first.
+    """
+    sql = """
+    with open_deals as (
+        select d.*, $when - d.created_date as age_days
+        from deals d
+        where (d.status = 'open' or d.close_date > $when)
+          and (d.created_date is null or d.created_date <= $when)
+    ),
+    yard as (
+        select coalesce(stage, '') as stage_key,
+               percentile_cont(0.75) within group (order by age_days) as stage_p75_days
+        from open_deals where age_days is not null group by 1
+    ),
+    has_act as (select count(*) > 0 as yes from (select 1 from activities limit 1)),
+    scoped as (
+        select o.* from open_deals o left join reps r on r.rep_id = o.rep_id
+        where ($team::VARCHAR is null or r.team = $team) and ($rep::VARCHAR is null or o.rep_id = $rep)
+    ),
+    by_deal as (
+        select a.deal_id, max(a.activity_date) as last_day from activities a
+        where a.activity_date <= $when and a.deal_id in (select deal_id from scoped)
+        group by 1
+    ),
+    by_customer as (
+        select a.customer_id, max(a.activity_date) as last_day from activities a
+        where a.activity_date <= $when and a.customer_id in (select customer_id from scoped)
+        group by 1
+    ),
+    flagged as (
+        select s.deal_id, s.name as deal, s.rep_id, coalesce(r.name, s.rep_id) as rep,
+               coalesce(r.team, '') as team, coalesce(c.name, s.customer_id) as customer,
+               s.stage, s.amount, s.created_date, s.expected_close_date, s.age_days,
+               y.stage_p75_days,
+               case when (select yes from has_act)
+                    then greatest(bd.last_day, bc.last_day) end as last_activity,
+               case when (select yes from has_act)
+                    then $when - coalesce(greatest(bd.last_day, bc.last_day), s.created_date) end as idle_days
+        from scoped s
+        left join yard y on y.stage_key = coalesce(s.stage, '')
+        left join reps r on r.rep_id = s.rep_id
+        left join customers c on c.customer_id = s.customer_id
+        left join by_deal bd on bd.deal_id = s.deal_id
+        left join by_customer bc on bc.customer_id = s.customer_id
+    )
+    select *, coalesce(age_days > stage_p75_days, false) as too_old,
+           coalesce(idle_days >= $idle, false) as idle
+    from flagged
+    where coalesce(age_days > stage_p75_days, false) or coalesce(idle_days >= $idle, false)
+    order by amount desc nulls last, age_days desc nulls last, deal_id
+    """
+    params = {"when": when, "idle": int(idle_days), "team": scope.team, "rep": scope.rep_id}
+    frame = _query(con, sql, params)
+    frame["amount"] = frame["amount"].astype("float64")
+    for col in ("age_days", "idle_days"):
+        frame[col] = frame[col].astype("float64")
+    return frame.reset_index(drop=True)
+
+
+_LOSS_KEYS = {"month": ("strftime(s.close_date, '%Y-%m')", "strftime(s.close_date, '%Y-%m')"),
+              "rep": ("s.rep_id", "coalesce(r.name, s.rep_id)")}
+
+
+def loss_reasons(con: Con, start: date | None, end: date | None, scope: Scope = Scope(),
+                 measure: str = "deals_lost") -> pd.DataFrame:
+    """Pareto of lost_reason for deals lost (closed) in the range, by count or by value.
+
+    ``measure`` is deals_lost or value_lost (sum of the lost amounts; deals without an amount
+    add nothing). reason None = not recorded. Columns: reason, deals_lost, value_lost, share
+    (of the measure), cum_share. Sorted by the measure, largest first.
+    """
+    if measure not in ("deals_lost", "value_lost"):
+        raise ValueError(measure)
+    sql = """
+    with {scoped}
+    select nullif(trim(lost_reason), '') as reason, count(*) as deals_lost,
+           coalesce(sum(amount), 0) as value_lost
+    from scoped where status = 'lost' and close_date between $start and $end
+    group by 1
+    """.format(scoped=_SCOPED.format(group="'all'"))
+    frame = _query(con, sql, _params(start, end, scope))
+    frame["deals_lost"] = frame["deals_lost"].astype("int64")
+    frame["value_lost"] = frame["value_lost"].astype("float64")
+    frame = frame.sort_values([measure, "deals_lost"], ascending=False, kind="stable").reset_index(drop=True)
+    total = float(frame[measure].sum())
+    frame["share"] = frame[measure] / total if total else float("nan")
+    frame["cum_share"] = frame["share"].cumsum()
+    return frame
+
+
+def loss_reasons_by(con: Con, start: date | None, end: date | None, scope: Scope = Scope(),
+                    by: str = "month") -> pd.DataFrame:
+    """Lost deals (closed in the range) per month or per rep and reason: columns key, label,
+    reason (None = not recorded), deals_lost, value_lost, share (of the key's lost deals)."""
+    key, label = _LOSS_KEYS[by]
+    sql = """
+    with {scoped}
+    select {key} as key, {label} as label, nullif(trim(s.lost_reason), '') as reason,
+           count(*) as deals_lost, coalesce(sum(s.amount), 0) as value_lost
+    from scoped s left join reps r on r.rep_id = s.rep_id
+    where s.status = 'lost' and s.close_date between $start and $end
+    group by all
+    """.format(scoped=_SCOPED.format(group="'all'"), key=key, label=label)
+    frame = _query(con, sql, _params(start, end, scope))
+    frame["deals_lost"] = frame["deals_lost"].astype("int64")
+    frame["value_lost"] = frame["value_lost"].astype("float64")
+    frame["share"] = frame["deals_lost"] / frame.groupby("key")["deals_lost"].transform("sum")
+    return frame.sort_values(["key", "deals_lost"], ascending=[True, False]).reset_index(drop=True)
+
+
+def stage_win_probability(con: Con, when: date, scope: Scope = Scope(),
+                          stages: list[str] | None = None, lookback_days: int = 365) -> pd.DataFrame:
+    """Historical win probability per open stage: of the deals of ``scope`` closed in the
+    ``lookback_days`` up to ``when`` that reached the stage (DESIGN §4 reached rule; a lost
+    deal whose stage is not in the list reached the first stage only), the share won.
+    Columns: stage, closed, won, win_probability (NaN when none closed)."""
+    stages = stages if stages is not None else stage_order(con)
+    if not stages:
+        return pd.DataFrame({"stage": [], "closed": [], "won": [], "win_probability": []})
+    order = pd.DataFrame({"stage": stages, "k": range(1, len(stages) + 1)})
+    sql = """
+    with {scoped},
+    pos as (
+        select case when s.status = 'won' then $won_k else coalesce(o.k, 1) end as k, s.status
+        from scoped s left join stage_list o on o.stage = s.stage
+        where s.status in ('won', 'lost') and s.close_date between $start and $end
+    )
+    select l.k, count(p.k) as closed, count(p.k) filter (where p.status = 'won') as won
+    from stage_list l left join pos p on p.k >= l.k
+    group by l.k order by l.k
+    """.format(scoped=_SCOPED.format(group="'all'"))
+    start = date.fromordinal(when.toordinal() - lookback_days)
+    with con.cursor() as cur:
+        cur.register("stage_list", order)
+        params = _params(start, when, scope) | {"won_k": len(stages) + 1}
+        used = set(re.findall(r"\$(\w+)", sql))
+        frame = cur.execute(sql, {k: v for k, v in params.items() if k in used}).df()
+        cur.unregister("stage_list")
+    frame["stage"] = stages
+    frame["closed"] = frame["closed"].astype("int64")
+    frame["won"] = frame["won"].astype("int64")
+    frame["win_probability"] = frame["won"] / frame["closed"].where(frame["closed"] > 0)
+    return frame[["stage", "closed", "won", "win_probability"]]
+
+
+def forecast(con: Con, period: Period, when: date, scope: Scope = Scope(),
+             stages: list[str] | None = None) -> dict[str, Any]:
+    """Where ``period`` will end, seen on ``when``.
+
+    - revenue_won: won so far in the period (closed up to ``when``);
+    - weighted_pipeline: open deals whose expected_close_date falls in the period, each
+      amount times its stage's historical win probability (:func:`stage_win_probability`;
+      a stage not in the list takes the first stage's);
+    - forecast = revenue_won + weighted_pipeline; run_rate = revenue_won / share of the
+      period elapsed (pace);
+    - gap = target - forecast, run_rate_gap = target - run_rate (None without a target).
+    Also: target, elapsed, finished (the period is over: forecast = revenue_won),
+    not_dated (open deals of the scope with no expected close date: not counted) and stages
+    (frame: stage, open_deals, open_value, win_probability, weighted).
+    """
+    stages = stages if stages is not None else stage_order(con)
+    elapsed = pace(period, when)
+    finished = when >= period.end
+    won = kpis(con, period.start, min(when, period.end), scope)["revenue_won"] if when >= period.start else 0.0
+    goal = target(con, period.months, scope)
+    probs = stage_win_probability(con, when, scope, stages)
+    first_p = probs["win_probability"].iloc[0] if len(probs) else float("nan")
+    sql = """
+    with {scoped}
+    select stage,
+           count(*) filter (where expected_close_date between $pstart and $pend) as open_deals,
+           coalesce(sum(amount) filter (where expected_close_date between $pstart and $pend), 0)
+               as open_value,
+           count(*) filter (where expected_close_date is null) as not_dated
+    from scoped
+    where (status = 'open' or close_date > $when) and (created_date is null or created_date <= $when)
+    group by stage
+    """.format(scoped=_SCOPED.format(group="'all'"))
+    params = _params(None, None, scope) | {"when": when, "pstart": period.start, "pend": period.end}
+    raw = _query(con, sql, params)
+    not_dated = int(raw["not_dated"].sum()) if len(raw) else 0
+    dated = raw[raw["open_deals"] > 0].copy()
+    prob = dict(zip(probs["stage"], probs["win_probability"]))
+    dated["win_probability"] = dated["stage"].map(prob).astype("float64").fillna(first_p)
+    dated["open_value"] = dated["open_value"].astype("float64")
+    dated["open_deals"] = dated["open_deals"].astype("int64")
+    dated["weighted"] = dated["open_value"] * dated["win_probability"].fillna(0.0)
+    rank = {s: i for i, s in enumerate(stages)}
+    dated = dated.assign(_k=dated["stage"].map(rank).fillna(-1)).sort_values(["_k", "stage"])
+    frame = dated[["stage", "open_deals", "open_value", "win_probability", "weighted"]].reset_index(drop=True)
+    weighted = 0.0 if finished else float(frame["weighted"].sum())
+    result = float(won) + weighted
+    run_rate = float(won) / elapsed if elapsed > 0 else None
+    return {"period": period.label, "when": when, "elapsed": elapsed, "finished": finished,
+            "revenue_won": float(won), "weighted_pipeline": weighted, "forecast": result,
+            "run_rate": run_rate, "target": goal,
+            "gap": goal - result if goal is not None else None,
+            "run_rate_gap": goal - run_rate if goal is not None and run_rate is not None else None,
+            "not_dated": not_dated, "stages": frame}

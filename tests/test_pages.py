@@ -122,3 +122,25 @@ def test_load_demo_then_reset_from_data_page(tmp_path, monkeypatch):
     at.button(key="data_reset").click().run()
     assert at.metric[0].value == "0"
     st.cache_resource.clear()
+
+
+def test_data_page_import_then_undo(tmp_path, monkeypatch):
+    """The Data page's import workflow end to end: upload, report, import, counts, undo."""
+    at = _app(tmp_path / "import.duckdb", monkeypatch).run()
+    at.radio(key="lang").set_value("en").run()
+    at.switch_page("pages/data.py").run()
+    assert at.metric[0].value == "0"
+    csv = ("Sales Rep,Account Name,Amount,Stage,Close Date\nAnn,Acme,1000,Won,2026-01-05\n"
+           "Bob,Beta,\"2,500\",Closed Won,2026-01-06\nAnn,Acme,oops,Won,2026-01-07\n").encode()
+    at.file_uploader(key="data_upload").set_value([("deals.csv", csv, "text/csv")]).run()
+    assert not at.exception
+    report = {m.label: m.value for m in at.metric}
+    assert (report["rows OK"], report["rows rejected"]) == ("2", "1")
+    [b for b in at.button if b.key and b.key.endswith("_import")][0].click().run()
+    assert not at.exception
+    assert at.metric[0].value == "2"  # the Data page's own count of deals
+    at.button(key="data_undo").click().run()
+    at.button(key="data_undo_yes").click().run()
+    assert not at.exception
+    assert at.metric[0].value == "0"
+    st.cache_resource.clear()

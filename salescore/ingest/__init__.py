@@ -1,0 +1,14 @@
+"""Import the spreadsheets managers have (DESIGN.md section 3).
+
+``prepare`` reads and validates one sheet (nothing stored); ``load`` stores it in one
+transaction; ``undo`` takes the last import back; ``history`` lists imports.
+"""
+from __future__ import annotations
+
+from salescore.ingest.export import rejected_xlsx, template_xlsx
+from salescore.ingest.load import ImportResult, history, load, undo
+from salescore.ingest.prepare import Notice, Prepared, peek, prepare
+from salescore.ingest.read import sheets
+
+__all__ = ["ImportResult", "Notice", "Prepared", "history", "load", "peek", "prepare",
+           "rejected_xlsx", "sheets", "template_xlsx", "undo"]

@@ -1,0 +1,127 @@
+"""XLSX files the importer hands back: blank templates per kind, and the rejected rows.
+
+Text cells that a spreadsheet would run as a formula (starting with = + - @) are written with
+a leading apostrophe and ``strings_to_formulas`` off (CSV/formula injection, OWASP).
+"""
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import xlsxwriter
+
+from salescore.i18n import t
+from salescore.ingest.prepare import Prepared
+
+# kind -> columns: (zh header, en header, example 1, example 2)
+TEMPLATES: dict[str, list[tuple[str, str, Any, Any]]] = {
+    "deals": [("商机编号", "Deal ID", "D-0001", "D-0002"),
+              ("商机名称", "Opportunity Name", "华东区年度采购", "Annual renewal"),
+              ("销售员", "Sales Rep", "张伟", "Ann Lee"),
+              ("客户名称", "Customer", "上海某某科技有限公司", "Acme Ltd"),
+              ("产品", "Product", "标准版", "Pro"),
+              ("金额", "Amount", 120000, 8500.5),
+              ("阶段", "Stage", "赢单", "Proposal"),
+              ("创建日期", "Created Date", "2026-01-05", "2026-02-10"),
+              ("成交日期", "Close Date", "2026-03-05", ""),
+              ("预计成交日期", "Expected Close Date", "", "2026-06-30")],
+    "reps": [("姓名", "Name", "张伟", "Ann Lee"), ("团队", "Team", "华东一组", "North"),
+             ("地区", "Region", "华东", "North"), ("岗位", "Role", "销售", "AE"),
+             ("经理", "Manager", "王芳", "Bob Stone"), ("入职日期", "Hire Date", "2024-03-01",
+                                                        "2023-09-15"),
+             ("底薪", "Base Salary", 8000, 6500)],
+    "customers": [("客户名称", "Customer", "上海某某科技有限公司", "Acme Ltd"),
+                  ("细分", "Segment", "企业", "SMB"), ("行业", "Industry", "制造", "Retail"),
+                  ("地区", "Region", "华东", "North"), ("来源", "Source", "展会", "Referral")],
+    "products": [("产品名称", "Product", "标准版", "Pro"), ("类别", "Category", "软件", "Hardware"),
+                 ("毛利率", "Margin", "45%", 0.3)],
+    "targets": [("销售员", "Sales Rep", "张伟", "Ann Lee"), ("月份", "Month", "2026-07", "2026-07"),
+                ("目标", "Target", 500000, 80000)],
+    "activities": [("销售员", "Sales Rep", "张伟", "Ann Lee"),
+                   ("客户名称", "Customer", "上海某某科技有限公司", "Acme Ltd"),
+                   ("跟进日期", "Activity Date", "2026-03-02", "2026-03-03"),
+                   ("跟进方式", "Activity Type", "拜访", "call"),
+                   ("跟进结果", "Outcome", "约下次演示", "left voicemail")],
+    "satisfaction": [("客户名称", "Customer", "上海某某科技有限公司", "Acme Ltd"),
+                     ("调查日期", "Survey Date", "2026-03-31", "2026-03-31"),
+                     ("满意度", "Score", 5, 4), ("量表", "Scale", "csat5", "csat5")],
+    "trainings": [("姓名", "Name", "张伟", "Ann Lee"), ("课程", "Course", "顾问式销售", "Negotiation"),
+                  ("培训日期", "Training Date", "2026-02-01", "2026-02-08"),
+                  ("培训类型", "Topic", "技能", "skills"), ("学时", "Hours", 8, 4),
+                  ("成绩", "Score", 92, 85)],
+    "payments": [("回款编号", "Payment ID", "P-0001", "P-0002"),
+                 ("商机编号", "Deal ID", "D-0001", "D-0002"),
+                 ("客户名称", "Customer", "上海某某科技有限公司", "Acme Ltd"),
+                 ("销售员", "Sales Rep", "张伟", "Ann Lee"),
+                 ("回款日期", "Paid Date", "2026-04-10", "2026-04-15"),
+                 ("金额", "Amount", 60000, 8500.5)],
+}
+
+_NUMBER = re.compile(r"^[-+]?\d+(\.\d+)?$")
+
+
+def safe_cell(value: Any) -> Any:
+    """A value safe to put in a spreadsheet cell: formula-looking text gets a leading '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") \
+            and not _NUMBER.match(value.strip()):
+        return "'" + value
+    return value
+
+
+def _workbook(buf: io.BytesIO) -> xlsxwriter.Workbook:
+    return xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "strings_to_numbers": False})
+
+
+def template_xlsx(kind: str, lang: str) -> bytes:
+    """A blank sheet for ``kind`` with headers in ``lang`` and two example rows."""
+    cols = TEMPLATES[kind]
+    buf = io.BytesIO()
+    book = _workbook(buf)
+    sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "-", t(f"ingest.kind.{kind}", lang))[:31])
+    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
+    for j, (zh, en, ex1, ex2) in enumerate(cols):
+        sheet.write_string(0, j, zh if lang == "zh" else en, bold)
+        for i, ex in enumerate((ex1, ex2), start=1):
+            if isinstance(ex, (int, float)):
+                sheet.write_number(i, j, ex)
+            elif ex != "":
+                sheet.write_string(i, j, ex)
+        sheet.set_column(j, j, 16)
+    book.close()
+    return buf.getvalue()
+
+
+def rejected_xlsx(prepared: Prepared, lang: str) -> bytes:
+    """The rejected rows as the user had them, plus a column saying what is wrong."""
+    buf = io.BytesIO()
+    book = _workbook(buf)
+    bold = book.add_format({"bold": True})
+    sheet = book.add_worksheet(t("ingest.rejected_sheet", lang)[:31])
+    headers = [t("ingest.col.row", lang), t("ingest.col.problem", lang),
+               *[str(c) for c in prepared.columns]]
+    for j, h in enumerate(headers):
+        sheet.write_string(0, j, safe_cell(h), bold)
+    problems: dict[int, list[str]] = {}
+    for rec in prepared.rejected.itertuples(index=False):
+        problems.setdefault(int(rec.row), []).append(
+            f"{rec.column}: {reason_text(rec.reason, lang, rec.value)}")
+    rows = prepared.rejected_rows
+    for i, rec in enumerate(rows.itertuples(index=False), start=1):
+        values = list(rec)
+        row = int(values[0])
+        sheet.write_number(i, 0, row)
+        sheet.write_string(i, 1, safe_cell("; ".join(problems.get(row, []))))
+        for j, v in enumerate(values[1:], start=2):
+            if v is None or (isinstance(v, float) and v != v):
+                continue
+            sheet.write_string(i, j, str(safe_cell(str(v))))
+    book.close()
+    return buf.getvalue()
+
+
+def reason_text(reason: str, lang: str, value: Any = None) -> str:
+    """One rejection reason in the user's language."""
+    shown = "" if value is None or (isinstance(value, float) and value != value) else str(value)
+    return t(f"ingest.reason.{reason}", lang, value=shown)

@@ -1,0 +1,453 @@
+"""Load a prepared sheet into the database in one transaction; undo a batch; history.
+
+Ids are stable hashes (md5 in SQL) of normalised natural keys, so the same rep, customer or
+deal gets the same id in every file. Rows are upserted on their keys; a row an import
+overwrites is kept (as JSON) in ``import_undo`` so that undoing the batch restores it
+exactly (DESIGN.md sections 2 and 3). Column names in SQL come from fixed lists here, and
+values from files arrive as a registered Arrow table, never as SQL text.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from salescore import db
+from salescore.errors import ImportRejected, SalesCoreError
+from salescore.ingest.prepare import Prepared
+
+# table -> (key columns, every other column except batch_id)
+TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "reps": (("rep_id",), ("name", "team", "region", "role", "manager", "hire_date",
+                           "base_salary", "active")),
+    "customers": (("customer_id",), ("name", "segment", "industry", "region", "source",
+                                     "first_purchase_date")),
+    "products": (("product_id",), ("name", "category", "margin_rate")),
+    "deals": (("deal_id",), ("name", "rep_id", "customer_id", "product_id", "amount", "stage",
+                             "status", "created_date", "close_date", "expected_close_date",
+                             "channel", "lost_reason", "is_new_customer")),
+    "activities": (("activity_id",), ("rep_id", "customer_id", "deal_id", "activity_date",
+                                      "kind", "outcome")),
+    "satisfaction": (("customer_id", "survey_date"), ("score", "scale", "rep_id")),
+    "trainings": (("rep_id", "course", "start_date"), ("topic", "hours", "score")),
+    "payments": (("payment_id",), ("deal_id", "customer_id", "rep_id", "paid_date", "amount")),
+    "targets": (("scenario", "period", "scope", "scope_id", "metric"), ("value",)),
+}
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one load did: counts for the sheet's table, plus entities derived from it."""
+
+    batch_id: int
+    kind: str
+    table: str
+    new: int
+    updated: int
+    unchanged: int
+    rejected: int
+    derived: dict[str, int] = field(default_factory=dict)   # table -> new rows created
+
+    @property
+    def rows_loaded(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+
+def key_sql(expr: str) -> str:
+    """SQL normalising a name for identity: lower case, no whitespace."""
+    # Spaces are dropped altogether: 'GTX Pro' and 'GTXPro', '张 三' and '张三' are one name.
+    return (f"lower(regexp_replace(cast({expr} as varchar), "
+            f"'[\\s\\x{{3000}}\\x{{00A0}}]+', '', 'g'))")
+
+
+def id_sql(prefix: str, expr: str) -> str:
+    """A stable id: prefix + 16 hex digits of md5 of the normalised key (NULL stays NULL)."""
+    return f"case when {expr} is null then null else '{prefix}' || substr(md5({key_sql(expr)}), 1, 16) end"
+
+
+def rep_id_of(name: str) -> str:
+    """The rep_id the importer gives a rep named ``name`` (same normalisation as the SQL)."""
+    with duckdb.connect() as con:
+        return con.execute(f"select {id_sql('r', '$n')}", {"n": name}).fetchall()[0][0]
+
+
+def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: bool = False,
+         file_name: str | None = None, sha256: str | None = None,
+         remember: bool = True) -> ImportResult:
+    """Store the good rows of ``prepared`` in one transaction, or nothing.
+
+    Refuses (ImportRejected, nothing stored) when rows were rejected and ``skip_bad_rows`` is
+    False, or when no row is left. Records an ``imports`` row and remembers the mapping under
+    the header signature.
+    """
+    file_name = file_name or prepared.file_name
+    if prepared.rows_rejected and not skip_bad_rows:
+        from salescore.ingest.export import reason_text
+        first = prepared.rejected.iloc[0]
+        raise ImportRejected(
+            f"{file_name}: {prepared.rows_rejected} row(s) cannot be imported (first: row "
+            f"{first['row']}, column {first['column']}: "
+            f"{reason_text(str(first['reason']), 'en', first['value'])}); nothing was stored. "
+            f"Fix the rows or use --skip-bad-rows.",
+            problems=prepared.rejected, key="ingest.error.rejected_rows", file=file_name,
+            rows=prepared.rows_rejected, row=int(first["row"]), column=str(first["column"]),
+            reason=str(first["reason"]))
+    if prepared.rows_ok == 0:
+        raise ImportRejected(f"{file_name}: no row can be imported; nothing was stored.",
+                             key="ingest.error.no_rows", file=file_name)
+    sha256 = sha256 or prepared.extra.get("sha256")
+    with db.transaction(con) as cur:
+        batch = int(cur.execute("select nextval('seq_batch')").fetchall()[0][0])
+        cur.register("inc_src", prepared.table)
+        try:
+            _with_ids(cur, _cols(prepared))
+            scenario = _setting(cur, "active_scenario") or "base"
+            main_table, counts, derived = _load_kind(cur, prepared, batch, str(scenario))
+        finally:
+            cur.unregister("inc_src")
+            cur.execute("drop table if exists inc")
+        cur.execute(
+            "insert into imports (batch_id, file_name, sha256, sheet, kind, rows_in, "
+            "rows_loaded, rows_rejected, status) values ($b, $f, $s, $sh, $k, $ri, $rl, $rr, "
+            "'loaded')",
+            {"b": batch, "f": file_name, "s": sha256, "sh": prepared.sheet, "k": prepared.kind,
+             "ri": prepared.rows_in, "rl": sum(counts), "rr": prepared.rows_rejected})
+        if remember:
+            cur.execute("insert into settings (key, value) values ($k, $v) on conflict (key) "
+                        "do update set value = excluded.value",
+                        {"k": f"ingest.mapping.{prepared.signature}",
+                         "v": json.dumps({"kind": prepared.kind, "mapping": prepared.mapping},
+                                         ensure_ascii=False)})
+    new, updated, unchanged = counts
+    return ImportResult(batch, prepared.kind, main_table, new, updated, unchanged,
+                        prepared.rows_rejected, derived)
+
+
+def _setting(cur, key: str):
+    rows = cur.execute("select value from settings where key = $k", {"k": key}).fetchall()
+    return json.loads(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def _cols(prepared: Prepared) -> set[str]:
+    return set(prepared.table.column_names)
+
+
+def _f(have: set[str], name: str, cast: str | None = None) -> str:
+    """Column ``name`` of inc when the sheet has it, else NULL (typed when asked)."""
+    if name in have:
+        return name
+    return f"cast(null as {cast})" if cast else "null"
+
+
+def _entity_keys(have: set[str]) -> list[tuple[str, str, str]]:
+    """(source column, id column, id prefix) for the reps/customers/products a sheet names."""
+    out = []
+    for code, name, id_col, prefix in (("rep_code", "rep", "_rep_id", "r"),
+                                       ("customer_code", "customer", "_cust_id", "c"),
+                                       ("product_code", "product", "_prod_id", "p")):
+        key = code if code in have else name
+        if key in have:
+            out.append((key, id_col, prefix))
+    return out
+
+
+def _with_ids(cur, have: set[str]) -> None:
+    """Temp table inc = the incoming rows plus their entity ids.
+
+    Ids are hashed once per distinct name (a few hundred), then joined to the rows, instead
+    of hashing a million cells.
+    """
+    joins, cols = [], []
+    for j, (key, id_col, prefix) in enumerate(_entity_keys(have)):
+        cur.execute(f"create or replace temp table _ids{j} as select k, {id_sql(prefix, 'k')} "
+                    f"as id from (select distinct {key} as k from inc_src)")
+        joins.append(f"left join _ids{j} on _ids{j}.k = s.{key}")
+        cols.append(f"_ids{j}.id as {id_col}")
+    extra = (", " + ", ".join(cols)) if cols else ""
+    cur.execute(f"create or replace temp table inc as select s.*{extra} from inc_src s "
+                + " ".join(joins))
+    for j in range(len(joins)):
+        cur.execute(f"drop table _ids{j}")
+
+
+def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
+    kind = prepared.kind
+    have = _cols(prepared)
+    derived: dict[str, int] = {}
+    rep_key = "rep_code" if "rep_code" in have else "rep"
+    rep_id = "_rep_id" if rep_key in have else "null"
+    cust_key = "customer_code" if "customer_code" in have else "customer"
+    cust_id = "_cust_id" if cust_key in have else "null"
+    prod_key = "product_code" if "product_code" in have else "product"
+    prod_id = "_prod_id" if prod_key in have else "null"
+
+    def derive_reps(extra_cols: dict[str, str] | None = None) -> None:
+        if rep_key not in have:
+            return
+        cols = {"name": f"coalesce({_f(have, 'rep')}, {rep_key})"}
+        cols.update(extra_cols or {})
+        derived["reps"] = _insert_missing(cur, "reps", "rep_id", rep_id, cols, batch)
+
+    def derive_customers(extra_cols: dict[str, str] | None = None) -> None:
+        if cust_key not in have:
+            return
+        cols = {"name": f"coalesce({_f(have, 'customer')}, {cust_key})"}
+        cols.update(extra_cols or {})
+        derived["customers"] = _insert_missing(cur, "customers", "customer_id", cust_id, cols,
+                                               batch)
+
+    if kind == "deals":
+        derive_reps({c: c for c in ("team",) if c in have})
+        derive_customers({c: c for c in ("segment", "industry", "region") if c in have})
+        if prod_key in have:
+            cols = {"name": f"coalesce({_f(have, 'product')}, {prod_key})"}
+            if "category" in have:
+                cols["category"] = "category"
+            derived["products"] = _insert_missing(cur, "products", "product_id", prod_id, cols,
+                                                  batch)
+        use_id = "deal_id" in have and not prepared.extra.get("id_lines")
+        parts = [key_sql(c) for c in (rep_key, cust_key, prod_key) if c in have]
+        parts += ["cast(created_date as varchar)"]
+        parts += [key_sql(c) for c in ("deal_name", "deal_id") if c in have]
+        nk = "concat_ws('|', " + ", ".join(f"coalesce({p}, '')" for p in parts) + ")"
+        hashed = (f"'d' || substr(md5({nk} || '#' || cast(row_number() over (partition by {nk} "
+                  f"order by source_row) as varchar)), 1, 16)")
+        if use_id and prepared.table.column("deal_id").null_count == 0:
+            ident = "deal_id"        # no hashing or window needed
+        else:
+            ident = f"coalesce(deal_id, {hashed})" if use_id else hashed
+        cols = {"deal_id": ident, "rep_id": rep_id, "customer_id": cust_id,
+                "product_id": prod_id, "status": "status", "created_date": "created_date",
+                "close_date": "close_date"}
+        optional = {"name": "deal_name", "amount": "amount", "stage": "stage",
+                    "expected_close_date": "expected_close_date", "channel": "channel",
+                    "lost_reason": "lost_reason", "is_new_customer": "is_new_customer"}
+        for col, src in optional.items():
+            if src in have:
+                cols[col] = src
+        if "deal_name" not in have and "deal_id" in have and use_id:
+            pass
+        if cust_key not in have:
+            cols.pop("customer_id")
+        if prod_key not in have:
+            cols.pop("product_id")
+        return "deals", _upsert(cur, "deals", cols, batch), derived
+
+    if kind == "reps":
+        cols = {"rep_id": rep_id, "name": f"coalesce({_f(have, 'rep')}, {rep_key})"}
+        for c in ("team", "region", "role", "manager", "hire_date", "base_salary", "active"):
+            if c in have:
+                cols[c] = c
+        return "reps", _upsert(cur, "reps", cols, batch), derived
+
+    if kind == "customers":
+        cols = {"customer_id": cust_id, "name": f"coalesce({_f(have, 'customer')}, {cust_key})"}
+        for c in ("segment", "industry", "region", "source", "first_purchase_date"):
+            if c in have:
+                cols[c] = c
+        return "customers", _upsert(cur, "customers", cols, batch), derived
+
+    if kind == "products":
+        cols = {"product_id": prod_id, "name": f"coalesce({_f(have, 'product')}, {prod_key})"}
+        for c in ("category", "margin_rate"):
+            if c in have:
+                cols[c] = c
+        return "products", _upsert(cur, "products", cols, batch), derived
+
+    if kind == "activities":
+        derive_reps()
+        derive_customers()
+        nk = "concat_ws('|', " + ", ".join(
+            f"coalesce({p}, '')" for p in [key_sql(c) for c in (rep_key, cust_key, "deal_id",
+                                                                  "activity_kind") if c in have]
+            + ["cast(activity_date as varchar)"]) + ")"
+        hashed = (f"'a' || substr(md5({nk} || '#' || cast(row_number() over (partition by {nk} "
+                  f"order by source_row) as varchar)), 1, 16)")
+        cols = {"activity_id": f"coalesce({_f(have, 'activity_id')}, {hashed})",
+                "activity_date": "activity_date"}
+        if rep_key in have:
+            cols["rep_id"] = rep_id
+        if cust_key in have:
+            cols["customer_id"] = cust_id
+        for col, src in (("deal_id", "deal_id"), ("kind", "activity_kind"),
+                         ("outcome", "outcome")):
+            if src in have:
+                cols[col] = src
+        if "kind" in cols:
+            cols["kind"] = _activity_kind("activity_kind")
+        return "activities", _upsert(cur, "activities", cols, batch), derived
+
+    if kind == "satisfaction":
+        derive_customers()
+        if "rep" in have:
+            derive_reps()
+        scale = ("case when max(score) over () > 5 or min(score) over () < 1 then 'nps10' "
+                 "else 'csat5' end")
+        if "scale" in have:
+            scale = (f"case when lower(scale) like '%nps%' or scale like '%10%' then 'nps10' "
+                     f"when lower(scale) like '%csat%' or scale like '%5%' then 'csat5' "
+                     f"else {scale} end")
+        cols = {"customer_id": cust_id, "survey_date": "survey_date", "score": "score",
+                "scale": scale}
+        if "rep" in have:
+            cols["rep_id"] = rep_id
+        return "satisfaction", _upsert(cur, "satisfaction", cols, batch), derived
+
+    if kind == "trainings":
+        derive_reps()
+        cols = {"rep_id": rep_id, "course": "course", "start_date": "start_date"}
+        if "topic" in have:
+            cols["topic"] = ("case when lower(topic) similar to '.*(产品|product).*' then 'product' "
+                             "when lower(topic) similar to '.*(技能|技巧|skill).*' then 'skills' "
+                             "when lower(topic) similar to '.*(客户|customer).*' then 'customer' "
+                             "else 'other' end")
+        for c in ("hours", "score"):
+            if c in have:
+                cols[c] = c
+        return "trainings", _upsert(cur, "trainings", cols, batch), derived
+
+    if kind == "payments":
+        derive_reps()
+        derive_customers()
+        nk = "concat_ws('|', " + ", ".join(
+            f"coalesce({p}, '')" for p in [key_sql(c) for c in ("deal_id", cust_key, rep_key)
+                                           if c in have] + ["cast(paid_date as varchar)"]) + ")"
+        hashed = (f"'y' || substr(md5({nk} || '#' || cast(row_number() over (partition by {nk} "
+                  f"order by source_row) as varchar)), 1, 16)")
+        cols = {"payment_id": f"coalesce({_f(have, 'payment_id')}, {hashed})",
+                "paid_date": "paid_date", "amount": "amount"}
+        if "deal_id" in have:
+            cols["deal_id"] = "deal_id"
+        if cust_key in have:
+            cols["customer_id"] = cust_id
+        if rep_key in have:
+            cols["rep_id"] = rep_id
+        return "payments", _upsert(cur, "payments", cols, batch), derived
+
+    if kind == "targets":
+        team = _f(have, "team")
+        rep_present = rep_key in have
+        if rep_present:
+            derive_reps({"team": "team"} if "team" in have else None)
+        scope = (f"case when {rep_key} is not null then 'rep' else 'team' end" if rep_present
+                 else "'team'")
+        scope_id = f"coalesce({rep_id}, {team})" if rep_present else team
+        cur.execute("create or replace temp table _scn as select $s as s", {"s": scenario})
+        cols = {"scenario": "(select s from _scn)", "period": "month", "scope": scope,
+                "scope_id": scope_id, "metric": "metric", "value": "target"}
+        return "targets", _upsert(cur, "targets", cols, batch), derived
+
+    raise SalesCoreError(f"Unknown kind {kind!r}.", key="ingest.error.kind", kind=kind,
+                         kinds=", ".join(TABLES))
+
+
+def _activity_kind(col: str) -> str:
+    return (f"case when lower({col}) similar to '.*(电话|call|phone).*' then 'call' "
+            f"when lower({col}) similar to '.*(拜访|visit|上门).*' then 'visit' "
+            f"when lower({col}) similar to '.*(邮件|email|mail).*' then 'email' "
+            f"when lower({col}) similar to '.*(会议|meeting|会面).*' then 'meeting' "
+            f"else {col} end")
+
+
+def _insert_missing(cur, table: str, key: str, key_expr: str, cols: dict[str, str],
+                    batch: int) -> int:
+    """Create the entities a sheet names that the table lacks (first row wins); count them."""
+    names = ", ".join(cols)
+    exprs = ", ".join(f"{e} as {c}" for c, e in cols.items())
+    cur.execute(f"create or replace temp table _derive as select {key_expr} as {key}, {exprs}, "
+                f"source_row from inc")
+    cur.execute(f"create or replace temp table _new as select * exclude (source_row, rn) from ("
+                f"select *, row_number() over (partition by {key} order by source_row) as rn "
+                f"from _derive where {key} is not null) where rn = 1 and {key} not in "
+                f"(select {key} from {table})")
+    n = int(cur.execute("select count(*) from _new").fetchall()[0][0])
+    cur.execute(f"insert into {table} ({key}, {names}, batch_id) select {key}, {names}, $b "
+                f"from _new", {"b": batch})
+    cur.execute("drop table _new")
+    cur.execute("drop table _derive")
+    return n
+
+
+def _upsert(cur, table: str, cols: dict[str, str], batch: int) -> tuple[int, int, int]:
+    """Upsert inc (through the ``cols`` expressions) into ``table``: (new, updated, unchanged).
+
+    Only the columns the sheet provides are compared and updated. Rows about to be
+    overwritten are saved to import_undo first.
+    """
+    keys, _ = TABLES[table]
+    exprs = ", ".join(f"{e} as {c}" for c, e in cols.items())
+    cur.execute(f"create or replace temp table _stage as select {exprs} from inc")
+    # collapse exact repeats of a key (the first row wins)
+    key_list = ", ".join(keys)
+    cur.execute(f"create or replace temp table _stage as select * exclude (rn) from ("
+                f"select *, row_number() over (partition by {key_list}) as rn from _stage) "
+                f"where rn = 1")
+    others = [c for c in cols if c not in keys]
+    join = " and ".join(f"t.{k} = s.{k}" for k in keys)
+    differs = " or ".join(f"s.{c} is distinct from t.{c}" for c in others) or "false"
+    cur.execute(f"create or replace temp table _chg as select s.*, t.{keys[0]} is null as _is_new "
+                f"from _stage s left join {table} t on {join} "
+                f"where t.{keys[0]} is null or ({differs})")
+    total = int(cur.execute("select count(*) from _stage").fetchall()[0][0])
+    new, changed = cur.execute("select count(*) filter (where _is_new), "
+                               "count(*) filter (where not _is_new) from _chg").fetchall()[0]
+    new, changed = int(new or 0), int(changed or 0)
+    if changed:
+        cur.execute(f"insert into import_undo select $b, $t, to_json(t) from {table} t "
+                    f"where exists (select 1 from _chg s where not s._is_new and {join})",
+                    {"b": batch, "t": table})
+    names = ", ".join(cols)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in [*others, "batch_id"])
+    if new:  # plain insert: much faster than the ON CONFLICT path on large files
+        cur.execute(f"insert into {table} ({names}, batch_id) select {names}, $b from _chg "
+                    f"where _is_new", {"b": batch})
+    if changed:
+        cur.execute(f"insert into {table} ({names}, batch_id) select {names}, $b from _chg "
+                    f"where not _is_new on conflict ({key_list}) do update set {updates}",
+                    {"b": batch})
+    for t in ("_stage", "_chg"):
+        cur.execute(f"drop table {t}")
+    return new, changed, total - new - changed
+
+
+def undo(con: duckdb.DuckDBPyConnection, batch_id: int | None = None) -> int:
+    """Undo the last loaded import (or ``batch_id``, which must be the last); returns its id.
+
+    Deletes the rows the batch wrote and puts back the rows it overwrote, exactly.
+    """
+    with db.transaction(con) as cur:
+        last = cur.execute("select max(batch_id) from imports where status = 'loaded'"
+                           ).fetchall()[0][0]
+        if last is None:
+            raise SalesCoreError("There is no import to undo.", key="ingest.error.nothing_to_undo")
+        if batch_id is None:
+            batch_id = int(last)
+        elif int(batch_id) != int(last):
+            raise SalesCoreError(
+                f"Import {batch_id} is not the last one; undo the later imports first.",
+                key="ingest.error.undo_order", batch=batch_id)
+        for table in reversed(db.DATA_TABLES):
+            cur.execute(f"delete from {table} where batch_id = $b", {"b": batch_id})
+        for table in db.DATA_TABLES:
+            cols = cur.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = $t and table_schema = 'main' order by ordinal_position",
+                {"t": table}).fetchall()
+            names = ", ".join(c for c, _ in cols)
+            exprs = ", ".join(f"cast(row_data ->> '{c}' as {typ})" for c, typ in cols)
+            cur.execute(f"insert into {table} ({names}) select {exprs} from import_undo "
+                        f"where batch_id = $b and table_name = $t", {"b": batch_id, "t": table})
+        cur.execute("delete from import_undo where batch_id = $b", {"b": batch_id})
+        cur.execute("update imports set status = 'undone' where batch_id = $b", {"b": batch_id})
+    return int(batch_id)
+
+
+def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Imports, newest first: batch_id, file_name, sheet, kind, rows_in, rows_loaded,
+    rows_rejected, loaded_at, status."""
+    with con.cursor() as cur:
+        return cur.execute(
+            "select batch_id, file_name, sheet, kind, rows_in, rows_loaded, rows_rejected, "
+            "loaded_at, status from imports order by batch_id desc").df()

@@ -1,0 +1,729 @@
+"""Read, map, coerce and validate one sheet of one file, without touching the database.
+
+``prepare`` returns a :class:`Prepared`: the detected kind, header row and mapping, the
+canonical frame of good rows, the rejected cells (row as the user sees it, column, reason)
+and grouped warnings. Coercion runs as DuckDB SQL over the whole table in a private
+in-memory connection (DESIGN.md section 1: heavy work in DuckDB, not Python loops).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from salescore.errors import ImportRejected
+from salescore.ingest import read
+from salescore.ingest.fields import (FIELD_TYPES, KINDS, header_multiplier, match_header,
+                                     nfkc, norm_header, wide_month)
+from salescore.ingest.values import connect_work
+
+# How a generic field reads in a given kind (a roster's 姓名 is the rep; a product list's
+# 编号 is the product code).
+REMAP: dict[str, dict[str, str]] = {
+    "deals": {"name": "deal_name"},
+    "reps": {"name": "rep", "deal_id": "rep_code"},
+    "customers": {"name": "customer", "deal_id": "customer_code"},
+    "products": {"name": "product", "deal_id": "product_code"},
+    "targets": {"name": "rep", "deal_id": "rep_code"},
+    "trainings": {"name": "rep"},
+    "activities": {"name": "customer"},
+    "satisfaction": {"name": "customer"},
+    "payments": {"name": "customer"},
+}
+
+# Fields whose values must be unique within one file (after trimming and lower-casing);
+# rows that repeat a key with different values are rejected, exact repeats collapsed.
+FILE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
+    # first alternative whose fields are all mapped wins
+    "reps": (("rep_code",), ("rep",)),
+    "customers": (("customer_code",), ("customer",)),
+    "products": (("product_code",), ("product",)),
+    "targets": (("rep", "team", "month", "metric"),),
+    "satisfaction": (("customer_code", "survey_date"), ("customer", "survey_date")),
+    "trainings": (("rep", "course", "start_date"),),
+    "payments": (("payment_id",),),
+    "activities": (("activity_id",),),
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning about rows that are imported anyway (grouped: one notice per reason)."""
+
+    key: str                     # i18n key under ingest.warn.*
+    count: int
+    rows: tuple[int, ...] = ()   # first few rows, as the user numbers them
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        """The warning as a sentence in ``lang``."""
+        from salescore.i18n import t
+        return t(self.key, lang, count=self.count, rows=", ".join(map(str, self.rows)), **self.params)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One sheet, read and validated. ``frame`` holds good rows with canonical columns.
+
+    ``rejected`` columns: row (as numbered in the spreadsheet), column (source header),
+    field, reason (i18n key under ingest.reason.*), value (the cell as read).
+    ``rejected_rows``: the original cells of every rejected row, source headers, plus row.
+    """
+
+    file_name: str
+    sheet: str | None
+    kind: str
+    header_row: int
+    columns: tuple[str, ...]
+    mapping: dict[str, str]
+    unmapped: tuple[str, ...]
+    table: pa.Table
+    rejected: pd.DataFrame
+    rejected_rows: pd.DataFrame
+    warnings: tuple[Notice, ...]
+    rows_in: int
+    dayfirst: bool | None
+    signature: str
+    layout: str = "long"            # targets: long / wide
+    year: int | None = None
+    sheets: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """Good rows, canonical columns plus ``source_row``."""
+        return self.table.to_pandas(date_as_object=False)
+
+    @property
+    def rows_ok(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def rows_rejected(self) -> int:
+        return int(self.rejected["row"].nunique()) if len(self.rejected) else 0
+
+    def reasons(self) -> pd.DataFrame:
+        """Rejections grouped: reason, column, rows (count), example rows."""
+        if not len(self.rejected):
+            return pd.DataFrame(columns=["reason", "column", "rows", "examples"])
+        grouped = (self.rejected.groupby(["reason", "column"], sort=False)["row"]
+                   .agg(rows="nunique", examples=lambda s: ", ".join(
+                       str(r) for r in sorted(set(s))[:5])).reset_index())
+        return grouped
+
+
+def signature(headers: list[str]) -> str:
+    """A stable id of a header row (normalised names in order), for remembered mappings."""
+    text = "\x1f".join(norm_header(h) for h in headers)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+# --- header row ------------------------------------------------------------------------------
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    text = nfkc(str(value)).strip()
+    return text or None
+
+
+def _is_number(text: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?[\d,.]+%?", text))
+
+
+def find_header(rows: list[list[Any]]) -> int:
+    """Index of the header row among the first rows: most cells naming a known field or month.
+
+    Title rows, blank rows and merged banners (a single filled cell) score low. With no known
+    name anywhere, the first row whose cells are all text and fill most of the width.
+    """
+    best, best_score = -1, 0
+    widest = 0
+    for i, row in enumerate(rows):
+        cells = [_cell_text(v) for v in row]
+        filled = [c for c in cells if c]
+        widest = max(widest, len(filled))
+        hits = sum(1 for c in filled if match_header(c)) + sum(
+            1 for v in row if _month_header(v))
+        if len(filled) >= 2 and hits > best_score:
+            best, best_score = i, hits
+    if best >= 0:
+        return best
+    for i, row in enumerate(rows):
+        filled = [c for c in (_cell_text(v) for v in row) if c]
+        if len(filled) >= max(2, widest * 0.6) and not any(_is_number(c) for c in filled):
+            return i
+    return 0
+
+
+def _month_header(value: Any) -> bool:
+    """A cell that reads as a month column header (3月, 2026-07, a first-of-month date)."""
+    if hasattr(value, "day") and not isinstance(value, str):
+        return getattr(value, "day", 0) == 1
+    text = _cell_text(value)
+    return bool(text) and not re.search(r"\d{4}\D\d{1,2}\D\d{1,2}", text) \
+        and bool(wide_month(text, 2000))
+
+
+def _unique_headers(cells: list[Any]) -> list[str]:
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    for i, value in enumerate(cells):
+        text = _cell_text(value)
+        if hasattr(value, "year") and hasattr(value, "month") and not isinstance(value, str):
+            text = f"{value.year:04d}-{value.month:02d}"
+        if not text:
+            text = f"({_col_letter(i)})"
+        text = text.replace("\n", " ")
+        if text in seen:
+            seen[text] += 1
+            text = f"{text} ({seen[text]})"
+        else:
+            seen[text] = 1
+        out.append(text)
+    return out
+
+
+def _col_letter(i: int) -> str:
+    letters = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        letters = chr(65 + r) + letters
+    return letters
+
+
+# --- kind and mapping ------------------------------------------------------------------------
+
+def guess_fields(headers: list[str]) -> dict[str, str | None]:
+    """Header -> generic field by synonym (None when unknown)."""
+    return {h: match_header(h) for h in headers}
+
+
+def kind_fields(kind: str, raw: dict[str, str | None]) -> dict[str, str]:
+    """Generic guesses turned into this kind's fields; first column wins for a field."""
+    spec = KINDS[kind]
+    remap = REMAP.get(kind, {})
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for header, fld in raw.items():
+        if not fld:
+            continue
+        fld = remap.get(fld, fld)
+        if fld in spec.fields and fld not in used:
+            out[header] = fld
+            used.add(fld)
+    return out
+
+
+def detect_kind(raw: dict[str, str | None], n_wide_months: int) -> str | None:
+    """The most likely kind for these headers, or None when nothing fits."""
+    if n_wide_months >= 2:
+        fields = set(kind_fields("targets", raw).values())
+        if fields & {"rep", "team", "rep_code"}:
+            return "targets"
+    best, best_score = None, 0
+    for name, spec in KINDS.items():
+        present = set(kind_fields(name, raw).values())
+        if not all(present & set(alt) for alt in spec.required):
+            continue
+        if name == "deals" and not present & {"rep", "customer", "product", "deal_id",
+                                               "deal_name", "customer_code", "product_code"}:
+            continue
+        sig = set(spec.signature)
+        score = 3 * len(present & sig) + len(present)
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
+def _year_hint(texts: list[str]) -> int | None:
+    for text in texts:
+        m = re.search(r"(20\d\d)\s*年?", nfkc(text or ""))
+        if m:
+            return int(m.group(1))
+    return None
+
+
+# --- the pipeline ----------------------------------------------------------------------------
+
+def prepare(data: bytes, file_name: str, *, sheet: str | None = None, kind: str | None = None,
+            mapping: dict[str, str] | None = None, dayfirst: bool | None = None,
+            year: int | None = None, con: duckdb.DuckDBPyConnection | None = None) -> Prepared:
+    """Read one sheet of ``data`` and validate it; nothing is written anywhere.
+
+    ``mapping`` (source header -> field, '' to ignore a column) overrides the detection;
+    with ``con`` a mapping remembered for the same header row is used. Raises
+    ImportRejected when the file cannot be read at all, no kind fits, or dates are ambiguous
+    (key ``ingest.error.ambiguous_dates``: ask the user, then pass ``dayfirst``).
+    """
+    if kind is not None and kind not in KINDS:
+        raise ImportRejected(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.",
+                             key="ingest.error.kind", kind=kind, kinds=", ".join(KINDS))
+    fmt = read.file_format(data, file_name)
+    work = connect_work()
+    try:
+        return _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, con)
+    finally:
+        work.close()
+
+
+def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, con) -> Prepared:
+    all_sheets: tuple[str, ...] = ()
+    big_csv = None
+    if fmt == "sheet":
+        all_sheets = tuple(read.sheets(data, file_name))
+        sheet, grid = read.read_sheet(data, file_name, sheet)
+        sample = grid.head(read.SAMPLE_ROWS).values.tolist()
+        title_texts = [sheet or "", file_name]
+    else:
+        src, sample = read.read_text_sample(data, file_name)
+        sheet = None
+        grid = None
+        title_texts = [file_name]
+        if src.raw_utf8 is not None and b"\n\n" not in src.raw_utf8 \
+                and b"\n\r\n" not in src.raw_utf8:
+            big_csv = src
+        else:
+            grid = read.text_grid(src)
+    if not any(any(_cell_text(v) for v in row) for row in sample):
+        raise ImportRejected(f"{file_name}: the file has no data.", key="ingest.error.empty",
+                             file=file_name)
+    h = find_header(sample)
+    headers = _unique_headers(sample[h])
+    title_texts = [" ".join(str(c) for c in row if _cell_text(c)) for row in sample[:h]] \
+        + title_texts
+    width = len(headers)
+    sig = signature(headers)
+
+    remembered = None
+    if mapping is None and con is not None:
+        from salescore.db import get_setting
+        remembered = get_setting(con, f"ingest.mapping.{sig}")
+        if remembered:
+            mapping = remembered.get("mapping")
+            kind = kind or remembered.get("kind")
+
+    # year for wide targets and month-only values
+    year = year or _year_hint(title_texts)
+    raw_fields = guess_fields(headers)
+    if mapping is not None:
+        raw_fields = {hd: (mapping.get(hd) or None) for hd in headers}
+    months = {hd: wide_month(hd, year) for hd in headers if not raw_fields.get(hd)}
+    months = {hd: m for hd, m in months.items() if m}
+    if kind is None:
+        kind = detect_kind(raw_fields, len(months))
+    if kind is None:
+        raise ImportRejected(
+            f"{file_name}: no column was recognised (headers: {', '.join(headers[:8])}); "
+            "choose the kind of data and map the columns.",
+            key="ingest.error.no_columns", file=file_name, headers=", ".join(headers[:8]))
+    if mapping is not None:
+        fmap = {hd: f for hd, f in raw_fields.items() if f and f in KINDS[kind].fields}
+    else:
+        fmap = kind_fields(kind, raw_fields)
+    layout = "long"
+    if kind == "targets" and "target" not in fmap.values() and len(months) >= 2:
+        layout = "wide"
+        if any(m.startswith("?") for m in months.values()):
+            raise ImportRejected(
+                f"{file_name}: the month columns have no year; put the year in the title or "
+                "sheet name (2026年销售目标) or give it.", key="ingest.error.need_year",
+                file=file_name)
+    else:
+        months = {}
+
+    # load the data rows into the working table raw(c0.., _row)
+    cur = work
+    if big_csv is not None:
+        try:
+            read.duckdb_csv(cur, big_csv, h + 1, width, "raw0")
+            cur.execute(f"create or replace table raw as select *, rowid + {int(h) + 2} as _row "
+                        "from raw0")
+            cur.execute("drop table raw0")
+        except ValueError:
+            grid = read.text_grid(big_csv)
+            big_csv = None
+    if big_csv is None:
+        body = grid.iloc[h + 1:, :width]
+        if body.shape[1] < width:
+            for i in range(body.shape[1], width):
+                body = body.assign(**{str(i): None})
+        body = body.copy()
+        body.columns = [f"c{i}" for i in range(width)]
+        body = body.infer_objects()
+        for col in body.columns:
+            if body[col].dtype == object:
+                body[col] = body[col].astype("str")
+        body["_row"] = (body.index.to_numpy() + 1).astype("int64")
+        cur.register("body_df", body)
+        cur.execute("create or replace table raw as select * from body_df")
+        cur.unregister("body_df")
+
+    # every cell cleaned once (trim, full-width, 'n/a' -> NULL); parsers read this table
+    all_cols = [f"c{i}" for i in range(width)]
+    cur.execute("create or replace table clean0 as select _row, "
+                + ", ".join(f"sc_clean({c}) as {c}" for c in all_cols) + " from raw")
+    cur.execute("create or replace table clean as select _row, " + ", ".join(
+        f"case when strlen({c}) <= 6 and sc_nullword({c}) then null else {c} end as {c}"
+        for c in all_cols) + " from clean0")
+    cur.execute("drop table clean0")
+    col_of = {hd: f"c{i}" for i, hd in enumerate(headers)}
+    field_col = {f: col_of[hd] for hd, f in fmap.items()}
+    header_of_field = {f: hd for hd, f in fmap.items()}
+    mults = {f: header_multiplier(hd) for hd, f in fmap.items()}
+
+    # wide targets -> long rows (rep/team, month, target) in the working table
+    if layout == "wide":
+        keep = [field_col[f] for f in ("rep", "team", "rep_code") if f in field_col]
+        parts, params = [], {}
+        for j, (hd, month) in enumerate(months.items()):
+            params[f"m{j}"] = month
+            keep_sql = ", ".join(keep)
+            parts.append(f"select _row, {keep_sql}, ${'m%d' % j} as c_month, {col_of[hd]} as "
+                         f"c_target, {j} as _j from clean")
+            mults["target"] = max(mults.get("target", 1), header_multiplier(hd))
+        cur.execute("create or replace table raw_long as " + " union all ".join(parts), params)
+        field_col["month"] = "c_month"
+        field_col["target"] = "c_target"
+        header_of_field.setdefault("target", ", ".join(months)[:60])
+        header_of_field.setdefault("month", ", ".join(months)[:60])
+        source = "raw_long"
+    else:
+        source = "clean"
+
+    blank = "coalesce(" + ", ".join(all_cols) + ") is null" if len(all_cols) > 1 \
+        else f"{all_cols[0]} is null"
+    total = " or ".join(f"coalesce(sc_is_total({c}), false)" for c in all_cols[:4])
+    counts = cur.execute(
+        f"select count(*) filter (where not ({blank})), "
+        f"count(*) filter (where not ({blank}) and ({total})) from clean").fetchall()[0]
+    rows_in, total_rows = int(counts[0]), int(counts[1])
+    if rows_in == 0:
+        raise ImportRejected(f"{file_name}: the sheet has a header row but no data rows.",
+                             key="ingest.error.header_only", file=file_name)
+
+    # day-first decision per date column, then per file
+    date_fields = [f for f in field_col if FIELD_TYPES[f] == "date"]
+    decided: dict[str, bool | None] = {}
+    if date_fields:
+        aggs, inner = [], []
+        for j, f in enumerate(date_fields):
+            c = field_col[f]
+            inner.append(rf"case when regexp_matches({c}, '^\d{{1,2}}\s*[-/.]') "
+                         f"then sc_dmy({c}) end as d{j}")
+            aggs.append(
+                f"max(try_cast(d{j}.a as integer)), max(try_cast(d{j}.b as integer)),"
+                f" count(*) filter (where d{j}.a <> d{j}.b)")
+        stats = cur.execute(f"select {', '.join(aggs)} from (select {', '.join(inner)} "
+                            f"from {source})").fetchall()[0]
+        for i, f in enumerate(date_fields):
+            a, b, differ = stats[3 * i: 3 * i + 3]
+            if a is None or not differ:
+                decided[f] = None
+            elif a > 12 and b <= 12:
+                decided[f] = True
+            elif b > 12 and a <= 12:
+                decided[f] = False
+            elif a > 12 and b > 12:
+                decided[f] = dayfirst if dayfirst is not None else True
+            else:
+                decided[f] = "ambiguous"  # type: ignore[assignment]
+        known = {v for v in decided.values() if isinstance(v, bool)}
+        ambiguous = [f for f, v in decided.items() if v == "ambiguous"]
+        if ambiguous:
+            if dayfirst is not None:
+                for f in ambiguous:
+                    decided[f] = dayfirst
+            elif len(known) == 1:
+                only = next(iter(known))
+                for f in ambiguous:
+                    decided[f] = only
+            else:
+                cols = ", ".join(header_of_field[f] for f in ambiguous)
+                example = cur.execute(
+                    f"select {field_col[ambiguous[0]]} from {source} "
+                    f"where sc_dmy({field_col[ambiguous[0]]}).a <> '' limit 1").fetchall()
+                raise ImportRejected(
+                    f"{file_name}: the dates in column {cols} can be read day-first or "
+                    f"month-first (e.g. {example[0][0] if example else ''}); say which.",
+                    key="ingest.error.ambiguous_dates", file=file_name, columns=cols,
+                    example=example[0][0] if example else "")
+    used_dayfirst = next((v for v in decided.values() if isinstance(v, bool)), None)
+
+    # coerce every mapped field
+    select, flags = ["_row"], []
+    year_sql = "null"
+    if "year" in field_col:
+        year_sql = f"sc_number({field_col['year']})"
+    elif year:
+        year_sql = str(int(year))
+    for f, c in field_col.items():
+        typ = FIELD_TYPES[f]
+        if typ == "text":
+            # a number cell read from Excel as 10001.0 is the code 10001
+            expr = (f"case when {c} like '%.0' then regexp_replace({c}, '^(-?\\d+)\\.0$', "
+                    f"'\\1') else {c} end")
+        elif typ == "money":
+            expr = f"sc_money({c}, {int(mults.get(f, 1))})"
+        elif typ == "rate":
+            expr = f"sc_rate({c})"
+        elif typ == "number":
+            expr = f"sc_number({c})"
+        elif typ == "bool":
+            expr = f"sc_bool({c})"
+        elif typ == "date":
+            expr = f"sc_date({c}, {'true' if decided.get(f) is True else 'false'})"
+        elif typ == "month":
+            expr = f"sc_month({c}, {year_sql})"
+        else:  # pragma: no cover - FIELD_TYPES is fixed
+            raise AssertionError(typ)
+        select.append(f"{expr} as {f}")
+        select.append(f"{c} as raw_{f}")
+        if typ != "text":
+            flags.append((f, f"bad_{typ}", f"raw_{f} is not null and {f} is null"))
+    where = f"not ({blank}) and not ({total})"
+    if layout == "wide":
+        where = "c_target is not null"
+    cur.execute(f"create or replace table parsed as select {', '.join(select)} from {source} "
+                f"where {where}")
+
+    present = set(field_col)
+    rules, notices_sql, outputs = _kind_rules(kind, present)
+    # a row-level rule (won needs an amount ...) is not repeated for a cell already unreadable
+    type_bad = " or ".join(f"coalesce({cond}, false)" for _, _, cond in flags) or "false"
+    flags.extend((f, reason, f"({cond}) and not ({type_bad})") for f, reason, cond in rules)
+    flag_cols = ", ".join(f"coalesce({cond}, false) as flag_{i}"
+                          for i, (_, _, cond) in enumerate(flags)) or "false as flag_none"
+    # within-file duplicate keys
+    dup_key = _file_key(kind, present)
+    dup_flag = None
+    dup_cols = "false as dup_conflict, false as dup_repeat"
+    if dup_key:
+        key_sql = "concat_ws('\x1f', " + ", ".join(
+            f"coalesce(lower(cast({k} as varchar)), '')" for k in dup_key) + ")"
+        value_cols = [f for f in field_col if f not in dup_key]
+        content = "md5(concat_ws('\x1f', " + ", ".join(
+            f"coalesce(cast({f} as varchar), '\x01')" for f in value_cols or dup_key) + "))"
+        repeats = cur.execute(f"select count(*) - count(distinct {key_sql}) from parsed"
+                              ).fetchall()[0][0]
+        if repeats:  # the window only when some key repeats (rare, and costly on big files)
+            dup_cols = (f"count(distinct {content}) over (partition by {key_sql}) > 1 "
+                        f"as dup_conflict, row_number() over (partition by {key_sql}, {content} "
+                        f"order by _row) > 1 as dup_repeat")
+        dup_flag = True
+    cur.execute(f"create or replace table checked as select *, {flag_cols}, {dup_cols} "
+                "from parsed")
+    if dup_flag:
+        flags.append((dup_key[0], "duplicate_conflict", "dup_conflict"))
+
+    any_bad = " or ".join(f"flag_{i}" for i in range(len(flags) - (1 if dup_flag else 0)))
+    if dup_flag:
+        any_bad = (any_bad + " or " if any_bad else "") + "dup_conflict"
+    any_bad = any_bad or "false"
+
+    # rejected cells
+    rej_parts = []
+    for i, (f, reason, _) in enumerate(flags):
+        flag = "dup_conflict" if reason == "duplicate_conflict" else f"flag_{i}"
+        raw_col = f"raw_{f}" if f in field_col else "null"
+        rej_parts.append(f"select _row as row, {i} as idx, cast({raw_col} as varchar) as value "
+                         f"from checked where {flag}")
+    rejected = cur.execute(" union all ".join(rej_parts) + " order by row, idx").df() \
+        if rej_parts else pd.DataFrame(columns=["row", "idx", "value"])
+    if len(rejected):
+        rejected["field"] = [flags[i][0] for i in rejected["idx"]]
+        rejected["reason"] = [flags[i][1] for i in rejected["idx"]]
+        rejected["column"] = [header_of_field.get(f, f) for f in rejected["field"]]
+        rejected = rejected[["row", "column", "field", "reason", "value"]]
+        rejected["row"] = rejected["row"].astype("int64")
+    else:
+        rejected = pd.DataFrame({"row": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
+                                 "field": pd.Series(dtype="str"), "reason": pd.Series(dtype="str"),
+                                 "value": pd.Series(dtype="str")})
+    rejected_rows = pd.DataFrame()
+    if len(rejected):
+        bad_rows = sorted(set(int(r) for r in rejected["row"]))
+        cur.register("bad_rows", pd.DataFrame({"r": bad_rows}))
+        rejected_rows = cur.execute(
+            f"select _row, {', '.join(all_cols)} from raw where _row in (select r from bad_rows) "
+            "order by _row").df()
+        rejected_rows.columns = ["row", *headers]
+        cur.unregister("bad_rows")
+
+    # grouped warnings
+    notices: list[Notice] = []
+    for key, cond, params in notices_sql:
+        rows = cur.execute(f"select _row from checked where not ({any_bad}) and ({cond}) "
+                           "order by _row").fetchall()
+        if rows:
+            notices.append(Notice(key, len(rows), tuple(r[0] for r in rows[:5]), params))
+    if dup_flag:
+        rows = cur.execute(f"select _row from checked where dup_repeat and not ({any_bad}) "
+                           "order by _row").fetchall()
+        if rows:
+            notices.append(Notice("ingest.warn.duplicate_rows", len(rows),
+                                  tuple(r[0] for r in rows[:5])))
+    if total_rows:
+        notices.append(Notice("ingest.warn.total_rows", total_rows))
+    unmapped = tuple(hd for hd in headers if hd not in fmap and hd not in months)
+    if unmapped:
+        notices.append(Notice("ingest.warn.unmapped", len(unmapped), (),
+                              {"columns": ", ".join(unmapped[:12])}))
+
+    # good rows, canonical columns
+    keep = [f"{outputs.pop(f, f)} as {f}" for f in field_col] \
+        + [f"{expr} as {f}" for f, expr in outputs.items()]
+    dedupe = " and not dup_repeat" if dup_flag else ""
+    good = cur.sql(
+        f"select _row as source_row, {', '.join(keep)} from checked where not ({any_bad})"
+        f"{dedupe} order by _row").to_arrow_table()
+    id_lines = False
+    if kind == "deals" and "deal_id" in field_col and not present & {"status", "stage"}:
+        n_ids = cur.execute(f"select count(distinct deal_id), count(deal_id) from checked "
+                            f"where not ({any_bad})").fetchall()[0]
+        if n_ids[0] < n_ids[1]:
+            id_lines = True
+            notices.append(Notice("ingest.warn.id_repeats", int(n_ids[1] - n_ids[0]), (),
+                                  {"column": header_of_field["deal_id"]}))
+
+    extra = {"order_rule": kind == "deals" and not present & {"status", "stage"},
+             "id_lines": id_lines, "sha256": hashlib.sha256(data).hexdigest(),
+             "months": months, "remembered": bool(remembered)}
+    return Prepared(
+        file_name=file_name, sheet=sheet, kind=kind, header_row=_header_row_number(grid, h),
+        columns=tuple(headers), mapping=dict(fmap), unmapped=unmapped, table=good,
+        rejected=rejected.reset_index(drop=True), rejected_rows=rejected_rows,
+        warnings=tuple(notices), rows_in=rows_in - total_rows if layout == "long" else rows_in,
+        dayfirst=used_dayfirst, signature=sig, layout=layout, year=year, sheets=all_sheets,
+        extra=extra)
+
+
+def _header_row_number(grid: pd.DataFrame | None, h: int) -> int:
+    if grid is None:
+        return h + 1
+    return int(grid.index[h]) + 1 if h < len(grid.index) else h + 1
+
+
+def _file_key(kind: str, present: set[str]) -> tuple[str, ...] | None:
+    if kind == "targets":
+        return tuple(f for f in ("rep", "rep_code", "team", "month", "metric") if f in present)
+    if kind == "deals":
+        return ("deal_id",) if "deal_id" in present and present & {"stage", "status"} else None
+    for alt in FILE_KEYS.get(kind, ()):
+        if all(f in present for f in alt):
+            return alt
+    return None
+
+
+def _kind_rules(kind: str, present: set[str]) -> tuple[list[tuple[str, str, str]],
+                                                        list[tuple[str, str, dict]],
+                                                        dict[str, str]]:
+    """(reject rules, warning rules, output expressions) as SQL over the parsed table.
+
+    Output expressions replace or add canonical columns of the good rows (a deal's final
+    status, close date under the orders rule, 'unassigned' rep; a target's metric).
+    """
+    rules: list[tuple[str, str, str]] = []
+    notes: list[tuple[str, str, dict]] = []
+    outputs: dict[str, str] = {}
+    spec = KINDS[kind]
+    if kind == "deals":
+        has_status = bool(present & {"status", "stage"})
+        status_parts = [f"sc_status({f})" for f in ("status", "stage") if f in present]
+        status = f"coalesce({', '.join(status_parts)})" if status_parts else "'won'"
+        close = "close_date" if "close_date" in present else "null"
+        if not has_status:
+            close = "coalesce(" + ", ".join(
+                f for f in ("close_date", "order_date", "created_date") if f in present) + ")" \
+                if present & {"close_date", "order_date", "created_date"} else "null"
+        amount = "amount" if "amount" in present else "null"
+        if has_status:
+            rules.append(("stage" if "stage" in present else "status", "missing_status",
+                          f"{status} is null"))
+        rules.append(("amount", "won_needs_amount", f"{status} = 'won' and {amount} is null"))
+        rules.append(("close_date" if "close_date" in present else
+                      ("order_date" if "order_date" in present else "close_date"),
+                      "won_needs_close_date", f"{status} = 'won' and {close} is null"))
+        rep = "rep" if "rep" in present else "null"
+        notes.append(("ingest.warn.unassigned", f"{rep} is null", {}))
+        if "amount" in present:
+            notes.append(("ingest.warn.negative_amount", "amount < 0", {}))
+        cust = "customer" if "customer" in present else (
+            "customer_code" if "customer_code" in present else "null")
+        notes.append(("ingest.warn.no_customer", f"{status} = 'won' and {cust} is null", {}))
+        if "created_date" in present and "close_date" in present:
+            notes.append(("ingest.warn.close_before_created", "close_date < created_date", {}))
+        outputs["status"] = status
+        outputs["close_date"] = close
+        created = [f for f in ("created_date", "order_date") if f in present]
+        outputs["created_date"] = f"coalesce({', '.join(created)})" if created else "null"
+        outputs["rep"] = "coalesce(rep, 'unassigned')" if "rep" in present else "'unassigned'"
+        return rules, notes, outputs
+    for alt in spec.required:
+        have = [f for f in alt if f in present]
+        if not have:
+            continue  # detection guarantees one; with a forced kind the column is missing
+        cond = " and ".join(f"{f} is null" for f in have)
+        rules.append((have[0], "missing_required", cond))
+    if kind == "targets":
+        rules.append(("rep" if "rep" in present else "team", "missing_required",
+                      " and ".join(f"{f} is null" for f in ("rep", "team", "rep_code")
+                                   if f in present) or "true"))
+    if kind == "satisfaction" and "score" in present:
+        rules.append(("score", "bad_score", "score < 0 or score > 10"))
+    if kind == "products" and "margin_rate" in present:
+        rules.append(("margin_rate", "bad_rate", "margin_rate < -1 or margin_rate > 1"))
+    if kind == "payments" and "amount" in present:
+        notes.append(("ingest.warn.negative_amount", "amount < 0", {}))
+    if kind == "targets":
+        metric = "sc_metric(metric)" if "metric" in present else "'revenue'"
+        if "metric" in present:
+            rules.append(("metric", "bad_metric", "metric is not null and sc_metric(metric) is null"))
+        outputs["metric"] = f"coalesce({metric}, 'revenue')"
+    return rules, notes, outputs
+
+
+def missing_required(kind: str, mapping: dict[str, str]) -> list[str]:
+    """Required field groups this mapping lacks (each as 'a/b'), for the mapping editor."""
+    present = set(mapping.values())
+    out = []
+    for alt in KINDS[kind].required:
+        if not present & set(alt):
+            out.append("/".join(alt))
+    return out
+
+
+def to_json(prepared: Prepared) -> str:
+    """A compact JSON summary (CLI --dry-run)."""
+    return json.dumps({
+        "file": prepared.file_name, "sheet": prepared.sheet, "kind": prepared.kind,
+        "header_row": prepared.header_row, "mapping": prepared.mapping,
+        "unmapped": list(prepared.unmapped), "rows_in": prepared.rows_in,
+        "rows_ok": prepared.rows_ok, "rows_rejected": prepared.rows_rejected,
+    }, ensure_ascii=False)
+
+
+def peek(data: bytes, file_name: str, sheet: str | None = None) -> tuple[int, list[str]]:
+    """(header row as the user numbers it, header names) without validating anything.
+
+    For the mapping editor when no column was recognised.
+    """
+    if read.file_format(data, file_name) == "sheet":
+        _, grid = read.read_sheet(data, file_name, sheet)
+        sample = grid.head(read.SAMPLE_ROWS).values.tolist()
+    else:
+        _, sample = read.read_text_sample(data, file_name)
+    if not sample:
+        return 1, []
+    h = find_header(sample)
+    return h + 1, _unique_headers(sample[h])

@@ -1,0 +1,188 @@
+"""Value coercion as DuckDB SQL over whole columns (DESIGN.md section 3, "Values").
+
+Each ``*_sql`` function returns an SQL expression for one column reference. Column references
+are positional names we made (``c0``, ``c1`` ...) and multipliers are integers we computed,
+so no text from a user's file is ever pasted into SQL. Money is parsed as DECIMAL (exact),
+never through binary floats, and rounded to cents once at the end.
+
+The ``parse_*`` helpers run the same SQL on a Python list (used by tests and small callers).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+FULLWIDTH = "０１２３４５６７８９．，－＋（）％＄￥／：　"
+ASCII = "0123456789.,-+()%$¥/: "
+
+NULL_WORDS = ("-", "--", "—", "——", "n/a", "na", "null", "none", "#n/a", "/", "nan", "nat",
+              "无", "空")
+
+WON_WORDS = ("赢单", "成交", "已成交", "签约", "已签约", "赢", "won", "closed won", "closed-won",
+             "closedwon", "win", "成功", "已完成", "完成", "已付款", "已回款")
+LOST_WORDS = ("输单", "丢单", "已丢单", "已输单", "失败", "lost", "closed lost", "closed-lost",
+              "closedlost", "lose", "取消", "已取消", "cancelled", "canceled", "作废", "流失")
+
+TRUE_WORDS = ("是", "y", "yes", "true", "1", "在职", "active", "x", "✓", "√", "t")
+FALSE_WORDS = ("否", "n", "no", "false", "0", "离职", "inactive", "f")
+
+TOTAL_WORDS = ("合计", "总计", "小计", "总和", "total", "grand total", "subtotal", "sum")
+
+
+def _sql_list(words: Sequence[str]) -> str:
+    # Fixed vocabularies defined above, not user text.
+    return "(" + ", ".join("'" + w.replace("'", "''") + "'" for w in words) + ")"
+
+
+def macros() -> list[str]:
+    """CREATE MACRO statements for the private working connection."""
+    ws = r"[\s\x{3000}\x{00A0}\x{FEFF}]+"
+    return [
+        # translate() is slow, so only strings holding a full-width character go through it
+        f"create or replace macro sc_fw(x) as case when strlen(x) <> length(x) and "
+        f"regexp_matches(x, '[{FULLWIDTH}]') then translate(x, '{FULLWIDTH}', '{ASCII}') "
+        f"else x end",
+        f"create or replace macro sc_clean(x) as nullif(trim(regexp_replace("
+        f"sc_fw(cast(x as varchar)), '{ws}', ' ', 'g')), '')",
+        f"create or replace macro sc_nullword(x) as lower(x) in {_sql_list(NULL_WORDS)}",
+        f"create or replace macro sc_val(x) as case when lower(sc_clean(x)) in "
+        f"{_sql_list(NULL_WORDS)} then null else sc_clean(x) end",
+        # money: strip currency words/signs and separators, read sign, brackets and unit suffix
+        r"""create or replace macro sc_money_body(x) as
+            regexp_replace(lower(x), '(rmb|cny|usd|人民币|元|[¥$€£,\s''])', '', 'g')""",
+        r"""create or replace macro sc_money_parts(b) as regexp_extract(b,
+            '^([+-]?)(\(?)([+-]?)(\d*\.?\d+(?:e[+-]?\d+)?)(万|w|千|k|m|mn|亿|百万)?(\)?)$',
+            ['s1', 'open', 's2', 'n', 'u', 'close'])""",
+        r"""create or replace macro sc_money_from_parts(p, mult) as
+            coalesce(try_cast(p.n as decimal(38,8)),
+                     try_cast(try_cast(p.n as double) as decimal(38,8)))
+            * (case p.u when '万' then 10000 when 'w' then 10000 when '千' then 1000
+                        when 'k' then 1000 when 'm' then 1000000 when 'mn' then 1000000
+                        when '百万' then 1000000 when '亿' then 100000000 else 1 end)
+            * mult
+            * (case when (p.open = '(' and p.close = ')') or p.s1 = '-' or p.s2 = '-'
+                    then -1 else 1 end)""",
+        r"""create or replace macro sc_money(x, mult) as case
+            when try_cast(replace(x, ',', '') as decimal(38,8)) is not null
+            then try_cast(round(try_cast(replace(x, ',', '') as decimal(38,8)) * mult, 2)
+                          as decimal(18,2))
+            else try_cast(round(sc_money_from_parts(sc_money_parts(sc_money_body(x)), mult), 2)
+                          as decimal(18,2)) end""",
+        # rates: 45% -> 0.45, 0.45 -> 0.45, 45 -> 0.45
+        r"""create or replace macro sc_rate_num(x) as
+            try_cast(regexp_replace(x, '[%,\s]', '', 'g') as double)""",
+        r"""create or replace macro sc_rate(x) as case
+            when x like '%\%%' escape '\' then sc_rate_num(x) / 100
+            when abs(sc_rate_num(x)) > 1 and abs(sc_rate_num(x)) <= 100 then sc_rate_num(x) / 100
+            when abs(sc_rate_num(x)) <= 1 then sc_rate_num(x) end""",
+        r"""create or replace macro sc_number(x) as
+            try_cast(regexp_replace(x, '[,\s]', '', 'g') as double)""",
+        f"""create or replace macro sc_bool(x) as case
+            when lower(x) in {_sql_list(TRUE_WORDS)} then true
+            when lower(x) in {_sql_list(FALSE_WORDS)} then false end""",
+        f"""create or replace macro sc_status(x) as case
+            when x is null then null
+            when lower(x) in {_sql_list(WON_WORDS)} then 'won'
+            when lower(x) in {_sql_list(LOST_WORDS)} then 'lost' else 'open' end""",
+        """create or replace macro sc_metric(x) as case
+            when x is null then 'revenue'
+            when lower(x) in ('revenue', 'sales', 'amount', '业绩', '销售额', '收入', '金额',
+                              '成交金额', '回款') then 'revenue'
+            when lower(x) in ('new_customers', 'new customers', '新客户', '新客户数', '新客')
+                 then 'new_customers'
+            when lower(x) in ('deals_won', 'deals won', 'won deals', '赢单数', '成交数', '签约数',
+                              '订单数') then 'deals_won' end""",
+        f"create or replace macro sc_is_total(x) as lower(x) in "
+        f"{_sql_list(TOTAL_WORDS)}",
+        # dates. The d/m/y parts of 03/01/19-style values, for the day-first decision.
+        r"""create or replace macro sc_dmy(x) as regexp_extract(x,
+            '^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4}|\d{2})(?:$|[\sT]\d)', ['a', 'b', 'y'])""",
+        r"""create or replace macro sc_ymd(x) as regexp_extract(x,
+            '^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:$|[\sT]\d)',
+            ['y', 'm', 'd'])""",
+        r"""create or replace macro sc_mkdate(y, m, d) as
+            try(make_date(cast(y as integer), cast(m as integer), cast(d as integer)))""",
+        r"""create or replace macro sc_year2(y) as case when length(y) = 2 then
+            (case when cast(y as integer) < 70 then 2000 else 1900 end) + cast(y as integer)
+            else cast(y as integer) end""",
+        r"""create or replace macro sc_date(x, dayfirst) as case
+            when x is null then null
+            when try_cast(x as date) is not null
+                 and regexp_matches(x, '^\d{4}') then try_cast(x as date)
+            when sc_ymd(x).y <> '' then sc_mkdate(sc_ymd(x).y, sc_ymd(x).m, sc_ymd(x).d)
+            when sc_dmy(x).a <> '' then (case when dayfirst
+                 then sc_mkdate(sc_year2(sc_dmy(x).y), sc_dmy(x).b, sc_dmy(x).a)
+                 else sc_mkdate(sc_year2(sc_dmy(x).y), sc_dmy(x).a, sc_dmy(x).b) end)
+            when regexp_matches(x, '^\d{8}$') then sc_mkdate(
+                 substr(x, 1, 4), substr(x, 5, 2), substr(x, 7, 2))
+            when regexp_matches(x, '^\d{4,5}(\.\d+)?$')
+                 and try_cast(x as double) between 3000 and 80000
+                 then cast(date '1899-12-30' + cast(floor(try_cast(x as double))
+                      as integer) as date)
+            else try_cast(try_strptime(x, ['%d-%b-%y', '%d-%b-%Y', '%d %b %Y',
+                 '%b %d, %Y', '%B %d, %Y', '%d %B %Y', '%b %d %Y', '%Y-%m-%dT%H:%M:%S.%f',
+                 '%m/%d/%Y %I:%M:%S %p']) as date) end""",
+        # months for targets: 2026-07, 2026/7, 2026年7月, 202607, a date, 7月 (+ year)
+        r"""create or replace macro sc_month(x, yr) as case
+            when regexp_matches(x, '^\d{4}\s*[-/.年]\s*\d{1,2}')
+                 then try(strftime(make_date(cast(regexp_extract(x, '^(\d{4})', 1) as integer),
+                      cast(regexp_extract(x, '^\d{4}\s*[-/.年]\s*(\d{1,2})', 1) as integer), 1), '%Y-%m'))
+            when regexp_matches(x, '^\d{6}$')
+                 then try(strftime(make_date(cast(substr(x, 1, 4) as integer),
+                      cast(substr(x, 5, 2) as integer), 1), '%Y-%m'))
+            when regexp_matches(x, '^\d{1,2}\s*月?$') and yr is not null
+                 then try(strftime(make_date(cast(yr as integer),
+                      cast(regexp_extract(x, '^(\d{1,2})', 1) as integer), 1), '%Y-%m'))
+            else strftime(sc_date(x, false), '%Y-%m') end""",
+    ]
+
+
+def connect_work() -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB with the coercion macros (not the salescore database)."""
+    con = duckdb.connect(":memory:")
+    for statement in macros():
+        con.execute(statement)
+    return con
+
+
+# --- plain-Python front ends (tests, small inputs) -------------------------------------------
+
+def _run(expr: str, values: Sequence[Any]) -> list[Any]:
+    con = connect_work()
+    try:
+        frame = pd.DataFrame({"v": pd.Series(list(values), dtype="object").map(
+            lambda v: None if v is None else str(v)).astype("str")})
+        con.register("vals", frame)
+        return [r[0] for r in con.execute(f"select {expr} from vals").fetchall()]
+    finally:
+        con.close()
+
+
+def parse_money(values: Sequence[Any], multiplier: int = 1) -> list[Decimal | None]:
+    """'¥1,234.5' -> Decimal('1234.50'); '(3.5万)' -> Decimal('-35000.00'); bad -> None."""
+    return _run(f"sc_money(sc_val(v), {int(multiplier)})", values)
+
+
+def parse_rate(values: Sequence[Any]) -> list[float | None]:
+    """'45%' -> 0.45; '0.45' -> 0.45; '45' -> 0.45."""
+    return _run("sc_rate(sc_val(v))", values)
+
+
+def parse_date(values: Sequence[Any], dayfirst: bool = False) -> list[date | None]:
+    """ISO, slashes, 2026年3月5日, Excel serials, 5-Mar-26 ... -> date; bad -> None."""
+    return _run(f"sc_date(sc_val(v), {'true' if dayfirst else 'false'})", values)
+
+
+def parse_status(values: Sequence[Any]) -> list[str | None]:
+    """赢单/Closed Won -> 'won'; 输单/Lost -> 'lost'; anything else -> 'open'."""
+    return _run("sc_status(sc_val(v))", values)
+
+
+def parse_month(values: Sequence[Any], year: int | None = None) -> list[str | None]:
+    """'2026年7月' -> '2026-07'; '7月' with year 2026 -> '2026-07'."""
+    return _run(f"sc_month(sc_val(v), {int(year) if year else 'null'})", values)

@@ -1,0 +1,211 @@
+"""The import workflow of the Data page: upload, check, map, validate, import, undo, templates.
+
+The only part of the importer that imports streamlit; every rule lives in salescore.ingest.
+Session keys start with ``data_``.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from salescore.errors import ImportRejected, SalesCoreError
+from salescore.i18n import error_text, t
+from salescore.ingest import (history, load, peek, prepare, rejected_xlsx, sheets,
+                              template_xlsx, undo)
+from salescore.ingest.export import reason_text
+from salescore.ingest.fields import KINDS
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods"]
+AUTO = "__auto__"
+
+
+def render(con: duckdb.DuckDBPyConnection, lang: str) -> None:
+    """Draw the whole import workflow on the current page."""
+    st.subheader(t("ingest.title", lang))
+    files = st.file_uploader(t("ingest.upload", lang), key="data_upload",
+                             accept_multiple_files=True, type=TYPES,
+                             help=t("ingest.upload_help", lang))
+    for i, upload in enumerate(files or []):
+        with st.container(border=True):
+            try:
+                _one_file(con, lang, i, upload.name, upload.getvalue())
+            except SalesCoreError as err:
+                st.error(error_text(err, lang))
+    _history(con, lang)
+    _templates(lang)
+
+
+def _key(i: int, name: str, data: bytes) -> str:
+    return f"data_{i}_{hashlib.sha1(name.encode() + data[:4096]).hexdigest()[:8]}"
+
+
+def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
+    k = _key(i, name, data)
+    st.markdown(f"**{t('ingest.file_header', lang, file=name)}**")
+    done = st.session_state.get(f"{k}_done")
+    if done:
+        st.success(done)
+
+    sheet = None
+    names = sheets(data, name)
+    cols = st.columns(2)
+    if len(names) > 1 or names[0]:
+        sheet = cols[0].selectbox(t("ingest.sheet", lang), names, key=f"{k}_sheet")
+    kind_options = [AUTO, *KINDS]
+    chosen = cols[1].selectbox(
+        t("ingest.kind_label", lang), kind_options, key=f"{k}_kind",
+        format_func=lambda x: "—" if x == AUTO else t(f"ingest.kind.{x}", lang))
+    kind = None if chosen == AUTO else chosen
+    mapping = st.session_state.get(f"{k}_mapping_{chosen}_{sheet}")
+    dayfirst = st.session_state.get(f"{k}_dayfirst")
+    year = st.session_state.get(f"{k}_year")
+
+    try:
+        prepared = prepare(data, name, sheet=sheet, kind=kind, mapping=mapping,
+                           dayfirst=None if dayfirst is None else dayfirst == "d",
+                           year=year, con=con)
+    except ImportRejected as err:
+        if err.key == "ingest.error.ambiguous_dates":
+            st.warning(t("ingest.ambiguous_question", lang, **err.params))
+            st.radio(t("ingest.ambiguous_question", lang, **err.params), ["d", "m"], index=None,
+                     key=f"{k}_dayfirst", label_visibility="collapsed",
+                     format_func=lambda x: t("ingest.dayfirst" if x == "d" else
+                                             "ingest.monthfirst", lang))
+            return
+        if err.key == "ingest.error.need_year":
+            st.warning(error_text(err, lang))
+            st.number_input(t("ingest.year_question", lang), min_value=2000, max_value=2100,
+                            value=None, step=1, key=f"{k}_year")
+            return
+        st.error(error_text(err, lang))
+        if err.key == "ingest.error.no_columns" and kind:
+            _, headers = peek(data, name, sheet)
+            _mapping_editor(lang, k, chosen, sheet, kind, headers, {})
+        return
+
+    if prepared.extra.get("remembered"):
+        st.caption(t("ingest.remembered", lang))
+    st.caption(t("ingest.header_row", lang, row=prepared.header_row)
+               + " " + t(f"ingest.kind.{prepared.kind}", lang))
+    a, b, c = st.columns(3)
+    a.metric(t("ingest.rows_in", lang, n="").strip(), prepared.rows_in)
+    b.metric(t("ingest.rows_ok", lang, n="").strip(), prepared.rows_ok)
+    c.metric(t("ingest.rows_rejected", lang, n="").strip(), prepared.rows_rejected)
+
+    st.markdown(f"**{t('ingest.preview', lang)}**")
+    preview = prepared.frame.head(8).rename(
+        columns={f: t(f"ingest.field.{f}", lang) for f in prepared.frame.columns
+                 if f != "source_row"} | {"source_row": t("ingest.col.row", lang)})
+    st.dataframe(preview, hide_index=True)
+
+    with st.expander(t("ingest.mapping", lang), expanded=bool(prepared.unmapped)):
+        _mapping_editor(lang, k, chosen, sheet, prepared.kind, list(prepared.columns),
+                        prepared.mapping)
+
+    if prepared.rows_rejected:
+        st.markdown(f"**{t('ingest.reasons_title', lang)}**")
+        reasons = prepared.reasons()
+        first_value = prepared.rejected.groupby(["reason", "column"], sort=False)["value"].first()
+        table = pd.DataFrame({
+            t("ingest.col.reason", lang): [reason_text(r, lang, first_value.get((r, c)))
+                                           for r, c in zip(reasons["reason"], reasons["column"])],
+            t("ingest.col.column", lang): reasons["column"],
+            t("ingest.col.rows", lang): reasons["rows"],
+            t("ingest.col.examples", lang): reasons["examples"]})
+        st.dataframe(table, hide_index=True)
+        st.download_button(t("ingest.download_rejected", lang),
+                           data=lambda: rejected_xlsx(prepared, lang), file_name=f"rejected-{name}.xlsx",
+                           mime=XLSX, key=f"{k}_rejected_dl", on_click="ignore")
+    if prepared.warnings:
+        st.markdown(f"**{t('ingest.warnings_title', lang)}**")
+        for w in prepared.warnings:
+            st.info(w.text(lang))
+
+    if prepared.rows_ok == 0:
+        return
+    label = t("ingest.import_button", lang) if not prepared.rows_rejected else \
+        t("ingest.import_remaining", lang, n=prepared.rows_ok, bad=prepared.rows_rejected)
+    if st.button(label, key=f"{k}_import", type="primary"):
+        with st.status(t("ingest.importing", lang, file=name)) as status:
+            result = load(con, prepared, skip_bad_rows=True, file_name=name)
+            status.update(state="complete")
+        msg = t("ingest.imported", lang, file=name, new=result.new, updated=result.updated,
+                unchanged=result.unchanged)
+        if any(result.derived.values()):
+            msg += " " + t("ingest.derived", lang, reps=result.derived.get("reps", 0),
+                           customers=result.derived.get("customers", 0),
+                           products=result.derived.get("products", 0))
+        st.session_state[f"{k}_done"] = msg
+        st.cache_data.clear()
+        st.rerun()  # redraw the whole page: its counts and the other pages' caches are stale
+
+
+def _mapping_editor(lang: str, k: str, chosen: str, sheet: Any, kind: str, headers: list[str],
+                    current: dict[str, str]) -> None:
+    st.caption(t("ingest.mapping_help", lang))
+    fields = ["", *KINDS[kind].fields]
+    state_key = f"{k}_mapping_{chosen}_{sheet}"
+    grid = st.columns(4)
+    chosen_map: dict[str, str] = {}
+    for j, header in enumerate(headers):
+        value = current.get(header, "")
+        picked = grid[j % 4].selectbox(
+            header, fields, index=fields.index(value) if value in fields else 0,
+            key=f"{state_key}_{j}",
+            format_func=lambda f: t("ingest.ignore", lang) if not f else t(f"ingest.field.{f}", lang))
+        chosen_map[header] = picked
+    if chosen_map != {h: current.get(h, "") for h in headers}:
+        st.session_state[state_key] = chosen_map
+        st.rerun()
+
+
+def _history(con, lang: str) -> None:
+    st.subheader(t("ingest.history", lang))
+    hist = history(con)
+    if hist.empty:
+        st.caption(t("ingest.history_empty", lang))
+        return
+    st.dataframe(hist, hide_index=True)
+    if st.session_state.pop("data_undone", None):
+        st.success(st.session_state.pop("data_undone_msg", ""))
+    live = hist[hist["status"] == "loaded"]
+    if live.empty:
+        return
+    last = live.iloc[0]
+    if st.button(t("ingest.undo_button", lang), key="data_undo"):
+        st.session_state["data_undo_confirm"] = int(last["batch_id"])
+    if st.session_state.get("data_undo_confirm") == int(last["batch_id"]):
+        st.warning(t("ingest.undo_warning", lang, batch=int(last["batch_id"])))
+        if st.button(t("ingest.undo_confirm", lang, batch=int(last["batch_id"]),
+                       file=last["file_name"]), key="data_undo_yes", type="primary"):
+            try:
+                batch = undo(con, int(last["batch_id"]))
+            except SalesCoreError as err:
+                st.error(error_text(err, lang))
+                return
+            st.session_state.pop("data_undo_confirm", None)
+            for key in [s for s in st.session_state if str(s).endswith("_done")]:
+                del st.session_state[key]
+            st.session_state["data_undone"] = True
+            st.session_state["data_undone_msg"] = t("ingest.undone", lang, batch=batch)
+            st.cache_data.clear()
+            st.rerun()
+
+
+def _templates(lang: str) -> None:
+    with st.expander(t("ingest.templates", lang)):
+        st.caption(t("ingest.templates_help", lang))
+        cols = st.columns(3)
+        for j, kind in enumerate(KINDS):
+            for tl in ("zh", "en"):
+                cols[j % 3].download_button(
+                    t("ingest.template_button", lang, kind=t(f"ingest.kind.{kind}", lang),
+                      lang="中文" if tl == "zh" else "English"),
+                    data=lambda kind=kind, tl=tl: template_xlsx(kind, tl),
+                    file_name=f"template-{kind}-{tl}.xlsx", mime=XLSX,
+                    key=f"data_tpl_{kind}_{tl}", on_click="ignore")
