@@ -19,7 +19,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 
 run: $(VENV)/.installed
 	SALESCORE_DB=$(DB) $(PY) -m salescore demo --if-missing --db $(DB)
-	SALESCORE_DB=$(DB) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(PY) -m salescore serve --db $(DB) --port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q

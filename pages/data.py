@@ -21,7 +21,8 @@ cols = st.columns(4)
 cols[0].metric(t("data.deals"), fmt.number(counts["deals"]), border=True)
 cols[1].metric(t("data.reps"), fmt.number(counts["reps"]), border=True)
 cols[2].metric(t("data.customers"), fmt.number(counts["customers"]), border=True)
-cols[3].metric(t("data.range"), f"{first} → {last}" if first else "—", border=True)
+cols[3].metric(t("data.range"), f"{first:%Y-%m} → {last:%Y-%m}" if first else "—", border=True,
+               help=f"{first} → {last}" if first else None)
 if latest:
     st.caption(t("data.last_import", file=latest["file_name"], rows=fmt.number(latest["rows_loaded"]),
                  at=str(latest["loaded_at"])[:16]))

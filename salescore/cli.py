@@ -139,6 +139,17 @@ def _dry_run_report(path: str, prepared: Any) -> str:
     return "\n".join(lines)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from salescore.ui import serve
+
+    if args.db:
+        os.environ["SALESCORE_DB"] = str(args.db)
+    return serve.main(["--server.address", args.address, "--server.port", str(args.port),
+                       *args.streamlit_args])
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from salescore import bench
 
@@ -203,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rep", help="only this sales rep (name)")
     p.add_argument("--json", action="store_true", help="print JSON to stdout")
     p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("serve", help="start the app (what make run does)")
+    _db_arg(p)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="listen address (default 127.0.0.1: this computer only)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("streamlit_args", nargs=argparse.REMAINDER,
+                   help="further options passed to streamlit, e.g. --server.headless true")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("bench", help="synthetic load, prints timings of the heavy calls")
     p.add_argument("--rows", type=int, default=100_000, help="synthetic deals (default 100000)")

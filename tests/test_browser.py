@@ -42,9 +42,7 @@ def server_url(tmp_path_factory):
     port = _free_port()
     env = dict(os.environ, SALESCORE_DB=str(path))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        [sys.executable, "-m", "salescore", "serve", "--port", str(port)],  # what make run does
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
@@ -67,6 +65,15 @@ def server_url(tmp_path_factory):
         proc.kill()
 
 
+def _pages() -> list:
+    import ast
+    tree = ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES":
+            return node.value.elts
+    raise AssertionError("app.py has no PAGES list")
+
+
 def _idle(page) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
                            timeout=60_000)
@@ -78,7 +85,15 @@ def test_main_path(server_url):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-        page.goto(server_url)
+        # the very first visit of the server process is a deep link: it must still get
+        # app.py's navigation (see salescore/ui/serve.py)
+        page.goto(server_url + "data")
+        expect(page.get_by_role("heading", name="数据")).to_be_visible(timeout=60_000)
+        nav = page.get_by_test_id("stSidebarNav")
+        expect(nav.get_by_role("link", name="总览")).to_be_visible()
+        assert nav.get_by_role("link").count() == len(_pages())
+        _idle(page)
+        nav.get_by_role("link", name="总览").click()
         expect(page.get_by_role("heading", name="总览")).to_be_visible(timeout=60_000)
         expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=30_000)
         _idle(page)
