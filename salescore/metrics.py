@@ -634,7 +634,7 @@ def funnel_compare(con: Con, start: date | None, end: date | None, base: Scope,
     conversion_to_next (of focus, or of base without focus), rest_reached, rest_value,
     rest_conversion. The last row is the won stage.
     """
-    stages = stages if stages is not None else stage_order(con)
+    stages = list(stages) if stages is not None else stage_order(con)
     whole = funnel(con, start, end, base, stages)
     if focus is None or focus == base:
         out = whole.copy()
@@ -688,6 +688,7 @@ def funnel_findings(frame: pd.DataFrame, min_gap: float = 0.03) -> dict[str, Any
 
 # Groupings of the sales cycle, from this whitelist only.
 _CYCLE_KEYS = {
+    "all": ("'all'", "'all'"),
     "rep": ("w.rep_id", "coalesce(rr.name, w.rep_id)"),
     "team": ("coalesce(rr.team, '')", "coalesce(rr.team, '')"),
     "product": ("w.product_id", "coalesce(p.name, w.product_id)"),
@@ -708,7 +709,8 @@ _WON_CYCLES = """
 def cycle_by(con: Con, start: date | None, end: date | None, scope: Scope = Scope(),
              by: str = "rep") -> pd.DataFrame:
     """Sales cycle (DESIGN §4: close_date - created_date of won deals closed in the range) per
-    rep, team, product, segment or size_band (quartiles of the won amounts: 1 = smallest).
+    rep, team, product, segment or size_band (quartiles of the won amounts: 1 = smallest);
+    ``all`` gives one row for the whole scope.
 
     Deals without a created date are left out. Columns: key, label, deals_won,
     sales_cycle_days (mean), sales_cycle_days_median, sales_cycle_days_p75, band_min,
@@ -794,9 +796,14 @@ def velocity_drivers(con: Con, period: Period, scope: Scope = Scope()) -> dict[s
     effect, None when it cannot be told), drivers (frame: driver, now, before, change,
     effect in money per day). Missing or zero figures give NaN/None, never an exception.
     """
-    now = kpis(con, period.start, period.end, scope)
     prev = period.previous()
-    before = kpis(con, prev.start, prev.end, scope)
+    return velocity_split(kpis(con, period.start, period.end, scope),
+                          kpis(con, prev.start, prev.end, scope))
+
+
+def velocity_split(now: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """:func:`velocity_drivers` from two :func:`kpis` results (this period, the previous one),
+    so a page can reuse the kpis it already has. Same keys as velocity_drivers."""
     rows = []
     for name in VELOCITY_DRIVERS:
         a, b = _clean(now[name]), _clean(before[name])
@@ -901,7 +908,7 @@ def loss_reasons(con: Con, start: date | None, end: date | None, scope: Scope = 
     """Pareto of lost_reason for deals lost (closed) in the range, by count or by value.
 
     ``measure`` is deals_lost or value_lost (sum of the lost amounts; deals without an amount
-    add nothing). reason None = not recorded. Columns: reason, deals_lost, value_lost, share
+    add nothing). reason NaN = not recorded. Columns: reason, deals_lost, value_lost, share
     (of the measure), cum_share. Sorted by the measure, largest first.
     """
     if measure not in ("deals_lost", "value_lost"):
@@ -926,7 +933,7 @@ def loss_reasons(con: Con, start: date | None, end: date | None, scope: Scope = 
 def loss_reasons_by(con: Con, start: date | None, end: date | None, scope: Scope = Scope(),
                     by: str = "month") -> pd.DataFrame:
     """Lost deals (closed in the range) per month or per rep and reason: columns key, label,
-    reason (None = not recorded), deals_lost, value_lost, share (of the key's lost deals)."""
+    reason (NaN = not recorded), deals_lost, value_lost, share (of the key's lost deals)."""
     key, label = _LOSS_KEYS[by]
     sql = """
     with {scoped}
@@ -949,7 +956,7 @@ def stage_win_probability(con: Con, when: date, scope: Scope = Scope(),
     ``lookback_days`` up to ``when`` that reached the stage (DESIGN §4 reached rule; a lost
     deal whose stage is not in the list reached the first stage only), the share won.
     Columns: stage, closed, won, win_probability (NaN when none closed)."""
-    stages = stages if stages is not None else stage_order(con)
+    stages = list(stages) if stages is not None else stage_order(con)
     if not stages:
         return pd.DataFrame({"stage": [], "closed": [], "won": [], "win_probability": []})
     order = pd.DataFrame({"stage": stages, "k": range(1, len(stages) + 1)})
@@ -993,7 +1000,7 @@ def forecast(con: Con, period: Period, when: date, scope: Scope = Scope(),
     not_dated (open deals of the scope with no expected close date: not counted) and stages
     (frame: stage, open_deals, open_value, win_probability, weighted).
     """
-    stages = stages if stages is not None else stage_order(con)
+    stages = list(stages) if stages is not None else stage_order(con)
     elapsed = pace(period, when)
     finished = when >= period.end
     won = kpis(con, period.start, min(when, period.end), scope)["revenue_won"] if when >= period.start else 0.0

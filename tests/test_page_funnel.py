@@ -1,0 +1,127 @@
+"""AppTest: the Funnel page on demo data, in both languages, against salescore.metrics."""
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from salescore import db, demo, fmt, metrics
+
+APP = "../app.py"
+PAGE = "pages/funnel.py"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("funnel") / "demo.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="zh")
+    con.close()
+    return path
+
+
+def _app(path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("SALESCORE_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+@pytest.fixture
+def at(demo_db, monkeypatch):
+    app = _app(demo_db, monkeypatch)
+    yield app
+    st.cache_resource.clear()
+
+
+def _open(path, fn, *args):
+    st.cache_resource.clear()          # release the file held by the app
+    con = db.connect(path)
+    try:
+        return fn(con, *args)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("lang, entered, conversion, cycle", [
+    ("zh", "进入漏斗的商机", "整体转化率", "销售周期中位数"),
+    ("en", "Deals entered", "Overall conversion", "Median cycle")])
+def test_funnel_page_shows_the_funnel_figures(at, demo_db, lang, entered, conversion, cycle):
+    at.run()
+    at.radio(key="lang").set_value(lang).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.error
+    assert at.title[0].value == ("销售漏斗" if lang == "zh" else "Funnel")
+    ctx = at.session_state["_context"]
+    cards = {m.label: m.value for m in at.metric}
+    period = ctx.period
+
+    def figures(con):
+        frame = metrics.funnel_compare(con, period.start, period.end, metrics.Scope(), None)
+        cyc = metrics.cycle_by(con, period.start, period.end, metrics.Scope(), "all")
+        return frame, metrics.funnel_findings(frame), cyc
+
+    frame, found, cyc = _open(demo_db, figures)
+    assert cards[entered] == fmt.number(frame["reached"].iloc[0])
+    assert cards[conversion] == fmt.pct(found["overall_conversion"])
+    assert cards[cycle] == fmt.days(cyc["sales_cycle_days_median"].iloc[0], lang)
+    # the biggest drop is called out in a sentence with the stage names
+    drop = found["drop"]
+    assert any(drop["from"] in w.value and fmt.pct(drop["conversion"], 0) in w.value for w in at.warning)
+    assert len(at.get("vega_lite_chart")) >= 6
+    assert len(at.get("download_button")) == 2     # stuck deals: CSV and Excel
+
+
+def test_team_filter_compares_with_other_teams(at, demo_db):
+    at.run()
+    team = at.selectbox(key="team").options[1]
+    at.selectbox(key="team").set_value(team).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    period = at.session_state["_context"].period
+
+    def figures(con):
+        frame = metrics.funnel_compare(con, period.start, period.end, metrics.Scope(),
+                                       metrics.Scope(team=team))
+        return metrics.funnel_findings(frame)
+
+    found = _open(demo_db, figures)
+    overall = {m.label: m for m in at.metric}["整体转化率"]
+    assert overall.value == fmt.pct(found["overall_conversion"])
+    assert "其他" in overall.delta
+    assert any("其他团队" in w.value for w in at.warning)
+
+
+def test_stage_editor_saves_and_refuses_bad_orders(tmp_path, monkeypatch):
+    path = tmp_path / "stages.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="en")
+    con.close()
+    at = _app(path, monkeypatch).run()
+    at.radio(key="lang").set_value("en").run()
+    at.switch_page(PAGE).run()
+    # swap Proposal and Negotiation, drop Lead
+    at.session_state["funnel_stage_editor"] = {
+        "edited_rows": {0: {"position": None}, 2: {"position": 4}, 3: {"position": 3}},
+        "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="funnel_stages_save").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Stage order saved: Qualified → Negotiation → Proposal"
+    at.session_state["funnel_stage_editor"] = {
+        "edited_rows": {i: {"position": None} for i in range(4)}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button(key="funnel_stages_save").click().run()
+    assert at.error[0].value == "The stage order is empty: give at least one stage a position."
+    at.button(key="funnel_stages_reset").click().run()
+    assert not at.exception
+    saved = _open(path, metrics.stage_order)
+    assert saved == ["Lead", "Qualified", "Proposal", "Negotiation"]
+
+
+def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):
+    at = _app(tmp_path / "empty.duckdb", monkeypatch).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert at.info and at.get("page_link")
+    st.cache_resource.clear()
