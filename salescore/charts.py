@@ -463,13 +463,14 @@ def team_training_hours(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
 
 def team_did(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     """Win rate of trained vs control reps before and after a programme.
-    Columns: group_label, window_label, win_rate (window_label in before, after order)."""
+    Columns: group_label (trained first: drawn green), window_label (before, after), win_rate."""
     chart = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=80), strokeWidth=3).encode(
         x=alt.X("window_label:N", title=None, sort=None),
         y=alt.Y("win_rate:Q", title=t("metric.win_rate", lang), axis=alt.Axis(format="%"),
                 scale=alt.Scale(zero=False)),
-        color=alt.Color("group_label:N", title=None,
-                        scale=alt.Scale(range=[PALETTE["good"], PALETTE["neutral"]])),
+        color=alt.Color("group_label:N", title=None, sort=None,
+                        scale=alt.Scale(domain=list(frame["group_label"].unique()),
+                                        range=[PALETTE["good"], PALETTE["neutral"]])),
         tooltip=[alt.Tooltip("group_label:N", title=" "), alt.Tooltip("window_label:N", title=" "),
                  alt.Tooltip("win_rate:Q", title=t("metric.win_rate", lang), format=".1%")])
     text = chart.mark_text(dy=-12, fontSize=12).encode(text=alt.Text("win_rate:Q", format=".1%"))

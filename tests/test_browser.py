@@ -88,13 +88,13 @@ def test_main_path(server_url):
         # the very first visit of the server process is a deep link: it must still get
         # app.py's navigation (see salescore/ui/serve.py)
         page.goto(server_url + "data")
-        expect(page.get_by_role("heading", name="数据")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="数据", exact=True)).to_be_visible(timeout=60_000)
         nav = page.get_by_test_id("stSidebarNav")
         expect(nav.get_by_role("link", name="总览")).to_be_visible()
         assert nav.get_by_role("link").count() == len(_pages())
         _idle(page)
         nav.get_by_role("link", name="总览").click()
-        expect(page.get_by_role("heading", name="总览")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="总览", exact=True)).to_be_visible(timeout=60_000)
         expect(page.get_by_test_id("stMetric").first).to_be_visible(timeout=30_000)
         _idle(page)
         expect(page.get_by_text("销售明星榜（前 10 名）")).to_be_visible()
@@ -102,14 +102,14 @@ def test_main_path(server_url):
         page.screenshot(path=str(ROOT / "docs" / "overview.png"), full_page=True)
 
         page.get_by_test_id("stSidebar").get_by_text("English").click()
-        expect(page.get_by_role("heading", name="Overview")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible(timeout=30_000)
         _idle(page)
         page.get_by_test_id("stSidebar").get_by_text("中文").click()
-        expect(page.get_by_role("heading", name="总览")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="总览", exact=True)).to_be_visible(timeout=30_000)
         _idle(page)
 
         page.get_by_test_id("stSidebarNav").get_by_role("link", name="数据").click()
-        expect(page.get_by_role("heading", name="数据")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="数据", exact=True)).to_be_visible(timeout=30_000)
         expect(page.get_by_text("示例数据").first).to_be_visible()
         _idle(page)
         assert page.get_by_test_id("stException").count() == 0
