@@ -12,6 +12,7 @@ PAGES = [
     # (file, i18n key, icon, url path) in DESIGN.md section 7 order
     ("pages/overview.py", "nav.overview", ":material/dashboard:", "overview"),
     ("pages/data.py", "nav.data", ":material/upload_file:", "data"),
+    ("pages/goals.py", "goals.nav", ":material/flag:", "goals"),
     ("pages/funnel.py", "funnel.nav", ":material/filter_alt:", "funnel"),
     ("pages/customers.py", "customers.nav", ":material/handshake:", "customers"),
 ]

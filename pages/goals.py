@@ -1,0 +1,342 @@
+"""Goals: set the company target, decompose it to teams, reps and months, SMART check, pacing,
+scenarios."""
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from salescore import charts, fmt, goals, metrics
+from salescore import ui
+from salescore.errors import SalesCoreError
+from salescore.periods import containing
+from salescore.ui import goals as gui
+from salescore.ui import t
+
+ctx = ui.context()
+st.title(t("goals.title"))
+if not ctx.has_data:
+    ui.no_data()
+    st.stop()
+ui.show_flash()
+con = ui.con()
+lang = ctx.lang
+
+# labels captured now: format functions must not read state later (TECH_NOTES, AppTest)
+METRIC_LABELS = {m: t(f"goals.metric.{m}") for m in goals.METRICS}
+MODE_LABELS = {"absolute": t("goals.mode_absolute"), "growth": t("goals.mode_growth")}
+SPLIT_LABELS = {k: t(f"goals.split.{k}") for k in (*goals.SPLITS, "blend")}
+SEASON_LABELS = {k: t(f"goals.season.{k}") for k in goals.SEASONALITY}
+LEVEL_LABELS = {k: t(f"goals.scope.{k}") for k in ("company", "team", "rep")}
+LETTER_LABELS = {k: t(f"goals.letter.{k}") for k in goals.LETTERS}
+LIGHT_LABELS = {k: t(f"goals.light.{k}") for k in goals.LIGHTS}
+NO_TEAM = t("goals.no_team")
+
+
+def team_label(team: str) -> str:
+    return team or NO_TEAM
+
+
+period_labels = {p.label: p for p in goals.period_choices(ctx.period)}
+tab_set, tab_smart, tab_pace, tab_scen = st.tabs(
+    [t("goals.tab_set"), t("goals.tab_smart"), t("goals.tab_pacing"), t("goals.tab_scenarios")])
+
+# --- Set & decompose -----------------------------------------------------------------------
+def set_and_decompose() -> None:
+    """The first tab: company target, split method, preview with overrides, save."""
+    st.caption(t("goals.set_caption"))
+    c1, c2, c3 = st.columns(3)
+    metric = c1.selectbox(t("goals.metric_label"), goals.METRICS, format_func=METRIC_LABELS.__getitem__,
+                          key="goals_metric")
+    label = c2.selectbox(t("goals.period_label"), list(period_labels), key="goals_period")
+    period = period_labels[label]
+    mode = c3.radio(t("goals.mode_label"), ("absolute", "growth"), format_func=MODE_LABELS.__getitem__,
+                    horizontal=True, key="goals_mode")
+
+    split = st.segmented_control(t("goals.split_label"), (*goals.SPLITS, "blend"), default="history",
+                                 format_func=SPLIT_LABELS.__getitem__, key="goals_split") or "history"
+    s1, s2, s3 = st.columns(3)
+    hist_n = 12
+    if split in ("history", "blend"):
+        hist_n = s1.slider(t("goals.history_months"), 3, 24, 12, key="goals_hist_n")
+    ramp_m, ramp_f = 3, 0.5
+    if split in ("capacity", "blend"):
+        ramp_m = s2.slider(t("goals.ramp_months"), 0, 12, 3, key="goals_ramp_m",
+                           help=t("goals.ramp_help"))
+        ramp_f = s3.slider(t("goals.ramp_factor"), 0.0, 1.0, 0.5, 0.05, key="goals_ramp_f")
+    weights = {k: float(k == split) for k in goals.SPLITS}
+    if split == "blend":
+        b = st.columns(3)
+        weights = {k: b[i].slider(t("goals.blend_weight", method=SPLIT_LABELS[k]), 0.0, 1.0,
+                                  {"equal": 0.2, "history": 0.5, "capacity": 0.3}[k], 0.05,
+                                  key=f"goals_w_{k}")
+                   for i, k in enumerate(goals.SPLITS)}
+
+    try:
+        inputs = ui.query(goals.plan_inputs, period, metric, hist_n, ctx.as_of)
+    except SalesCoreError as err:
+        ui.show_error(err)
+        return
+    fmt_value = partial(goals.value_text, metric=metric, lang=lang)
+    ly = period.same_last_year()
+    v1, v2 = st.columns([1, 2])
+    if mode == "growth":
+        growth = v1.number_input(t("goals.growth_label"), -100.0, 1000.0, 10.0, 1.0,
+                                 key="goals_growth")
+        value = growth / 100
+    else:
+        default = float(round(inputs.last_year * 1.1)) if inputs.last_year else 0.0
+        value = v1.number_input(t("goals.value_label", metric=METRIC_LABELS[metric]), 0.0, None,
+                                default, 1000.0 if metric == "revenue" else 1.0, format="%.0f",
+                                key=f"goals_value_{metric}_{period.label}")
+    note = v2.text_input(t("goals.note_label"), key="goals_note", placeholder=t("goals.note_placeholder"))
+    st.caption(t("goals.last_year", period=ly.label, value=fmt_value(inputs.last_year)))
+
+    with st.expander(t("goals.more_options")):
+        m1, m2 = st.columns(2)
+        season = m1.radio(t("goals.season_label"), goals.SEASONALITY, format_func=SEASON_LABELS.__getitem__,
+                          key="goals_season", horizontal=True)
+        profile = None
+        if season == "profile":
+            base_profile = pd.DataFrame({"month": [t(f"goals.cal.{m}") for m in range(1, 13)],
+                                         "weight": [round(inputs.season[m], 2) for m in range(1, 13)]})
+            edited = m1.data_editor(base_profile, key="goals_profile_editor", hide_index=True,
+                                    disabled=["month"], num_rows="fixed",
+                                    column_config={"month": t("chart.month"),
+                                                   "weight": st.column_config.NumberColumn(
+                                                       t("goals.weight"), min_value=0.0, step=0.05)})
+            profile = tuple(float(v) if pd.notna(v) else 0.0 for v in edited["weight"])
+        teams_in = sorted(set(inputs.reps["team"]))
+        m2.markdown(t("goals.open_title"))
+        open_from = m2.selectbox(t("goals.open_from"), period.months, key="goals_open_from")
+        openings = {}
+        for i, team in enumerate(teams_in):
+            n = m2.number_input(t("goals.open_count", team=team_label(team)), 0, 50, 0, 1,
+                                key=f"goals_open_{i}")
+            if n:
+                openings[team] = int(n)
+
+    try:
+        method = goals.Method(equal=weights["equal"], history=weights["history"],
+                              capacity=weights["capacity"], history_months=hist_n, ramp_months=ramp_m,
+                              ramp_factor=ramp_f, seasonality=season, profile=profile)
+        goal = goals.CompanyGoal(period, metric, mode, value, note)
+        company = t("goals.company")
+        base = goals.build_plan(goal, inputs, method, openings, open_from=open_from, company_name=company)
+    except SalesCoreError as err:
+        ui.show_error(err)
+        return
+
+    months = list(base.months)
+    edits = gui.overrides(list(base.teams["team"]), list(base.reps["rep_id"]), months)
+    try:
+        plan = goals.build_plan(goal, inputs, method, openings, edits, open_from=open_from,
+                                company_name=company)
+    except SalesCoreError as err:
+        ui.show_error(err)
+        st.button(t("goals.clear"), key="goals_clear_bad", on_click=gui.clear_overrides)
+        plan = base
+
+    k1, k2, k3 = st.columns(3)
+    k1.metric(t("goals.company_target", period=period.label), fmt_value(plan.total), border=True)
+    k2.metric(t("goals.reps_count"), fmt.number(len(plan.reps)), border=True)
+    k3.metric(t("goals.changes"), fmt.number(len(edits.teams) + len(edits.reps) + len(edits.cells)),
+              border=True)
+
+    st.subheader(t("goals.teams_title"))
+    team_view = plan.teams[["team", "total"]].assign(team=plan.teams["team"].map(team_label))
+    st.data_editor(team_view, key=gui.TEAM_EDITOR, hide_index=True, num_rows="fixed",
+                   disabled=["team"], width="content",
+                   column_config={"team": t("sidebar.team"),
+                                  "total": st.column_config.NumberColumn(t("goals.col.total"),
+                                                                         min_value=0, step=1, format="%d")})
+    st.subheader(t("goals.reps_title"))
+    st.caption(t("goals.override_help"))
+    names = [goals.goal_label("rep", r, n, lang) for r, n in zip(plan.reps["rep_id"], plan.reps["rep"])]
+    rep_view = plan.reps[["team", "total", *months]].copy()
+    rep_view.insert(1, "rep", names)
+    rep_view["team"] = rep_view["team"].map(team_label)
+    month_cfg = {m: st.column_config.NumberColumn(m, min_value=0, step=1, format="%d") for m in months}
+    st.data_editor(rep_view, key=gui.REP_EDITOR, hide_index=True, num_rows="fixed",
+                   disabled=["team", "rep"],
+                   column_config={"team": t("sidebar.team"), "rep": t("metric.rep"),
+                                  "total": st.column_config.NumberColumn(t("goals.col.total"), min_value=0,
+                                                                         step=1, format="%d"),
+                                  **month_cfg})
+    problems = goals.check_sums(plan)
+    if problems:
+        st.error(t("goals.not_adding_up"))
+    else:
+        st.success(t("goals.adds_up", total=fmt_value(plan.total), teams=len(plan.teams),
+                     reps=len(plan.reps), months=len(months)))
+    if edits:
+        st.button(t("goals.clear"), key="goals_clear", on_click=gui.clear_overrides)
+    chart_data = plan.teams.melt(id_vars=["team"], value_vars=months, var_name="month")
+    chart_data["team"] = chart_data["team"].map(team_label)
+    st.altair_chart(charts.goals_plan(chart_data, lang), width="stretch")
+
+    st.subheader(t("goals.save_title"))
+    active = ui.query(metrics.active_scenario)
+    sv1, sv2 = st.columns([2, 1])
+    sv1.text_input(t("goals.scenario_name"), value=active, key="goals_save_name",
+                   help=t("goals.scenario_help"))
+    sv2.checkbox(t("goals.make_active"), key="goals_save_active")
+
+    def _save(plan: goals.Plan, goal: goals.CompanyGoal) -> None:
+        name = st.session_state.get("goals_save_name", "")
+        rows = goals.save_plan(con, name, plan, goal)
+        if st.session_state.get("goals_save_active"):
+            goals.set_active(con, name.strip())
+        ui.flash("success", t("goals.saved", rows=fmt.number(rows), scenario=name.strip(),
+                              period=goal.period.label))
+
+    st.button(t("goals.save"), type="primary", key="goals_save",
+              on_click=ui.guarded(partial(_save, plan, goal)), disabled=bool(problems))
+
+
+with tab_set:
+    set_and_decompose()
+
+# --- SMART check ---------------------------------------------------------------------------
+with tab_smart:
+    names_df = ui.query(goals.scenarios)
+    scen_names = list(names_df["scenario"])
+    if not scen_names:
+        st.info(t("goals.no_scenarios"))
+    else:
+        a1, a2 = st.columns(2)
+        scen = a1.selectbox(t("goals.scenario"), scen_names, key="goals_smart_scenario")
+        smetric = a2.selectbox(t("goals.metric_label"), goals.METRICS, format_func=METRIC_LABELS.__getitem__,
+                               key="goals_smart_metric")
+        st.caption(t("goals.smart_caption", period=ctx.period.label))
+        check = ui.query(goals.smart_for, scen, ctx.period, smetric, ctx.as_of)
+        if check.empty:
+            st.info(t("goals.smart_none", scenario=scen, period=ctx.period.label))
+        else:
+            grid = goals.smart_grid(check, lang)
+            only_warn = st.toggle(t("goals.only_warnings"), key="goals_smart_warn")
+            shown = grid[grid["warnings"] > 0] if only_warn else grid
+            st.dataframe(shown.drop(columns=["scope", "scope_id"]), hide_index=True, width="stretch",
+                         column_config={"goal": t("goals.col.goal"),
+                                        "target": st.column_config.NumberColumn(t("metric.target"),
+                                                                                format="%,.0f"),
+                                        "warnings": st.column_config.NumberColumn(t("goals.col.warnings"),
+                                                                                  format="%d"),
+                                        **{k: LETTER_LABELS[k] for k in goals.LETTERS}})
+            labels = dict(zip(grid["goal"], zip(grid["scope"], grid["scope_id"])))
+            pick = st.selectbox(t("goals.smart_goal"), list(labels), key="goals_smart_goal")
+            scope, sid = labels.get(pick, next(iter(labels.values())))
+            detail = goals.smart_text(check[(check["scope"] == scope) & (check["scope_id"] == sid)], lang)
+            st.dataframe(pd.DataFrame({
+                t("goals.col.letter"): [LETTER_LABELS[x] for x in detail["letter"]],
+                t("goals.col.verdict"): ["✓" if ok else "⚠" for ok in detail["ok"]],
+                t("goals.col.reason"): detail["sentence"]}), hide_index=True, width="stretch")
+            st.caption(t("goals.smart_thresholds"))
+
+# --- Pacing --------------------------------------------------------------------------------
+with tab_pace:
+    current = containing(ctx.as_of, ctx.period.kind)
+    pace_options = {p.label: p for p in (ctx.period, current)}
+    pace_label = st.radio(t("goals.pacing_period"), list(pace_options), horizontal=True, key="goals_pace_period",
+                          help=t("goals.pacing_period_help", current=current.label))
+    pace_period = pace_options[pace_label]
+    elapsed, total_days = goals.time_elapsed(pace_period, ctx.as_of)
+    st.caption(t("goals.pacing_caption", period=pace_period.label, as_of=ctx.as_of.isoformat(),
+                 elapsed=elapsed, total=total_days, scenario=ui.query(metrics.active_scenario)))
+    pace = ui.query(goals.pacing, pace_period, ctx.as_of, ctx.scope)
+    if pace["target"].notna().sum() == 0:
+        st.info(t("goals.pacing_no_targets"))
+    else:
+        def pace_table(frame: pd.DataFrame, first: str) -> None:
+            view = frame.assign(light=frame["light"].map(lambda k: f"{gui.LIGHT_ICON[k]} {LIGHT_LABELS[k]}"))
+            cols = ["light", "name", "team", "target", "actual", "attainment", "time_share", "forecast",
+                    "pipeline_coverage", "per_day"]
+            view = view[cols] if first == "rep" else view[[c for c in cols if c != "team"]]
+            for c in ("attainment", "time_share"):
+                view[c] = view[c] * 100
+            st.dataframe(view, hide_index=True, width="stretch", column_config={
+                "light": t("goals.col.light"),
+                "name": t("metric.rep") if first == "rep" else t("sidebar.team"),
+                "team": t("sidebar.team"),
+                "target": st.column_config.NumberColumn(t("metric.target"), format="%,.0f"),
+                "actual": st.column_config.NumberColumn(t("goals.col.actual"), format="%,.0f"),
+                "attainment": st.column_config.NumberColumn(t("metric.attainment"), format="%.0f%%"),
+                "time_share": st.column_config.NumberColumn(t("goals.col.time_share"), format="%.0f%%"),
+                "forecast": st.column_config.NumberColumn(t("goals.col.forecast"), format="%,.0f"),
+                "pipeline_coverage": st.column_config.NumberColumn(t("goals.col.coverage"),
+                                                                   format="%.1f×"),
+                "per_day": st.column_config.NumberColumn(t("goals.col.per_day"), format="%,.0f")})
+
+        team_rows = pace[pace["level"] == "team"]
+        rep_rows = pace[pace["level"] == "rep"]
+        counts = rep_rows["light"].value_counts()
+        l1, l2, l3 = st.columns(3)
+        l1.metric(f"{gui.LIGHT_ICON['red']} {LIGHT_LABELS['red']}", int(counts.get("red", 0)), border=True)
+        l2.metric(f"{gui.LIGHT_ICON['amber']} {LIGHT_LABELS['amber']}", int(counts.get("amber", 0)), border=True)
+        l3.metric(f"{gui.LIGHT_ICON['green']} {LIGHT_LABELS['green']}", int(counts.get("green", 0)), border=True)
+        st.subheader(t("goals.pacing_teams"))
+        pace_table(team_rows, "team")
+        st.subheader(t("goals.pacing_reps"))
+        pace_table(rep_rows, "rep")
+        share = elapsed / total_days if total_days else 1.0
+        st.altair_chart(charts.goals_pacing(
+            rep_rows.assign(light_label=rep_rows["light"].map(LIGHT_LABELS)), lang, share), width="stretch")
+        st.caption(t("goals.lights_help"))
+
+# --- Scenarios -----------------------------------------------------------------------------
+with tab_scen:
+    table = ui.query(goals.scenarios)
+    if table.empty:
+        st.info(t("goals.no_scenarios"))
+    else:
+        shown_table = table.assign(
+            active=table["active"].map({True: "★", False: ""}),
+            metrics=[" · ".join(METRIC_LABELS.get(m, m) for m in str(v).split(", ")) for v in table["metrics"]])
+        st.dataframe(shown_table, hide_index=True,
+                     width="stretch", column_config={
+                         "scenario": t("goals.scenario"), "metrics": t("goals.col.metrics"),
+                         "first": t("goals.col.first"), "last": t("goals.col.last"),
+                         "rows": st.column_config.NumberColumn(t("goals.col.rows"), format="%d"),
+                         "revenue": st.column_config.NumberColumn(t("goals.col.revenue"), format="%,.0f"),
+                         "active": t("goals.col.active")})
+        names = list(table["scenario"])
+        st.subheader(t("goals.compare_title"))
+        q1, q2, q3, q4 = st.columns(4)
+        picked = q1.multiselect(t("goals.compare_pick"), names, default=names[:2], key="goals_cmp")
+        cmp_label = q2.selectbox(t("goals.period_label"), list(period_labels), key="goals_cmp_period")
+        cmp_metric = q3.selectbox(t("goals.metric_label"), goals.METRICS, format_func=METRIC_LABELS.__getitem__,
+                                  key="goals_cmp_metric")
+        level = q4.radio(t("goals.level"), ("company", "team", "rep"), index=1,
+                         format_func=LEVEL_LABELS.__getitem__, key="goals_cmp_level", horizontal=True)
+        if picked:
+            side = ui.query(goals.compare, tuple(picked), tuple(period_labels[cmp_label].months),
+                            cmp_metric, level)
+            side = side.assign(name=[goals.goal_label(level, g, n, lang)
+                                     for g, n in zip(side["grp"], side["name"])])
+            st.dataframe(side.drop(columns=["grp"]), hide_index=True, width="stretch", column_config={
+                "name": LEVEL_LABELS[level],
+                **{n: st.column_config.NumberColumn(n, format="%,.0f") for n in picked},
+                "difference": st.column_config.NumberColumn(t("goals.col.difference"), format="%,.0f")})
+
+        st.subheader(t("goals.active_title"))
+        current = ui.query(metrics.active_scenario)
+        x1, x2 = st.columns([2, 1])
+        x1.selectbox(t("goals.scenario"), names, index=names.index(current) if current in names else 0,
+                     key="goals_make_active")
+
+        def _activate() -> None:
+            name = st.session_state["goals_make_active"]
+            goals.set_active(con, name)
+            ui.flash("success", t("goals.activated", scenario=name))
+
+        x2.button(t("goals.make_active_button"), key="goals_activate", on_click=ui.guarded(_activate))
+        st.caption(t("goals.active_help", scenario=current))
+
+        st.subheader(t("goals.export_title"))
+        # built only when clicked (deferred data): a large scenario takes a moment to write
+        st.download_button(t("goals.export_button", scenario=current),
+                           data=partial(goals.export_xlsx, con, lang), on_click="ignore",
+                           file_name=f"targets_{current}.xlsx", key="goals_export",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    st.page_link("pages/data.py", label=t("goals.import_link"), icon=":material/upload_file:")
