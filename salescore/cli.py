@@ -81,6 +81,62 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from salescore import backup
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        manifest = backup.write(con, args.out)
+    finally:
+        con.close()
+    tables = manifest["tables"]
+    print(f"Backup written to {args.out}: " + ", ".join(f"{tables[t]} {t}" for t in db.DATA_TABLES))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from salescore import backup
+
+    manifest = backup.inspect(args.file)  # refuse a bad file before opening the database
+    con = db.connect(args.db or db.default_path())
+    try:
+        manifest = backup.restore(con, args.file)
+    finally:
+        con.close()
+    tables = manifest["tables"]
+    print(f"Restored {args.file} (made {manifest['created_at']}): "
+          + ", ".join(f"{tables[t]} {t}" for t in db.DATA_TABLES))
+    return 0
+
+
+def cmd_payouts(args: argparse.Namespace) -> int:
+    from salescore import incentives, metrics
+    from salescore.periods import parse
+
+    try:
+        text = Path(args.plan).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise SalesCoreError(f"Cannot read the plan file {args.plan}: {exc.strerror}.",
+                             key="error.generic") from None
+    plan = incentives.Plan.from_json(text)
+    period = parse(args.period)
+    con = db.connect(args.db or db.default_path())
+    try:
+        scope = metrics.Scope(team=args.team)
+        frame = incentives.payouts(con, plan, period, scope)
+    finally:
+        con.close()
+    rows = incentives.payouts_json(frame)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=_json_default, indent=2))
+        return 0
+    print(f"{plan.name}, {period.label}: {fmt.money(float(frame['total'].sum()), 'en')} to {len(rows)} reps")
+    for row in rows:
+        print(f"  {row['rep']:<20} {fmt.pct(row['attainment']):>7}  {fmt.money(row['total'], 'en'):>12}"
+              f"  {row['flag'] or ''}")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2 (DESIGN §6)."""
 
@@ -215,6 +271,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON to stdout")
     p.set_defaults(func=cmd_metrics)
 
+    p = sub.add_parser("backup", help="write the whole database to one zip file")
+    p.add_argument("--out", required=True, type=Path, help="the backup file to write (.zip)")
+    _db_arg(p)
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the whole database with a backup zip")
+    p.add_argument("file", type=Path, metavar="FILE.zip")
+    _db_arg(p)
+    p.set_defaults(func=cmd_restore)
+
     p = sub.add_parser("serve", help="start the app (what make run does)")
     _db_arg(p)
     p.add_argument("--address", default="127.0.0.1",
@@ -223,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("streamlit_args", nargs=argparse.REMAINDER,
                    help="further options passed to streamlit, e.g. --server.headless true")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("payouts", help="incentive payouts per rep for a plan (DESIGN section 5)")
+    p.add_argument("--plan", required=True, type=Path, help="the plan, as DESIGN section 5 JSON")
+    _db_arg(p)
+    p.add_argument("--period", required=True, help="the pay period: 2026-07, 2026-Q3 or 2026")
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_payouts)
 
     p = sub.add_parser("bench", help="synthetic load, prints timings of the heavy calls")
     p.add_argument("--rows", type=int, default=100_000, help="synthetic deals (default 100000)")

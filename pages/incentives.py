@@ -1,0 +1,147 @@
+"""Incentives: edit plans, what-if sliders, plan A vs B, budget solver, statements, recognition."""
+from __future__ import annotations
+
+import streamlit as st
+
+from salescore import charts, fmt, incentives
+from salescore import ui
+from salescore.errors import SalesCoreError
+from salescore.periods import containing, parse, recent
+from salescore.ui import incentives as sim
+from salescore.ui import t
+
+ctx = ui.context()
+st.title(t("incentives.title"))
+if not ctx.has_data:
+    ui.no_data()
+    st.stop()
+ui.show_flash()
+
+# --- the plan we start from, and the working copy the editor changes -----------------------
+saved = ui.query(incentives.list_plans)
+sources = sim.sources(saved)                       # {"saved:<id>" | "template:<key>": label}
+if "sim_source" not in st.session_state or st.session_state["sim_source"] not in sources:
+    st.session_state["sim_source"] = next(iter(sources))
+top = st.columns([2, 1, 1])
+top[0].selectbox(t("incentives.source"), list(sources), format_func=sources.__getitem__,
+                 key="sim_source", on_change=sim.reset_working)
+reference = sim.source_plan(st.session_state["sim_source"])
+working = sim.working_plan(reference)
+
+kind = working.period
+options = [p.label for p in recent(ctx.as_of, kind, 12)]
+default = containing(ctx.period.start, kind).label
+if st.session_state.get("sim_period") not in options:
+    st.session_state["sim_period"] = default if default in options else options[0]
+period_labels = {"month": t("period.month"), "quarter": t("period.quarter"), "year": t("period.year")}
+top[1].selectbox(t("incentives.pay_period", kind=period_labels[kind]), options, key="sim_period")
+period = parse(st.session_state["sim_period"])
+scope = ctx.scope
+top[2].caption(t("incentives.scope", scope=scope.team or t("sidebar.all_teams")))
+if working != reference:
+    st.caption(t("incentives.unsaved"))
+
+tabs = st.tabs([t("incentives.tab_editor"), t("incentives.tab_whatif"), t("incentives.tab_compare"),
+                t("incentives.tab_budget"), t("incentives.tab_statements"), t("incentives.tab_recognition")])
+
+# --- 1. plan editor ----------------------------------------------------------------------
+with tabs[0]:
+    sim.plan_editor(working)
+    left, right = st.columns([1, 1])
+    with left:
+        st.button(t("incentives.save"), key="sim_save", type="primary",
+                  on_click=ui.guarded(lambda: sim.save(working, period)))
+    with right:
+        versions = sim.versions(saved)
+        if versions:
+            st.caption(versions)
+    with st.expander(t("incentives.json_view")):
+        st.code(working.to_json(), language="json")
+        st.text_area(t("incentives.json_paste"), key="sim_json_in", height=200)
+        st.button(t("incentives.json_apply"), key="sim_json_apply", on_click=ui.guarded(sim.apply_json))
+
+base = ui.query(incentives.payouts, working, period, scope)
+if base.empty:
+    st.info(t("incentives.no_reps"))
+    st.stop()
+
+# --- 2. what-if --------------------------------------------------------------------------
+with tabs[1]:
+    st.caption(t("incentives.whatif_help"))
+    whatif = sim.lever_sliders(working)
+    try:
+        moved = ui.query(incentives.payouts, whatif, period, scope)
+    except SalesCoreError as err:
+        ui.show_error(err)
+        moved = base
+    ref = ui.query(incentives.payouts, reference, period, scope)
+    now, was = incentives.summary(moved), incentives.summary(ref)
+    cards = st.columns(4)
+    cards[0].metric(t("incentives.total"), ui.money(now["total"]),
+                    delta=t("incentives.vs_saved", change=ui.money(now["total"] - was["total"])),
+                    delta_color="inverse", border=True)
+    cards[1].metric(t("incentives.cost_revenue"), fmt.pct(now["cost_of_sales"]),
+                    help=t("incentives.cost_revenue_help"), border=True)
+    cards[2].metric(t("incentives.cost_margin"), fmt.pct(now["cost_of_margin"]),
+                    help=t("incentives.cost_margin_help"), border=True)
+    cards[3].metric(t("incentives.pay_rate"), f"{fmt.pct(now['pay_rate_top'])} / {fmt.pct(now['pay_rate_bottom'])}",
+                    help=t("incentives.pay_rate_help"), border=True)
+    change = incentives.compare(ref, moved)
+    left, right = st.columns([1, 1])
+    with left:
+        st.subheader(t("incentives.distribution"))
+        st.altair_chart(charts.payout_distribution(moved, ctx.lang), width="stretch")
+    with right:
+        st.subheader(t("incentives.gainers_losers"))
+        sim.gainers_losers(change)
+    st.subheader(t("incentives.per_rep"))
+    sim.payout_table(moved, change)
+
+# --- 3. plan A vs plan B -----------------------------------------------------------------
+with tabs[2]:
+    choices = {"working": t("incentives.working_plan"), **sources}
+    cols = st.columns(2)
+    a_key = cols[0].selectbox(t("incentives.plan_a"), list(choices), format_func=choices.__getitem__,
+                              key="sim_plan_a")
+    b_keys = list(choices)
+    b_key = cols[1].selectbox(t("incentives.plan_b"), b_keys, format_func=choices.__getitem__,
+                              index=min(2, len(b_keys) - 1), key="sim_plan_b")
+    plan_a = working if a_key == "working" else sim.source_plan(a_key)
+    plan_b = working if b_key == "working" else sim.source_plan(b_key)
+    try:
+        if plan_a.period != plan_b.period:
+            st.warning(t("incentives.period_differs"))
+        else:
+            pa = ui.query(incentives.payouts, plan_a, period, scope)
+            pb = ui.query(incentives.payouts, plan_b, period, scope)
+            sa, sb = incentives.summary(pa), incentives.summary(pb)
+            diff = incentives.compare(pa, pb)
+            cards = st.columns(3)
+            cards[0].metric(t("incentives.total_a"), ui.money(sa["total"]), border=True)
+            cards[1].metric(t("incentives.total_b"), ui.money(sb["total"]),
+                            delta=ui.money(sb["total"] - sa["total"]), delta_color="inverse", border=True)
+            cards[2].metric(t("incentives.cost_revenue"),
+                            f"{fmt.pct(sa['cost_of_sales'])} → {fmt.pct(sb['cost_of_sales'])}", border=True)
+            st.altair_chart(charts.payout_change(diff, ctx.lang), width="stretch")
+            st.subheader(t("incentives.retention_risk"))
+            sim.retention_risk(diff)
+    except SalesCoreError as err:
+        ui.show_error(err)
+
+# --- 4. budget solver --------------------------------------------------------------------
+with tabs[3]:
+    sim.budget_solver(working, period, scope, incentives.summary(base))
+    st.subheader(t("incentives.tornado"))
+    st.caption(t("incentives.tornado_help"))
+    tornado = ui.query(incentives.sensitivity, working, period, scope)
+    if len(tornado):
+        st.altair_chart(charts.lever_tornado(tornado.assign(label=sim.lever_labels(tornado["lever"])),
+                                             ctx.lang), width="stretch")
+
+# --- 5. statements -----------------------------------------------------------------------
+with tabs[4]:
+    sim.statements(working, period, scope, base)
+
+# --- 6. recognition ----------------------------------------------------------------------
+with tabs[5]:
+    sim.recognition(base, period, scope)

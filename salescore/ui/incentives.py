@@ -1,0 +1,418 @@
+"""Widgets of the Incentives page (pages/incentives.py): plan editor, lever sliders, tables,
+budget solver, statements and recognition. Figures come from salescore.incentives; this
+module only draws them. Session keys start with ``sim_``."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from salescore import fmt, incentives
+from salescore import ui
+from salescore.errors import SalesCoreError
+from salescore.incentives import Plan
+from salescore.metrics import Scope
+from salescore.periods import Period
+from salescore.ui import t
+
+_RESET_PREFIXES = ("sim_f_", "sim_ed_", "sim_lv_")
+_KINDS = ("month", "quarter", "year")
+
+
+# --- which plan ----------------------------------------------------------------------------
+
+def sources(saved: pd.DataFrame) -> dict[str, str]:
+    """Options for the plan to start from: saved plans (latest version) then the templates."""
+    out = {f"saved:{r.plan_id}": t("incentives.saved_plan", name=r.name, version=int(r.version))
+           for r in saved.itertuples()}
+    for key in incentives.TEMPLATES:
+        out[f"template:{key}"] = t("incentives.template_label", name=t(f"incentives.template.{key}"))
+    return out
+
+
+def source_plan(key: str) -> Plan:
+    kind, _, ident = key.partition(":")
+    if kind == "saved":
+        return ui.query(incentives.load_plan, ident)
+    return incentives.template(ident, name=t(f"incentives.template.{ident}"))
+
+
+def reset_working() -> None:
+    """A new starting plan: forget the edited copy and every editor/slider value."""
+    for key in list(st.session_state):
+        if key == "sim_spec" or str(key).startswith(_RESET_PREFIXES):
+            del st.session_state[key]
+
+
+def working_plan(reference: Plan) -> Plan:
+    spec = st.session_state.get("sim_spec")
+    if spec is None:
+        return reference
+    try:
+        return Plan.from_dict(spec)
+    except SalesCoreError:
+        return reference
+
+
+def _set_working(plan: Plan) -> None:
+    for key in list(st.session_state):
+        if str(key).startswith(_RESET_PREFIXES):
+            del st.session_state[key]
+    st.session_state["sim_spec"] = plan.to_dict()
+
+
+def save(plan: Plan, period: Period) -> None:
+    """Store the working plan as a new version of the chosen saved plan (or a new plan)."""
+    source = st.session_state.get("sim_source", "")
+    plan_id = source.partition(":")[2] if source.startswith("saved:") else None
+    plan_id, version = incentives.save_plan(ui.con(), plan, plan_id=plan_id, effective_from=period.start)
+    st.session_state["sim_source"] = f"saved:{plan_id}"
+    st.session_state.pop("sim_spec", None)
+    ui.flash("success", t("incentives.saved", name=plan.name, version=version))
+
+
+def versions(saved: pd.DataFrame) -> str:
+    source = st.session_state.get("sim_source", "")
+    if not source.startswith("saved:"):
+        return ""
+    row = saved[saved["plan_id"] == source.partition(":")[2]]
+    if row.empty:
+        return ""
+    r = row.iloc[0]
+    effective = r["effective_from"]
+    return t("incentives.versions", count=int(r["versions"]),
+             date="—" if pd.isna(effective) else pd.Timestamp(effective).date().isoformat())
+
+
+def apply_json() -> None:
+    plan = Plan.from_json(st.session_state.get("sim_json_in", ""))
+    _set_working(plan)
+    ui.flash("success", t("incentives.applied"))
+
+
+# --- the editor ----------------------------------------------------------------------------
+
+def plan_editor(plan: Plan) -> None:
+    """A form for every component; on submit the working plan becomes the edited one."""
+    d = plan.to_dict()
+    tables = incentives.plan_tables(plan)
+    bb = d.get("base_bonus") or {"pct_of_salary": 0.2, "gate": 0.8, "cap": 1.5}
+    comm = d.get("commission") or {"basis": "revenue", "default_rate": 0.08}
+    dec = d.get("decelerator") or {"below_attainment": 1.0, "multiplier": 0.8}
+    kinds = {k: t(f"period.{k}") for k in _KINDS}
+    bases = {b: t(f"incentives.basis.{b}") for b in incentives.BASES}
+    with st.form("sim_form"):
+        c = st.columns([2, 1])
+        name = c[0].text_input(t("incentives.f.name"), value=d["name"], key="sim_f_name")
+        period = c[1].selectbox(t("incentives.f.period"), _KINDS, index=_KINDS.index(d["period"]),
+                                format_func=kinds.__getitem__, key="sim_f_period")
+        st.markdown(f"**{t('incentives.f.base_bonus')}**")
+        c = st.columns(4)
+        bb_on = c[0].toggle(t("incentives.f.on"), value="base_bonus" in d, key="sim_f_bb_on")
+        pct = c[1].number_input(t("incentives.f.pct_of_salary"), 0.0, 100.0, round(bb["pct_of_salary"] * 100, 4),
+                                1.0, key="sim_f_pct", help=t("incentives.f.pct_help"))
+        gate = c[2].number_input(t("incentives.f.gate"), 0.0, 300.0, round(bb["gate"] * 100, 4), 5.0, key="sim_f_gate")
+        cap = c[3].number_input(t("incentives.f.cap"), 0.0, 500.0, round((bb["cap"] or 0) * 100, 4), 5.0,
+                                key="sim_f_cap", help=t("incentives.f.cap_help"))
+        st.markdown(f"**{t('incentives.f.commission')}**")
+        c = st.columns(4)
+        comm_on = c[0].toggle(t("incentives.f.on"), value="commission" in d, key="sim_f_comm_on")
+        basis = c[1].selectbox(t("incentives.f.basis"), incentives.BASES,
+                               index=incentives.BASES.index(comm["basis"]), format_func=bases.__getitem__,
+                               key="sim_f_basis")
+        rate = c[2].number_input(t("incentives.f.default_rate"), 0.0, 100.0,
+                                 round(comm["default_rate"] * 100, 4), 0.5, key="sim_f_rate")
+        st.caption(t("incentives.f.tiers"))
+        tiers = st.data_editor(tables["tiers"], num_rows="dynamic", key="sim_ed_tiers", width="stretch",
+                               column_config={"min_margin": st.column_config.NumberColumn(
+                                   t("incentives.f.min_margin"), format="percent", min_value=0.0,
+                                   max_value=1.0, step=0.01),
+                                   "rate": st.column_config.NumberColumn(
+                                       t("incentives.f.rate"), format="percent", min_value=0.0,
+                                       max_value=1.0, step=0.005)})
+        st.markdown(f"**{t('incentives.f.accelerators')}**")
+        accs = st.data_editor(tables["accelerators"], num_rows="dynamic", key="sim_ed_acc", width="stretch",
+                              column_config={"above_attainment": st.column_config.NumberColumn(
+                                  t("incentives.f.above_attainment"), format="percent", min_value=0.0,
+                                  max_value=5.0, step=0.05),
+                                  "multiplier": st.column_config.NumberColumn(
+                                      t("incentives.f.multiplier"), min_value=1.0, max_value=10.0,
+                                      step=0.1, format="%.2f×")})
+        st.markdown(f"**{t('incentives.f.decelerator')}**")
+        c = st.columns(4)
+        dec_on = c[0].toggle(t("incentives.f.on"), value="decelerator" in d, key="sim_f_dec_on")
+        below = c[1].number_input(t("incentives.f.below_attainment"), 0.0, 300.0,
+                                  round(dec["below_attainment"] * 100, 4), 5.0, key="sim_f_below")
+        dmult = c[2].number_input(t("incentives.f.decel_multiplier"), 0.0, 1.0, float(dec["multiplier"]), 0.05,
+                                  key="sim_f_dmult")
+        st.markdown(f"**{t('incentives.f.spiffs')}**")
+        spiff_kinds = list(incentives.SPIFF_KINDS)
+        spiffs = st.data_editor(tables["spiffs"], num_rows="dynamic", key="sim_ed_spiffs", width="stretch",
+                                column_config={
+                                    "kind": st.column_config.SelectboxColumn(t("incentives.f.kind"),
+                                                                             options=spiff_kinds, required=True),
+                                    "min_amount": st.column_config.NumberColumn(t("incentives.f.min_amount"),
+                                                                                min_value=0.0, format="%,.0f"),
+                                    "rank": st.column_config.NumberColumn(t("incentives.f.rank"), min_value=1,
+                                                                          step=1, format="%d"),
+                                    "bonus": st.column_config.NumberColumn(t("incentives.f.bonus"),
+                                                                           min_value=0.0, format="%,.0f")})
+        st.caption(t("incentives.f.spiff_help"))
+        c = st.columns(4)
+        claw_on = c[0].toggle(t("incentives.f.clawback"), value=d.get("clawback_days") is not None,
+                              key="sim_f_claw_on")
+        claw = c[1].number_input(t("incentives.f.clawback_days"), 0, 3650, int(d.get("clawback_days") or 90), 15,
+                                 key="sim_f_claw")
+        cap_on = c[2].toggle(t("incentives.f.payout_cap"), value=d.get("payout_cap") is not None,
+                             key="sim_f_cap_on")
+        pcap = c[3].number_input(t("incentives.f.payout_cap_amount"), 0.0, 1e9, float(d.get("payout_cap") or 100000),
+                                 5000.0, key="sim_f_pcap")
+        st.markdown(f"**{t('incentives.f.non_cash')}**")
+        rewards = st.data_editor(tables["non_cash"], num_rows="dynamic", key="sim_ed_rewards", width="stretch",
+                                 column_config={"min_attainment": st.column_config.NumberColumn(
+                                     t("incentives.f.min_attainment"), format="percent", min_value=0.0,
+                                     max_value=5.0, step=0.05),
+                                     "reward": st.column_config.TextColumn(t("incentives.f.reward"))})
+        submitted = st.form_submit_button(t("incentives.f.apply"))
+    if submitted:
+        fields = {"name": name, "period": period, "base_bonus_on": bb_on, "pct_of_salary": pct / 100,
+                  "gate": gate / 100, "cap": cap / 100 if cap else None, "commission_on": comm_on,
+                  "basis": basis, "default_rate": rate / 100, "decelerator_on": dec_on,
+                  "below_attainment": below / 100, "decel_multiplier": dmult, "clawback_on": claw_on,
+                  "clawback_days": claw, "payout_cap_on": cap_on, "payout_cap": pcap}
+        try:
+            plan = incentives.plan_from_form(fields, {"tiers": tiers, "accelerators": accs, "spiffs": spiffs,
+                                                      "non_cash": rewards})
+        except SalesCoreError as err:
+            ui.show_error(err)
+            return
+        _set_working(plan)
+        ui.flash("success", t("incentives.applied"))
+        st.rerun()
+
+
+# --- what-if -------------------------------------------------------------------------------
+
+def _label(key: str) -> str:
+    """'commission.tiers.0.rate' -> the translated 'Tier 1 rate'."""
+    index = re.findall(r"\.(\d+)\.", key)
+    name = re.sub(r"\.\d+\.", ".", key).replace(".", "_")
+    return t(f"incentives.lever.{name}", n=int(index[0]) + 1 if index else "")
+
+
+def lever_labels(keys: pd.Series) -> list[str]:
+    return [_label(k) for k in keys]
+
+
+def _signature(plan: Plan) -> str:
+    return json.dumps(plan.to_dict(), sort_keys=True)
+
+
+def lever_sliders(plan: Plan) -> Plan:
+    """A slider per lever of ``plan``; returns the plan with the sliders' values."""
+    if st.session_state.get("sim_lv_sig") != _signature(plan):
+        for key in [k for k in st.session_state if str(k).startswith("sim_lv_")]:
+            del st.session_state[key]
+        st.session_state["sim_lv_sig"] = _signature(plan)
+    moved = plan
+    items = incentives.levers(plan)
+    cols = st.columns(3)
+    for i, lever in enumerate(items):
+        percent = lever.kind in ("rate", "attainment")
+        k = 100.0 if percent else 1.0
+        fmt_ = "%.1f%%" if percent else ("%.2f×" if lever.kind == "multiplier" else "%,.0f")
+        with cols[i % 3]:
+            value = st.slider(_label(lever.key), round(lever.low * k, 4), round(lever.high * k, 4),
+                              round(lever.value * k, 4), round(lever.step * k, 4), format=fmt_,
+                              key=f"sim_lv_{lever.key}")
+        if abs(value / k - lever.value) > 1e-9:
+            try:
+                moved = incentives.with_lever(moved, lever.key, value / k)
+            except SalesCoreError as err:
+                ui.show_error(err)
+    return moved
+
+
+def gainers_losers(change: pd.DataFrame) -> None:
+    gains, losses = incentives.movers(change)
+    if gains.empty and losses.empty:
+        st.caption(t("incentives.nobody_changes"))
+        return
+    cols = st.columns(2)
+    for col, frame, title in ((cols[0], gains, t("incentives.gainers")), (cols[1], losses, t("incentives.losers"))):
+        with col:
+            st.caption(title)
+            st.dataframe(frame[["rep", "change"]], hide_index=True, width="stretch",
+                         column_config={"rep": t("metric.rep"),
+                                        "change": st.column_config.NumberColumn(t("incentives.change"),
+                                                                                format="%+,.0f")})
+
+
+_MONEY_COLS = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
+               "spiffs", "clawback", "total")
+
+
+def _column_config() -> dict[str, Any]:
+    config: dict[str, Any] = {c: st.column_config.NumberColumn(t(f"incentives.col.{c}"), format="%,.0f")
+                              for c in _MONEY_COLS}
+    config.update({
+        "rep": t("metric.rep"), "team": t("sidebar.team"),
+        "attainment": st.column_config.NumberColumn(t("metric.attainment"), format="percent"),
+        "cost_of_sales": st.column_config.NumberColumn(t("incentives.col.cost_of_sales"), format="percent"),
+        "change": st.column_config.NumberColumn(t("incentives.change"), format="%+,.0f"),
+        "flag": t("incentives.col.flag"), "non_cash": t("incentives.col.non_cash"),
+    })
+    return config
+
+
+def _flags(frame: pd.DataFrame) -> pd.DataFrame:
+    labels = {"no_quota": t("incentives.flag.no_quota"), "capped": t("incentives.flag.capped")}
+    out = frame.copy()
+    out["flag"] = [", ".join(labels.get(f, f) for f in str(v).split(",") if f) for v in out["flag"]]
+    if "non_cash" in out:
+        out["non_cash"] = ["; ".join(v) for v in out["non_cash"]]
+    return out
+
+
+def payout_table(frame: pd.DataFrame, change: pd.DataFrame) -> None:
+    shown = _flags(frame).merge(change[["rep_id", "change"]], on="rep_id", how="left")
+    cols = ["rep", "team", "attainment", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
+            "spiffs", "clawback", "total", "change", "cost_of_sales", "non_cash", "flag"]
+    st.dataframe(shown[cols], hide_index=True, width="stretch", column_config=_column_config())
+
+
+def retention_risk(diff: pd.DataFrame) -> None:
+    _, drops = incentives.movers(diff)
+    if drops.empty:
+        st.success(t("incentives.no_drops"))
+        return
+    st.dataframe(drops[["rep", "team", "attainment", "total_a", "total_b", "change", "change_pct"]],
+                 hide_index=True, width="stretch",
+                 column_config={**_column_config(),
+                                "total_a": st.column_config.NumberColumn(t("incentives.total_a"), format="%,.0f"),
+                                "total_b": st.column_config.NumberColumn(t("incentives.total_b"), format="%,.0f"),
+                                "change_pct": st.column_config.NumberColumn(t("incentives.change_pct"),
+                                                                            format="percent")})
+
+
+# --- budget --------------------------------------------------------------------------------
+
+def budget_solver(plan: Plan, period: Period, scope: Scope, totals: dict[str, Any]) -> None:
+    kinds = {"absolute": t("incentives.budget_absolute"), "revenue": t("incentives.budget_revenue"),
+             "margin": t("incentives.budget_margin")}
+    groups = {g: t(f"incentives.group.{g}") for g in incentives.SCALABLE}
+    with st.form("sim_budget_form"):
+        c = st.columns([1, 1, 2])
+        kind = c[0].radio(t("incentives.budget_kind"), list(kinds), format_func=kinds.__getitem__,
+                          key="sim_budget_kind")
+        value = c[1].number_input(t("incentives.budget_value"), min_value=0.0, value=float(round(totals["total"])),
+                                  step=10000.0, key="sim_budget_value", help=t("incentives.budget_value_help"))
+        chosen = c[2].multiselect(t("incentives.budget_levers"), list(groups), default=["commission"],
+                                  format_func=groups.__getitem__, key="sim_budget_groups")
+        submitted = st.form_submit_button(t("incentives.solve"))
+    if not submitted:
+        return
+    amount = incentives.budget_amount(totals, kind, value if kind == "absolute" else value / 100)
+    if amount is None or not chosen:
+        st.warning(t("incentives.budget_missing"))
+        return
+    result = ui.query(incentives.solve_budget, plan, period, amount, tuple(chosen), scope)
+    if result["met"]:
+        st.success(t("incentives.budget_met", factor=f"{result['factor']:.3f}", total=ui.money(result["total"]),
+                     budget=ui.money(amount)))
+        with st.expander(t("incentives.budget_plan")):
+            st.code(result["plan"].to_json(), language="json")
+    else:
+        st.warning(t(f"incentives.budget_{result['reason']}", total=ui.money(result["total"]),
+                     budget=ui.money(amount)))
+
+
+# --- statements ----------------------------------------------------------------------------
+
+def _statement_labels() -> tuple[tuple[str, str], ...]:
+    names = [*_MONEY_COLS, "cost_of_sales", "non_cash", "flag", "payout_cap", "rounding", "deal_id", "day",
+             "basis", "rate", "multiplier", "amount", "detail", "component"]
+    pairs = [(n, t(f"incentives.col.{n}")) for n in names]
+    pairs += [("attainment", t("metric.attainment")), ("statement", t("incentives.statement"))]
+    return tuple(pairs)
+
+
+def statements(plan: Plan, period: Period, scope: Scope, frame: pd.DataFrame) -> None:
+    names = dict(zip(frame["rep_id"], frame["rep"] + " · " + frame["team"]))
+    rep_id = st.selectbox(t("metric.rep"), list(names), format_func=names.get, key="sim_stmt_rep")
+    row = frame[frame["rep_id"] == rep_id].iloc[0]
+    lines = ui.query(incentives.explain, plan, period, rep_id)
+    labels = _statement_labels()
+    text = dict(labels)
+    st.subheader(t("incentives.statement_title", rep=row["rep"], period=period.label))
+    cards = st.columns(4)
+    cards[0].metric(t("incentives.col.total"), ui.money(row["total"]), border=True)
+    cards[1].metric(t("metric.attainment"), fmt.pct(row["attainment"]), border=True)
+    cards[2].metric(t("incentives.col.revenue_won"), ui.money(row["revenue_won"]), border=True)
+    cards[3].metric(t("incentives.col.cost_of_sales"), fmt.pct(row["cost_of_sales"]), border=True)
+    parts = pd.DataFrame({"component": [text[c] for c in _MONEY_COLS[2:]],
+                          "amount": [row[c] for c in _MONEY_COLS[2:]]})
+    st.dataframe(parts, hide_index=True, width="stretch",
+                 column_config={"component": text["component"],
+                                "amount": st.column_config.NumberColumn(text["amount"], format="%,.2f")})
+    if row["non_cash"]:
+        st.info(t("incentives.non_cash_earned", rewards="; ".join(row["non_cash"])))
+    st.caption(t("incentives.lines_help"))
+    shown = lines.assign(component=[text.get(c, c) for c in lines["component"]])
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"component": text["component"], "deal_id": text["deal_id"],
+                                "day": st.column_config.DateColumn(text["day"]),
+                                "basis": st.column_config.NumberColumn(text["basis"], format="%,.2f"),
+                                "rate": st.column_config.NumberColumn(text["rate"], format="percent"),
+                                "multiplier": st.column_config.NumberColumn(text["multiplier"], format="%.3f"),
+                                "amount": st.column_config.NumberColumn(text["amount"], format="%,.2f"),
+                                "detail": text["detail"]})
+    c = st.columns(2)
+    c[0].download_button(t("incentives.download_xlsx"),
+                         ui.query(incentives.statement_file, plan, period, rep_id, labels),
+                         file_name=f"{row['rep']}_{period.label}.xlsx", key="sim_dl_xlsx",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    c[1].download_button(t("incentives.download_zip"),
+                         ui.query(incentives.statements_archive, plan, period, scope, labels),
+                         file_name=f"statements_{period.label}.zip", key="sim_dl_zip", mime="application/zip")
+
+
+# --- recognition ---------------------------------------------------------------------------
+
+def recognition(frame: pd.DataFrame, period: Period, scope: Scope) -> None:
+    st.subheader(t("incentives.leaderboard"))
+    board = incentives.recognition(frame)
+    if board.empty:
+        st.info(t("incentives.no_wins"))
+    else:
+        shown = board.assign(rep=[("⭐ " if c else "") + r for c, r in zip(board["champion"], board["rep"])],
+                             non_cash=["; ".join(v) for v in board["non_cash"]])
+        st.dataframe(shown[["rank", "rep", "team", "team_rank", "revenue_won", "attainment", "non_cash"]],
+                     hide_index=True, width="stretch",
+                     column_config={**_column_config(), "rank": t("metric.rank"),
+                                    "team_rank": t("incentives.team_rank")})
+        st.caption(t("incentives.champion_help"))
+    st.subheader(t("incentives.promotion"))
+    c = st.columns(2)
+    level = c[0].slider(t("incentives.promotion_level"), 50, 200, 100, 5, format="%d%%", key="sim_promo_att")
+    count = c[1].number_input(t("incentives.promotion_periods"), 1, 12, 3, key="sim_promo_n")
+    ready = ui.query(incentives.promotion_ready, period, level / 100, int(count), scope)
+    if ready.empty:
+        st.caption(t("incentives.promotion_none"))
+    else:
+        st.dataframe(ready[["rep", "team", "min_attainment", "mean_attainment"]], hide_index=True, width="stretch",
+                     column_config={"rep": t("metric.rep"), "team": t("sidebar.team"),
+                                    "min_attainment": st.column_config.NumberColumn(t("incentives.min_att"),
+                                                                                    format="percent"),
+                                    "mean_attainment": st.column_config.NumberColumn(t("incentives.mean_att"),
+                                                                                     format="percent")})
+    st.subheader(t("incentives.rewards"))
+    earned = frame[[bool(v) for v in frame["non_cash"]]]
+    if earned.empty:
+        st.caption(t("incentives.rewards_none"))
+    else:
+        st.dataframe(_flags(earned)[["rep", "team", "attainment", "non_cash"]], hide_index=True,
+                     width="stretch", column_config=_column_config())
