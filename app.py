@@ -13,6 +13,7 @@ PAGES = [
     ("pages/overview.py", "nav.overview", ":material/dashboard:", "overview"),
     ("pages/data.py", "nav.data", ":material/upload_file:", "data"),
     ("pages/goals.py", "goals.nav", ":material/flag:", "goals"),
+    ("pages/team.py", "team.nav", ":material/groups:", "team"),
     ("pages/incentives.py", "incentives.nav", ":material/payments:", "incentives"),
     ("pages/funnel.py", "funnel.nav", ":material/filter_alt:", "funnel"),
     ("pages/customers.py", "customers.nav", ":material/handshake:", "customers"),

@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from salescore import db, metrics
+from salescore import customers, db, evaluation, incentives, metrics, team
 from salescore.periods import parse
 
 _SYNTHETIC_SQL = """
@@ -64,6 +64,16 @@ def synthetic(con: Any, rows: int) -> None:
             cur.execute(statement, params)
 
 
+def _did_panel(units: int) -> Any:
+    """A unit x before/after frame for timing the DiD bootstrap (team page)."""
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(0)
+    ids = np.repeat(np.arange(units), 2)
+    return pd.DataFrame({"unit": ids, "group": ids % 2 == 0, "period": ["before", "after"] * units,
+                         "value": rng.uniform(0.2, 0.5, 2 * units)})
+
+
 def _time(fn: Callable[[], Any], repeat: int = 5) -> dict[str, float]:
     runs = []
     for _ in range(repeat):
@@ -71,6 +81,34 @@ def _time(fn: Callable[[], Any], repeat: int = 5) -> dict[str, float]:
         fn()
         runs.append((time.perf_counter() - start) * 1000)
     return {"median_ms": round(statistics.median(runs), 1), "first_ms": round(runs[0], 1)}
+
+
+def _goals_calls(con: Any, quarter: Any) -> dict[str, Callable[[], Any]]:
+    import pandas as pd
+
+    from salescore import goals
+
+    n = 1000
+    reps = pd.DataFrame({"rep_id": [f"G{i:04d}" for i in range(n)], "rep": [f"Rep {i}" for i in range(n)],
+                         "team": [f"Team {i % 25:02d}" for i in range(n)],
+                         "hire_date": [date(2020 + i % 7, 1 + i % 12, 1) for i in range(n)],
+                         "history": [float(10_000 + (i * 7919) % 90_000) for i in range(n)], "is_open": False})
+    inputs = goals.PlanInputs(reps, {m: 0.7 + 0.05 * m for m in range(1, 13)}, 400_000_000.0)
+    goal = goals.CompanyGoal(parse("2026"), mode="growth", value=0.12)
+    method = goals.Method(equal=0.2, history=0.5, capacity=0.3, seasonality="history")
+    one = goals.Overrides(reps={"G0000": 900_000})
+
+    def rerun() -> Any:  # what pages/goals.py computes on the run after an edit
+        base = goals.build_plan(goal, inputs, method, {"Team 01": 2})
+        plan = goals.build_plan(goal, inputs, method, {"Team 01": 2}, one)
+        return base, goals.check_sums(plan), plan.teams.melt(id_vars=["team"], value_vars=list(plan.months))
+
+    return {"goals_decompose_1000x12": lambda: goals.build_plan(goal, inputs, method),
+            "goals_override_rerun_1000x12": rerun,
+            "goals_plan_inputs": lambda: goals.plan_inputs(con, parse("2026"), as_of=date(2025, 12, 31)),
+            "goals_smart_quarter": lambda: goals.smart_for(con, "base", quarter, as_of=date(2025, 10, 15)),
+            "goals_pacing_quarter": lambda: goals.pacing(con, quarter, date(2025, 8, 15)),
+            "goals_export_xlsx": lambda: goals.export_xlsx(con, "en")}
 
 
 def run(rows: int = 100_000, repeat: int = 5) -> dict[str, Any]:
@@ -96,7 +134,57 @@ def run(rows: int = 100_000, repeat: int = 5) -> dict[str, Any]:
             "funnel_year": lambda: metrics.funnel(con, year.start, year.end),
             "alerts_quarter": lambda: metrics.alerts(con, quarter, when=date(2025, 10, 15)),
             "metrics_json_all": lambda: metrics.summary(con),
+            # funnel and customers pages: every query one page view makes (quarter, all teams)
+            "funnel_conversion": lambda: metrics.funnel_compare(
+                con, quarter.start, quarter.end, metrics.Scope(), metrics.Scope(team="Team 1")),
+            "funnel_cycle": lambda: (
+                metrics.cycle_by(con, quarter.start, quarter.end, metrics.Scope(), "all"),
+                metrics.cycle_by(con, quarter.start, quarter.end, metrics.Scope(), "rep"),
+                metrics.cycle_histogram(con, quarter.start, quarter.end),
+                metrics.cycle_trend(con, date(2024, 10, 1), quarter.end)),
+            "funnel_velocity": lambda: metrics.velocity_drivers(con, quarter),
+            "funnel_stuck": lambda: metrics.stuck_deals(con, date(2025, 10, 15)),
+            "funnel_loss": lambda: (
+                metrics.loss_reasons(con, quarter.start, quarter.end),
+                metrics.loss_reasons_by(con, date(2024, 10, 1), quarter.end, by="month"),
+                metrics.loss_reasons_by(con, quarter.start, quarter.end, by="rep")),
+            "funnel_forecast": lambda: metrics.forecast(con, parse("2025-Q4"), date(2025, 10, 15)),
+            "funnel_page_rest": lambda: (metrics.stage_order(con), metrics.stage_table(con),
+                                         metrics.rep_options(con), metrics.kpis(con, quarter.start, quarter.end)),
+            "customers_acquisition": lambda: (
+                customers.available(con),
+                customers.new_revenue_share(con, quarter.start, quarter.end),
+                customers.new_customers_by(con, date(2024, 10, 1), quarter.end),
+                customers.revenue_new_vs_existing(con, date(2024, 10, 1), quarter.end)),
+            "customers_follow_up": lambda: customers.follow_up(con, date(2025, 10, 15), 30),
+            "customers_satisfaction": lambda: (
+                customers.satisfaction_by(con, date(2024, 10, 1), quarter.end, metrics.Scope(), "all"),
+                customers.satisfaction_trend(con, date(2024, 10, 1), quarter.end),
+                customers.satisfaction_distribution(con, date(2024, 10, 1), quarter.end),
+                customers.satisfaction_by(con, date(2024, 10, 1), quarter.end),
+                customers.detractors_with_open_deals(con, date(2025, 10, 15))),
+            "customers_loyalty": lambda: (
+                customers.concentration(con, quarter.start, quarter.end),
+                customers.repeat_trend(con, date(2024, 10, 1), quarter.end),
+                customers.cohorts(con, date(2024, 10, 1), quarter.end),
+                customers.churned(con, date(2025, 10, 15), 12)),
+            # incentives: the Standard plan (DESIGN §5) for every rep, and one rep's lines
+            "payouts_quarter": lambda: incentives.payouts(con, incentives.template("standard"), quarter),
+            "payouts_collected": lambda: incentives.payouts(con, incentives.template("local"), quarter),
+            "explain_rep": lambda: incentives.explain(con, incentives.template("standard"), quarter, "R00001"),
+            # team page: profiles (period + 12-month role window), SWOTs, trend, DiD bootstrap
+            "team_profiles": lambda: (
+                team.profiles(con, quarter.start, quarter.end),
+                team.profiles(con, team.window_start(quarter.end, 12), quarter.end)),
+            "team_swot_team": lambda: team.swot(con, quarter, "team", "Team 1"),
+            "team_swot_rep": lambda: team.swot(con, quarter, "rep", "R00001"),
+            "team_rep_trend": lambda: team.rep_trend(con, quarter, "R00001", 6),
+            "team_training": lambda: (team.training_hours(con, year.start, year.end), team.courses(con),
+                                      team.new_customer_targets(con, quarter)),
+            "evaluation_did_200_reps": lambda: evaluation.diff_in_diff(_did_panel(200)),
         }
+        # goals: a 1,000-rep x 12-month decomposition, and the page's re-run after one override
+        timings.update(_goals_calls(con, quarter))
         out["calls"] = {name: _time(fn, repeat) for name, fn in timings.items()}
         con.close()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -1,0 +1,100 @@
+"""Widgets of the Team page: the profile table, the rep's metric cards, the 2x2 SWOT board."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from salescore import team
+from salescore.ui import lang, t
+
+
+def profile_table(profile: pd.DataFrame) -> None:
+    """Every rep's profile figures, rates as percentages, sortable."""
+    frame = profile[["rep", "team", *team.PROFILE_METRICS]].copy()
+    for m in team.PROFILE_METRICS:
+        if team.KIND[m] == "pct":
+            frame[m] = frame[m] * 100
+    config = {"rep": t("metric.rep"), "team": t("sidebar.team")}
+    formats = {"pct": "%.0f%%", "money": "¥%,.0f", "days": "%.1f", "number": "%d", "score": "%.1f"}
+    for m in team.PROFILE_METRICS:
+        config[m] = st.column_config.NumberColumn(t(f"team.metric.{m}"), format=formats[team.KIND[m]],
+                                                  help=t(f"team.help.{m}"))
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+
+
+def rep_cards(row: pd.Series) -> None:
+    """The rep's figures as cards, each with the team median underneath."""
+    language = lang()
+    cols = [*st.columns(5), *st.columns(5)]
+    for col, m in zip(cols, team.PROFILE_METRICS):
+        with col:
+            st.metric(t(f"team.metric.{m}"), team.format_value(m, row[m], language),
+                      help=t(f"team.help.{m}"), border=True)
+            st.caption(t("team.profiles.median", value=team.format_value(m, row[f"{m}_median"], language)))
+
+
+def swot_board(content: pd.DataFrame) -> None:
+    """The 2x2 board: strengths | weaknesses over opportunities | threats. Unsaved auto items
+    are shown in italics."""
+    for pair in (("S", "W"), ("O", "T")):
+        cols = st.columns(2)
+        for col, q in zip(cols, pair):
+            with col, st.container(border=True):
+                st.markdown(f"**{t(f'team.quadrant.{q}')}**")
+                rows = content[content["quadrant"] == q]
+                if rows.empty:
+                    st.caption(t("team.swot.empty"))
+                lines = []
+                for rec in rows.to_dict("records"):
+                    text = _md(str(rec["text"]))
+                    if not rec["saved"]:
+                        lines.append(f"- *{text}* ({t('team.swot.unsaved')})")
+                    elif rec["origin"] == "auto":
+                        lines.append(f"- {text} ({t('team.origin.auto')})")
+                    else:
+                        lines.append(f"- {text}")
+                if lines:
+                    st.markdown("\n".join(lines))
+
+
+def _md(text: str) -> str:
+    """Escape Markdown in user text so a note cannot restyle the board."""
+    for ch in "\\`*_[]<>#|~$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def z_frame(profile: pd.DataFrame) -> pd.DataFrame:
+    """team.z_scores with translated metric names and formatted values, for the heatmap."""
+    language = lang()
+    z = team.z_scores(profile)
+    z["metric_label"] = z["metric"].map(lambda m: t(f"team.metric.{m}"))
+    z["value_text"] = [team.format_value(m, v, language) for m, v in zip(z["metric"], z["value"])]
+    z["median_text"] = [team.format_value(m, v, language) for m, v in zip(z["metric"], z["median"])]
+    z["better_z"] = z["better_z"].fillna(0.0)
+    return z
+
+
+def trend_frame(trend: pd.DataFrame) -> pd.DataFrame:
+    """Translated figure names; rates in percent (one axis format serves every small chart)."""
+    pct = trend["metric"].map(lambda m: team.KIND.get(m) == "pct")
+    scale = pct.map({True: 100.0, False: 1.0})
+    labels = trend["metric"].map(lambda m: t(f"team.metric.{m}"))
+    return trend.assign(metric_label=labels.where(~pct, labels + " (%)"),
+                        value=trend["value"] * scale, team_median=trend["team_median"] * scale)
+
+
+def role_frame(comp: pd.DataFrame) -> pd.DataFrame:
+    order = {r: i for i, r in enumerate(team.ROLES)}
+    return comp.assign(role_label=comp["role"].map(lambda r: t(f"team.role.{r}")),
+                       role_order=comp["role"].map(order))
+
+
+def hours_frame(hours: pd.DataFrame) -> pd.DataFrame:
+    return hours.assign(topic_label=hours["topic"].map(lambda x: t(f"team.topic.{x}")))
+
+
+def did_frame(effect: team.ProgrammeEffect) -> pd.DataFrame:
+    frame = team.effect_frame(effect)
+    return frame.assign(group_label=frame["group"].map(lambda g: t(f"team.training.{g}")),
+                        window_label=frame["window"].map(lambda w: t(f"team.training.{w}")))

@@ -1,0 +1,168 @@
+"""AppTest: the Team page renders on demo data in both languages and shows salescore's figures."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from salescore import db, demo, fmt, team
+from salescore.metrics import Scope
+
+APP = "../app.py"
+PAGE = "pages/team.py"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("team") / "demo.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="zh")
+    con.close()
+    return path
+
+
+def _app(path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("SALESCORE_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(APP, default_timeout=90)
+
+
+@pytest.fixture
+def at(demo_db, monkeypatch):
+    app = _app(demo_db, monkeypatch)
+    yield app
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def writable(demo_db, tmp_path, monkeypatch):
+    """A copy of the demo database the test may write to."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, path)
+    app = _app(path, monkeypatch)
+    yield app, path
+    st.cache_resource.clear()
+
+
+def _with(path, fn):
+    st.cache_resource.clear()            # release the file held by the app
+    con = db.connect(path)
+    try:
+        return fn(con)
+    finally:
+        con.close()
+
+
+def _open_page(at: AppTest) -> AppTest:
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_team_page_zh_matches_salescore(at, demo_db):
+    _open_page(at)
+    assert at.title[0].value == "团队"
+    ctx = at.session_state["_context"]
+    rep_id = at.selectbox(key="team_rep").value
+    profile, effect, items = _with(demo_db, lambda con: (
+        team.profiles(con, ctx.period.start, ctx.period.end, ctx.scope),
+        team.programme_effect(con, "顾问式销售训练营", 12, Scope()),
+        team.swot(con, ctx.period, "team", "华东", "previous")))
+    row = profile.set_index("rep_id").loc[rep_id]
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["赢单率"] == team.format_value("win_rate", row["win_rate"], "zh")
+    assert cards["跟进活动数"] == team.format_value("activities", row["activities"], "zh")
+    # the training effect: the demo's bootcamp lifts win rate by about 8 points, beyond noise
+    assert cards["对赢单率的影响"] == fmt.points(effect.did.estimate, "zh")
+    assert 0.05 < effect.did.estimate < 0.12 and effect.did.low > 0
+    assert any("区间不含 0" in s.value for s in at.success)
+    # the SWOT board (first subject: team 华东) shows the auto items in Chinese
+    board = "\n".join(m.value for m in at.markdown)
+    assert items and all(team.render(i, "zh") in board for i in items)
+    assert "竞品" in board                       # the demo's rising competitor losses
+    assert len(at.get("vega_lite_chart")) >= 4
+
+
+def test_team_page_english(at):
+    _open_page(at)
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Team"
+    labels = [m.label for m in at.metric]
+    assert "Win rate" in labels and "Effect on win rate" in labels
+    assert any("distinguishable from noise" in s.value for s in at.success)
+    board = "\n".join(m.value for m in at.markdown)
+    assert "Strengths" in board and "Competitor" not in board   # zh demo: reasons stay as data
+    assert any("Next hire for" in i.value for i in at.info)
+
+
+def test_team_filter_and_quarter(at, demo_db):
+    _open_page(at)
+    at.session_state["period_kind"] = "quarter"
+    at.run()
+    team_name = at.selectbox(key="team").options[1]
+    at.selectbox(key="team").set_value(team_name).run()
+    assert not at.exception
+    ctx = at.session_state["_context"]
+    assert ctx.period.kind == "quarter" and ctx.scope.team == team_name
+    subjects = at.selectbox(key="team_subject").options
+    assert subjects[0] == team_name                             # only this team and its reps
+    at.selectbox(key="team_subject").set_value(subjects[1]).run()  # a rep's SWOT
+    assert not at.exception
+
+
+def test_save_auto_items_and_edit_notes(writable):
+    at, path = writable
+    _open_page(at)
+    at.button(key="team_save_auto").click().run()
+    assert not at.exception
+    assert any("已保存" in s.value for s in at.success)
+    stored = _with(path, lambda con: team.notes(con, "team", "华东"))
+    assert len(stored) > 0 and set(stored["origin"]) == {"auto"}
+    _open_page(at)
+    key = "team_notes_team:华东_0"
+    at.session_state[key] = {"edited_rows": {}, "added_rows": [{"quadrant": "O", "text": "=招一位渠道经理"}],
+                             "deleted_rows": [0]}
+    at.run()
+    at.button(key="team_save_notes").click().run()
+    assert not at.exception
+    after = _with(path, lambda con: team.notes(con, "team", "华东"))
+    assert len(after) == len(stored)                           # one removed, one added
+    assert "=招一位渠道经理" in after["text"].tolist()
+    assert after.set_index("text").loc["=招一位渠道经理", "origin"] == "manual"
+
+
+def test_empty_database(tmp_path, monkeypatch):
+    at = _app(tmp_path / "empty.duckdb", monkeypatch)
+    _open_page(at)
+    assert any("示例数据" in i.value for i in at.info)
+    st.cache_resource.clear()
+
+
+def test_missing_data_is_explained(tmp_path, monkeypatch):
+    """Deals only: no activities, surveys, targets or trainings. The page says so, in English."""
+    from datetime import date
+
+    from tests.conftest import insert
+    path = tmp_path / "thin.duckdb"
+    con = db.connect(path)
+    insert(con, "reps", [{"rep_id": f"R{i}", "name": f"Rep {i}", "team": "A"} for i in range(3)])
+    insert(con, "deals", [
+        {"deal_id": f"D{i}", "rep_id": f"R{i % 3}", "customer_id": f"C{i}", "amount": 100 + i,
+         "status": "won" if i % 2 else "lost", "stage": "x", "created_date": date(2026, 1, 1),
+         "close_date": date(2026, 2, 1 + i)} for i in range(12)])
+    con.close()
+    at = _app(path, monkeypatch)
+    at.run()
+    at.radio(key="lang").set_value("en").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.error
+    infos = " ".join(i.value for i in at.info)
+    for text in ("No activities are recorded", "No satisfaction (CSAT) surveys",
+                 "No revenue targets for this period", "No training records yet"):
+        assert text in infos
+    st.cache_resource.clear()
