@@ -15,6 +15,7 @@ PAGES = [
     ("pages/goals.py", "goals.nav", ":material/flag:", "goals"),
     ("pages/team.py", "team.nav", ":material/groups:", "team"),
     ("pages/incentives.py", "incentives.nav", ":material/payments:", "incentives"),
+    ("pages/retention.py", "retention.nav", ":material/favorite:", "retention"),
     ("pages/funnel.py", "funnel.nav", ":material/filter_alt:", "funnel"),
     ("pages/customers.py", "customers.nav", ":material/handshake:", "customers"),
 ]

@@ -591,12 +591,17 @@ def _lines_sql(plan: Plan, params: dict[str, Any]) -> str:
         "select null::VARCHAR, null::VARCHAR, null::VARCHAR, null::DATE, 0.0, 0.0, 0.0, 0.0, null::VARCHAR where false"
     return f"""
     with
-    quota as (
-        select scope_id as rep_id,
-               date_trunc('{kind}', strptime(period || '-01', '%Y-%m-%d'))::DATE as pstart,
-               sum(value)::DOUBLE as quota
-        from targets where scenario = $scenario and scope = 'rep' and metric = 'revenue'
-        group by all
+    quota as (    -- the rep's quota per period; a what-if quota replaces one rep's for $pstart
+        select rep_id, pstart, sum(quota) as quota from (
+            select scope_id as rep_id,
+                   date_trunc('{kind}', strptime(period || '-01', '%Y-%m-%d'))::DATE as pstart,
+                   value::DOUBLE as quota, false as what_if
+            from targets where scenario = $scenario and scope = 'rep' and metric = 'revenue'
+            union all
+            select $qo_rep, $pstart, $qo_value, true where $qo_rep::VARCHAR is not null
+        ) t
+        where what_if or not coalesce(rep_id = $qo_rep and pstart = $pstart, false)
+        group by rep_id, pstart
     ),
     closed as (   -- every closed deal with its rate (clawbacks look back)
         select d.deal_id, d.rep_id, d.customer_id, d.amount::DOUBLE as amount, d.close_date,
@@ -641,7 +646,10 @@ _REPS_SQL = """
 with quota as (
     select scope_id as rep_id, sum(value)::DOUBLE as quota from targets
     where scenario = $scenario and scope = 'rep' and metric = 'revenue' and list_contains($months, period)
+      and not coalesce(scope_id = $qo_rep, false)
     group by 1
+    union all
+    select $qo_rep, $qo_value where $qo_rep::VARCHAR is not null
 ),
 revenue as (
     select d.rep_id, sum(d.amount)::DOUBLE as revenue_won,
@@ -677,12 +685,16 @@ def cents(values: pd.Series) -> pd.Series:
     return pd.Series(np.sign(x) * np.floor(scaled + 0.5) / 100 + 0.0, index=values.index)
 
 
-def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(per-rep frame before rounding, every line of the reps in scope)."""
+def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
+             quota: tuple[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(per-rep frame before rounding, every line of the reps in scope); ``quota`` =
+    (rep_id, value) replaces that rep's quota for the period (a what-if; nothing is stored)."""
     p = _period(plan, period)
     base_params: dict[str, Any] = {"scenario": metrics.active_scenario(con), "start": p.start,
                                    "end": p.end, "pstart": p.start, "months": p.months,
-                                   "team": scope.team, "rep": scope.rep_id}
+                                   "team": scope.team, "rep": scope.rep_id,
+                                   "qo_rep": quota[0] if quota else None,
+                                   "qo_value": float(quota[1]) if quota else None}
     params = dict(base_params)
     deal_lines = _run(con, _lines_sql(plan, params), params)
     reps = _run(con, _REPS_SQL, base_params)
@@ -762,7 +774,8 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope) -> tuple[
     return out, lines
 
 
-def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope()) -> pd.DataFrame:
+def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(),
+            quota: tuple[str, float] | None = None) -> pd.DataFrame:
     """One row per rep for ``period`` (its kind must be the plan's period).
 
     Columns: PAYOUT_COLUMNS = rep_id, rep, team, quota (NaN without one), revenue_won,
@@ -770,9 +783,10 @@ def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope()) 
     commission, accelerator_extra, decelerator_cut, spiffs, clawback (cut and clawback as
     positive amounts), total, non_cash (list of rewards), cost_of_sales = total / revenue_won,
     flag ('' or 'no_quota', 'capped', comma-joined). Money rounded to cents; sorted by team,
-    then total (highest first).
+    then total (highest first). ``quota`` = (rep_id, value): that rep's quota for the period
+    is taken as ``value`` instead of the stored target (what-if; nothing is written).
     """
-    out, _ = _compute(con, plan, period, scope)
+    out, _ = _compute(con, plan, period, scope, quota)
     return payouts_from(out)
 
 

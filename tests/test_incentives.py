@@ -525,3 +525,21 @@ def test_cli_payouts_json_on_demo(tmp_path):
                          capture_output=True, text=True, cwd=root, timeout=120)
     assert run.returncode == 2 and run.stdout == ""
     assert len(run.stderr.strip().splitlines()) == 1 and "0.15" in run.stderr
+
+
+def test_what_if_quota_equals_a_stored_quota(book):
+    """payouts(quota=(rep, q)) gives what storing that quota would give, and writes nothing."""
+    before = book.execute("select count(*), sum(value) from targets").fetchall()
+    what_if = inc.payouts(book, STANDARD, "2026-Q3", quota=("A1", 80_000))
+    assert book.execute("select count(*), sum(value) from targets").fetchall() == before
+    from salescore import db
+    with db.transaction(book) as cur:   # the same quota, stored: 80,000 over the quarter
+        cur.execute("delete from targets where scope = 'rep' and scope_id = 'A1' "
+                    "and period in ('2026-07', '2026-08', '2026-09')")
+        cur.execute("insert into targets values ('base', '2026-07', 'rep', 'A1', 'revenue', 80000, null)")
+    stored = inc.payouts(book, STANDARD, "2026-Q3")
+    cols = ["rep_id", "quota", "attainment", "base_bonus", "commission", "accelerator_extra",
+            "decelerator_cut", "total"]
+    pd.testing.assert_frame_equal(what_if[cols].reset_index(drop=True),
+                                  stored[cols].reset_index(drop=True))
+    assert what_if.set_index("rep_id").loc["A1", "quota"] == 80_000

@@ -1,0 +1,126 @@
+"""AppTest: the Retention page on demo data, in both languages, against salescore's figures."""
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from salescore import db, demo, fmt, retention
+from salescore.periods import parse
+
+APP = "../app.py"
+PAGE = "pages/retention.py"
+PERIOD = parse("2026-Q3")    # the sidebar opens on 2026-10 (latest complete month): its quarter
+#                              is still running on demo.AS_OF, so the page opens on 2026-Q3
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("retention") / "demo.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="zh")
+    con.close()
+    return path
+
+
+def _app(path, monkeypatch, lang):
+    monkeypatch.setenv("SALESCORE_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    if lang == "en":
+        app.sidebar.radio(key="lang").set_value("en").run()
+    app.switch_page(PAGE).run()
+    return app
+
+
+@pytest.fixture(params=["zh", "en"])
+def at(request, demo_db, monkeypatch):
+    app = _app(demo_db, monkeypatch, request.param)
+    app.lang = request.param
+    yield app
+    st.cache_resource.clear()
+
+
+def _salescore(path, fn, *args, **kwargs):
+    st.cache_resource.clear()  # release the file so it can be opened here
+    con = db.connect(path)
+    try:
+        plan = retention.active_plan(con).plan
+        return fn(con, plan, *args, **kwargs)
+    finally:
+        con.close()
+
+
+def test_cards_and_at_risk_match_salescore(at, demo_db):
+    assert not at.exception and not at.error
+    assert at.title[0].value == {"zh": "留才分析", "en": "Retention"}[at.lang]
+    frame = _salescore(demo_db, retention.quadrant, PERIOD)
+    counts = retention.climate(frame)
+    label = {"zh": "被压榨：流失风险", "en": "Exploited: flight risk"}[at.lang]
+    card = next(m for m in at.metric if m.label == label)
+    assert card.value == fmt.number(counts["exploited"])
+    shown = at.dataframe[0].value
+    risky = retention.at_risk(frame)
+    assert list(shown[shown.columns[0]]) == list(risky["rep"])
+    assert shown.iloc[0][shown.columns[4]] == pytest.approx(risky["difficulty"].iloc[0])
+    assert at.get("vega_lite_chart")
+
+
+def test_quota_what_if_moves_the_hard_target_rep(at, demo_db):
+    rep = demo.DEMO_HARD_TARGET
+    at.selectbox(key="retention_rep").set_value(rep).run()
+    at.number_input(key=f"retention_quota_{rep}_{PERIOD.label}").set_value(1_300_000.0).run()
+    assert not at.exception and not at.error
+    moves = _salescore(demo_db, retention.what_if, PERIOD, rep_id=rep, quota=1_300_000.0)
+    row = moves.set_index("rep_id").loc[rep]
+    assert row["quadrant_old"] == "exploited" and row["quadrant_new"] == "fair"
+    text = "\n".join(m.value for m in at.markdown)
+    assert f"{row['difficulty_old']:.2f} → {row['difficulty_new']:.2f}" in text
+    assert f"{row['reward_old']:.2f} → {row['reward_new']:.2f}" in text
+    assert len(at.get("vega_lite_chart")) == 2            # the what-if chart with the arrow
+
+
+def test_plan_what_if_and_growth(at):
+    at.selectbox(key="retention_plan").set_value("template:hunter").run()
+    assert not at.exception and not at.error
+    assert len(at.get("vega_lite_chart")) == 2
+    at.number_input(key="retention_growth_count").set_value(1).run()
+    assert not at.exception
+    growth = at.dataframe[-1].value
+    assert len(growth) >= 1
+
+
+def test_hard_target_rep_lands_in_the_exploited_quadrant(demo_db):
+    """demo.DEMO_HARD_TARGET (a good rep with a stretched target) is a flight risk by the rule."""
+    frame = _salescore(demo_db, retention.quadrant, PERIOD).set_index("rep_id")
+    r18 = frame.loc[demo.DEMO_HARD_TARGET]
+    assert r18["quadrant"] == "exploited"
+    assert r18["difficulty"] > 1.3 and r18["reward"] < 0.7
+    assert r18["risk_score"] > 0
+
+
+def test_without_a_saved_plan_the_standard_template_is_used(tmp_path, monkeypatch):
+    path = tmp_path / "noplan.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="en")
+    with db.transaction(con) as cur:
+        cur.execute("delete from plans")
+    con.close()
+    app = _app(path, monkeypatch, "en")
+    try:
+        assert not app.exception and not app.error
+        assert any("Standard template" in i.value for i in app.info)
+        assert app.metric
+    finally:
+        st.cache_resource.clear()
+
+
+def test_empty_database_says_data_is_missing(tmp_path, monkeypatch):
+    app = _app(tmp_path / "empty.duckdb", monkeypatch, "zh")
+    try:
+        assert not app.exception
+        assert app.info[0].value.startswith("还没有销售数据")
+    finally:
+        st.cache_resource.clear()
