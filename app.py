@@ -18,6 +18,8 @@ PAGES = [
     ("pages/retention.py", "retention.nav", ":material/favorite:", "retention"),
     ("pages/funnel.py", "funnel.nav", ":material/filter_alt:", "funnel"),
     ("pages/customers.py", "customers.nav", ":material/handshake:", "customers"),
+    ("pages/review.py", "review.nav", ":material/checklist:", "review"),
+    ("pages/meeting.py", "meeting.nav", ":material/co_present:", "meeting"),
 ]
 
 navigation = st.navigation([

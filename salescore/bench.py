@@ -74,6 +74,11 @@ def _did_panel(units: int) -> Any:
                          "value": rng.uniform(0.2, 0.5, 2 * units)})
 
 
+def _review_groups(con: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Half of the teams changed, the other half compares (Plan & review page)."""
+    return evaluation.resolve_groups(con, teams=[f"Team {i}" for i in range(10)], compare="others")
+
+
 def _time(fn: Callable[[], Any], repeat: int = 5) -> dict[str, float]:
     runs = []
     for _ in range(repeat):
@@ -109,6 +114,20 @@ def _goals_calls(con: Any, quarter: Any) -> dict[str, Callable[[], Any]]:
             "goals_smart_quarter": lambda: goals.smart_for(con, "base", quarter, as_of=date(2025, 10, 15)),
             "goals_pacing_quarter": lambda: goals.pacing(con, quarter, date(2025, 8, 15)),
             "goals_export_xlsx": lambda: goals.export_xlsx(con, "en")}
+
+
+def _retention_calls(con: Any, quarter: Any) -> dict[str, Callable[[], Any]]:
+    """What pages/retention.py computes: the quadrant, a plan and a quota what-if, growth."""
+    from salescore import retention
+
+    plan = incentives.template("standard")
+    base = retention.quadrant(con, plan, quarter)   # the page passes its cached quadrant on
+    return {"retention_quadrant": lambda: (retention.active_plan(con), retention.quadrant(con, plan, quarter)),
+            "retention_whatif_plan": lambda: retention.what_if(con, plan, quarter, base=base,
+                                                               other=incentives.template("hunter")),
+            "retention_whatif_quota": lambda: retention.what_if(con, plan, quarter, rep_id="R00001",
+                                                                quota=150_000.0, base=base),
+            "retention_growth": lambda: retention.growth(con, quarter)}
 
 
 def run(rows: int = 100_000, repeat: int = 5) -> dict[str, Any]:
@@ -182,9 +201,30 @@ def run(rows: int = 100_000, repeat: int = 5) -> dict[str, Any]:
             "team_training": lambda: (team.training_hours(con, year.start, year.end), team.courses(con),
                                       team.new_customer_targets(con, quarter)),
             "evaluation_did_200_reps": lambda: evaluation.diff_in_diff(_did_panel(200)),
+            # plan & review page: action plan, change picker, one evaluation and its behaviour table
+            "review_actions": lambda: (evaluation.list_actions(con), evaluation.progress_by_rule(con),
+                                       evaluation.change_events(con), metrics.rep_options(con)),
+            "review_evaluate": lambda: evaluation.evaluate_change(
+                con, "win_rate", date(2024, 1, 1), *_review_groups(con)),
+            "review_behaviour": lambda: evaluation.behaviour_effects(con, date(2024, 1, 1), *_review_groups(con)),
+            "review_suggest": lambda: evaluation.suggest_actions(con, when=date(2025, 10, 15), lang="en"),
         }
         # goals: a 1,000-rep x 12-month decomposition, and the page's re-run after one override
         timings.update(_goals_calls(con, quarter))
+        timings.update(_retention_calls(con, quarter))
+        # meeting page: every slide's figures (the page builds one at a time), and the PPTX deck
+        # (its time is mostly vl-convert rendering the chart PNGs)
+        from salescore import report
+        timings["meeting_slides"] = lambda: report.slides(con, parse("2025-09"), "en", when=date(2025, 10, 15))
+        timings["meeting_deck_pptx"] = lambda: report.deck_pptx(con, parse("2025-09"), "en",
+                                                                when=date(2025, 10, 15))
+        # backup / restore of the whole database (Data page, CLI); timed last: a restore
+        # re-creates every table
+        from salescore import backup
+        whole = backup.backup_bytes(con)
+        out["backup_mb"] = round(len(whole) / 1e6, 1)
+        timings["backup_zip"] = lambda: backup.backup_bytes(con)
+        timings["restore_zip"] = lambda: backup.restore(con, whole)
         out["calls"] = {name: _time(fn, repeat) for name, fn in timings.items()}
         con.close()
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

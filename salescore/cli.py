@@ -137,6 +137,32 @@ def cmd_payouts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deck(args: argparse.Namespace) -> int:
+    from salescore import metrics, report
+    from salescore.periods import parse
+
+    period = parse(args.period) if args.period else None  # a bad period fails before the file opens
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise SalesCoreError(f"Cannot write {out}: the folder {out.parent} does not exist.", key="error.generic")
+    con = db.connect(args.db or db.default_path())
+    try:
+        period = period or metrics.default_period(con)
+        if period is None:
+            raise SalesCoreError("There is no sales data yet: load the demo or import your files first.",
+                                 key="common.no_data")
+        data = report.deck_pptx(con, period, args.lang, anonymize=args.anonymize, rep_safe=args.rep_safe,
+                                scope=metrics.Scope(team=args.team))
+    finally:
+        con.close()
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise SalesCoreError(f"Cannot write {out}: {exc.strerror}.", key="error.generic") from None
+    print(f"Meeting deck for {period.label} ({args.lang}) written to {out}: {len(data):,} bytes")
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit code 2 (DESIGN §6)."""
 
@@ -297,6 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", help="only this team")
     p.add_argument("--json", action="store_true", help="print JSON to stdout")
     p.set_defaults(func=cmd_payouts)
+
+    p = sub.add_parser("deck", help="the team-meeting slides as a PowerPoint file (PPTX)")
+    _db_arg(p)
+    p.add_argument("--period", help="2026-07, 2026-Q3 or 2026 (default: the latest complete month)")
+    p.add_argument("--lang", choices=["zh", "en"], default="zh", help="language of the slides")
+    p.add_argument("--out", required=True, type=Path, help="the deck to write (.pptx)")
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--anonymize", action="store_true", help="sales reps as initials (all-hands meeting)")
+    p.add_argument("--rep-safe", action="store_true",
+                   help="leave out the manager-only slides (retention watch-list, individual payouts)")
+    p.set_defaults(func=cmd_deck)
 
     p = sub.add_parser("bench", help="synthetic load, prints timings of the heavy calls")
     p.add_argument("--rows", type=int, default=100_000, help="synthetic deals (default 100000)")

@@ -503,8 +503,7 @@ def alerts_from(teams: pd.DataFrame, reps: pd.DataFrame, now: dict[str, Any],
     if len(behind_reps):
         names = list(behind_reps["rep"])
         items.append({"level": "warning", "key": "alert.reps_behind",
-                      "params": {"count": len(names),
-                                 "reps": "、".join(names[:5]) + ("…" if len(names) > 5 else "")}})
+                      "params": {"count": len(names), "reps": tuple(names)}})
     stars = reps[reps["attainment"] / share >= 1.20]
     if len(stars):
         best = stars.sort_values("attainment", ascending=False).iloc[0]
@@ -516,6 +515,22 @@ def alerts_from(teams: pd.DataFrame, reps: pd.DataFrame, now: dict[str, Any],
                       "params": {"now": now["win_rate"], "before": before["win_rate"],
                                  "previous": previous}})
     return items
+
+
+def alert_text(item: dict[str, Any], lang: str) -> str:
+    """One alert of :func:`alerts_from` as a sentence: rates as percentages, names listed
+    in the language's way (at most five, then "…")."""
+    from salescore import fmt
+    from salescore.i18n import t
+
+    params = dict(item["params"])
+    for key in ("gap", "attainment", "now", "before"):
+        if key in params:
+            params[key] = fmt.pct(params[key], 0)
+    if "reps" in params:
+        names = list(params["reps"])
+        params["reps"] = ("、" if lang == "zh" else ", ").join(names[:5]) + ("…" if len(names) > 5 else "")
+    return t(item["key"], lang, **params)
 
 
 def summary(con: Con, start: date | None = None, end: date | None = None,

@@ -113,4 +113,17 @@ def test_main_path(server_url):
         expect(page.get_by_text("示例数据").first).to_be_visible()
         _idle(page)
         assert page.get_by_test_id("stException").count() == 0
+
+        # the meeting: click through two slides, the second by keyboard
+        nav.get_by_role("link", name="例会").click()
+        expect(page.get_by_text("第 1 / ").first).to_be_visible(timeout=60_000)
+        _idle(page)
+        page.get_by_role("button", name="下一页").click()
+        expect(page.get_by_text("销售明星榜与表彰").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("第 2 / ").first).to_be_visible()
+        _idle(page)
+        page.keyboard.press("ArrowRight")
+        expect(page.get_by_text("各团队目标进度").first).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("第 3 / ").first).to_be_visible()
+        assert page.get_by_test_id("stException").count() == 0
         browser.close()

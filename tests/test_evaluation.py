@@ -103,3 +103,27 @@ def test_diff_in_diff_needs_two_units_per_group():
     with pytest.raises(SalesCoreError) as err:
         evaluation.diff_in_diff(_panel([0.1], [0.0, 0.1]))
     assert err.value.params["a"] == 1 and err.value.params["b"] == 2
+
+
+def test_bootstrap_mean_hand_worked_and_no_effect():
+    # mean(0.1, 0.2, 0.3) = 0.2; every resample's mean lies in [0.1, 0.3]
+    est = evaluation.bootstrap_mean([0.1, 0.2, 0.3, np.nan], n_boot=500, seed=4)
+    assert est.estimate == pytest.approx(0.2) and est.n == 3
+    assert 0.1 <= est.low < 0.2 < est.high <= 0.3 and evaluation.verdict(est) == "up"
+    # changes symmetric around 0: the interval covers 0
+    flat = evaluation.bootstrap_mean([-0.1, 0.0, 0.1, -0.05, 0.05], seed=0)
+    assert flat.estimate == pytest.approx(0.0) and flat.low < 0 < flat.high
+    with pytest.raises(SalesCoreError):
+        evaluation.bootstrap_mean([1.0])
+
+
+def test_did_from_units_equals_diff_in_diff():
+    # the Plan & review page computes unit changes once and reuses them: same figures
+    panel = _panel([0.10, 0.12, 0.08, 0.02], [0.01, -0.01, 0.0])
+    units = evaluation._window_units(
+        panel.rename(columns={"period": "bucket"}).assign(
+            group=lambda f: np.where(f["group"], "treated", "control")), "value")
+    assert units["unit"].tolist() == evaluation.unit_changes(panel)["unit"].tolist()
+    fast = evaluation._did_from_units(units, n_boot=800, level=0.95, seed=5)
+    slow = evaluation.diff_in_diff(panel, n_boot=800, seed=5)
+    assert fast == slow

@@ -118,8 +118,8 @@ def test_pace_and_alerts(small):
     assert metrics.pace(q1, date(2026, 1, 1)) == pytest.approx(1 / 90)
     assert metrics.pace(q1, date(2026, 4, 1)) == 1.0
     items = metrics.alerts(small, q1, when=date(2026, 4, 30))
-    keys = {(i["key"], i["params"].get("team") or i["params"].get("rep") or i["params"].get("reps"))
-            for i in items}
+    keys = {(i["key"], i["params"].get("team") or i["params"].get("rep")
+             or ",".join(i["params"].get("reps", ()))) for i in items}
     # team A: 600 of 900 = 67% of a finished quarter -> 33% behind; Bob at 33% of target
     assert ("alert.team_behind", "A") in keys
     assert ("alert.reps_behind", "Bob") in keys
@@ -144,3 +144,13 @@ def test_explicit_team_target_wins_month_by_month(small):
     assert list(metrics.monthly(small, *Q1)["target"]) == [1000, 300, 300]
     # another scenario is not mixed in
     assert metrics.target(small, ["2026-01"], scenario="stretch") is None
+
+
+def test_alert_text_lists_names_per_language():
+    item = {"level": "warning", "key": "alert.reps_behind",
+            "params": {"count": 6, "reps": ("A", "B", "C", "D", "E", "F")}}
+    assert metrics.alert_text(item, "en") == (
+        "6 reps are below 70% of their pace: A, B, C, D, E…. Time for one-to-ones.")
+    assert "A、B、C、D、E…" in metrics.alert_text(item, "zh")
+    gap = {"level": "warning", "key": "alert.team_behind", "params": {"team": "North", "gap": 0.18}}
+    assert metrics.alert_text(gap, "en") == "North is 18% behind pace."

@@ -202,11 +202,7 @@ def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None
 
 def alert(item: dict[str, Any]) -> None:
     """One alert from metrics.alerts, worded in the user's language."""
-    params = dict(item["params"])
-    for key in ("gap", "attainment", "now", "before"):
-        if key in params:
-            params[key] = fmt.pct(params[key], 0)
-    text = t(item["key"], **params)
+    text = metrics.alert_text(item, lang())
     {"warning": st.warning, "success": st.success}.get(item["level"], st.info)(text, icon=None)
 
 

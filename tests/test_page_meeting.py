@@ -1,0 +1,126 @@
+"""AppTest: the Meeting page on demo data (slides, previous/next, toggles, downloads), zh and en."""
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from salescore import db, demo, fmt, metrics, report
+from salescore.i18n import t
+
+APP = "../app.py"
+PAGE = "pages/meeting.py"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("meeting") / "demo.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="zh")
+    con.close()
+    return path
+
+
+@pytest.fixture
+def at(demo_db, monkeypatch):
+    monkeypatch.setenv("SALESCORE_DB", str(demo_db))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page(PAGE).run()
+    yield app
+    st.cache_resource.clear()
+
+
+def _counter(at) -> str:
+    return next(m.value for m in at.markdown if "text-align:center" in m.value)
+
+
+def _kpis(path, period):
+    st.cache_resource.clear()  # release the file so it can be opened here
+    con = db.connect(path)
+    try:
+        return metrics.kpis(con, period.start, period.end)
+    finally:
+        con.close()
+
+
+def test_first_slide_shows_salescore_figures_zh(at, demo_db):
+    assert not at.exception
+    assert at.header[0].value == t("meeting.slide.kpis", "zh")
+    assert t("meeting.counter", "zh", n=1, total=8) in _counter(at)
+    period = at.session_state["_context"].period
+    cards = {m.label: m.value for m in at.metric}
+    k = _kpis(demo_db, period)
+    assert cards["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True)
+    assert cards["目标达成率"] == fmt.pct(k["attainment"])
+    assert cards["赢单率"] == fmt.pct(k["win_rate"])
+    assert len(at.get("vega_lite_chart")) == 1
+    assert at.download_button(key="meeting_pptx").label == t("meeting.download_pptx", "zh")
+    assert at.download_button(key="meeting_png_kpis").label == t("meeting.download_png", "zh")
+
+
+def test_next_and_previous_move_the_counter(at):
+    at.button(key="meeting_next").click().run()
+    assert not at.exception
+    assert t("meeting.counter", "zh", n=2, total=8) in _counter(at)
+    assert at.header[0].value == t("meeting.slide.leaderboard", "zh")
+    board = at.dataframe[0].value
+    assert list(board["排名"])[:3] == ["1", "2", "3"]
+    at.button(key="meeting_next").click().run()
+    assert t("meeting.counter", "zh", n=3, total=8) in _counter(at)
+    at.button(key="meeting_prev").click().run()
+    at.button(key="meeting_prev").click().run()
+    assert t("meeting.counter", "zh", n=1, total=8) in _counter(at)
+    assert at.button(key="meeting_prev").disabled
+
+
+def test_english_walk_to_the_last_slide(at):
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.header[0].value == "Results vs target"
+    assert "Revenue won" in [m.label for m in at.metric]
+    headers = [at.header[0].value]
+    for _ in range(7):
+        at.button(key="meeting_next").click().run()
+        assert not at.exception
+        headers.append(at.header[0].value.split("  ")[0])
+    assert headers == [t(f"meeting.slide.{k}", "en") for k in report.SLIDE_KEYS]
+    assert "Slide 8 of 8" in _counter(at)
+    assert at.button(key="meeting_next").disabled
+    assert t("meeting.note.no_actions", "en") in [i.value for i in at.info]
+
+
+def test_toggles_hide_names_and_manager_slides(at, demo_db):
+    at.button(key="meeting_next").click().run()          # the leaderboard
+    names = set(at.dataframe[0].value["销售"])
+    assert "张伟" in names
+    at.toggle(key="meeting_anonymize").set_value(True).run()
+    hidden = set(at.dataframe[0].value["销售"])
+    assert "张某" in hidden and not (hidden & names)
+    at.toggle(key="meeting_rep_safe").set_value(True).run()
+    assert t("meeting.counter", "zh", n=2, total=6) in _counter(at)
+    seen = []
+    for _ in range(4):
+        at.button(key="meeting_next").click().run()
+        seen.append(at.header[0].value)
+    assert t("meeting.slide.retention", "zh") not in " ".join(seen)
+    assert t("meeting.slide.payouts", "zh") not in " ".join(seen)
+    assert t("meeting.counter", "zh", n=6, total=6) in _counter(at)
+
+
+def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESCORE_DB", str(tmp_path / "empty.duckdb"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    app.switch_page(PAGE).run()
+    try:
+        assert not app.exception
+        assert app.title[0].value == t("meeting.title", "zh")
+        assert app.info[0].value == t("common.no_data", "zh")
+        assert not app.get("download_button")
+    finally:
+        st.cache_resource.clear()
