@@ -5,6 +5,7 @@ import streamlit as st
 
 from salescore import db, demo, fmt, metrics
 from salescore import ui
+from salescore.ui import backup as backup_ui
 from salescore.ui import importer, t
 
 ctx = ui.context()
@@ -31,6 +32,7 @@ with st.expander(t("data.tables"), expanded=counts["deals"] == 0):
     st.dataframe(ui.table_counts_frame(counts), hide_index=True, width="content")
 
 importer.render(con, ctx.lang)
+backup_ui.render(con, ctx.lang)
 
 st.subheader(t("data.demo_title"))
 st.write(t("data.demo_text"))

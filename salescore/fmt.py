@@ -67,3 +67,12 @@ def points(value: Any, lang: str = "zh", *, short: bool = False) -> str:
     if short:
         return f"{v:+.1f}pt"
     return f"{v:+.1f} 个百分点" if lang == "zh" else f"{v:+.1f} pts"
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
+
+
+def md_escape(text: Any) -> str:
+    """``text`` with every markdown/HTML-significant character backslash-escaped, so a name
+    like ``**x** ![img](http://...)`` shows as typed in st.markdown, st.warning, captions."""
+    return str(text).translate(_MARKDOWN)

@@ -202,7 +202,7 @@ def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None
 
 def alert(item: dict[str, Any]) -> None:
     """One alert from metrics.alerts, worded in the user's language."""
-    text = metrics.alert_text(item, lang())
+    text = fmt.md_escape(metrics.alert_text(item, lang()))  # names are user data, not markup
     {"warning": st.warning, "success": st.success}.get(item["level"], st.info)(text, icon=None)
 
 

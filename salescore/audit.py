@@ -1,0 +1,98 @@
+"""The audit log (issue 10): who did what and when (imports, undo, plan edits, target saves,
+backups, restores), in table ``audit_log``.
+
+``record`` writes inside the caller's transaction cursor, so an event is stored exactly when
+the change it describes commits, and vanishes with it on rollback. ``events`` reads the log,
+``export_csv`` gives it as CSV with spreadsheet-formula cells escaped.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+# Actions the code base records; any short lower-case code is accepted, these have labels.
+ACTIONS = ("import", "undo", "plan_edit", "target_save", "backup", "restore", "reset",
+           "demo_load", "settings")
+_ACTION = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+MAX_DETAIL_CHARS = 100_000
+COLUMNS = ["event_id", "event_at", "user_name", "action", "detail"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _plain(value: Any) -> Any:
+    """JSON fallback for values pandas/DuckDB hand back (dates, Decimals, numpy scalars)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def record(cur: duckdb.DuckDBPyConnection, action: str, detail: dict[str, Any] | None = None,
+           user: str | None = None) -> int:
+    """Add one event to the audit log through ``cur`` (a cursor inside ``db.transaction``);
+    returns its event_id. ``action`` is a short code (``import``, ``plan_edit`` ...);
+    ``detail`` any JSON-serialisable dict (dates and Decimals are written as text)."""
+    if not isinstance(action, str) or not _ACTION.match(action):
+        raise ValueError(f"audit action must be a short lower-case code, not {action!r}")
+    if detail is not None and not isinstance(detail, dict):
+        raise ValueError("audit detail must be a dict")
+    text = json.dumps(detail or {}, ensure_ascii=False, default=_plain, sort_keys=True)
+    if len(text) > MAX_DETAIL_CHARS:
+        text = json.dumps({"truncated": True, "chars": len(text)})
+    rows = cur.execute(
+        "insert into audit_log (user_name, action, detail) values ($u, $a, $d) "
+        "returning event_id", {"u": user, "a": action, "d": text}).fetchall()
+    return int(rows[0][0])
+
+
+def events(con: duckdb.DuckDBPyConnection, limit: int | None = None,
+           action: str | None = None) -> pd.DataFrame:
+    """Events, newest first: event_id, event_at, user_name, action, detail (JSON text).
+    ``limit`` keeps the newest n; ``action`` keeps one kind of event."""
+    where = "where action = $a" if action is not None else ""
+    tail = "limit $n" if limit is not None else ""
+    params: dict[str, Any] = {}
+    if action is not None:
+        params["a"] = action
+    if limit is not None:
+        params["n"] = max(int(limit), 0)
+    with con.cursor() as cur:
+        frame = cur.execute(
+            f"select event_id, event_at, user_name, action, cast(detail as varchar) as detail "
+            f"from audit_log {where} order by event_at desc, event_id desc {tail}", params).df()
+    return frame[COLUMNS]
+
+
+def safe_cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (starting = + - @, tab or CR) gets a leading
+    apostrophe (CSV injection, OWASP); anything else is unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_csv(con: duckdb.DuckDBPyConnection) -> bytes:
+    """The whole log, oldest first, as CSV (UTF-8 with BOM so Excel reads Chinese); columns
+    as in :func:`events`, every text cell escaped with :func:`safe_cell`."""
+    frame = events(con).iloc[::-1]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for rec in frame.itertuples(index=False):
+        when = "" if pd.isna(rec.event_at) else pd.Timestamp(rec.event_at).isoformat(sep=" ")
+        writer.writerow([int(rec.event_id), when,
+                         "" if pd.isna(rec.user_name) else safe_cell(str(rec.user_name)),
+                         safe_cell(str(rec.action)),
+                         "" if pd.isna(rec.detail) else safe_cell(str(rec.detail))])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -1,0 +1,110 @@
+"""The audit log (salescore/audit.py): events commit and roll back with the caller's
+transaction, read newest first, export as injection-safe CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from salescore import audit, db
+
+
+def test_record_commits_with_the_transaction(con):
+    with db.transaction(con) as cur:
+        cur.execute("insert into reps (rep_id, name) values ('R1', 'Ann')")
+        first = audit.record(cur, "import", {"file": "deals.xlsx", "rows": 3}, user="ann")
+        second = audit.record(cur, "target_save", {"scenario": "base", "month": date(2026, 7, 1),
+                                                   "value": Decimal("1500.50")})
+    assert second == first + 1
+    log = audit.events(con)
+    assert list(log.columns) == ["event_id", "event_at", "user_name", "action", "detail"]
+    assert list(log["action"]) == ["target_save", "import"]          # newest first
+    assert log["user_name"].tolist()[1] == "ann" and log["user_name"].isna().tolist()[0]
+    assert json.loads(log["detail"][0]) == {"month": "2026-07-01", "scenario": "base",
+                                            "value": "1500.50"}
+    assert json.loads(log["detail"][1]) == {"file": "deals.xlsx", "rows": 3}
+    assert log["event_at"].notna().all()
+
+
+def test_record_rolls_back_with_the_transaction(con):
+    """The event and the change it describes are one unit: a failed change leaves no event."""
+    with pytest.raises(RuntimeError):
+        with db.transaction(con) as cur:
+            cur.execute("insert into reps (rep_id, name) values ('R1', 'Ann')")
+            audit.record(cur, "import", {"file": "x.csv"}, user="ann")
+            raise RuntimeError("the import failed after recording")
+    assert audit.events(con).empty
+    assert con.execute("select count(*) from reps").fetchall() == [(0,)]
+
+
+def test_events_limit_and_action(con):
+    with db.transaction(con) as cur:
+        for i in range(5):
+            audit.record(cur, "undo" if i % 2 else "import", {"i": i})
+    assert audit.events(con, limit=2)["detail"].map(json.loads).tolist() == [{"i": 4}, {"i": 3}]
+    assert audit.events(con, action="undo")["detail"].map(json.loads).tolist() == [{"i": 3}, {"i": 1}]
+    assert audit.events(con, limit=0).empty
+
+
+@pytest.mark.parametrize("action", ["", "Import", "drop table x", "a" * 65, None, "导入"])
+def test_action_must_be_a_code(con, action):
+    with pytest.raises(ValueError):
+        with db.transaction(con) as cur:
+            audit.record(cur, action, {})
+    assert audit.events(con).empty
+
+
+def test_huge_detail_is_truncated_not_refused(con):
+    with db.transaction(con) as cur:
+        audit.record(cur, "import", {"rows": ["x" * 100] * 2000})
+    assert json.loads(audit.events(con)["detail"][0])["truncated"] is True
+
+
+def test_export_csv_escapes_formulas(con):
+    """Each text cell starting with = + - @ (or tab/CR) gets a leading apostrophe; 4 events
+    with a hostile user name, action-neutral details, Chinese text kept."""
+    with db.transaction(con) as cur:
+        audit.record(cur, "import", {"file": "销售.xlsx"}, user="=HYPERLINK(\"http://x\",\"y\")")
+        audit.record(cur, "plan_edit", {"plan": "standard"}, user="+cmd|' /C calc'!A0")
+        audit.record(cur, "undo", {}, user="-2+3")
+        audit.record(cur, "restore", {}, user="@SUM(A1)")
+        audit.record(cur, "backup", {}, user="\tstart")
+    data = audit.export_csv(con)
+    assert data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["event_id", "event_at", "user_name", "action", "detail"]
+    body = rows[1:]
+    assert [r[3] for r in body] == ["import", "plan_edit", "undo", "restore", "backup"]  # oldest first
+    assert [r[2] for r in body] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+cmd|' /C calc'!A0",
+                                    "'-2+3", "'@SUM(A1)", "'\tstart"]
+    assert json.loads(body[0][4]) == {"file": "销售.xlsx"}
+    for row in body:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
+def test_record_from_threads(con):
+    """8 threads x 25 events through db.transaction on one connection: 200 events, ids unique."""
+    errors: list[BaseException] = []
+
+    def worker(n: int) -> None:
+        try:
+            for i in range(25):
+                with db.transaction(con) as cur:
+                    audit.record(cur, "settings", {"thread": n, "i": i})
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert errors == []
+    log = audit.events(con)
+    assert len(log) == 200 and log["event_id"].is_unique

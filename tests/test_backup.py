@@ -1,0 +1,456 @@
+"""Backup and restore of the whole database (salescore/backup.py, issue 10).
+
+Round trip on the demo data with every table compared in full; a restore that fails at the
+last table leaves the database exactly as before; every malformed zip (not a zip, no
+manifest, newer schema, missing or unexpected members, '..' paths, zip bombs, lying
+headers, encrypted members, damaged Parquet) is refused with a sentence and changes nothing.
+"""
+from __future__ import annotations
+
+import io
+import json
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from salescore import audit, backup, db, demo, i18n, ingest
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPARED = tuple(t for t in backup.RESTORE_TABLES)
+
+
+def contents(con, tables=COMPARED) -> dict[str, pd.DataFrame]:
+    """Every row of every table, sorted on all columns (settings without data_version)."""
+    out = {}
+    with con.cursor() as cur:
+        for table in tables:
+            where = " where key <> 'data_version'" if table == "settings" else ""
+            frame = cur.execute(f"select * from {table}{where}").df()
+            out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return out
+
+
+def assert_same(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> None:
+    assert before.keys() == after.keys()
+    for table in before:
+        pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False,
+                                      obj=table)
+
+
+DEALS_CSV = ("商机编号,销售员,客户名称,金额,阶段,创建日期,成交日期\n"
+             "X-1,测试甲,上海某某,1000,赢单,2026-01-05,2026-02-01\n"
+             "X-2,测试乙,北京某某,2500.5,方案报价,2026-01-09,\n").encode("utf-8")
+REPS_CSV = "姓名,团队,底薪\n测试甲,华东,9000\n".encode("utf-8")
+
+
+def _rich(con) -> None:
+    """The demo plus an import that overwrote a row (import_undo), a note, an action, a user,
+    audit events: every table has rows."""
+    demo.load(con, lang="zh")
+    ingest.load(con, ingest.prepare(DEALS_CSV, "deals.csv"))
+    ingest.load(con, ingest.prepare(REPS_CSV, "reps.csv"))   # updates 测试甲: an undo row
+    with db.transaction(con) as cur:
+        cur.execute("insert into swot_notes (scope, scope_id, quadrant, text, origin) "
+                    "values ('rep', 'R01', 'S', '=1+1 <b>x</b>', 'manual')")
+        cur.execute("insert into actions (title, rule, owner) values ('周会复盘', 'data', 'Ann')")
+        cur.execute("insert into users (user_id, name, role, team, password_hash) "
+                    "values ('u1', 'ann', 'admin', null, '$argon2id$x')")
+        audit.record(cur, "plan_edit", {"plan": "standard", "version": 2}, user="ann")
+
+
+@pytest.fixture(scope="module")
+def rich_zip(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
+    """A backup of the rich demo database, with that database's full contents."""
+    folder = tmp_path_factory.mktemp("rich")
+    con = db.connect(folder / "rich.duckdb")
+    try:
+        _rich(con)
+        before = contents(con)
+        backup.write(con, folder / "rich.zip")
+    finally:
+        con.close()
+    return folder / "rich.zip", before
+
+
+def test_round_trip_demo(tmp_path, rich_zip):
+    path, _ = rich_zip
+    con = db.connect(tmp_path / "x.duckdb")
+    try:
+        _rich(con)
+        before = contents(con)
+        assert all(len(before[t]) > 0 for t in COMPARED), {t: len(f) for t, f in before.items()}
+        out = tmp_path / "b.zip"
+        manifest = backup.write(con, out)
+        assert manifest["tables"]["deals"] == len(before["deals"]) == 15679 + 2
+        db.reset(con)
+        with db.transaction(con) as cur:   # and something the backup does not have
+            cur.execute("delete from users")
+            cur.execute("insert into reps (rep_id, name) values ('ZZ', 'after backup')")
+        assert db.table_counts(con)["deals"] == 0
+        version = db.data_version(con)
+        backup.restore(con, out)
+        assert_same(before, contents(con))
+        assert db.data_version(con) > version          # the UI's caches see the change
+        # sequences moved past the restored ids: the next import and note do not collide
+        batch = ingest.load(con, ingest.prepare(REPS_CSV.replace(b"9000", b"9500"),
+                                                "again.csv")).batch_id
+        assert batch > int(before["imports"]["batch_id"].max())
+        with db.transaction(con) as cur:
+            note = cur.execute("insert into swot_notes (scope, scope_id, quadrant, text, origin) "
+                               "values ('rep', 'R02', 'W', 'n', 'manual') returning note_id"
+                               ).fetchall()[0][0]
+        assert note > int(before["swot_notes"]["note_id"].max())
+    finally:
+        con.close()
+
+
+def test_restore_keeps_undo_working(tmp_path, rich_zip):
+    """import_undo is restored: undoing the roster import puts 测试甲 back as the deals file
+    created him (no team, no salary)."""
+    path, before = rich_zip
+    con = db.connect(tmp_path / "fresh.duckdb")
+    try:
+        backup.restore(con, path)
+        rep = "select team, base_salary from reps where name = '测试甲'"
+        assert con.execute(rep).fetchall() == [("华东", 9000)]
+        ingest.undo(con)
+        assert con.execute(rep).fetchall() == [(None, None)]
+    finally:
+        con.close()
+
+
+def test_restore_into_fresh_db_merges_audit_log(tmp_path, rich_zip):
+    path, before = rich_zip
+    con = db.connect(tmp_path / "fresh.duckdb")
+    try:
+        with db.transaction(con) as cur:
+            audit.record(cur, "settings", {"lang": "en"}, user="bob")
+        backup.restore(con, path)
+        assert_same(before, contents(con))
+        log = audit.events(con)
+        # bob's event is kept, the backup's one event (plan_edit, made when the fixture ran,
+        # so older) is added, and the restore is recorded: newest first
+        assert list(log["action"]) == ["restore", "settings", "plan_edit"]
+        assert log["user_name"].tolist()[1:] == ["bob", "ann"]
+        backup.restore(con, path)   # restoring twice adds no duplicate of plan_edit
+        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "plan_edit"]
+    finally:
+        con.close()
+
+
+def test_backup_layout_and_plain_duckdb_can_import_it(tmp_path, rich_zip):
+    path, before = rich_zip
+    with zipfile.ZipFile(path) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("manifest.json"))
+        archive.extractall(tmp_path / "x")
+    assert names == {"manifest.json", "schema.sql", "load.sql",
+                     *(f"{t}.parquet" for t in backup.ALL_TABLES)}
+    assert manifest["schema_version"] == db.SCHEMA_VERSION and manifest["format"] == FORMAT
+    assert {t: manifest["tables"][t] for t in COMPARED if t != "settings"} == {
+        t: len(before[t]) for t in COMPARED if t != "settings"}
+    plain = duckdb.connect()
+    plain.execute(f"import database '{tmp_path / 'x'}'")
+    assert plain.execute("select count(*) from deals").fetchall()[0][0] == 15681
+
+
+FORMAT = backup.FORMAT
+
+
+def test_failed_restore_changes_nothing(tmp_path, rich_zip):
+    """users is the last table restored: by then every other table was replaced. A role the
+    schema refuses makes the transaction roll back: all tables exactly as before."""
+    path, _ = rich_zip
+    bad = _rewrite_parquet(path, tmp_path, "users",
+                           "select * replace ('god' as role) from read_parquet($p)")
+    con = db.connect(tmp_path / "y.duckdb")
+    try:
+        demo.load(con, lang="en")
+        before = contents(con)
+        version = db.data_version(con)
+        with pytest.raises(backup.BackupError) as err:
+            backup.restore(con, bad)
+        assert err.value.key == "backup.error.damaged" and err.value.params["name"] == "users.parquet"
+        assert "unchanged" in str(err.value)
+        assert_same(before, contents(con))
+        assert db.data_version(con) == version
+        assert audit.events(con).empty
+    finally:
+        con.close()
+
+
+def _rewrite_parquet(path: Path, tmp: Path, table: str, select: str) -> bytes:
+    """The backup at ``path`` with ``table``'s Parquet replaced by ``select`` over it."""
+    src, dst = tmp / "src.parquet", tmp / "dst.parquet"
+    with zipfile.ZipFile(path) as archive:
+        src.write_bytes(archive.read(f"{table}.parquet"))
+        members = {n: archive.read(n) for n in archive.namelist()}
+    with duckdb.connect() as c:
+        c.execute(f"copy ({select.replace('$p', repr(str(src)))}) to '{dst}' (format parquet)")
+    members[f"{table}.parquet"] = dst.read_bytes()
+    return _zip(members)
+
+
+def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buf.getvalue()
+
+
+def _members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {n: archive.read(n) for n in archive.namelist()}
+
+
+def _with_manifest(members: dict[str, bytes], **changes) -> dict[str, bytes]:
+    manifest = json.loads(members["manifest.json"])
+    manifest.update(changes)
+    return {**members, "manifest.json": json.dumps(manifest).encode()}
+
+
+def _bad_zips(path: Path) -> dict[str, tuple[bytes, str]]:
+    """name -> (zip bytes, expected error key suffix)."""
+    good = _members(path)
+    no_deals = {n: d for n, d in good.items() if n != "deals.parquet"}
+    no_manifest = {n: d for n, d in good.items() if n != "manifest.json"}
+    lying = _zip(good, zipfile.ZIP_DEFLATED)
+    lying = _patch_declared_size(lying, "deals.parquet", 1000)
+    encrypted = _set_encrypted_flag(_zip(good), "deals.parquet")
+    counts = json.loads(good["manifest.json"])["tables"]
+    return {
+        "random bytes": (b"\x00\x01garbage" * 50, "not_zip"),
+        "empty file": (b"", "not_zip"),
+        "a csv renamed .zip": ("销售员,金额\n张三,100\n".encode(), "not_zip"),
+        "no manifest": (_zip(no_manifest), "no_manifest"),
+        "manifest not json": (_zip({**good, "manifest.json": b"{not json"}), "manifest"),
+        "manifest is a list": (_zip({**good, "manifest.json": b"[1, 2]"}), "manifest"),
+        "other format": (_zip(_with_manifest(good, format="something-else")), "manifest"),
+        "newer schema": (_zip(_with_manifest(good, schema_version=db.SCHEMA_VERSION + 1)), "newer"),
+        "schema as text": (_zip(_with_manifest(good, schema_version="1")), "manifest"),
+        "table counts missing": (_zip(_with_manifest(good, tables={"deals": 1})), "manifest"),
+        "negative count": (_zip(_with_manifest(good, tables={**counts, "deals": -1})), "manifest"),
+        "huge sequence": (_zip(_with_manifest(good, sequences={"seq_batch": 2**63})), "manifest"),
+        "member missing": (_zip(no_deals), "missing"),
+        "unexpected member": (_zip({**good, "run_me.sh": b"rm -rf /"}), "unexpected"),
+        "dot-dot path": (_zip({**good, "../../evil.parquet": b"x"}), "path"),
+        "dot-dot inside": (_zip({**good, "a/../../deals.parquet": b"x"}), "path"),
+        "absolute path": (_zip({**good, "/etc/cron.d/x": b"x"}), "path"),
+        "backslash path": (_zip({**good, "..\\..\\x.parquet": b"x"}), "path"),
+        "folder member": (_zip({**good, "sub/": b""}), "unexpected"),
+        "duplicate member": (_duplicate(good, "deals.parquet"), "unexpected"),
+        "too many members": (_zip({**good, **{f"f{i}": b"" for i in range(70)}}), "members"),
+        "zip bomb (ratio)": (_zip({**good, "deals.parquet": b"\0" * (40 << 20)}), "bomb"),
+        "lying size header": (lying, "damaged"),
+        "encrypted member": (encrypted, "encrypted"),
+        "row count differs": (_zip(_with_manifest(good, tables={**counts, "deals": 5})), "damaged"),
+        "parquet is garbage": (_zip({**good, "reps.parquet": b"PAR1 not really"}), "damaged"),
+    }
+
+
+def _duplicate(members: dict[str, bytes], name: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for n, data in members.items():
+            archive.writestr(n, data)
+        with pytest.warns(UserWarning):
+            archive.writestr(name, members[name])
+    return buf.getvalue()
+
+
+def _central_offsets(data: bytes, name: str) -> int:
+    target = name.encode()
+    pos = data.find(b"PK\x01\x02")
+    while pos != -1:
+        n_len = struct.unpack_from("<H", data, pos + 28)[0]
+        if data[pos + 46:pos + 46 + n_len] == target:
+            return pos
+        pos = data.find(b"PK\x01\x02", pos + 4)
+    raise AssertionError(name)
+
+
+def _patch_declared_size(data: bytes, name: str, size: int) -> bytes:
+    """The member's uncompressed size in the central directory says ``size`` (a lie)."""
+    pos = _central_offsets(data, name)
+    out = bytearray(data)
+    struct.pack_into("<I", out, pos + 24, size)
+    return bytes(out)
+
+
+def _set_encrypted_flag(data: bytes, name: str) -> bytes:
+    pos = _central_offsets(data, name)
+    out = bytearray(data)
+    flags = struct.unpack_from("<H", out, pos + 8)[0]
+    struct.pack_into("<H", out, pos + 8, flags | 0x1)
+    return bytes(out)
+
+
+BAD_NAMES = ["random bytes", "empty file", "a csv renamed .zip", "no manifest",
+             "manifest not json", "manifest is a list", "other format", "newer schema",
+             "schema as text", "table counts missing", "negative count", "huge sequence",
+             "member missing", "unexpected member", "dot-dot path", "dot-dot inside",
+             "absolute path", "backslash path", "folder member", "duplicate member",
+             "too many members", "zip bomb (ratio)", "lying size header", "encrypted member",
+             "row count differs", "parquet is garbage"]
+
+
+@pytest.fixture(scope="module")
+def bad_zips(rich_zip):
+    return _bad_zips(rich_zip[0])
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    """A database with a little data whose contents the refused restores must keep."""
+    path = tmp_path_factory.mktemp("small") / "small.duckdb"
+    con = db.connect(path)
+    ingest.load(con, ingest.prepare(DEALS_CSV, "deals.csv"))
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("case", BAD_NAMES)
+def test_bad_backup_refused_and_nothing_changes(case, bad_zips, small_db):
+    data, reason = bad_zips[case]
+    con = db.connect(small_db)
+    try:
+        before = contents(con, (*COMPARED, "audit_log"))
+        version = db.data_version(con)
+        with pytest.raises(backup.BackupError) as err:
+            backup.restore(con, data)
+        assert err.value.key == f"backup.error.{reason}", (case, str(err.value))
+        assert str(err.value).startswith("Not restored, the database is unchanged: ")
+        for lang in ("en", "zh"):   # a sentence in the user's language, placeholders filled
+            text = i18n.error_text(err.value, lang)
+            assert "{" not in text and text != err.value.key
+        assert_same(before, contents(con, (*COMPARED, "audit_log")))
+        assert db.data_version(con) == version
+    finally:
+        con.close()
+
+
+def test_unknown_column_refused(tmp_path, rich_zip, small_db):
+    bad = _rewrite_parquet(rich_zip[0], tmp_path, "reps",
+                           "select *, 'x' as password from read_parquet($p)")
+    con = db.connect(small_db)
+    try:
+        with pytest.raises(backup.BackupError, match="columns this database does not know: password"):
+            backup.restore(con, bad)
+    finally:
+        con.close()
+
+
+def test_inspect_reads_the_manifest_only(rich_zip, bad_zips):
+    manifest = backup.inspect(rich_zip[0])
+    assert dict(backup.summary(manifest))["deals"] == 15681
+    with pytest.raises(backup.BackupError):
+        backup.inspect(bad_zips["dot-dot path"][0])
+
+
+def test_failed_backup_leaves_no_half_file(tmp_path, con):
+    target = tmp_path / "missing-folder" / "b.zip"
+    with pytest.raises(backup.SalesCoreError) as err:
+        backup.write(con, target)
+    assert err.value.key == "backup.error.write"
+    assert not target.exists() and not target.with_name("b.zip.partial").exists()
+
+
+# --- command line ----------------------------------------------------------------------------
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "salescore", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_backup_and_restore(tmp_path, rich_zip):
+    path, before = rich_zip
+    restored = tmp_path / "r.duckdb"
+    done = _cli("restore", str(path), "--db", str(restored))
+    assert done.returncode == 0, done.stderr
+    assert "15681 deals" in done.stdout
+    out = tmp_path / "again.zip"
+    done = _cli("backup", "--out", str(out), "--db", str(restored))
+    assert done.returncode == 0, done.stderr
+    assert "Backup written to" in done.stdout and out.exists()
+    con = db.connect(restored)
+    try:
+        assert_same(before, contents(con))
+    finally:
+        con.close()
+
+
+def test_cli_refuses_bad_file_with_exit_2(tmp_path, small_db, bad_zips):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(bad_zips["dot-dot path"][0])
+    done = _cli("restore", str(bad), "--db", str(small_db))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "unsafe path" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = _cli("restore", str(tmp_path / "nope.zip"), "--db", str(small_db))
+    assert done.returncode == 2 and "no such file" in done.stderr
+
+
+# --- the Data page component -----------------------------------------------------------------
+
+def _component_app(path: str) -> None:
+    import streamlit as st  # noqa: F811 - runs inside AppTest
+
+    from salescore import db as sdb
+    from salescore import ui as sui
+    from salescore.ui import backup as component
+
+    con = sdb.connect(path) if "con" not in st.session_state else st.session_state["con"]
+    st.session_state["con"] = con
+    sui.show_flash()
+    component.render(con, "en")
+
+
+@pytest.fixture
+def component(tmp_path):
+    path = tmp_path / "ui.duckdb"
+    con = db.connect(path)
+    ingest.load(con, ingest.prepare(DEALS_CSV, "deals.csv"))
+    con.close()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_function(_component_app, args=(str(path),), default_timeout=60)
+    yield at, path
+    if "con" in at.session_state:
+        at.session_state["con"].close()
+
+
+def test_component_restores_after_confirmation(component, rich_zip):
+    at, path = component
+    at.run()
+    assert not at.exception
+    assert at.get("download_button")[0].proto.label == "Download a backup"
+    at.file_uploader(key="data_restore_upload").set_value(
+        ("b.zip", rich_zip[0].read_bytes(), "application/zip")).run()
+    assert "15,681 deals" in at.info[0].value
+    assert at.button(key="data_restore_button").disabled
+    at.checkbox(key="data_restore_confirm").check().run()
+    at.button(key="data_restore_button").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Backup restored: 15,681 deals, 26 sales reps."  # 24 demo + 测试甲, 测试乙
+    assert at.checkbox(key="data_restore_confirm").value is False
+    con = at.session_state["con"]
+    assert_same(rich_zip[1], contents(con))
+
+
+def test_component_shows_a_sentence_for_a_bad_file(component, bad_zips):
+    at, _ = component
+    at.run()
+    at.file_uploader(key="data_restore_upload").set_value(
+        ("b.zip", bad_zips["newer schema"][0], "application/zip")).run()
+    assert not at.exception
+    assert at.error[0].value.startswith("This backup was made by a newer salescore")
+    assert len(at.button) == 0
