@@ -101,13 +101,16 @@ def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: b
     with db.transaction(con) as cur:
         batch = int(cur.execute("select nextval('seq_batch')").fetchall()[0][0])
         cur.register("inc_src", prepared.table)
+        n_ids = 0
         try:
-            _with_ids(cur, _cols(prepared))
+            n_ids = _with_ids(cur, _cols(prepared))
             scenario = _setting(cur, "active_scenario") or "base"
             main_table, counts, derived = _load_kind(cur, prepared, batch, str(scenario))
         finally:
+            cur.execute("drop view if exists inc")
+            for j in range(n_ids):
+                cur.execute(f"drop table if exists _ids{j}")
             cur.unregister("inc_src")
-            cur.execute("drop table if exists inc")
         cur.execute(
             "insert into imports (batch_id, file_name, sha256, sheet, kind, rows_in, "
             "rows_loaded, rows_rejected, status) values ($b, $f, $s, $sh, $k, $ri, $rl, $rr, "
@@ -153,11 +156,12 @@ def _entity_keys(have: set[str]) -> list[tuple[str, str, str]]:
     return out
 
 
-def _with_ids(cur, have: set[str]) -> None:
-    """Temp table inc = the incoming rows plus their entity ids.
+def _with_ids(cur, have: set[str]) -> int:
+    """Temp view inc = the incoming rows plus their entity ids; returns the number of id
+    tables (_ids0 ..) to drop afterwards.
 
     Ids are hashed once per distinct name (a few hundred), then joined to the rows, instead
-    of hashing a million cells.
+    of hashing a million cells. inc is a view: the rows are not copied.
     """
     joins, cols = [], []
     for j, (key, id_col, prefix) in enumerate(_entity_keys(have)):
@@ -166,10 +170,9 @@ def _with_ids(cur, have: set[str]) -> None:
         joins.append(f"left join _ids{j} on _ids{j}.k = s.{key}")
         cols.append(f"_ids{j}.id as {id_col}")
     extra = (", " + ", ".join(cols)) if cols else ""
-    cur.execute(f"create or replace temp table inc as select s.*{extra} from inc_src s "
+    cur.execute(f"create or replace temp view inc as select s.*{extra} from inc_src s "
                 + " ".join(joins))
-    for j in range(len(joins)):
-        cur.execute(f"drop table _ids{j}")
+    return len(joins)
 
 
 def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
@@ -188,7 +191,8 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
             return
         cols = {"name": f"coalesce({_f(have, 'rep')}, {rep_key})"}
         cols.update(extra_cols or {})
-        derived["reps"] = _insert_missing(cur, "reps", "rep_id", rep_id, cols, batch)
+        derived["reps"] = _insert_missing(cur, "reps", "rep_id", rep_id, cols, batch,
+                                          _entity_rows(have, "_rep_id"))
 
     def derive_customers(extra_cols: dict[str, str] | None = None) -> None:
         if cust_key not in have:
@@ -196,7 +200,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
         cols = {"name": f"coalesce({_f(have, 'customer')}, {cust_key})"}
         cols.update(extra_cols or {})
         derived["customers"] = _insert_missing(cur, "customers", "customer_id", cust_id, cols,
-                                               batch)
+                                               batch, _entity_rows(have, "_cust_id"))
 
     if kind == "deals":
         derive_reps({c: c for c in ("team",) if c in have})
@@ -206,7 +210,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
             if "category" in have:
                 cols["category"] = "category"
             derived["products"] = _insert_missing(cur, "products", "product_id", prod_id, cols,
-                                                  batch)
+                                                  batch, _entity_rows(have, "_prod_id"))
         use_id = "deal_id" in have and not prepared.extra.get("id_lines")
         parts = [key_sql(c) for c in (rep_key, cust_key, prod_key) if c in have]
         parts += ["cast(created_date as varchar)"]
@@ -214,8 +218,12 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
         nk = "concat_ws('|', " + ", ".join(f"coalesce({p}, '')" for p in parts) + ")"
         hashed = (f"'d' || substr(md5({nk} || '#' || cast(row_number() over (partition by {nk} "
                   f"order by source_row) as varchar)), 1, 16)")
+        # ids known distinct: the file's own ids after prepare's duplicate check, or hashes
+        # numbered within their natural key
+        unique = not use_id
         if use_id and prepared.table.column("deal_id").null_count == 0:
             ident = "deal_id"        # no hashing or window needed
+            unique = tuple(prepared.extra.get("file_key") or ()) == ("deal_id",)
         else:
             ident = f"coalesce(deal_id, {hashed})" if use_id else hashed
         cols = {"deal_id": ident, "rep_id": rep_id, "customer_id": cust_id,
@@ -233,7 +241,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
             cols.pop("customer_id")
         if prod_key not in have:
             cols.pop("product_id")
-        return "deals", _upsert(cur, "deals", cols, batch), derived
+        return "deals", _upsert(cur, "deals", cols, batch, unique), derived
 
     if kind == "reps":
         cols = {"rep_id": rep_id, "name": f"coalesce({_f(have, 'rep')}, {rep_key})"}
@@ -351,46 +359,66 @@ def _activity_kind(col: str) -> str:
             f"else {col} end")
 
 
+def _entity_rows(have: set[str], id_col: str) -> str:
+    """The incoming rows joined to one entity's ids only (rows naming no entity dropped)."""
+    for j, (key, col, _) in enumerate(_entity_keys(have)):
+        if col == id_col:
+            return (f"(select s.*, _ids{j}.id as {id_col} from inc_src s "
+                    f"join _ids{j} on _ids{j}.k = s.{key})")
+    return "inc"
+
+
 def _insert_missing(cur, table: str, key: str, key_expr: str, cols: dict[str, str],
-                    batch: int) -> int:
-    """Create the entities a sheet names that the table lacks (first row wins); count them."""
+                    batch: int, rows: str = "inc") -> int:
+    """Create the entities a sheet names that the table lacks (first row wins); count them.
+
+    One grouped pass over ``rows``: each new id takes the values of its first row.
+    """
     names = ", ".join(cols)
     exprs = ", ".join(f"{e} as {c}" for c, e in cols.items())
-    cur.execute(f"create or replace temp table _derive as select {key_expr} as {key}, {exprs}, "
-                f"source_row from inc")
-    cur.execute(f"create or replace temp table _new as select * exclude (source_row, rn) from ("
-                f"select *, row_number() over (partition by {key} order by source_row) as rn "
-                f"from _derive where {key} is not null) where rn = 1 and {key} not in "
-                f"(select {key} from {table})")
-    n = int(cur.execute("select count(*) from _new").fetchall()[0][0])
-    cur.execute(f"insert into {table} ({key}, {names}, batch_id) select {key}, {names}, $b "
-                f"from _new", {"b": batch})
-    cur.execute("drop table _new")
-    cur.execute("drop table _derive")
-    return n
+    firsts = ", ".join(f"arg_min_null({c}, source_row) as {c}" for c in cols)
+    n = cur.execute(
+        f"insert into {table} ({key}, {names}, batch_id) select {key}, {names}, $b from ("
+        f"select {key}, {firsts} from (select {key_expr} as {key}, {exprs}, source_row "
+        f"from {rows}) where {key} is not null group by {key}) "
+        f"where {key} not in (select {key} from {table})", {"b": batch}).fetchall()
+    return int(n[0][0]) if n else 0
 
 
-def _upsert(cur, table: str, cols: dict[str, str], batch: int) -> tuple[int, int, int]:
+def _upsert(cur, table: str, cols: dict[str, str], batch: int,
+            unique: bool = False) -> tuple[int, int, int]:
     """Upsert inc (through the ``cols`` expressions) into ``table``: (new, updated, unchanged).
 
     Only the columns the sheet provides are compared and updated. Rows about to be
-    overwritten are saved to import_undo first.
+    overwritten are saved to import_undo first. ``unique``: the caller knows the keys of inc
+    are distinct (no collapsing needed); into a table that is still empty the rows then go
+    in one insert, without staging.
     """
     keys, _ = TABLES[table]
     exprs = ", ".join(f"{e} as {c}" for c, e in cols.items())
-    cur.execute(f"create or replace temp table _stage as select {exprs} from inc")
-    # collapse exact repeats of a key (the first row wins)
     key_list = ", ".join(keys)
-    cur.execute(f"create or replace temp table _stage as select * exclude (rn) from ("
-                f"select *, row_number() over (partition by {key_list}) as rn from _stage) "
-                f"where rn = 1")
+    names = ", ".join(cols)
+    if unique:
+        stage = f"(select {exprs} from inc)"
+        if not cur.execute(f"select count(*) from (select 1 from {table} limit 1)"
+                           ).fetchall()[0][0]:
+            n = cur.execute(f"insert into {table} ({names}, batch_id) select {names}, $b "
+                            f"from {stage}", {"b": batch}).fetchall()
+            return int(n[0][0]) if n else 0, 0, 0
+        total = int(cur.execute("select count(*) from inc_src").fetchall()[0][0])
+    else:
+        # collapse exact repeats of a key (the first row wins)
+        cur.execute(f"create or replace temp table _stage as select * exclude (rn) from ("
+                    f"select *, row_number() over (partition by {key_list}) as rn from ("
+                    f"select {exprs} from inc)) where rn = 1")
+        stage = "_stage"
+        total = int(cur.execute("select count(*) from _stage").fetchall()[0][0])
     others = [c for c in cols if c not in keys]
     join = " and ".join(f"t.{k} = s.{k}" for k in keys)
     differs = " or ".join(f"s.{c} is distinct from t.{c}" for c in others) or "false"
     cur.execute(f"create or replace temp table _chg as select s.*, t.{keys[0]} is null as _is_new "
-                f"from _stage s left join {table} t on {join} "
+                f"from {stage} s left join {table} t on {join} "
                 f"where t.{keys[0]} is null or ({differs})")
-    total = int(cur.execute("select count(*) from _stage").fetchall()[0][0])
     new, changed = cur.execute("select count(*) filter (where _is_new), "
                                "count(*) filter (where not _is_new) from _chg").fetchall()[0]
     new, changed = int(new or 0), int(changed or 0)
@@ -398,7 +426,6 @@ def _upsert(cur, table: str, cols: dict[str, str], batch: int) -> tuple[int, int
         cur.execute(f"insert into import_undo select $b, $t, to_json(t) from {table} t "
                     f"where exists (select 1 from _chg s where not s._is_new and {join})",
                     {"b": batch, "t": table})
-    names = ", ".join(cols)
     updates = ", ".join(f"{c} = excluded.{c}" for c in [*others, "batch_id"])
     if new:  # plain insert: much faster than the ON CONFLICT path on large files
         cur.execute(f"insert into {table} ({names}, batch_id) select {names}, $b from _chg "
@@ -407,8 +434,9 @@ def _upsert(cur, table: str, cols: dict[str, str], batch: int) -> tuple[int, int
         cur.execute(f"insert into {table} ({names}, batch_id) select {names}, $b from _chg "
                     f"where not _is_new on conflict ({key_list}) do update set {updates}",
                     {"b": batch})
-    for t in ("_stage", "_chg"):
-        cur.execute(f"drop table {t}")
+    cur.execute("drop table _chg")
+    if not unique:
+        cur.execute("drop table _stage")
     return new, changed, total - new - changed
 
 

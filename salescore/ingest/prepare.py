@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -17,12 +18,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from salescore.errors import ImportRejected
 from salescore.ingest import read
 from salescore.ingest.fields import (FIELD_TYPES, KINDS, header_multiplier, match_header,
                                      nfkc, norm_header, wide_month)
-from salescore.ingest.values import connect_work
+from salescore.ingest.values import connect_work, money_sql
 
 # How a generic field reads in a given kind (a roster's 姓名 is the rep; a product list's
 # 编号 is the product code).
@@ -277,21 +279,37 @@ def prepare(data: bytes, file_name: str, *, sheet: str | None = None, kind: str 
         work.close()
 
 
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _background(fn, *args) -> Future:
+    """Run ``fn`` in a helper thread: hashing and Arrow's regex scan release the GIL, so they
+    overlap with calamine or DuckDB reading the same file."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="salescore-ingest")
+    return _POOL.submit(fn, *args)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, con) -> Prepared:
+    sha = _background(_sha256, data)
     all_sheets: tuple[str, ...] = ()
     big_csv = None
+    sheet_rows = None
+    grid = None
     if fmt == "sheet":
-        all_sheets = tuple(read.sheets(data, file_name))
-        sheet, grid = read.read_sheet(data, file_name, sheet)
-        sample = grid.head(read.SAMPLE_ROWS).values.tolist()
+        sheet, all_sheets, sheet_rows = read.read_sheet_rows(data, file_name, sheet)
+        sample = [[read.convert_cell(v) for v in row] for row in sheet_rows[:read.SAMPLE_ROWS]]
         title_texts = [sheet or "", file_name]
     else:
         src, sample = read.read_text_sample(data, file_name)
         sheet = None
-        grid = None
         title_texts = [file_name]
-        if src.raw_utf8 is not None and b"\n\n" not in src.raw_utf8 \
-                and b"\n\r\n" not in src.raw_utf8:
+        if src.raw_utf8 is not None:
             big_csv = src
         else:
             grid = read.text_grid(src)
@@ -342,41 +360,48 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     else:
         months = {}
 
-    # load the data rows into the working table raw(c0.., _row)
+    # the data rows as raw(c0.., _row); ``dirty``: columns whose cells need the regular
+    # expressions of the cleaning (None: not known, clean every column)
     cur = work
+    dirty: set[str] | None = None
     if big_csv is not None:
+        # the line count and the scan for dirty cells run while DuckDB reads the file
+        side: list[Future] = []
+
+        def start_side() -> None:
+            side.append(_background(read.line_count, big_csv.raw_utf8))
+            side.append(_background(read.text_is_clean, big_csv))
+
         try:
-            read.duckdb_csv(cur, big_csv, h + 1, width, "raw0")
-            cur.execute(f"create or replace table raw as select *, rowid + {int(h) + 2} as _row "
+            n = read.duckdb_csv(cur, big_csv, h + 1, width, "raw0", start_side)
+            if n + h + 1 != side[0].result():  # blank lines or line breaks inside cells
+                raise ValueError("line numbers would drift")
+            cur.execute(f"create or replace view raw as select *, rowid + {int(h) + 2} as _row "
                         "from raw0")
-            cur.execute("drop table raw0")
+            if side[1].result():
+                dirty = set()
         except ValueError:
+            cur.execute("drop view if exists raw")
+            cur.execute("drop table if exists raw0")
             grid = read.text_grid(big_csv)
             big_csv = None
     if big_csv is None:
-        body = grid.iloc[h + 1:, :width]
-        if body.shape[1] < width:
-            for i in range(body.shape[1], width):
-                body = body.assign(**{str(i): None})
-        body = body.copy()
-        body.columns = [f"c{i}" for i in range(width)]
-        body = body.infer_objects()
-        for col in body.columns:
-            if body[col].dtype == object:
-                body[col] = body[col].astype("str")
-        body["_row"] = (body.index.to_numpy() + 1).astype("int64")
-        cur.register("body_df", body)
-        cur.execute("create or replace table raw as select * from body_df")
-        cur.unregister("body_df")
+        if sheet_rows is not None:
+            body, dirty = read.sheet_body(sheet_rows, h + 1, width)
+        else:
+            body, dirty = read.frame_body(grid.iloc[h + 1:], width)
+        cur.register("raw", body)
 
-    # every cell cleaned once (trim, full-width, 'n/a' -> NULL); parsers read this table
+    # every cell cleaned once (trim, full-width, 'n/a' -> NULL), as a view the parsers read;
+    # columns without spaces or full-width characters skip the regular expressions
     all_cols = [f"c{i}" for i in range(width)]
-    cur.execute("create or replace table clean0 as select _row, "
-                + ", ".join(f"sc_clean({c}) as {c}" for c in all_cols) + " from raw")
-    cur.execute("create or replace table clean as select _row, " + ", ".join(
+    cleaned = [f"sc_clean({c})" if dirty is None or c in dirty
+               else f"nullif(cast({c} as varchar), '')" for c in all_cols]
+    cur.execute("create or replace view clean0 as select _row, "
+                + ", ".join(f"{e} as {c}" for e, c in zip(cleaned, all_cols)) + " from raw")
+    cur.execute("create or replace view clean as select _row, " + ", ".join(
         f"case when strlen({c}) <= 6 and sc_nullword({c}) then null else {c} end as {c}"
         for c in all_cols) + " from clean0")
-    cur.execute("drop table clean0")
     col_of = {hd: f"c{i}" for i, hd in enumerate(headers)}
     field_col = {f: col_of[hd] for hd, f in fmap.items()}
     header_of_field = {f: hd for hd, f in fmap.items()}
@@ -404,13 +429,15 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     blank = "coalesce(" + ", ".join(all_cols) + ") is null" if len(all_cols) > 1 \
         else f"{all_cols[0]} is null"
     total = " or ".join(f"coalesce(sc_is_total({c}), false)" for c in all_cols[:4])
-    counts = cur.execute(
-        f"select count(*) filter (where not ({blank})), "
-        f"count(*) filter (where not ({blank}) and ({total})) from clean").fetchall()[0]
-    rows_in, total_rows = int(counts[0]), int(counts[1])
-    if rows_in == 0:
-        raise ImportRejected(f"{file_name}: the sheet has a header row but no data rows.",
-                             key="ingest.error.header_only", file=file_name)
+    rows_in = total_rows = 0
+    if layout == "wide":
+        counts = cur.execute(
+            f"select count(*) filter (where not ({blank})), "
+            f"count(*) filter (where not ({blank}) and ({total})) from clean").fetchall()[0]
+        rows_in, total_rows = int(counts[0]), int(counts[1])
+        if rows_in == 0:
+            raise ImportRejected(f"{file_name}: the sheet has a header row but no data rows.",
+                                 key="ingest.error.header_only", file=file_name)
 
     # day-first decision per date column, then per file
     date_fields = [f for f in field_col if FIELD_TYPES[f] == "date"]
@@ -474,7 +501,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
             expr = (f"case when {c} like '%.0' then regexp_replace({c}, '^(-?\\d+)\\.0$', "
                     f"'\\1') else {c} end")
         elif typ == "money":
-            expr = f"sc_money({c}, {int(mults.get(f, 1))})"
+            expr = money_sql(c, mults.get(f, 1))
         elif typ == "rate":
             expr = f"sc_rate({c})"
         elif typ == "number":
@@ -488,17 +515,22 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         else:  # pragma: no cover - FIELD_TYPES is fixed
             raise AssertionError(typ)
         select.append(f"{expr} as {f}")
-        select.append(f"{c} as raw_{f}")
+        if typ != "text":  # a text cell is its own raw value (no copy of the column)
+            select.append(f"{c} as raw_{f}")
         if typ != "text":
             flags.append((f, f"bad_{typ}", f"raw_{f} is not null and {f} is null"))
-    where = f"not ({blank}) and not ({total})"
+    # long sheets keep total rows (合计) until they are counted, flagged by _total
+    select.append("false as _total" if layout == "wide" else f"({total}) as _total")
+    where = f"not ({blank})"
     if layout == "wide":
         where = "c_target is not null"
-    cur.execute(f"create or replace table parsed as select {', '.join(select)} from {source} "
-                f"where {where}")
+    parsed = f"select {', '.join(select)} from {source} where {where}"
 
     present = set(field_col)
-    rules, notices_sql, outputs = _kind_rules(kind, present)
+    rules, notices_sql, outputs, derived = _kind_rules(kind, present)
+    if derived:  # values several rules read (a deal's status), computed once per row
+        parsed = (f"select *, {', '.join(f'{e} as {c}' for c, e in derived.items())} "
+                  f"from ({parsed})")
     # a row-level rule (won needs an amount ...) is not repeated for a cell already unreadable
     type_bad = " or ".join(f"coalesce({cond}, false)" for _, _, cond in flags) or "false"
     flags.extend((f, reason, f"({cond}) and not ({type_bad})") for f, reason, cond in rules)
@@ -510,19 +542,37 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     dup_cols = "false as dup_conflict, false as dup_repeat"
     if dup_key:
         key_sql = "concat_ws('\x1f', " + ", ".join(
-            f"coalesce(lower(cast({k} as varchar)), '')" for k in dup_key) + ")"
+            f"coalesce(lower(cast({k} as varchar)), '')" for k in dup_key) + ")" \
+            if len(dup_key) > 1 else f"coalesce(lower(cast({dup_key[0]} as varchar)), '')"
         value_cols = [f for f in field_col if f not in dup_key]
         content = "md5(concat_ws('\x1f', " + ", ".join(
             f"coalesce(cast({f} as varchar), '\x01')" for f in value_cols or dup_key) + "))"
-        repeats = cur.execute(f"select count(*) - count(distinct {key_sql}) from parsed"
-                              ).fetchall()[0][0]
+    # parse and check in one pass (the parsed values are computed once, in the subquery)
+    cur.execute(f"create or replace table checked as select *, {flag_cols}, {dup_cols} "
+                f"from ({parsed})")
+    # rows, total rows and repeated keys in one scan
+    distinct = f"count(distinct {key_sql}) filter (where not _total)" if dup_key else "0"
+    n_all, n_total, n_keys = (int(v) for v in cur.execute(
+        f"select count(*), count(*) filter (where _total), {distinct} from checked"
+    ).fetchall()[0])
+    if layout == "long":
+        rows_in, total_rows = n_all, n_total
+        if rows_in == 0:
+            raise ImportRejected(f"{file_name}: the sheet has a header row but no data rows.",
+                                 key="ingest.error.header_only", file=file_name)
+        if total_rows:
+            cur.execute("delete from checked where _total")
+    ordered = True   # rows of checked are in sheet order unless a window reshuffles them
+    if dup_key:
+        repeats = n_all - n_total - n_keys
         if repeats:  # the window only when some key repeats (rare, and costly on big files)
             dup_cols = (f"count(distinct {content}) over (partition by {key_sql}) > 1 "
                         f"as dup_conflict, row_number() over (partition by {key_sql}, {content} "
                         f"order by _row) > 1 as dup_repeat")
+            cur.execute(f"create or replace table checked as select * exclude (dup_conflict, "
+                        f"dup_repeat), {dup_cols} from checked")
+            ordered = False
         dup_flag = True
-    cur.execute(f"create or replace table checked as select *, {flag_cols}, {dup_cols} "
-                "from parsed")
     if dup_flag:
         flags.append((dup_key[0], "duplicate_conflict", "dup_conflict"))
 
@@ -535,7 +585,8 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     rej_parts = []
     for i, (f, reason, _) in enumerate(flags):
         flag = "dup_conflict" if reason == "duplicate_conflict" else f"flag_{i}"
-        raw_col = f"raw_{f}" if f in field_col else "null"
+        raw_col = "null" if f not in field_col else (
+            f if FIELD_TYPES[f] == "text" else f"raw_{f}")
         rej_parts.append(f"select _row as row, {i} as idx, cast({raw_col} as varchar) as value "
                          f"from checked where {flag}")
     rejected = cur.execute(" union all ".join(rej_parts) + " order by row, idx").df() \
@@ -562,17 +613,18 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
 
     # grouped warnings
     notices: list[Notice] = []
+    def noticed(key: str, cond: str, params: dict | None = None) -> None:
+        where = f"where not ({any_bad}) and ({cond})"
+        n = cur.execute(f"select count(*) from checked {where}").fetchall()[0][0]
+        if n:
+            first = cur.execute(f"select _row from checked {where} order by _row limit 5"
+                                ).fetchall()
+            notices.append(Notice(key, int(n), tuple(r[0] for r in first), params or {}))
+
     for key, cond, params in notices_sql:
-        rows = cur.execute(f"select _row from checked where not ({any_bad}) and ({cond}) "
-                           "order by _row").fetchall()
-        if rows:
-            notices.append(Notice(key, len(rows), tuple(r[0] for r in rows[:5]), params))
+        noticed(key, cond, params)
     if dup_flag:
-        rows = cur.execute(f"select _row from checked where dup_repeat and not ({any_bad}) "
-                           "order by _row").fetchall()
-        if rows:
-            notices.append(Notice("ingest.warn.duplicate_rows", len(rows),
-                                  tuple(r[0] for r in rows[:5])))
+        noticed("ingest.warn.duplicate_rows", "dup_repeat")
     if total_rows:
         notices.append(Notice("ingest.warn.total_rows", total_rows))
     unmapped = tuple(hd for hd in headers if hd not in fmap and hd not in months)
@@ -586,7 +638,12 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     dedupe = " and not dup_repeat" if dup_flag else ""
     good = cur.sql(
         f"select _row as source_row, {', '.join(keep)} from checked where not ({any_bad})"
-        f"{dedupe} order by _row").to_arrow_table()
+        f"{dedupe}{'' if ordered else ' order by _row'}").to_arrow_table()
+    if good.num_rows > 1 and not pc.all(pc.less(good["source_row"][:-1],
+                                                good["source_row"][1:])).as_py():
+        # DuckDB keeps scan order, but a plan it rewrites (an IN list into a join) may not:
+        # checking costs milliseconds, an ORDER BY over every row far more
+        good = good.sort_by("source_row")
     id_lines = False
     if kind == "deals" and "deal_id" in field_col and not present & {"status", "stage"}:
         n_ids = cur.execute(f"select count(distinct deal_id), count(deal_id) from checked "
@@ -597,8 +654,9 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
                                   {"column": header_of_field["deal_id"]}))
 
     extra = {"order_rule": kind == "deals" and not present & {"status", "stage"},
-             "id_lines": id_lines, "sha256": hashlib.sha256(data).hexdigest(),
-             "months": months, "remembered": bool(remembered)}
+             "id_lines": id_lines, "sha256": sha.result(),
+             "months": months, "remembered": bool(remembered),
+             "file_key": list(dup_key) if dup_key else None}
     return Prepared(
         file_name=file_name, sheet=sheet, kind=kind, header_row=_header_row_number(grid, h),
         columns=tuple(headers), mapping=dict(fmap), unmapped=unmapped, table=good,
@@ -627,20 +685,26 @@ def _file_key(kind: str, present: set[str]) -> tuple[str, ...] | None:
 
 def _kind_rules(kind: str, present: set[str]) -> tuple[list[tuple[str, str, str]],
                                                         list[tuple[str, str, dict]],
-                                                        dict[str, str]]:
-    """(reject rules, warning rules, output expressions) as SQL over the parsed table.
+                                                        dict[str, str], dict[str, str]]:
+    """(reject rules, warning rules, output expressions, derived columns) as SQL over the
+    parsed table.
 
     Output expressions replace or add canonical columns of the good rows (a deal's final
-    status, close date under the orders rule, 'unassigned' rep; a target's metric).
+    status, close date under the orders rule, 'unassigned' rep; a target's metric). Derived
+    columns are computed once per row before the rules read them.
     """
     rules: list[tuple[str, str, str]] = []
     notes: list[tuple[str, str, dict]] = []
     outputs: dict[str, str] = {}
+    derived: dict[str, str] = {}
     spec = KINDS[kind]
     if kind == "deals":
         has_status = bool(present & {"status", "stage"})
         status_parts = [f"sc_status({f})" for f in ("status", "stage") if f in present]
-        status = f"coalesce({', '.join(status_parts)})" if status_parts else "'won'"
+        status = "'won'"
+        if status_parts:
+            derived["_status"] = f"coalesce({', '.join(status_parts)})"
+            status = "_status"
         close = "close_date" if "close_date" in present else "null"
         if not has_status:
             close = "coalesce(" + ", ".join(
@@ -668,7 +732,7 @@ def _kind_rules(kind: str, present: set[str]) -> tuple[list[tuple[str, str, str]
         created = [f for f in ("created_date", "order_date") if f in present]
         outputs["created_date"] = f"coalesce({', '.join(created)})" if created else "null"
         outputs["rep"] = "coalesce(rep, 'unassigned')" if "rep" in present else "'unassigned'"
-        return rules, notes, outputs
+        return rules, notes, outputs, derived
     for alt in spec.required:
         have = [f for f in alt if f in present]
         if not have:
@@ -690,7 +754,7 @@ def _kind_rules(kind: str, present: set[str]) -> tuple[list[tuple[str, str, str]
         if "metric" in present:
             rules.append(("metric", "bad_metric", "metric is not null and sc_metric(metric) is null"))
         outputs["metric"] = f"coalesce({metric}, 'revenue')"
-    return rules, notes, outputs
+    return rules, notes, outputs, derived
 
 
 def missing_required(kind: str, mapping: dict[str, str]) -> list[str]:
@@ -719,8 +783,8 @@ def peek(data: bytes, file_name: str, sheet: str | None = None) -> tuple[int, li
     For the mapping editor when no column was recognised.
     """
     if read.file_format(data, file_name) == "sheet":
-        _, grid = read.read_sheet(data, file_name, sheet)
-        sample = grid.head(read.SAMPLE_ROWS).values.tolist()
+        _, _, rows = read.read_sheet_rows(data, file_name, sheet)
+        sample = [[read.convert_cell(v) for v in row] for row in rows[:read.SAMPLE_ROWS]]
     else:
         _, sample = read.read_text_sample(data, file_name)
     if not sample:
