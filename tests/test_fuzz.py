@@ -78,14 +78,10 @@ BATCH = st.lists(ANY_VALUE, min_size=1, max_size=60)
 PARSERS = settings(max_examples=50, deadline=None, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-# Known bug (see the strict xfail tests below): DuckDB's special date words and years past
-# 9999 get through sc_date. Such inputs must still not raise; their results are not judged
-# by the generic properties, so the fuzz keeps looking for *other* problems.
-_KNOWN_DATE_BUG = re.compile(r"^\s*[+-]?(infinity|epoch)\s*$|^\s*\d{5,}\s*[-/.]", re.I)
-
-
 def known_date_bug(value) -> bool:
-    return value is not None and bool(_KNOWN_DATE_BUG.search(str(value)))
+    """Once DuckDB's special date words and 5-digit years got through sc_date; fixed, so no
+    input is exempt any more (kept as a hook for the generic properties below)."""
+    return False
 
 
 def _count(values_: list) -> None:
@@ -100,14 +96,10 @@ def _call(fn, *args, **kwargs):
         return None
 
 
-# Known bug (strict xfail tests below): sc_money multiplies DECIMAL(38,8) by the unit (万, 亿)
-# and the header multiplier outside try_cast, so a number of 18+ digits overflows and DuckDB
-# raises OutOfRangeException. Such values are tried one by one: that error or a result.
-_HUGE = re.compile(r"\d{18,}|[eE]\+?0*(1[7-9]|[2-9]\d|\d{3,})(?!\d)")
-
-
 def known_money_overflow(value) -> bool:
-    return value is not None and bool(_HUGE.search(str(value).replace(",", "")))
+    """Once 18+ digit amounts with a unit overflowed DECIMAL(38); fixed (try() in sc_money),
+    so every value goes through the batch now."""
+    return False
 
 
 @PARSERS
@@ -130,16 +122,10 @@ def test_parse_money_only_decimals_or_none(batch, multiplier):
         assert v is None or (isinstance(v, Decimal) and v.is_finite() and abs(v) < Decimal(10) ** 16), v
 
 
-@pytest.mark.xfail(strict=True, raises=duckdb.OutOfRangeException,
-                   reason="bug in ingest/values.py sc_money: a huge number with a unit (1e27万) "
-                   "overflows DECIMAL(38) and raises instead of giving None (owner: importer)")
 def test_huge_amount_with_unit_is_not_an_amount():
     assert values.parse_money(["1e27万", "1" + "0" * 27 + "亿"]) == [None, None]
 
 
-@pytest.mark.xfail(strict=True, raises=duckdb.OutOfRangeException,
-                   reason="same sc_money overflow, end to end: prepare() raises DuckDB's "
-                   "OutOfRangeException (a crash, not an ImportRejected) (owner: importer)")
 def test_importer_rejects_a_huge_amount():
     data = ("商机编号,销售员,金额,阶段,成交日期\nX-1,张三,1e27万,赢单,2026-01-01\n"
             "X-2,张三,5,赢单,2026-01-02\n").encode()
@@ -203,20 +189,14 @@ def test_parse_month_only_months_or_none(batch, year):
                                  and 1 <= int(v[5:]) <= 12), (raw, v)
 
 
-@pytest.mark.xfail(strict=True, reason="bug in ingest/values.py sc_date: DuckDB's special "
-                   "date words and 5-digit years pass as dates (owner: importer)")
 def test_special_date_words_are_not_dates():
     assert values.parse_date(["infinity", "-infinity", "epoch", "10000-01-01"]) == [None] * 4
 
 
-@pytest.mark.xfail(strict=True, reason="bug in ingest/values.py sc_month (via sc_date): "
-                   "'infinity' comes out as the month 'infinity' (owner: importer)")
 def test_special_date_words_are_not_months():
     assert values.parse_month(["infinity", "-infinity", "10000-01"]) == [None] * 3
 
 
-@pytest.mark.xfail(strict=True, reason="same sc_date bug, end to end: a close date 'infinity' "
-                   "is stored and metrics.as_of becomes 9999-12-31 (owner: importer)")
 def test_importer_rejects_impossible_close_dates():
     data = ("商机编号,销售员,金额,阶段,成交日期\nI-1,张三,100,赢单,infinity\n"
             "I-2,张三,100,赢单,10000-01-01\nI-3,张三,100,赢单,2026-01-01\n").encode()

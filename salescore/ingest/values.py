@@ -83,14 +83,17 @@ def macros() -> list[str]:
             * mult
             * (case when (p.open = '(' and p.close = ')') or p.s1 = '-' or p.s2 = '-'
                     then -1 else 1 end)""",
+        # brackets must pair: '(1' is not an amount. try(): 1e27万 overflows, it is not an amount
+        r"""create or replace macro sc_money_checked(p, mult) as case
+            when (p.open = '(') = (p.close = ')')
+            then try_cast(round(try(sc_money_from_parts(p, mult)), 2) as decimal(18,2)) end""",
         r"""create or replace macro sc_money_slow(x, mult) as
-            try_cast(round(sc_money_from_parts(sc_money_parts(sc_money_body(x)), mult), 2)
-                     as decimal(18,2))""",
+            sc_money_checked(sc_money_parts(sc_money_body(x)), mult)""",
         # a plain number (the usual cell) skips the regular expressions (CASE evaluates a
         # branch only for its rows; COALESCE would run the regexes on every row)
         r"""create or replace macro sc_money(x, mult) as case
             when try_cast(replace(x, ',', '') as decimal(38,8)) is not null
-            then try_cast(round(try_cast(replace(x, ',', '') as decimal(38,8)) * mult, 2)
+            then try_cast(round(try(try_cast(replace(x, ',', '') as decimal(38,8)) * mult), 2)
                           as decimal(18,2))
             else sc_money_slow(x, mult) end""",
         # multiplier 1 and under 10 billion: the same rounding (to 8 places, then to cents,
@@ -102,14 +105,15 @@ def macros() -> list[str]:
                           as decimal(18,2))
             else sc_money(x, 1) end""",
         # rates: 45% -> 0.45, 0.45 -> 0.45, 45 -> 0.45
+        r"""create or replace macro sc_finite(v) as case when isfinite(v) then v end""",
         r"""create or replace macro sc_rate_num(x) as
-            try_cast(regexp_replace(x, '[%,\s]', '', 'g') as double)""",
+            sc_finite(try_cast(regexp_replace(x, '[%,\s]', '', 'g') as double))""",
         r"""create or replace macro sc_rate(x) as case
             when x like '%\%%' escape '\' then sc_rate_num(x) / 100
             when abs(sc_rate_num(x)) > 1 and abs(sc_rate_num(x)) <= 100 then sc_rate_num(x) / 100
             when abs(sc_rate_num(x)) <= 1 then sc_rate_num(x) end""",
         r"""create or replace macro sc_number(x) as
-            try_cast(regexp_replace(x, '[,\s]', '', 'g') as double)""",
+            sc_finite(try_cast(regexp_replace(x, '[,\s]', '', 'g') as double))""",
         f"""create or replace macro sc_bool(x) as case
             when lower(x) in {_sql_list(TRUE_WORDS)} then true
             when lower(x) in {_sql_list(FALSE_WORDS)} then false end""",
@@ -153,9 +157,15 @@ def macros() -> list[str]:
                  '%b %d, %Y', '%B %d, %Y', '%d %B %Y', '%b %d %Y', '%Y-%m-%dT%H:%M:%S.%f',
                  '%m/%d/%Y %I:%M:%S %p']) as date) end""",
         # ISO dates (the usual cell) are cast once; only the rest goes through the regexes
-        r"""create or replace macro sc_date(x, dayfirst) as coalesce(
+        r"""create or replace macro sc_date_any(x, dayfirst) as coalesce(
             case when x glob '[0-9][0-9][0-9][0-9]*' then try_cast(x as date) end,
             sc_date_other(x, dayfirst))""",
+        # a business date has a digit and lies in 1900..2199: DuckDB also reads 'infinity',
+        # 'epoch' and five-digit years, which would throw every period off
+        r"""create or replace macro sc_date_sane(d) as
+            case when d between date '1900-01-01' and date '2199-12-31' then d end""",
+        r"""create or replace macro sc_date(x, dayfirst) as case when x glob '*[0-9]*'
+            then sc_date_sane(sc_date_any(x, dayfirst)) end""",
         # months for targets: 2026-07, 2026/7, 2026年7月, 202607, a date, 7月 (+ year)
         r"""create or replace macro sc_month(x, yr) as case
             when regexp_matches(x, '^\d{4}\s*[-/.年]\s*\d{1,2}')
