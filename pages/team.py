@@ -176,7 +176,7 @@ with tab_training:
         st.altair_chart(charts.team_training_hours(team_ui.hours_frame(hours), lang), width="stretch")
 
     st.markdown(f"**{t('team.training.links')}**")
-    links = team.training_links(profile, hours)
+    links = team_ui.training_links(profile, hours)
     if links.empty:
         st.caption(t("team.training.no_links", z=team.Z_REP))
     else:

@@ -130,8 +130,10 @@ def _retention_calls(con: Any, quarter: Any) -> dict[str, Callable[[], Any]]:
             "retention_growth": lambda: retention.growth(con, quarter)}
 
 
-def run(rows: int = 100_000, repeat: int = 5) -> dict[str, Any]:
-    """Time the Overview's calls on ``rows`` synthetic deals; returns one JSON-able dict."""
+def run(rows: int = 100_000, repeat: int = 5, pages: bool = True) -> dict[str, Any]:
+    """Time the heavy calls on ``rows`` synthetic deals; returns one JSON-able dict. With
+    ``pages``: also metrics_json (vs a bare DuckDB process), pages (first load and rerun of
+    every page through AppTest, see bench_pages) and server_rss_mb."""
     out: dict[str, Any] = {
         "rows": rows,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
@@ -212,6 +214,14 @@ def run(rows: int = 100_000, repeat: int = 5) -> dict[str, Any]:
         # goals: a 1,000-rep x 12-month decomposition, and the page's re-run after one override
         timings.update(_goals_calls(con, quarter))
         timings.update(_retention_calls(con, quarter))
+        # shared use: a manager's restricted connection (one team of 20) and what it costs
+        from salescore import access
+        manager = access.restricted(con, access.User("bench", "manager", "Team 1"))
+        timings["access_restricted_setup"] = lambda: access.restricted(con, manager.user).cursor().close()
+        timings["access_manager_kpis_quarter"] = lambda: metrics.kpis(manager, quarter.start, quarter.end)
+        timings["access_manager_by_rep_quarter"] = lambda: metrics.by_group(manager, quarter.start, quarter.end, "rep")
+        timings["access_manager_payouts_quarter"] = lambda: incentives.payouts(
+            manager, incentives.template("standard"), quarter)
         # meeting page: every slide's figures (the page builds one at a time), and the PPTX deck
         # (its time is mostly vl-convert rendering the chart PNGs)
         from salescore import report
@@ -227,5 +237,11 @@ def run(rows: int = 100_000, repeat: int = 5) -> dict[str, Any]:
         timings["restore_zip"] = lambda: backup.restore(con, whole)
         out["calls"] = {name: _time(fn, repeat) for name, fn in timings.items()}
         con.close()
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        if pages:   # issue 9: metrics --json vs bare DuckDB, and every page through AppTest
+            from salescore import bench_scale
+            out["metrics_json"] = bench_scale.metrics_vs_bare(Path(tmp) / "bench.duckdb")
+            server = bench_scale.pages(Path(tmp) / "bench.duckdb")
+            out["pages"] = server["pages"]
+            out["server_rss_mb"] = server["rss_mb"]
     return out

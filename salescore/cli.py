@@ -237,7 +237,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.rows < 1000:
         raise SalesCoreError("--rows must be at least 1000.", key="error.generic")
-    result = bench.run(args.rows, args.repeat)
+    result = bench.run(args.rows, args.repeat, pages=not args.skip_pages)
+    if args.growth:
+        from salescore import bench_scale
+        result["growth"] = bench_scale.growth(tuple(sorted({10_000, 100_000, args.rows})))
     if not args.skip_import:
         from salescore import bench_import
         result["import"] = bench_import.run(args.rows, xlsx_rows=min(args.rows, 100_000))
@@ -249,6 +252,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     for name, figures in result["calls"].items():
         print(f"  {name:<20} median {figures['median_ms']:>8.1f} ms   first {figures['first_ms']:>8.1f} ms")
     print(f"  peak RSS {result['peak_rss_mb']} MB")
+    if "metrics_json" in result:
+        m = result["metrics_json"]
+        print(f"metrics --json: {m['process_ms']} ms vs bare DuckDB process {m['bare_process_ms']} ms "
+              f"= {m['ratio']}x (in one process {m['in_process_ms']} vs {m['bare_in_process_ms']} ms)")
+    for page, figures in result.get("pages", {}).items():
+        if "error" in figures:
+            print(f"  page {page:<11} error: {figures['error']}")
+            continue
+        extra = f"   what-if {figures['whatif_ms']} ms" if figures.get("whatif_ms") else ""
+        print(f"  page {page:<11} first load {figures['first_ms']:>8.1f} ms   rerun {figures['rerun_ms']:>7.1f} ms{extra}")
+    if "server_rss_mb" in result:
+        print(f"  server RSS after every page {result['server_rss_mb']} MB")
+    for step, ratios in result.get("growth", {}).get("first_load_ratio", {}).items():
+        print(f"  first-load growth {step}: " + ", ".join(f"{p} {r}x" for p, r in ratios.items()))
     if "import" in result:
         imp = result["import"]
         print(f"import of a {imp['rows']:,}-row deals CSV ({imp['csv_mb']} MB): {imp['import_s']} s "
@@ -339,6 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=int, default=100_000, help="synthetic deals (default 100000)")
     p.add_argument("--repeat", type=int, default=5, help="runs per call (median reported)")
     p.add_argument("--skip-import", action="store_true", help="leave out the import benchmark")
+    p.add_argument("--skip-pages", action="store_true",
+                   help="leave out the per-page AppTest figures and metrics --json vs bare DuckDB")
+    p.add_argument("--growth", action="store_true",
+                   help="also the per-page figures at 10k, 100k and --rows deals (cost growth)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_bench)
     return parser

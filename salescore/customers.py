@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
-from salescore.metrics import Scope, months_between
+from salescore.metrics import Scope, months_between, register_first_won
 
 Con = duckdb.DuckDBPyConnection
 _MIN_DATE, _MAX_DATE = date(1, 1, 1), date(9999, 12, 31)
@@ -33,6 +33,7 @@ def _query(con: Con, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     """Run ``sql`` binding only the ``$names`` it uses (DuckDB rejects unused parameters)."""
     used = set(re.findall(r"\$(\w+)", sql))
     with con.cursor() as cur:
+        register_first_won(con, cur, sql)
         return cur.execute(sql, {k: v for k, v in params.items() if k in used}).df()
 
 
@@ -66,13 +67,10 @@ def available(con: Con) -> dict[str, bool]:
 # --- acquisition ---------------------------------------------------------------------------
 
 _FIRST_WON = """
-    first_won as (   -- each customer's first won deal ever (any rep)
-        select * from (
-            select d.*, row_number() over (partition by d.customer_id
-                                           order by d.close_date, d.deal_id) as rn
-            from deals d
-            where d.status = 'won' and d.customer_id is not null and d.close_date is not null
-        ) where rn = 1
+    first_won as (   -- each customer's first won deal ever (any rep): metrics.first_won,
+                     -- computed once per data version (customer_id, close_date, deal_id,
+                     -- rep_id, channel)
+        select * from _first_won
     )"""
 
 _ACQ_KEYS = {"source": ("coalesce(nullif(trim(c.source), ''), '')", "nullif(trim(c.source), '')"),
@@ -345,8 +343,7 @@ def repeat_trend(con: Con, start: date | None, end: date | None,
     Columns: month, buyers, repeat_buyers, repeat_rate (NaN without buyers)."""
     sql = f"""
     with firsts as (
-        select customer_id, min(close_date) as first_day from deals
-        where status = 'won' and customer_id is not null and close_date is not null group by 1
+        select customer_id, close_date as first_day from _first_won
     ),
     buyers as (
         select distinct date_trunc('month', d.close_date) as m, d.customer_id
@@ -407,14 +404,13 @@ def churned(con: Con, when: date, months: int = 12, scope: Scope = Scope()) -> p
     open_deals. Largest lifetime revenue first."""
     sql = f"""
     with won as (
-        select d.*, row_number() over (partition by d.customer_id
-                                       order by d.close_date desc, d.deal_id desc) as rn
+        select d.customer_id, d.close_date, d.deal_id, d.amount, d.rep_id
         from deals d
         where d.status = 'won' and d.customer_id is not null and d.close_date <= $when
     ),
-    per_customer as (
+    per_customer as (   -- owner: the rep of the latest won deal (ties: the largest deal_id)
         select customer_id, max(close_date) as last_purchase, count(*) as deals_won,
-               sum(amount) as revenue_won, arg_max(rep_id, rn = 1) as rep_id
+               sum(amount) as revenue_won, arg_max(rep_id, (close_date, deal_id)) as rep_id
         from won group by 1
     ),
     open_deals as (

@@ -597,6 +597,7 @@ def _lines_sql(plan: Plan, params: dict[str, Any]) -> str:
                    date_trunc('{kind}', strptime(period || '-01', '%Y-%m-%d'))::DATE as pstart,
                    value::DOUBLE as quota, false as what_if
             from targets where scenario = $scenario and scope = 'rep' and metric = 'revenue'
+              and period >= strftime(date_trunc('{kind}', {lo})::DATE, '%Y-%m')  -- older: unused
             union all
             select $qo_rep, $pstart, $qo_value, true where $qo_rep::VARCHAR is not null
         ) t
@@ -685,10 +686,24 @@ def cents(values: pd.Series) -> pd.Series:
     return pd.Series(np.sign(x) * np.floor(scaled + 0.5) / 100 + 0.0, index=values.index)
 
 
+def _run_memo(con: Con, sql: str, params: dict[str, Any], memo: dict | None) -> pd.DataFrame:
+    """:func:`_run`, remembered in ``memo`` by statement and bound values (a copy is returned:
+    callers change the frames). Several plans that differ only in rep-level numbers share it."""
+    if memo is None:
+        return _run(con, sql, params)
+    used = sorted(set(re.findall(r"\$(\w+)", sql)))
+    key = (sql, tuple((k, tuple(params[k]) if isinstance(params[k], list) else params[k]) for k in used))
+    if key not in memo:
+        memo[key] = _run(con, sql, params)
+    return memo[key].copy()
+
+
 def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
-             quota: tuple[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             quota: tuple[str, float] | None = None,
+             memo: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-rep frame before rounding, every line of the reps in scope); ``quota`` =
-    (rep_id, value) replaces that rep's quota for the period (a what-if; nothing is stored)."""
+    (rep_id, value) replaces that rep's quota for the period (a what-if; nothing is stored).
+    ``memo``: a dict shared by several runs over the same data (sensitivity, budget solver)."""
     p = _period(plan, period)
     base_params: dict[str, Any] = {"scenario": metrics.active_scenario(con), "start": p.start,
                                    "end": p.end, "pstart": p.start, "months": p.months,
@@ -696,8 +711,8 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
                                    "qo_rep": quota[0] if quota else None,
                                    "qo_value": float(quota[1]) if quota else None}
     params = dict(base_params)
-    deal_lines = _run(con, _lines_sql(plan, params), params)
-    reps = _run(con, _REPS_SQL, base_params)
+    deal_lines = _run_memo(con, _lines_sql(plan, params), params, memo)
+    reps = _run_memo(con, _REPS_SQL, base_params, memo)
     # a deal line whose rep is missing from reps still gets a row (name = id)
     if not deal_lines.empty and scope.team is None and scope.rep_id is None:
         orphans = sorted(set(deal_lines["rep_id"].dropna().unique()) - set(reps["rep_id"]))
@@ -1042,9 +1057,11 @@ def solve_budget(con: Con, plan: Plan, period: Period | str, budget: float,
     factor/plan are the closest end.
     """
     groups = tuple(groups)
+    memo: dict = {}
 
     def total(f: float) -> float:
-        return float(payouts(con, scale(plan, groups, f), period, scope)["total"].sum())
+        out, _ = _compute(con, scale(plan, groups, f), period, scope, memo=memo)
+        return float(payouts_from(out)["total"].sum())
 
     lo_total = total(0.0)
     if lo_total > budget + tolerance:
@@ -1072,7 +1089,13 @@ def sensitivity(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope
     """What +1 point costs on each lever (tornado): columns lever (Lever key), kind, step
     (+0.01 on rates, thresholds and multipliers; +1% on money), total (plan total after the
     step), change (vs the plan's total). Sorted by the size of the change, largest first."""
-    base = float(payouts(con, plan, period, scope)["total"].sum())
+    memo: dict = {}   # levers on rep-level numbers (base bonus, decelerator) reuse the lines
+
+    def total(p: Plan) -> float:
+        out, _ = _compute(con, p, period, scope, memo=memo)
+        return float(payouts_from(out)["total"].sum())
+
+    base = total(plan)
     rows = []
     for lever in levers(plan):
         step = lever.value * 0.01 if lever.kind == "money" else 0.01
@@ -1083,7 +1106,7 @@ def sensitivity(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope
             moved = with_lever(plan, lever.key, value)
         except PlanError:
             continue
-        t = float(payouts(con, moved, period, scope)["total"].sum())
+        t = total(moved)
         rows.append({"lever": lever.key, "kind": lever.kind, "step": step, "total": t,
                      "change": round(t - base, 2)})
     frame = pd.DataFrame(rows, columns=["lever", "kind", "step", "total", "change"])
@@ -1250,20 +1273,66 @@ def recognition(frame: pd.DataFrame) -> pd.DataFrame:
     return board.sort_values(["rank", "rep"])[cols].reset_index(drop=True)
 
 
+def _attainment_by_period(con: Con, periods: list[Period], scope: Scope) -> pd.DataFrame:
+    """The rows of metrics.by_group(..., "rep", scope) for each period, attainment only:
+    columns rep_id, rep, team, attainment, period (label). Same rules: revenue_won of the
+    scope's deals closed won in the period, target = the rep's revenue targets of the active
+    scenario over the period's months, attainment NaN without a target > 0; reps listed when
+    active, with revenue or with a target."""
+    spans = pd.DataFrame({"period": [p.label for p in periods], "pstart": [p.start for p in periods],
+                          "pend": [p.end for p in periods]})
+    months = pd.DataFrame([(p.label, m) for p in periods for m in p.months], columns=["period", "month"])
+    sql = """
+    with won as (
+        select s.period, d.rep_id, sum(d.amount)::DOUBLE as revenue_won
+        from deals d join spans s on d.close_date between s.pstart and s.pend
+        left join reps r on r.rep_id = d.rep_id
+        where d.status = 'won'
+          and ($team::VARCHAR is null or r.team = $team) and ($rep::VARCHAR is null or d.rep_id = $rep)
+        group by all
+    ),
+    goal as (
+        select m.period, t.scope_id as rep_id, sum(t.value)::DOUBLE as target
+        from targets t join span_months m on m.month = t.period
+        where t.scenario = $scenario and t.metric = 'revenue' and t.scope = 'rep'
+        group by all having sum(t.value) is not null
+    )
+    select s.period, r.rep_id, coalesce(r.name, r.rep_id) as rep, coalesce(r.team, '') as team,
+           coalesce(w.revenue_won, 0) as revenue_won, g.target
+    from spans s cross join reps r
+    left join won w on w.period = s.period and w.rep_id = r.rep_id
+    left join goal g on g.period = s.period and g.rep_id = r.rep_id
+    where ($team::VARCHAR is null or r.team = $team) and ($rep::VARCHAR is null or r.rep_id = $rep)
+      and (r.active or coalesce(w.revenue_won, 0) > 0 or g.target is not null)
+    """
+    params = {"scenario": metrics.active_scenario(con), "team": scope.team, "rep": scope.rep_id}
+    with con.cursor() as cur:
+        cur.register("spans", spans)
+        cur.register("span_months", months)
+        frame = cur.execute(sql, params).df()
+    frame["target"] = frame["target"].astype("float64")
+    frame["attainment"] = frame["revenue_won"].astype("float64") / frame["target"].where(frame["target"] > 0)
+    order = {p.label: i for i, p in enumerate(periods)}   # periods in the order given
+    frame = frame.assign(_o=frame["period"].map(order)).sort_values(["_o", "rep_id"], kind="stable")
+    return frame[["rep_id", "rep", "team", "attainment", "period"]].reset_index(drop=True)
+
+
 def promotion_ready(con: Con, period: Period, min_attainment: float, count: int,
                     scope: Scope = Scope()) -> pd.DataFrame:
     """Reps whose attainment was >= ``min_attainment`` in each of the ``count`` periods ending
     with ``period`` (same kind). Columns: rep_id, rep, team, periods (labels), min_attainment
-    (their lowest), mean_attainment. One metrics.by_group call per period, not per rep."""
+    (their lowest), mean_attainment. Attainment as in metrics.by_group (revenue_won over the
+    rep's revenue target of the period's months), for every period in one query."""
     frames = []
     p = period
     for _ in range(max(1, count)):
-        f = metrics.by_group(con, p.start, p.end, "rep", scope)[["rep_id", "rep", "team", "attainment"]]
-        frames.append(f.assign(period=p.label))
+        frames.append(p)
         p = p.previous()
-    allp = pd.concat(frames, ignore_index=True)
+    allp = _attainment_by_period(con, frames, scope)
+    frames = [allp[allp["period"] == q.label] for q in frames]
+    allp["ok"] = (allp["attainment"] >= min_attainment - EPS).astype("int64")
     agg = allp.groupby(["rep_id", "rep", "team"], as_index=False).agg(
-        n=("attainment", lambda s: int((s >= min_attainment - EPS).sum())),
+        n=("ok", "sum"),
         min_attainment=("attainment", "min"), mean_attainment=("attainment", "mean"))
     ready = agg[agg["n"] >= max(1, count)].copy()
     ready["periods"] = ", ".join(sorted({f["period"].iloc[0] for f in frames if len(f)}))

@@ -83,6 +83,7 @@ def _query(con: Con, sql: str, params: dict[str, Any]) -> pd.DataFrame:
     """Run ``sql`` binding only the ``$names`` it uses (DuckDB rejects unused parameters)."""
     used = set(re.findall(r"\$(\w+)", sql))
     with con.cursor() as cur:
+        metrics.register_first_won(con, cur, sql)
         return cur.execute(sql, {k: v for k, v in params.items() if k in used}).df()
 
 
@@ -106,10 +107,9 @@ def _add_months(day: date, months: int) -> date:
 # --- 1. rep profiles -----------------------------------------------------------------------
 
 _EXTRAS_SQL = """
-with first_won as (   -- each customer's first won deal ever (DESIGN §4 new_customers)
-    select deal_id,
-           row_number() over (partition by customer_id order by close_date, deal_id) = 1 as is_first
-    from deals where status = 'won' and customer_id is not null and close_date is not null
+with first_won as (   -- each customer's first won deal ever (DESIGN §4 new_customers):
+                      -- metrics.first_won, once per data version; other won deals: not first
+    select deal_id, true as is_first from _first_won
 ),
 won as (
     select d.rep_id, d.amount, d.product_id,
@@ -132,11 +132,9 @@ act as (
     where activity_date between $start and $end and rep_id is not null group by rep_id
 ),
 owner as (            -- the account owner: the rep of the customer's latest won deal
-    select customer_id, rep_id from (
-        select customer_id, rep_id,
-               row_number() over (partition by customer_id order by close_date desc, deal_id desc) as rn
-        from deals where status = 'won' and customer_id is not null and close_date <= $end)
-    where rn = 1
+    select customer_id, arg_max(rep_id, (close_date, deal_id)) as rep_id
+    from deals where status = 'won' and customer_id is not null and close_date <= $end
+    group by customer_id
 ),
 sat as (
     select coalesce(s.rep_id, o.rep_id) as rep_id, avg(s.score) as satisfaction, count(*) as surveys
@@ -212,6 +210,22 @@ def robust_z(values: pd.Series) -> pd.Series:
     return (x - med) / scale
 
 
+def robust_z_by(values: pd.Series, groups: pd.Series) -> pd.Series:
+    """:func:`robust_z` within each group, vectorised (one pass per statistic, not a Python
+    call per team); same figures."""
+    x = values.astype("float64")
+    med = x.groupby(groups).transform("median")
+    dev = (x - med).abs()
+    scale = MAD_SCALE * dev.groupby(groups).transform("median")
+    zero = scale == 0
+    if zero.any():   # rare: fall back to the mean absolute deviation, group by group
+        for key in pd.unique(groups[zero]):
+            mask = groups == key
+            scale[mask] = MEANAD_SCALE * float(dev[mask].dropna().mean())
+    z = (x - med) / scale
+    return z.where(~((scale == 0) & x.notna()), 0.0)
+
+
 def z_scores(profile: pd.DataFrame) -> pd.DataFrame:
     """Long frame of each rep's robust z-score against their team: rep_id, rep, team, metric,
     value, median, z (raw), better_z (sign flipped where lower is better). SWOT_METRICS only."""
@@ -219,7 +233,7 @@ def z_scores(profile: pd.DataFrame) -> pd.DataFrame:
     for m in SWOT_METRICS:
         part = profile[["rep_id", "rep", "team", m, f"{m}_median"]].rename(
             columns={m: "value", f"{m}_median": "median"})
-        part = part.assign(metric=m, z=profile.groupby("team")[m].transform(robust_z))
+        part = part.assign(metric=m, z=robust_z_by(profile[m], profile["team"]))
         rows.append(part)
     out = pd.concat(rows, ignore_index=True)
     out["better_z"] = np.where(out["metric"].isin(LOWER_IS_BETTER), -out["z"], out["z"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salescore import team
+from salescore import i18n, team
 from salescore.ui import lang, t
 
 
@@ -65,14 +65,27 @@ def _md(text: str) -> str:
 
 
 def z_frame(profile: pd.DataFrame) -> pd.DataFrame:
-    """team.z_scores with translated metric names and formatted values, for the heatmap."""
-    language = lang()
+    """team.z_scores with translated metric names and formatted values, for the heatmap.
+    Cached on the profile's content: a rerun that changes no figure does not redo it (2,000
+    reps x 6 figures take ~0.3 s)."""
+    return _z_frame(profile, lang())
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _z_frame(profile: pd.DataFrame, language: str) -> pd.DataFrame:
     z = team.z_scores(profile)
-    z["metric_label"] = z["metric"].map(lambda m: t(f"team.metric.{m}"))
+    labels = {m: i18n.t(f"team.metric.{m}", language) for m in z["metric"].unique()}
+    z["metric_label"] = z["metric"].map(labels)
     z["value_text"] = [team.format_value(m, v, language) for m, v in zip(z["metric"], z["value"])]
     z["median_text"] = [team.format_value(m, v, language) for m, v in zip(z["metric"], z["median"])]
     z["better_z"] = z["better_z"].fillna(0.0)
     return z
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def training_links(profile: pd.DataFrame, hours: pd.DataFrame) -> pd.DataFrame:
+    """team.training_links, cached on the two frames' content (see z_frame)."""
+    return team.training_links(profile, hours)
 
 
 def trend_frame(trend: pd.DataFrame) -> pd.DataFrame:
