@@ -7,7 +7,9 @@ the change it describes commits, and vanishes with it on rollback. ``events`` re
 """
 from __future__ import annotations
 
+import contextvars
 import csv
+import getpass
 import io
 import json
 import re
@@ -27,6 +29,27 @@ COLUMNS = ["event_id", "event_at", "user_name", "action", "detail"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# Who is acting, for events recorded without an explicit user: the signed-in user in the app
+# (set per script run by salescore.ui), the operating-system user on the command line.
+_ACTOR: contextvars.ContextVar[str | None] = contextvars.ContextVar("salescore_actor", default=None)
+
+
+def set_actor(name: str | None) -> None:
+    """Name the person acting in this thread/context (the app sets it on every run)."""
+    _ACTOR.set(name)
+
+
+def actor() -> str:
+    """The person acting: set_actor's name, else the operating-system user."""
+    name = _ACTOR.get()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database (containers): still record the event
+        return "unknown"
+
+
 def _plain(value: Any) -> Any:
     """JSON fallback for values pandas/DuckDB hand back (dates, Decimals, numpy scalars)."""
     if isinstance(value, (date, datetime)):
@@ -42,7 +65,8 @@ def record(cur: duckdb.DuckDBPyConnection, action: str, detail: dict[str, Any] |
            user: str | None = None) -> int:
     """Add one event to the audit log through ``cur`` (a cursor inside ``db.transaction``);
     returns its event_id. ``action`` is a short code (``import``, ``plan_edit`` ...);
-    ``detail`` any JSON-serialisable dict (dates and Decimals are written as text)."""
+    ``detail`` any JSON-serialisable dict (dates and Decimals are written as text); ``user``
+    defaults to :func:`actor`."""
     if not isinstance(action, str) or not _ACTION.match(action):
         raise ValueError(f"audit action must be a short lower-case code, not {action!r}")
     if detail is not None and not isinstance(detail, dict):
@@ -52,7 +76,7 @@ def record(cur: duckdb.DuckDBPyConnection, action: str, detail: dict[str, Any] |
         text = json.dumps({"truncated": True, "chars": len(text)})
     rows = cur.execute(
         "insert into audit_log (user_name, action, detail) values ($u, $a, $d) "
-        "returning event_id", {"u": user, "a": action, "d": text}).fetchall()
+        "returning event_id", {"u": user or actor(), "a": action, "d": text}).fetchall()
     return int(rows[0][0])
 
 

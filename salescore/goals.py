@@ -26,7 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salescore import db, fmt, metrics
+from salescore import audit, db, fmt, metrics
 from salescore.errors import SalesCoreError
 from salescore.i18n import t
 from salescore.metrics import Scope
@@ -664,6 +664,9 @@ def save_plan(con: Con, scenario: str, plan: Plan, goal: CompanyGoal | None = No
             cur.execute("insert into settings (key, value) values ('goals_notes', $v) "
                         "on conflict (key) do update set value = excluded.value",
                         {"v": json.dumps(notes, ensure_ascii=False)})
+        audit.record(cur, "target_save", {"scenario": scenario, "metric": plan.metric,
+                                          "months": [months[0], months[-1]], "rows": len(rows),
+                                          "total": float(plan.total)})
     return len(rows)
 
 

@@ -59,7 +59,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salescore import db, metrics
+from salescore import audit, db, metrics
 from salescore.errors import PlanError
 from salescore.metrics import Scope
 from salescore.periods import Period, containing, parse
@@ -918,6 +918,8 @@ def save_plan(con: Con, plan: Plan, plan_id: str | None = None,
                     "values ($p, $v, $n, $s, $e)",
                     {"p": plan_id, "v": version, "n": plan.name,
                      "s": json.dumps(plan.to_dict(), ensure_ascii=False), "e": effective_from})
+        audit.record(cur, "plan_edit", {"plan_id": plan_id, "version": int(version),
+                                        "name": plan.name, "effective_from": effective_from})
     return plan_id, int(version)
 
 

@@ -24,7 +24,8 @@ def test_record_commits_with_the_transaction(con):
     log = audit.events(con)
     assert list(log.columns) == ["event_id", "event_at", "user_name", "action", "detail"]
     assert list(log["action"]) == ["target_save", "import"]          # newest first
-    assert log["user_name"].tolist()[1] == "ann" and log["user_name"].isna().tolist()[0]
+    # the explicit user, else the actor (here the operating-system user: nobody signed in)
+    assert log["user_name"].tolist() == [audit.actor(), "ann"]
     assert json.loads(log["detail"][0]) == {"month": "2026-07-01", "scenario": "base",
                                             "value": "1500.50"}
     assert json.loads(log["detail"][1]) == {"file": "deals.xlsx", "rows": 3}
@@ -108,3 +109,30 @@ def test_record_from_threads(con):
     assert errors == []
     log = audit.events(con)
     assert len(log) == 200 and log["event_id"].is_unique
+
+
+def test_imports_undo_plan_edits_and_target_saves_are_recorded(con):
+    """Each writer records who did what inside its own transaction (issue 10)."""
+    from salescore import ingest, incentives
+    from salescore.audit import events, set_actor
+
+    set_actor("Ann Manager")
+    try:
+        data = "销售员,客户名称,金额,阶段,成交日期\n张伟,甲公司,1000,赢单,2026-01-05\n".encode()
+        batch = ingest.load(con, ingest.prepare(data, "deals.csv")).batch_id
+        ingest.undo(con)
+        incentives.save_plan(con, incentives.template("standard"))
+    finally:
+        set_actor(None)
+    log = events(con)
+    assert list(log["action"])[:3] == ["plan_edit", "undo", "import"]
+    assert set(log["user_name"][:3]) == {"Ann Manager"}
+    assert f'"batch": {batch}' in log.loc[log["action"] == "import", "detail"].iloc[0]
+    assert '"file": "deals.csv"' in log.loc[log["action"] == "import", "detail"].iloc[0]
+
+
+def test_actor_defaults_to_the_operating_system_user(con):
+    from salescore import audit, db
+    with db.transaction(con) as cur:
+        audit.record(cur, "settings", {"key": "x"})
+    assert audit.events(con)["user_name"].iloc[0] == audit.actor() != ""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from salescore import db
+from salescore import audit, db
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.ingest.prepare import Prepared
 
@@ -117,6 +117,9 @@ def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: b
             "'loaded')",
             {"b": batch, "f": file_name, "s": sha256, "sh": prepared.sheet, "k": prepared.kind,
              "ri": prepared.rows_in, "rl": sum(counts), "rr": prepared.rows_rejected})
+        audit.record(cur, "import", {"batch": batch, "file": file_name, "sheet": prepared.sheet,
+                                     "kind": prepared.kind, "new": counts[0], "updated": counts[1],
+                                     "unchanged": counts[2], "rejected": prepared.rows_rejected})
         if remember:
             cur.execute("insert into settings (key, value) values ($k, $v) on conflict (key) "
                         "do update set value = excluded.value",
@@ -468,6 +471,7 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: int | None = None) -> int:
             cur.execute(f"insert into {table} ({names}) select {exprs} from import_undo "
                         f"where batch_id = $b and table_name = $t", {"b": batch_id, "t": table})
         cur.execute("delete from import_undo where batch_id = $b", {"b": batch_id})
+        audit.record(cur, "undo", {"batch": batch_id})
         cur.execute("update imports set status = 'undone' where batch_id = $b", {"b": batch_id})
     return int(batch_id)
 
