@@ -17,7 +17,7 @@ if not ctx.has_data:
 
 lang, period, scope, as_of = ctx.lang, ctx.period, ctx.scope, ctx.as_of
 window = trend_start(period)
-st.caption(t("customers.caption", period=period.label, scope=scope.team or t("sidebar.all_teams"),
+st.caption(ui.tx("customers.caption", period=period.label, scope=scope.team or t("sidebar.all_teams"),
              start=window.strftime("%Y-%m")))
 have = ui.query(customers.available)
 not_recorded = t("customers.not_recorded")

@@ -25,7 +25,7 @@ cols[2].metric(t("data.customers"), fmt.number(counts["customers"]), border=True
 cols[3].metric(t("data.range"), f"{first:%Y-%m} → {last:%Y-%m}" if first else "—", border=True,
                help=f"{first} → {last}" if first else None)
 if latest:
-    st.caption(t("data.last_import", file=latest["file_name"], rows=fmt.number(latest["rows_loaded"]),
+    st.caption(ui.tx("data.last_import", file=latest["file_name"], rows=fmt.number(latest["rows_loaded"]),
                  at=str(latest["loaded_at"])[:16]))
 
 with st.expander(t("data.tables"), expanded=counts["deals"] == 0):

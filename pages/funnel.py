@@ -22,7 +22,7 @@ ui.show_flash()
 
 lang, period, scope = ctx.lang, ctx.period, ctx.scope
 scope_name = scope.team or t("sidebar.all_teams")
-st.caption(t("funnel.caption", period=period.label, scope=scope_name))
+st.caption(ui.tx("funnel.caption", period=period.label, scope=scope_name))
 stages = ui.query(metrics.stage_order)
 won_label = t("funnel.won_stage")
 
@@ -121,13 +121,13 @@ with tab_conv:
             params = {"step_from": _stage_label(drop["from"]), "step_to": _stage_label(drop["to"]),
                       "conversion": fmt.pct(drop["conversion"], 0), "who": focus_name}
             if drop["rest_conversion"] is not None:
-                st.warning(t("funnel.drop_vs", rest=rest, rest_conversion=fmt.pct(drop["rest_conversion"], 0),
+                st.warning(ui.tx("funnel.drop_vs", rest=rest, rest_conversion=fmt.pct(drop["rest_conversion"], 0),
                              **params))
             else:
-                st.warning(t("funnel.drop", **params))
+                st.warning(ui.tx("funnel.drop", **params))
         gap = found["gap"]
         if gap and (not drop or gap["from"] != drop["from"]):
-            st.info(t("funnel.gap", who=focus_name, step_from=_stage_label(gap["from"]),
+            st.info(ui.tx("funnel.gap", who=focus_name, step_from=_stage_label(gap["from"]),
                       step_to=_stage_label(gap["to"]), conversion=fmt.pct(gap["conversion"], 0),
                       rest=rest, rest_conversion=fmt.pct(gap["rest_conversion"], 0)))
         view = frame.assign(stage_label=frame["stage"].map(_stage_label))
@@ -259,7 +259,7 @@ with tab_loss:
         needs_data("funnel.needs_lost_reason")
     else:
         top = reasons.iloc[0]
-        st.info(t("funnel.loss_top", reason=top["reason"] if pd.notna(top["reason"]) else not_recorded,
+        st.info(ui.tx("funnel.loss_top", reason=top["reason"] if pd.notna(top["reason"]) else not_recorded,
                   share=fmt.pct(top["share"], 0), lost=fmt.number(reasons["deals_lost"].sum()),
                   value=fmt.money(reasons["value_lost"].sum(), lang, wan=True)))
         view = reasons.assign(reason_label=reasons["reason"].fillna(not_recorded))

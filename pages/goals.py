@@ -212,7 +212,7 @@ with tab_smart:
         st.caption(t("goals.smart_caption", period=ctx.period.label))
         check = ui.query(goals.smart_for, scen, ctx.period, smetric, ctx.as_of)
         if check.empty:
-            st.info(t("goals.smart_none", scenario=scen, period=ctx.period.label))
+            st.info(ui.tx("goals.smart_none", scenario=scen, period=ctx.period.label))
         else:
             grid = goals.smart_grid(check, lang)
             only_warn = st.toggle(t("goals.only_warnings"), key="goals_smart_warn")
@@ -331,7 +331,7 @@ with tab_scen:
             ui.flash("success", t("goals.activated", scenario=name))
 
         x2.button(t("goals.make_active_button"), key="goals_activate", on_click=ui.guarded(_activate))
-        st.caption(t("goals.active_help", scenario=current))
+        st.caption(ui.tx("goals.active_help", scenario=current))
 
         st.subheader(t("goals.export_title"))
         # built only when clicked (deferred data): a large scenario takes a moment to write

@@ -15,7 +15,7 @@ if not ctx.has_data:
 
 period, scope = ctx.period, ctx.scope
 previous = period.previous()
-st.caption(t("overview.caption", period=period.label,
+st.caption(ui.tx("overview.caption", period=period.label,
              scope=scope.team or t("sidebar.all_teams"), previous=previous.label))
 
 now = ui.query(metrics.kpis, period.start, period.end, scope)

@@ -39,7 +39,7 @@ seasonal = top[3].toggle(t("retention.seasonal"), value=True, key="retention_sea
 lines = retention.MEDIAN if median else 1.0
 settings = dict(difficulty_line=lines, reward_line=lines, top_share=share / 100, seasonal=seasonal)
 scope = ctx.scope
-st.caption(t("retention.caption", period=period.label, scope=scope.team or t("sidebar.all_teams"), plan=plan.name))
+st.caption(ui.tx("retention.caption", period=period.label, scope=scope.team or t("sidebar.all_teams"), plan=plan.name))
 
 frame = ui.query(retention.quadrant, plan, period, scope, **settings)
 placed = retention.placed(frame)

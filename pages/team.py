@@ -19,7 +19,7 @@ ui.show_flash()
 
 period, scope, lang = ctx.period, ctx.scope, ctx.lang
 year_start = team.window_start(period.end, 12)
-st.caption(t("team.caption", period=period.label, scope=scope.team or t("sidebar.all_teams")))
+st.caption(ui.tx("team.caption", period=period.label, scope=scope.team or t("sidebar.all_teams")))
 
 profile = ui.query(team.profiles, period.start, period.end, scope)
 if profile.empty:
@@ -52,7 +52,7 @@ with tab_profiles:
     team_ui.rep_cards(row)
     n = st.slider(t("team.profiles.trend_n"), 3, 12, 6, key="team_trend_n")
     trend = ui.query(team.rep_trend, period, rep_id, n)
-    st.markdown(f"**{t('team.profiles.trend', rep=row['rep'], n=n)}**")
+    st.markdown(f"**{ui.tx('team.profiles.trend', rep=row['rep'], n=n)}**")
     st.altair_chart(charts.team_rep_trend(team_ui.trend_frame(trend), lang))
 
 # --- 2. SWOT ----------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ with tab_roles:
     gaps = team.role_gaps(company_year, company_roles, goals)
     gaps = gaps[gaps["team"].isin(roles["team"].unique())]
     for rec in gaps[gaps["flagged"]].to_dict("records"):
-        st.warning(t(f"team.roles.flag_{rec['basis']}", team=rec["team"],
+        st.warning(ui.tx(f"team.roles.flag_{rec['basis']}", team=rec["team"],
                      target=fmt.number(rec["new_customer_target"]),
                      share=fmt.pct(rec["new_revenue_share"], 0),
                      company=fmt.pct(rec["company_new_revenue_share"], 0)))

@@ -29,7 +29,7 @@ def test_no_empty_strings():
 
 
 # Literal keys passed to t("...") / i18n.t("...") anywhere in the code must exist.
-_LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
+_LITERAL = re.compile(r"""\b(?:t|tx)\(\s*["']([a-z_]+\.[a-z_.]+)["']""")
 
 
 @pytest.mark.parametrize("path", sorted(

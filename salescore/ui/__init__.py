@@ -256,3 +256,10 @@ def guarded(callback: Callable[[], None]) -> Callable[[], None]:
             traceback.print_exception(err)
             flash("error", t("error.unexpected"))
     return run
+
+
+def tx(key: str, **params: Any) -> str:
+    """:func:`t` for markdown places (captions, alerts, st.markdown): text values — names of
+    reps, teams, customers, files, plans — are escaped so they show as typed, never as markup."""
+    safe = {k: fmt.md_escape(v) if isinstance(v, str) else v for k, v in params.items()}
+    return i18n.t(key, lang(), **safe)

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from salescore.errors import ImportRejected, SalesCoreError
+from salescore.fmt import md_escape
 from salescore.i18n import error_text, t
 from salescore.ingest import (history, load, peek, prepare, rejected_xlsx, sheets,
                               template_xlsx, undo)
@@ -46,7 +47,7 @@ def _key(i: int, name: str, data: bytes) -> str:
 
 def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
     k = _key(i, name, data)
-    st.markdown(f"**{t('ingest.file_header', lang, file=name)}**")
+    st.markdown(f"**{t('ingest.file_header', lang, file=md_escape(name))}**")
     done = st.session_state.get(f"{k}_done")
     if done:
         st.success(done)
@@ -134,7 +135,7 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
         with st.status(t("ingest.importing", lang, file=name)) as status:
             result = load(con, prepared, skip_bad_rows=True, file_name=name)
             status.update(state="complete")
-        msg = t("ingest.imported", lang, file=name, new=result.new, updated=result.updated,
+        msg = t("ingest.imported", lang, file=md_escape(name), new=result.new, updated=result.updated,
                 unchanged=result.unchanged)
         if any(result.derived.values()):
             msg += " " + t("ingest.derived", lang, reps=result.derived.get("reps", 0),
