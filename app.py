@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salescore import ui
+from salescore import access, audit, ui
+from salescore.ui import auth
 
 st.set_page_config(page_title="salescore", page_icon="📈", layout="wide",
                    initial_sidebar_state="expanded")
@@ -22,12 +23,23 @@ PAGES = [
     ("pages/meeting.py", "meeting.nav", ":material/co_present:", "meeting"),
 ]
 
-navigation = st.navigation([
-    st.Page(path, title=ui.t(key), icon=icon, url_path=url, default=(url == "overview"))
+user = auth.gate()  # None when sign-in is off; stops at the sign-in form when it is needed
+audit.set_actor(user.name if user else None)  # who the audit log names for this run's writes
+# every page stays registered (links between pages keep working); a role's other pages are
+# hidden from the menu and refused below (salescore.access.may_open)
+mine = [st.Page(auth.my_page, title=ui.t("access.nav_me"), icon=":material/person:", url_path="me",
+                default=True)] if access.may_open(user, "me") else []
+navigation = st.navigation(mine + [
+    st.Page(path, title=ui.t(key), icon=icon, url_path=url, default=(url == "overview" and not mine),
+            visibility="visible" if access.may_open(user, url) else "hidden")
     for path, key, icon, url in PAGES
 ])
 try:
     ui.set_context(ui.sidebar())
-    navigation.run()
+    auth.sidebar_user(user)
+    if access.may_open(user, navigation.url_path or ("me" if mine else "overview")):
+        navigation.run()
+    else:
+        auth.not_allowed()
 except Exception as err:  # a page must never show a traceback: one sentence instead
     ui.show_error(err)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salescore import db, demo, fmt, metrics
+from salescore import access, audit, db, demo, fmt, metrics
 from salescore import ui
 from salescore.ui import backup as backup_ui
 from salescore.ui import importer, t
@@ -60,3 +60,26 @@ with left:
 with right:
     confirm_reset = st.checkbox(t("data.reset_confirm"), key="data_reset_confirm")
     st.button(t("data.reset_button"), disabled=not confirm_reset, key="data_reset", on_click=ui.guarded(_reset))
+
+
+st.subheader(t("data.security_title"))
+
+
+def _toggle_sign_in() -> None:
+    access.set_auth_required(con, bool(st.session_state["data_auth_required"]))
+    ui.flash("success", t("data.sign_in_on") if st.session_state["data_auth_required"]
+             else t("data.sign_in_off"))
+
+
+st.toggle(t("data.sign_in_required"), value=access.auth_required(con), key="data_auth_required",
+          help=t("data.sign_in_help"), on_change=ui.guarded(_toggle_sign_in))
+with st.expander(t("data.audit_title")):
+    log = ui.query(audit.events, 500)
+    if log.empty:
+        st.caption(t("data.audit_empty"))
+    else:
+        st.dataframe(log.rename(columns={c: t(f"data.audit_col.{c}") for c in log.columns}),
+                     hide_index=True, width="stretch")
+        st.download_button(t("data.audit_download"), data=lambda: audit.export_csv(con),
+                           file_name="salescore-audit-log.csv", mime="text/csv",
+                           key="data_audit_dl", on_click="ignore")

@@ -221,6 +221,49 @@ def _dry_run_report(path: str, prepared: Any) -> str:
     return "\n".join(lines)
 
 
+def _read_password(prompt: str = "Password: ") -> str:
+    """The new password: asked twice with getpass on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        import getpass
+        first = getpass.getpass(prompt)
+        if getpass.getpass("Again: ") != first:
+            raise SalesCoreError("The two passwords differ: nothing was changed.", key="error.generic")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from salescore import access
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        if args.action == "add":
+            password = None if args.no_password else _read_password()
+            user = access.add_user(con, args.name, args.role, team=args.team, password=password)
+            linked = f", linked to rep {user.rep_id}" if user.rep_id else ""
+            print(f"User {user.name} added as {user.role}{linked}.")
+            if user.role == "rep" and not user.rep_id:
+                print("warning: no sales rep has this name or ID yet; the user sees no figures "
+                      "until one does.", file=sys.stderr)
+        elif args.action == "passwd":
+            access.set_password(con, args.name, _read_password("New password: "))
+            print(f"Password of {args.name} changed.")
+        elif args.action == "remove":
+            access.remove_user(con, args.name)
+            print(f"User {args.name} removed.")
+        else:
+            frame = access.list_users(con)
+            if args.json:
+                print(json.dumps(frame.astype(object).where(frame.notna(), None).to_dict("records"),
+                                 ensure_ascii=False))
+            for row in ([] if args.json else frame.itertuples()):
+                print(f"{row.name:<24} {row.role:<8} {row.team if isinstance(row.team, str) else '':<12} "
+                      f"{'password' if row.has_password else 'single sign-on only'}")
+    finally:
+        con.close()
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -323,6 +366,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", type=Path, metavar="FILE.zip")
     _db_arg(p)
     p.set_defaults(func=cmd_restore)
+
+    p = sub.add_parser("user", help="users and roles for shared use (sign-in)")
+    users = p.add_subparsers(dest="action", required=True)
+    q = users.add_parser("add", help="add a user; the password is read from stdin (or asked)")
+    q.add_argument("name", help="sign-in name; for a rep, the rep's name or ID")
+    q.add_argument("--role", required=True, choices=["admin", "manager", "rep", "viewer"])
+    q.add_argument("--team", help="the manager's team (required for --role manager)")
+    q.add_argument("--no-password", action="store_true", help="single sign-on only (OIDC)")
+    _db_arg(q)
+    q = users.add_parser("passwd", help="set a user's password (read from stdin, or asked)")
+    q.add_argument("name")
+    _db_arg(q)
+    q = users.add_parser("remove", help="delete a user")
+    q.add_argument("name")
+    _db_arg(q)
+    q = users.add_parser("list", help="list users and roles (never the passwords)")
+    q.add_argument("--json", action="store_true", help="print JSON to stdout")
+    _db_arg(q)
+    p.set_defaults(func=cmd_user)
 
     p = sub.add_parser("serve", help="start the app (what make run does)")
     _db_arg(p)

@@ -73,3 +73,50 @@ def _navigation_not_pages_folder(monkeypatch):
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+# --- AppTest on the demo company ----------------------------------------------------------
+
+APP = "../app.py"   # AppTest paths are relative to the test file
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory):
+    """The Chinese demo company, generated once per test session (read-only template)."""
+    from salescore import demo
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
+    connection = db.connect(path)
+    demo.load(connection, lang="zh")
+    connection.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_db(_demo_template, tmp_path_factory):
+    """A copy of the demo database for one test module (its tests may write to it)."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    shutil.copy(_demo_template, path)
+    return path
+
+
+def app_test(path, monkeypatch, timeout: int = 90):
+    """An AppTest of app.py on the database at ``path``, with empty Streamlit caches."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SALESCORE_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return AppTest.from_file(APP, default_timeout=timeout)
+
+
+@pytest.fixture
+def at(demo_db, monkeypatch):
+    """AppTest on this module's demo copy; releases the database file afterwards."""
+    import streamlit as st
+
+    yield app_test(demo_db, monkeypatch)
+    st.cache_resource.clear()

@@ -7,31 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from salescore import customers, db, demo, fmt, metrics
 
+from tests.conftest import app_test
+
 APP = "../app.py"
 PAGE = "pages/customers.py"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("customers") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
-
-
-def _app(path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("SALESCORE_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=60)
-
-
-@pytest.fixture
-def at(demo_db, monkeypatch):
-    app = _app(demo_db, monkeypatch)
-    yield app
-    st.cache_resource.clear()
 
 
 def _open(path, fn):
@@ -91,7 +70,7 @@ def test_missing_activities_and_surveys_are_named(tmp_path, monkeypatch):
         cur.execute("delete from activities")
         cur.execute("delete from satisfaction")
     con.close()
-    at = _app(path, monkeypatch).run()
+    at = app_test(path, monkeypatch, timeout=60).run()
     at.switch_page(PAGE).run()
     assert not at.exception
     texts = " ".join(i.value for i in at.info)

@@ -7,31 +7,10 @@ from streamlit.testing.v1 import AppTest
 
 from salescore import db, demo, fmt, metrics
 
+from tests.conftest import app_test
+
 APP = "../app.py"
 PAGE = "pages/funnel.py"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("funnel") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
-
-
-def _app(path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("SALESCORE_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=60)
-
-
-@pytest.fixture
-def at(demo_db, monkeypatch):
-    app = _app(demo_db, monkeypatch)
-    yield app
-    st.cache_resource.clear()
 
 
 def _open(path, fn, *args):
@@ -97,7 +76,7 @@ def test_stage_editor_saves_and_refuses_bad_orders(tmp_path, monkeypatch):
     con = db.connect(path)
     demo.load(con, lang="en")
     con.close()
-    at = _app(path, monkeypatch).run()
+    at = app_test(path, monkeypatch, timeout=60).run()
     at.radio(key="lang").set_value("en").run()
     at.switch_page(PAGE).run()
     # swap Proposal and Negotiation, drop Lead
@@ -120,7 +99,7 @@ def test_stage_editor_saves_and_refuses_bad_orders(tmp_path, monkeypatch):
 
 
 def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):
-    at = _app(tmp_path / "empty.duckdb", monkeypatch).run()
+    at = app_test(tmp_path / "empty.duckdb", monkeypatch, timeout=60).run()
     at.switch_page(PAGE).run()
     assert not at.exception
     assert at.info and at.get("page_link")

@@ -6,21 +6,12 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import db, demo, fmt, goals, metrics
+from salescore import db, fmt, goals, metrics
 from salescore.periods import parse
 
 APP = "../app.py"
 REP_EDITOR = "goals_rep_editor"
 TEAM_EDITOR = "goals_team_editor"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("goals") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
 
 
 @pytest.fixture

@@ -12,15 +12,6 @@ APP = "../app.py"
 PAGE = "pages/incentives.py"
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("incentives") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
-
-
 @pytest.fixture
 def at(demo_db, monkeypatch):
     monkeypatch.setenv("SALESCORE_DB", str(demo_db))

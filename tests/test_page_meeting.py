@@ -5,20 +5,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import db, demo, fmt, metrics, report
+from salescore import db, fmt, metrics, report
 from salescore.i18n import t
 
 APP = "../app.py"
 PAGE = "pages/meeting.py"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("meeting") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
 
 
 @pytest.fixture

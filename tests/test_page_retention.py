@@ -14,15 +14,6 @@ PERIOD = parse("2026-Q3")    # the sidebar opens on 2026-10 (latest complete mon
 #                              is still running on demo.AS_OF, so the page opens on 2026-Q3
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("retention") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
-
-
 def _app(path, monkeypatch, lang):
     monkeypatch.setenv("SALESCORE_DB", str(path))
     st.cache_data.clear()

@@ -10,25 +10,11 @@ from streamlit.testing.v1 import AppTest
 
 from salescore import db, demo, evaluation, i18n
 
+from tests.conftest import app_test
+
 APP = "../app.py"
 PAGE = "pages/review.py"
 BOOTCAMP = "顾问式销售训练营"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("review") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
-
-
-def _app(path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("SALESCORE_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=90)
 
 
 @pytest.fixture
@@ -36,7 +22,7 @@ def writable(demo_db, tmp_path, monkeypatch):
     """A copy of the demo database the test may write to."""
     path = tmp_path / "copy.duckdb"
     shutil.copy(demo_db, path)
-    app = _app(path, monkeypatch)
+    app = app_test(path, monkeypatch, timeout=90)
     yield app, path
     st.cache_resource.clear()
 
@@ -174,7 +160,7 @@ def test_suggest_and_accept_actions(writable):
 
 
 def test_empty_database(tmp_path, monkeypatch):
-    at = _app(tmp_path / "empty.duckdb", monkeypatch)
+    at = app_test(tmp_path / "empty.duckdb", monkeypatch, timeout=90)
     _open(at)
     assert not at.error and not at.data_editor[0].value.shape[0]      # the plan works without data
     assert sum(i.value == i18n.t("common.no_data", "zh") for i in at.info) == 2   # suggestions, evaluation

@@ -7,34 +7,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import db, demo, fmt, team
+from salescore import db, fmt, team
 from salescore.metrics import Scope
+
+from tests.conftest import app_test
 
 APP = "../app.py"
 PAGE = "pages/team.py"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("team") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
-
-
-def _app(path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("SALESCORE_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=90)
-
-
-@pytest.fixture
-def at(demo_db, monkeypatch):
-    app = _app(demo_db, monkeypatch)
-    yield app
-    st.cache_resource.clear()
 
 
 @pytest.fixture
@@ -42,7 +21,7 @@ def writable(demo_db, tmp_path, monkeypatch):
     """A copy of the demo database the test may write to."""
     path = tmp_path / "copy.duckdb"
     shutil.copy(demo_db, path)
-    app = _app(path, monkeypatch)
+    app = app_test(path, monkeypatch, timeout=90)
     yield app, path
     st.cache_resource.clear()
 
@@ -137,7 +116,7 @@ def test_save_auto_items_and_edit_notes(writable):
 
 
 def test_empty_database(tmp_path, monkeypatch):
-    at = _app(tmp_path / "empty.duckdb", monkeypatch)
+    at = app_test(tmp_path / "empty.duckdb", monkeypatch, timeout=90)
     _open_page(at)
     assert any("示例数据" in i.value for i in at.info)
     st.cache_resource.clear()
@@ -156,7 +135,7 @@ def test_missing_data_is_explained(tmp_path, monkeypatch):
          "status": "won" if i % 2 else "lost", "stage": "x", "created_date": date(2026, 1, 1),
          "close_date": date(2026, 2, 1 + i)} for i in range(12)])
     con.close()
-    at = _app(path, monkeypatch)
+    at = app_test(path, monkeypatch, timeout=90)
     at.run()
     at.radio(key="lang").set_value("en").run()
     at.switch_page(PAGE).run()

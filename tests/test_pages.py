@@ -5,32 +5,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import db, demo, fmt, metrics
+from salescore import db, fmt, metrics
+
+from tests.conftest import app_test
 
 APP = "../app.py"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
-    return path
-
-
-def _app(path, monkeypatch) -> AppTest:
-    monkeypatch.setenv("SALESCORE_DB", str(path))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=60)
-
-
-@pytest.fixture
-def at(demo_db, monkeypatch):
-    app = _app(demo_db, monkeypatch)
-    yield app
-    st.cache_resource.clear()
 
 
 def _kpis(path, period):
@@ -103,7 +82,7 @@ def test_data_page_shows_counts(at, demo_db):
 
 
 def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):
-    at = _app(tmp_path / "empty.duckdb", monkeypatch).run()
+    at = app_test(tmp_path / "empty.duckdb", monkeypatch, timeout=60).run()
     assert not at.exception
     assert any("示例数据" in i.value for i in at.info)
     at.switch_page("pages/data.py").run()
@@ -112,7 +91,7 @@ def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):
 
 
 def test_load_demo_then_reset_from_data_page(tmp_path, monkeypatch):
-    at = _app(tmp_path / "fresh.duckdb", monkeypatch).run()
+    at = app_test(tmp_path / "fresh.duckdb", monkeypatch, timeout=60).run()
     at.switch_page("pages/data.py").run()
     at.button(key="data_demo").click().run()
     assert not at.exception
@@ -126,7 +105,7 @@ def test_load_demo_then_reset_from_data_page(tmp_path, monkeypatch):
 
 def test_data_page_import_then_undo(tmp_path, monkeypatch):
     """The Data page's import workflow end to end: upload, report, import, counts, undo."""
-    at = _app(tmp_path / "import.duckdb", monkeypatch).run()
+    at = app_test(tmp_path / "import.duckdb", monkeypatch, timeout=60).run()
     at.radio(key="lang").set_value("en").run()
     at.switch_page("pages/data.py").run()
     assert at.metric[0].value == "0"
@@ -143,4 +122,6 @@ def test_data_page_import_then_undo(tmp_path, monkeypatch):
     at.button(key="data_undo_yes").click().run()
     assert not at.exception
     assert at.metric[0].value == "0"
+    log = [d.value for d in at.dataframe if "What" in d.value.columns][0]
+    assert list(log["What"][:2]) == ["undo", "import"]   # the audit log, newest first
     st.cache_resource.clear()

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import streamlit as st
 
-from salescore import db, fmt, i18n, metrics
+from salescore import access, db, fmt, i18n, metrics
 from salescore.errors import SalesCoreError
 from salescore.metrics import Scope
 from salescore.periods import Period, containing, default_for, parse
@@ -32,28 +32,37 @@ def db_path() -> str:
     return str(db.default_path())
 
 
-def con() -> duckdb.DuckDBPyConnection:
-    """The process's connection to the database chosen by $SALESCORE_DB."""
-    return get_con(db_path())
+def user() -> access.User | None:
+    """The signed-in user (salescore.ui.auth puts it here); None when sign-in is off."""
+    return st.session_state.get("auth_user")
+
+
+def con() -> Any:
+    """The process's connection to the database chosen by $SALESCORE_DB, restricted to what
+    the signed-in user may see (salescore.access; read-only unless admin)."""
+    return access.restricted(get_con(db_path()), user())
 
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 
 @st.cache_data(ttl=3600, max_entries=2048, show_spinner=False)
-def _cached(name: str, path: str, version: int, args: tuple, kwargs: tuple) -> Any:
-    return _FUNCTIONS[name](get_con(path), *args, **dict(kwargs))
+def _cached(name: str, path: str, version: int, args: tuple, kwargs: tuple,
+            who: access.User | None = None) -> Any:
+    return _FUNCTIONS[name](access.restricted(get_con(path), who), *args, **dict(kwargs))
 
 
 def query(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(con, *args, **kwargs)``, cached per (database, data version, arguments).
+    """``fn(con, *args, **kwargs)``, cached per (database, data version, user, arguments).
 
     Any committed write bumps the data version, so imports and edits are never served stale.
+    The user (name, role, team, rep) is part of the key: two users never share a result.
     """
     name = f"{fn.__module__}.{fn.__qualname__}"
     _FUNCTIONS[name] = fn
     path = db_path()
-    return _cached(name, path, db.data_version(get_con(path)), args, tuple(sorted(kwargs.items())))
+    return _cached(name, path, db.data_version(get_con(path)), args, tuple(sorted(kwargs.items())),
+                   user())
 
 
 def lang() -> str:
@@ -126,7 +135,9 @@ def set_context(ctx: Context) -> None:
 def context() -> Context:
     """The context the router computed for this run (language, period, scope)."""
     ctx = st.session_state.get("_context")
-    if ctx is None:  # a page run on its own (tests): compute it here
+    if ctx is None:  # a page run on its own (tests, or Streamlit's old folder mode on a
+        from salescore.ui import auth  # first deep link): sign-in first, as app.py does
+        auth.gate()
         ctx = sidebar()
         set_context(ctx)
     return ctx
@@ -152,7 +163,8 @@ def show_error(err: Exception) -> None:
 def no_data(page_key: str = "") -> None:
     """Say plainly that there is no data yet, with a link to the Data page."""
     st.info(t("common.no_data"))
-    st.page_link("pages/data.py", label=t("common.go_to_data"), icon=":material/upload_file:")
+    if access.may_open(user(), "data"):  # the Data page is hidden from read-only roles
+        st.page_link("pages/data.py", label=t("common.go_to_data"), icon=":material/upload_file:")
 
 
 def _change(now: Any, before: Any) -> float | None:

@@ -1,0 +1,390 @@
+"""Users, passwords and role restrictions (salescore.access) on real DuckDB files."""
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import duckdb
+import pandas as pd
+import pytest
+
+from salescore import access, customers, db, demo, incentives, metrics, retention, team
+from salescore.access import User
+from salescore.errors import SalesCoreError
+from salescore.metrics import Scope
+from salescore.periods import parse
+
+from tests.conftest import insert
+
+Q1 = (date(2026, 1, 1), date(2026, 3, 31))
+MANAGER_A = User("lead-a", "manager", "A")
+VIEWER = User("look", "viewer")
+
+
+# --- passwords and users ------------------------------------------------------------------
+
+def test_password_hash_is_argon2id_and_salted():
+    first, second = access.hash_password("correct horse"), access.hash_password("correct horse")
+    assert first.startswith("$argon2id$") and first != second          # a fresh salt each time
+    assert access.verify_password(first, "correct horse")
+    assert not access.verify_password(first, "correct horsE")
+    assert not access.verify_password("not a hash", "correct horse")
+    assert not access.verify_password(None, "")
+    with pytest.raises(SalesCoreError) as err:
+        access.hash_password("short")
+    assert err.value.key == "access.error.short_password"
+
+
+def test_add_authenticate_list_remove(con):
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    access.add_user(con, "sso@example.com", "viewer")                  # single sign-on only
+    assert access.authenticate(con, " boss ", "boss-pass-1") == User("boss", "admin")
+    with pytest.raises(SalesCoreError) as wrong:
+        access.authenticate(con, "boss", "boss-pass-2")
+    with pytest.raises(SalesCoreError) as unknown:
+        access.authenticate(con, "nobody", "boss-pass-1")
+    with pytest.raises(SalesCoreError) as no_password:
+        access.authenticate(con, "sso@example.com", "")
+    # one sentence whatever was wrong: the form does not reveal which names exist
+    assert str(wrong.value) == str(unknown.value) == str(no_password.value) == "Wrong name or password."
+    frame = access.list_users(con)
+    assert list(frame.columns) == ["name", "role", "team", "has_password"]
+    assert frame["has_password"].tolist() == [True, False]
+    with con.cursor() as cur:
+        stored = cur.execute("select password_hash from users where name = 'boss'").fetchall()[0][0]
+    assert stored.startswith("$argon2id$") and "boss-pass-1" not in stored
+    access.set_password(con, "boss", "new-pass-22")
+    assert access.authenticate(con, "boss", "new-pass-22").role == "admin"
+    access.remove_user(con, "boss")
+    assert access.list_users(con)["name"].tolist() == ["sso@example.com"]
+    assert access.lookup(con, "boss") is None
+    with pytest.raises(SalesCoreError):
+        access.remove_user(con, "boss")
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    ({"name": "x", "role": "owner", "password": "long-enough"}, "access.error.role"),
+    ({"name": "x", "role": "manager", "password": "long-enough"}, "access.error.team"),
+    ({"name": "  ", "role": "admin", "password": "long-enough"}, "access.error.name"),
+    ({"name": "x", "role": "admin", "password": "short"}, "access.error.short_password"),
+])
+def test_add_user_refuses_bad_input(con, kwargs, key):
+    with pytest.raises(SalesCoreError) as err:
+        access.add_user(con, **kwargs)
+    assert err.value.key == key
+    assert access.list_users(con).empty
+
+
+def test_add_user_twice_is_refused(con):
+    access.add_user(con, "ann", "viewer", password="long-enough")
+    with pytest.raises(SalesCoreError) as err:
+        access.add_user(con, "ann", "admin", password="long-enough")
+    assert err.value.key == "access.error.exists"
+    assert access.lookup(con, "ann").role == "viewer"
+
+
+def test_lockout_after_five_wrong_passwords(con):
+    access.add_user(con, "lock", "viewer", password="right-pass-1")
+    for _ in range(access.MAX_FAILURES):
+        with pytest.raises(SalesCoreError):
+            access.authenticate(con, "lock", "wrong", now=1000.0)
+    with pytest.raises(SalesCoreError) as err:                       # even the right password
+        access.authenticate(con, "lock", "right-pass-1", now=1010.0)
+    assert err.value.key == "access.error.locked"
+    # a minute after the last failure the right password works again
+    assert access.authenticate(con, "lock", "right-pass-1", now=1000.0 + access.LOCKOUT_SECONDS + 1).name == "lock"
+
+
+def test_rep_user_is_linked_by_rep_id_or_unique_name(small):
+    con = small
+    insert(con, "reps", [{"rep_id": "R4", "name": "Bob", "team": "B"}])   # a second Bob
+    assert access.add_user(con, "Ann", "rep", password="long-enough").rep_id == "R1"
+    assert access.add_user(con, "R3", "rep", password="long-enough").rep_id == "R3"
+    assert access.add_user(con, "Bob", "rep", password="long-enough").rep_id is None   # ambiguous
+    assert access.authenticate(con, "Ann", "long-enough") == User("Ann", "rep", None, "R1")
+
+
+def test_auth_required_needs_an_admin_first(con):
+    assert access.auth_required(con) is False
+    with pytest.raises(SalesCoreError) as err:
+        access.set_auth_required(con, True)
+    assert err.value.key == "access.error.no_admin"
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    access.set_auth_required(con, True)
+    assert access.auth_required(con) is True
+
+
+def test_pages_per_role():
+    assert access.may_open(None, "data") and not access.may_open(None, "me")
+    assert access.may_open(User("a", "admin"), "data")
+    assert not access.may_open(MANAGER_A, "data") and access.may_open(MANAGER_A, "incentives")
+    assert not access.may_open(VIEWER, "incentives") and not access.may_open(VIEWER, "retention")
+    assert access.may_open(VIEWER, "team")
+    rep = User("Ann", "rep", None, "R1")
+    assert access.may_open(rep, "me") and not access.may_open(rep, "overview")
+
+
+# --- restricted reads on the hand-built history (tests/conftest.py small) ----------------
+
+def _count(connection, sql: str) -> int:
+    with connection.cursor() as cur:
+        return cur.execute(sql).fetchall()[0][0]
+
+
+def test_admin_and_no_user_get_the_connection_itself(small):
+    assert access.restricted(small, None) is small
+    assert access.restricted(small, User("boss", "admin")) is small
+
+
+def test_manager_sees_only_their_team(small):
+    r = access.restricted(small, MANAGER_A)
+    # team A = R1 (D1 D2 D3 D8) + R2 (D4 D5 D9) = 7 of the 10 deals; R3 (team B) is invisible
+    assert _count(r, "select count(*) from deals") == 7
+    assert _count(r, "select count(*) from deals where rep_id = 'R3'") == 0
+    assert _count(r, "select count(*) from reps") == 2
+    with pytest.raises(duckdb.CatalogException):                         # fails closed
+        _count(r, "select count(*) from main.deals")
+    # Q1 2026 revenue won by team A: D1 100 + D2 300 + D4 200 = 600; target 3 months x (100 + 200)
+    mine = metrics.kpis(r, *Q1)
+    assert mine["revenue_won"] == 600 and mine["target"] == 900
+    assert mine == metrics.kpis(small, *Q1, Scope(team="A"))
+    everyone = metrics.by_group(small, *Q1, "rep", Scope(team="A")).reset_index(drop=True)
+    pd.testing.assert_frame_equal(metrics.by_group(r, *Q1, "rep").reset_index(drop=True), everyone)
+    with pytest.raises(SalesCoreError):                                  # Cai is in team B
+        metrics.rep_id_by_name(r, "Cai")
+
+
+def test_targets_of_the_team_not_the_company(small):
+    insert(small, "targets", [
+        {"scenario": "base", "period": "2026-01", "scope": "team", "scope_id": "A", "metric": "revenue", "value": 500},
+        {"scenario": "base", "period": "2026-01", "scope": "team", "scope_id": "B", "metric": "revenue", "value": 900},
+        {"scenario": "base", "period": "2026-01", "scope": "company", "scope_id": "", "metric": "revenue", "value": 1400},
+    ])
+    r = access.restricted(small, MANAGER_A)
+    rows = sorted(r.execute("select scope, scope_id from targets where period = '2026-01'").fetchall())
+    assert rows == [("rep", "R1"), ("rep", "R2"), ("team", "A")]
+    # the company target a manager sees is their team's: 500 (team A's own January target)
+    assert metrics.target(r, ["2026-01"]) == 500
+
+
+def test_a_customer_history_is_the_team_history(small):
+    # C2 first bought from R3 (team B) in 2025: for the company C2 is not new in Q1 2026,
+    # for team A's manager, who cannot see team B's deal, it is new to the team
+    insert(small, "deals", [{"deal_id": "D11", "rep_id": "R3", "customer_id": "C2", "amount": 10,
+                             "status": "won", "created_date": date(2025, 5, 1), "close_date": date(2025, 5, 2)}])
+    assert metrics.kpis(small, *Q1, Scope(team="A"))["new_customers"] == 0
+    assert metrics.kpis(access.restricted(small, MANAGER_A), *Q1)["new_customers"] == 1
+
+
+def test_rep_sees_only_their_own_rows(small):
+    ann = User("Ann", "rep", None, "R1")
+    r = access.restricted(small, ann)
+    assert r.execute("select rep_id from reps").fetchall() == [("R1",)]
+    assert _count(r, "select count(*) from deals") == 4                    # D1 D2 D3 D8
+    assert {x[0] for x in r.execute("select distinct scope_id from targets").fetchall()} == {"R1"}
+    assert metrics.kpis(r, *Q1) == metrics.kpis(small, *Q1, Scope(rep_id="R1"))
+    nobody = access.restricted(small, User("Zed", "rep", None, None))     # not linked to a rep
+    assert _count(nobody, "select count(*) from deals") == 0
+
+
+def test_viewer_reads_everything_but_salary_and_plans(small):
+    incentives.save_plan(small, incentives.template("standard"))
+    r = access.restricted(small, VIEWER)
+    assert _count(r, "select count(*) from deals") == 10
+    assert r.execute("select count(*), count(base_salary) from reps").fetchall() == [(3, 0)]
+    assert _count(r, "select count(*) from plans") == 0
+    assert incentives.list_plans(r).empty and retention.active_plan(r) is None
+    assert _count(small, "select count(base_salary) from reps") == 3        # the data is untouched
+
+
+def test_users_and_undo_rows_are_never_visible(small):
+    access.add_user(small, "boss", "admin", password="boss-pass-1")
+    for user in (MANAGER_A, VIEWER, User("Ann", "rep", None, "R1")):
+        r = access.restricted(small, user)
+        assert _count(r, "select count(*) from users") == 0
+        assert _count(r, "select count(*) from import_undo") == 0
+        assert _count(r, "select count(*) from audit_log") == 0
+
+
+def test_team_name_is_a_parameter_not_sql(small):
+    sly = User("sly", "manager", "A' or true or team = '")
+    r = access.restricted(small, sly)
+    assert _count(r, "select count(*) from deals") == 0
+
+
+@pytest.mark.parametrize("user", [MANAGER_A, VIEWER, User("Ann", "rep", None, "R1")], ids=lambda u: u.role)
+def test_restricted_roles_cannot_write(small, user):
+    r = access.restricted(small, user)
+    version = db.data_version(small)
+    before = metrics.stage_order(small)
+    with pytest.raises(access.ReadOnlyError) as err:
+        metrics.save_stage_order(r, ["A", "B"])
+    assert isinstance(err.value, SalesCoreError) and err.value.params == {"role": user.role}
+    with pytest.raises(SalesCoreError):
+        db.set_setting(r, "auth_required", False)
+    with pytest.raises(SalesCoreError):
+        incentives.save_plan(r, incentives.template("standard"))
+    with r.cursor() as cur:
+        for sql in ("delete from deals", "update reps set base_salary = 1",
+                    "insert into users (user_id, name, role) values ('x', 'x', 'admin')",
+                    "create table x (a int)", "copy deals to '/tmp/x.csv'",
+                    "select 1; delete from deals", "attach ':memory:' as other", "use other"):
+            with pytest.raises(SalesCoreError):
+                cur.execute(sql)
+        with pytest.raises(SalesCoreError):
+            cur.sql("drop table deals")
+        with pytest.raises(SalesCoreError):
+            cur.append("deals", pd.DataFrame())
+    assert db.data_version(small) == version and metrics.stage_order(small) == before
+    assert _count(small, "select count(*) from deals") == 10
+    assert _count(small, "select count(*) from users") == 0
+
+
+def test_admin_catalog_listing_is_unchanged(small):
+    # backup and undo list the file's tables through information_schema (schema 'main'):
+    # the restricted views must not appear there as extra columns
+    columns = _count(small, "select count(*) from information_schema.columns "
+                            "where table_schema = 'main' and table_name = 'reps'")
+    access.restricted(small, MANAGER_A).execute("select count(*) from reps").fetchall()
+    access.restricted(small, VIEWER).execute("select count(*) from reps").fetchall()
+    assert _count(small, "select count(*) from information_schema.columns "
+                         "where table_schema = 'main' and table_name = 'reps'") == columns
+
+
+def test_users_in_threads_never_see_each_other(small):
+    users = {MANAGER_A: 7, User("lead-b", "manager", "B"): 3, VIEWER: 10, User("Ann", "rep", None, "R1"): 4}
+    wrong: list = []
+
+    def work(user: User, expected: int) -> None:
+        r = access.restricted(small, user)
+        for _ in range(40):
+            with r.cursor() as cur:
+                got = cur.execute("select count(*) from deals").fetchall()[0][0]
+            if got != expected:
+                wrong.append((user.name, got))
+
+    threads = [threading.Thread(target=work, args=item) for item in users.items() for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert wrong == []   # 8 threads x 40 queries, each saw exactly its own rows
+
+
+# --- the real functions on demo data -------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_con(tmp_path_factory):
+    connection = db.connect(tmp_path_factory.mktemp("access") / "demo.duckdb")
+    demo.load(connection, lang="en")
+    yield connection
+    connection.close()
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, key: list[str]) -> None:
+    a = a.sort_values(key).reset_index(drop=True)
+    b = b.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+@pytest.mark.parametrize("team_name", ["East", "North", "South"])
+def test_manager_figures_equal_admin_figures_of_the_team(demo_con, team_name):
+    con = demo_con
+    r = access.restricted(con, User(f"lead-{team_name}", "manager", team_name))
+    scope = Scope(team=team_name)
+    start, end = date(2026, 7, 1), date(2026, 9, 30)
+    assert metrics.kpis(r, start, end) == metrics.kpis(con, start, end, scope)
+    _same(metrics.by_group(r, start, end, "rep"), metrics.by_group(con, start, end, "rep", scope), ["rep_id"])
+    _same(metrics.funnel(r, start, end), metrics.funnel(con, start, end, scope), ["stage"])
+    follow = customers.follow_up(r, demo.AS_OF)
+    assert set(follow["team"]) == {team_name}
+    _same(follow, customers.follow_up(con, demo.AS_OF, scope=scope), ["rep_id", "customer_id", "reason"])
+    _same(team.profiles(r, start, end), team.profiles(con, start, end, scope), ["rep_id"])
+    plan = incentives.template("standard")
+    mine = incentives.payouts(r, plan, parse("2026-Q3"))
+    assert set(mine["team"]) == {team_name} and len(mine) >= 7   # South: R23 left in 2025
+    _same(mine, incentives.payouts(con, plan, parse("2026-Q3"), scope), ["rep_id"])
+
+
+def test_viewer_on_demo_has_no_salary(demo_con):
+    r = access.restricted(demo_con, VIEWER)
+    start, end = date(2026, 7, 1), date(2026, 9, 30)
+    assert metrics.kpis(r, start, end) == metrics.kpis(demo_con, start, end)
+    assert r.execute("select count(base_salary) from reps").fetchall() == [(0,)]
+    assert retention.active_plan(r) is None
+
+
+def test_rep_leaderboard_and_own_statement(demo_con):
+    ava = access.add_user(demo_con, "Ava Collins", "rep", password="rep-pass-01")
+    assert ava.rep_id == "R05"
+    board = access.leaderboard(demo_con, date(2026, 7, 1), date(2026, 9, 30))
+    assert list(board.columns) == ["rank", "rep_id", *access.LEADERBOARD_COLUMNS[1:]]
+    assert len(board) == 10 and not {"base_salary", "total", "commission"} & set(board.columns)
+    mine = access.statement(demo_con, ava, parse("2026-08"))
+    assert mine is not None and mine.period.label == "2026-Q3"      # the standard plan pays quarterly
+    active = retention.active_plan(demo_con, date(2026, 8, 31))
+    everyone = incentives.payouts(demo_con, active.plan, parse("2026-Q3"))
+    row = everyone[everyone["rep_id"] == "R05"].iloc[0]
+    assert mine.row["total"] == row["total"] and mine.row["rep_id"] == "R05"
+    assert set(mine.lines["deal_id"].dropna()) <= {
+        d for (d,) in demo_con.execute("select deal_id from deals where rep_id = 'R05'").fetchall()}
+    assert access.statement(demo_con, User("x", "rep", None, None), parse("2026-08")) is None
+
+
+# --- the command line ------------------------------------------------------------------------
+
+def test_cli_user_add_list_passwd_remove(tmp_path, monkeypatch, capsys):
+    import io
+    import json
+
+    from salescore import cli
+
+    path = str(tmp_path / "cli.duckdb")
+
+    def run(*argv: str, stdin: str = "") -> int:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+        return cli.main(list(argv))
+
+    assert run("user", "add", "boss", "--role", "admin", "--db", path, stdin="boss-pass-1\n") == 0
+    assert run("user", "add", "lead", "--role", "manager", "--db", path, stdin="lead-pass-1\n") == 2
+    assert "A manager needs a team" in capsys.readouterr().err
+    assert run("user", "add", "lead", "--role", "manager", "--team", "East", "--db", path,
+               stdin="lead-pass-1\n") == 0
+    assert run("user", "add", "boss", "--role", "viewer", "--db", path, stdin="other-pass-1\n") == 2
+    assert run("user", "add", "short", "--role", "viewer", "--db", path, stdin="abc\n") == 2
+    capsys.readouterr()
+    assert run("user", "list", "--json", "--db", path) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"name": "boss", "role": "admin", "team": None, "has_password": True},
+        {"name": "lead", "role": "manager", "team": "East", "has_password": True}]
+    assert run("user", "passwd", "lead", "--db", path, stdin="new-lead-pass\n") == 0
+    assert run("user", "remove", "boss", "--db", path) == 0
+    assert run("user", "remove", "boss", "--db", path) == 2
+    con = db.connect(path)
+    try:
+        assert access.authenticate(con, "lead", "new-lead-pass") == User("lead", "manager", "East")
+        assert access.list_users(con)["name"].tolist() == ["lead"]
+    finally:
+        con.close()
+
+
+def test_first_won_is_never_shared_between_users_of_a_role(con):
+    # two teams with the same number of deals (2 each): a cache keyed by role, catalog or deal
+    # count would hand one manager the other's customer history
+    insert(con, "reps", [{"rep_id": "X1", "name": "Xu", "team": "X"}, {"rep_id": "Y1", "name": "Yi", "team": "Y"}])
+    d = date
+    insert(con, "deals", [
+        {"deal_id": "X-a", "rep_id": "X1", "customer_id": "C1", "amount": 10, "status": "won",
+         "created_date": d(2026, 1, 1), "close_date": d(2026, 2, 1)},      # C1 new in Q1
+        {"deal_id": "X-b", "rep_id": "X1", "customer_id": "C1", "status": "open", "created_date": d(2026, 2, 1)},
+        {"deal_id": "Y-a", "rep_id": "Y1", "customer_id": "C2", "amount": 10, "status": "won",
+         "created_date": d(2025, 1, 1), "close_date": d(2025, 2, 1)},      # C2 bought in 2025 ...
+        {"deal_id": "Y-b", "rep_id": "Y1", "customer_id": "C2", "amount": 10, "status": "won",
+         "created_date": d(2026, 1, 1), "close_date": d(2026, 2, 1)},      # ... so not new in Q1
+    ])
+    x = access.restricted(con, User("lead-x", "manager", "X"))
+    y = access.restricted(con, User("lead-y", "manager", "Y"))
+    for _ in range(2):
+        assert metrics.kpis(x, *Q1)["new_customers"] == 1
+        assert metrics.kpis(y, *Q1)["new_customers"] == 0
+        assert metrics.kpis(con, *Q1)["new_customers"] == 1
