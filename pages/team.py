@@ -77,7 +77,7 @@ with tab_swot:
         added = team.save_auto(ui.con(), kind, subject_id, items, lang)
         ui.flash("success", t("team.swot.saved", count=added))
 
-    b1, b2 = st.columns(2)
+    b1, b2, b3 = st.columns(3)
     with b1:
         st.button(t("team.swot.save_auto"), on_click=ui.guarded(_save_auto), key="team_save_auto",
                   disabled=not len(items))
@@ -86,6 +86,10 @@ with tab_swot:
         st.download_button(t("team.swot.download"), data=lambda: team.swot_xlsx(content, lang, title),
                            on_click="ignore", file_name=f"swot_{period.label}.xlsx", key="team_swot_xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    with b3:
+        st.download_button(t("team.swot.download_png"), data=lambda: team.swot_png(content, lang, title),
+                           on_click="ignore", key="team_swot_png", mime="image/png",
+                           file_name=team.swot_file_name(subject_id, period.label, "png"))
 
     with st.expander(t("team.swot.edit")):
         version = st.session_state.get("team_notes_version", 0)

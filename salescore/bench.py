@@ -193,6 +193,8 @@ def run(rows: int = 100_000, repeat: int = 5, pages: bool = True) -> dict[str, A
             "payouts_quarter": lambda: incentives.payouts(con, incentives.template("standard"), quarter),
             "payouts_collected": lambda: incentives.payouts(con, incentives.template("local"), quarter),
             "explain_rep": lambda: incentives.explain(con, incentives.template("standard"), quarter, "R00001"),
+            "statement_html_rep": lambda: incentives.statement_page(con, incentives.template("standard"), quarter,
+                                                                    "R00001", (), "zh"),
             # team page: profiles (period + 12-month role window), SWOTs, trend, DiD bootstrap
             "team_profiles": lambda: (
                 team.profiles(con, quarter.start, quarter.end),

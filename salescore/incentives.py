@@ -53,13 +53,14 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from html import escape
 from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from salescore import audit, db, metrics
+from salescore import audit, db, i18n, metrics
 from salescore.errors import PlanError
 from salescore.metrics import Scope
 from salescore.periods import Period, containing, parse
@@ -1238,6 +1239,177 @@ def statement_xlsx(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[
     sheet.set_column(1, 7, 14)
     book.close()
     return buf.getvalue()
+
+
+#: Keys of the printable statement's own words (``incentives.print.<key>`` in the catalogues).
+PRINT_KEYS = ("title", "rep", "team", "period", "plan", "attainment", "summary", "lines", "note",
+              "sign_rep", "sign_manager", "sign_date", "print_hint", "none")
+
+
+def statement_labels(lang: str) -> dict[str, str]:
+    """Every word a statement needs in ``lang``: column and component names (``incentives.col``),
+    flags (``flag.<name>``) and the printable view's own words (``print.<key>``)."""
+    names = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
+             "spiffs", "clawback", "total", "cost_of_sales", "non_cash", "flag", "payout_cap", "rounding",
+             "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail", "component")
+    out = {n: i18n.t(f"incentives.col.{n}", lang) for n in names}
+    out.update({f"flag.{f}": i18n.t(f"incentives.flag.{f}", lang) for f in ("no_quota", "capped")})
+    out.update({f"print.{k}": i18n.t(f"incentives.print.{k}", lang) for k in PRINT_KEYS})
+    out.update({"attainment": i18n.t("metric.attainment", lang),
+                "statement": i18n.t("incentives.statement", lang)})
+    return out
+
+
+def _blank(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _cents_text(value: Any) -> str:
+    """¥1,234.56 (to the cent, as paid); missing -> '—'."""
+    if _blank(value):
+        return "—"
+    amount = round(float(value), 2)
+    return f"{'-' if amount < 0 else ''}¥{abs(amount):,.2f}"
+
+
+_PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans SC", "PingFang SC", "Microsoft YaHei", "Helvetica Neue", Arial, sans-serif;
+       font-size: 10.5pt; color: #111; margin: 0 auto; max-width: 190mm; padding: 12px; }
+h1 { font-size: 16pt; margin: 0 0 2mm; }
+h2 { font-size: 12pt; margin: 6mm 0 2mm; border-bottom: 1px solid #999; padding-bottom: 1mm; }
+table { width: 100%; border-collapse: collapse; }
+th, td { padding: 1.2mm 2mm; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; font-weight: 600; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+table.head td { border: none; padding: 0.6mm 2mm 0.6mm 0; }
+table.head td.k { color: #555; width: 22%; }
+tr.total td { font-weight: 700; border-top: 2px solid #111; border-bottom: 2px solid #111; }
+.hint { color: #666; font-size: 9pt; margin-bottom: 4mm; }
+.signs { display: flex; gap: 12mm; margin-top: 14mm; page-break-inside: avoid; break-inside: avoid; }
+.sign { flex: 1; border-top: 1px solid #111; padding-top: 1.5mm; }
+.sign span { display: block; color: #555; margin-top: 7mm; }
+@media print {
+  body { padding: 0; max-width: none; }
+  .hint { display: none; }
+  thead { display: table-header-group; }
+  tr { page-break-inside: avoid; break-inside: avoid; }
+  th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def statement_html(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[str, str],
+                   period_label: str, plan_name: str, lang: str) -> str:
+    """One rep's statement as a self-contained, print-friendly HTML document (A4, no scripts, no
+    external resources): header (rep, team, period, plan, quota, revenue won, attainment), the
+    component summary of the payouts ``row`` (cuts and clawbacks negative; a payout-cap or
+    rounding line when the components do not add up to the total by themselves), the
+    explanation ``lines`` of :func:`explain` and signature lines. Every value is HTML-escaped.
+    ``labels`` overrides the words of :func:`statement_labels` (``lang``)."""
+    text = {**statement_labels(lang), **labels}
+
+    def e(value: Any) -> str:
+        return escape("—" if _blank(value) else str(value), quote=True)
+
+    def w(key: str) -> str:
+        return e(text.get(key, key))
+
+    head = [("print.rep", row.get("rep")), ("print.team", row.get("team")), ("print.period", period_label),
+            ("print.plan", plan_name), ("quota", _cents_text(row.get("quota"))),
+            ("revenue_won", _cents_text(row.get("revenue_won"))),
+            ("print.attainment", "—" if _blank(row.get("attainment")) else f"{float(row['attainment']) * 100:.1f}%")]
+    flags = [f for f in str(row.get("flag") or "").split(",") if f]
+    if flags:
+        head.append(("print.note", "; ".join(text.get(f"flag.{f}", f) for f in flags)))
+    head_html = "".join(f"<tr><td class=\"k\">{w(k)}</td><td>{e(v)}</td></tr>" for k, v in head)
+
+    signs = {"decelerator_cut": -1.0, "clawback": -1.0}
+    parts = [(c, signs.get(c, 1.0) * float(row.get(c) or 0.0))
+             for c in ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback")]
+    total = float(row.get("total") or 0.0)
+    rest = round(total - math.fsum(v for _, v in parts), 2)
+    if abs(rest) >= 0.005:
+        parts.append(("payout_cap" if "capped" in flags else "rounding", rest))
+    summary_rows = "".join(f"<tr><td>{w(c)}</td><td class=\"num\">{e(_cents_text(v))}</td></tr>"
+                           for c, v in parts)
+    summary_rows += (f"<tr class=\"total\"><td>{w('total')}</td>"
+                     f"<td class=\"num\">{e(_cents_text(total))}</td></tr>")
+    rewards = list(row.get("non_cash") or [])
+    summary_rows += (f"<tr><td>{w('non_cash')}</td>"
+                     f"<td>{e('; '.join(map(str, rewards)) if rewards else text.get('print.none', '—'))}</td></tr>")
+
+    cols = ["component", "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail"]
+    numeric = {"basis", "rate", "multiplier", "amount"}
+    line_head = "".join(f"<th class=\"num\">{w(c)}</th>" if c in numeric else f"<th>{w(c)}</th>" for c in cols)
+    body = []
+    for rec in lines.to_dict("records"):
+        cells = []
+        for c in cols:
+            v = rec.get(c)
+            if _blank(v):
+                shown = ""
+            elif c == "component":
+                shown = text.get(str(v), str(v))
+            elif c == "day":
+                shown = pd.Timestamp(v).date().isoformat()
+            elif c in ("basis", "amount"):
+                shown = _cents_text(v)
+            elif c == "rate":
+                shown = f"{float(v) * 100:.2f}%"
+            elif c == "multiplier":
+                shown = f"{float(v):.3f}"
+            else:
+                shown = str(v)
+            cells.append(f"<td class=\"num\">{escape(shown)}</td>" if c in numeric else f"<td>{escape(shown)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    line_total = math.fsum(float(a) for a in lines["amount"]) if len(lines) else 0.0
+    body.append(f"<tr class=\"total\"><td colspan=\"6\">{w('total')}</td>"
+                f"<td class=\"num\">{e(_cents_text(line_total))}</td><td></td></tr>")
+
+    title = f"{text.get('print.title', 'Statement')} · {row.get('rep', '')} · {period_label}"
+    html_lang = "zh-CN" if lang == "zh" else "en"
+    return f"""<!DOCTYPE html>
+<html lang="{html_lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title>
+<style>{_PRINT_CSS}</style>
+</head>
+<body>
+<p class="hint">{w('print.print_hint')}</p>
+<h1>{w('print.title')}</h1>
+<table class="head">{head_html}</table>
+<h2>{w('print.summary')}</h2>
+<table class="summary"><thead><tr><th>{w('component')}</th><th class="num">{w('amount')}</th></tr></thead>
+<tbody>{summary_rows}</tbody></table>
+<h2>{w('print.lines')}</h2>
+<table class="lines"><thead><tr>{line_head}</tr></thead>
+<tbody>{''.join(body)}</tbody></table>
+<div class="signs">
+<div class="sign">{w('print.sign_rep')}<span>{w('print.sign_date')}</span></div>
+<div class="sign">{w('print.sign_manager')}<span>{w('print.sign_date')}</span></div>
+</div>
+</body>
+</html>
+"""
+
+
+def statement_page(con: Con, plan: Plan, period: Period | str, rep_id: str,
+                   labels: tuple[tuple[str, str], ...], lang: str) -> str:
+    """One rep's printable statement (see :func:`statement_html`), from one computation."""
+    p = _period(plan, period)
+    out, lines = _compute(con, plan, p, Scope(rep_id=rep_id))
+    row = payouts_from(out).to_dict("records")[0]
+    mine = _with_rounding(lines[lines["rep_id"] == rep_id].drop(columns="rep_id"), row["total"])
+    return statement_html(row, mine, dict(labels), p.label, plan.name, lang)
 
 
 def statements(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope()) -> dict[str, tuple[dict, pd.DataFrame]]:

@@ -784,6 +784,20 @@ def swot_xlsx(content: pd.DataFrame, lang: str, title: str) -> bytes:
     return out.getvalue()
 
 
+def swot_png(content: pd.DataFrame, lang: str, title: str) -> bytes:
+    """The board as a PNG picture (1600 px wide): :func:`salescore.charts.swot_board` rendered
+    by vl-convert with the system CJK font. ``content`` is :func:`board`'s frame."""
+    from salescore import charts, report   # Altair and vl-convert only when a picture is asked for
+
+    return report.chart_png(charts.swot_board(content, lang, title), scale=2)
+
+
+def swot_file_name(subject_id: str, period_label: str, ext: str) -> str:
+    """``swot-<subject>-<period>.<ext>``, with characters a file system rejects replaced by _."""
+    safe = re.sub(r'[\\/:*?"<>|\s]+', "_", str(subject_id)).strip("._") or "board"
+    return f"swot-{safe}-{period_label}.{ext}"
+
+
 # --- 3. role mix -----------------------------------------------------------------------------
 
 ROLES = ("hunter", "farmer", "closer", "all_rounder", "unrated")

@@ -136,12 +136,13 @@ def test_restore_into_fresh_db_merges_audit_log(tmp_path, rich_zip):
         backup.restore(con, path)
         assert_same(before, contents(con))
         log = audit.events(con)
-        # bob's event is kept, the backup's one event (plan_edit, made when the fixture ran,
-        # so older) is added, and the restore is recorded: newest first
-        assert list(log["action"]) == ["restore", "settings", "plan_edit"]
-        assert log["user_name"].tolist()[1:] == ["bob", "ann"]
-        backup.restore(con, path)   # restoring twice adds no duplicate of plan_edit
-        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "plan_edit"]
+        # bob's event is kept, the backup's events (the fixture's two imports and plan_edit,
+        # made when the fixture ran, so older) are added, and the restore is recorded
+        assert list(log["action"]) == ["restore", "settings", "plan_edit", "import", "import"]
+        assert log["user_name"].tolist()[1:] == ["bob", "ann", audit.actor(), audit.actor()]
+        backup.restore(con, path)   # restoring twice adds no duplicate of the backup's events
+        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "plan_edit",
+                                                     "import", "import"]
     finally:
         con.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import date
+from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
@@ -470,6 +471,110 @@ def test_statement_xlsx_escapes_formulas(book):
     import zipfile as _zip
     names = _zip.ZipFile(_io.BytesIO(archive)).namelist()
     assert len(names) == 5 and "Ann_A1_2026-Q3.xlsx" in names
+
+
+class _Cells(HTMLParser):
+    """Rows of every <table> as lists of cell texts: {table class: [[cell, ...], ...]}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.table = self.row = self.cell = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.table = self.tables.setdefault(dict(attrs).get("class", ""), [])
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th"):
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.row.append(self.cell.strip())
+            self.cell = None
+        elif tag == "tr":
+            self.table.append(self.row)
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
+
+
+def _tables(page: str) -> dict[str, list[list[str]]]:
+    parser = _Cells()
+    parser.feed(page)
+    return parser.tables
+
+
+def test_statement_html_by_hand_in_english(book):
+    row, lines = inc.statements(book, STANDARD, "2026-Q3")["A1"]
+    page = inc.statement_html(row, lines, {}, "2026-Q3", "Standard", "en")
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
+    assert "@media print" in page and "size: A4" in page
+    assert "<script" not in page and "http" not in page and "<link" not in page and "url(" not in page
+    tables = _tables(page)
+    head = dict(tables["head"])
+    assert head == {"Sales rep": "Ann", "Team": "T", "Pay period": "2026-Q3", "Incentive plan": "Standard",
+                    "Quota": "¥100,000.00", "Revenue won": "¥130,000.00", "Attainment": "130.0%"}
+    assert tables["summary"] == [
+        ["Component", "Amount"],
+        ["Base bonus", "¥7,800.00"],              # 6,000 x 1.3
+        ["Commission", "¥13,200.00"],             # 7,200 + 6,000
+        ["Accelerator extra", "¥3,000.00"],       # 1,500 + 1,500
+        ["Under-target cut", "¥0.00"],
+        ["Special rewards", "¥10,000.00"],        # champion of team T
+        ["Clawback", "¥0.00"],
+        ["Total payout", "¥34,000.00"],           # 7,800 + 13,200 + 3,000 + 10,000
+        ["Non-cash rewards", "2 extra paid leave days"]]
+    body = tables["lines"][1:]
+    assert tables["lines"][0] == ["Component", "Deal", "Date", "Basis", "Rate", "Multiplier", "Amount", "Detail"]
+    assert len(body) == len(lines) + 1           # every line, then the total
+    assert body[-1][0] == "Total payout" and body[-1][-2] == "¥34,000.00"
+    shown = {(r[0], r[1], r[3], r[4], r[5], r[6]) for r in body[:-1]}
+    assert ("Commission", "D1", "¥90,000.00", "8.00%", "¥7,200.00") in {      # 0.08 x 90,000
+        (a, b, c, d, f) for a, b, c, d, _, f in shown}
+    assert ("Commission", "D2", "¥40,000.00", "15.00%") in {s[:4] for s in shown}   # 0.15 x 40,000
+    assert {("Accelerator extra", "D2", "¥20,000.00", "1.500", "¥1,500.00"),   # 0.15 x 20,000 x 0.5
+            ("Accelerator extra", "D2", "¥10,000.00", "2.000", "¥1,500.00")} <= {   # 0.15 x 10,000 x 1.0
+        (a, b, c, e, f) for a, b, c, _, e, f in shown}
+    assert ("Rounding to the cent", "¥0.00") in {(s[0], s[5]) for s in shown}
+    for rec, cells in zip(lines.to_dict("records"), body):   # same order as explain()
+        assert cells[1] == ("" if pd.isna(rec["deal_id"]) else rec["deal_id"])
+        assert cells[6] == f"{'-' if round(rec['amount'], 2) < 0 else ''}¥{abs(rec['amount']):,.2f}"
+    assert "Sales rep signature" in page and "Manager signature" in page
+    same = inc.statement_html(row, lines, {}, "2026-Q3", STANDARD.name, "en")
+    assert inc.statement_page(book, STANDARD, "2026-Q3", "A1", (), "en") == same
+
+
+def test_statement_html_in_chinese_with_cuts_cap_and_escaping(book):
+    row, lines = inc.statements(book, STANDARD, "2026-Q3")["A2"]
+    evil = "<script>alert(1)</script>"
+    row = dict(row, rep=evil, team='"T" & <b>')
+    page = inc.statement_html(row, lines, {}, "2026-Q3", "<img src=x onerror=alert(1)>", "zh")
+    assert "<script" not in page.lower() and "<img" not in page and "<b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&quot;T&quot; &amp; &lt;b&gt;" in page
+    assert '<html lang="zh-CN">' in page and "奖金结算单" in page
+    assert "销售本人签字" in page and "主管签字" in page
+    tables = _tables(page)
+    assert dict(tables["head"])["销售"] == evil          # shown as typed, not run
+    summary = dict(tables["summary"][1:])
+    assert summary["基本奖金"] == "¥4,800.00"          # 6,000 x 0.8 (exactly at the gate)
+    assert summary["未达标折算"] == "-¥1,280.00"       # 6,400 x 0.2
+    assert summary["追回"] == "-¥600.00"               # 4,000 x 15%
+    assert summary["应发奖金"] == "¥9,320.00"          # 4,800 + 6,400 - 1,280 - 600
+    assert summary["非物质激励"] == "无"
+    body = tables["lines"][1:]
+    assert len(body) == len(lines) + 1 and body[-1][-2] == "¥9,320.00"
+    assert ["追回", "D8", "2026-07-30"] in [r[:3] for r in body]       # the refund's day
+    assert [r[6] for r in body if r[0] == "追回"] == ["-¥600.00"]
+
+    capped = inc.Plan.from_dict(STANDARD.to_dict() | {"payout_cap": 20000})
+    row, lines = inc.statements(book, capped, "2026-Q3")["A1"]
+    summary = dict(_tables(inc.statement_html(row, lines, {}, "2026-Q3", "x", "en"))["summary"][1:])
+    assert summary["Payout cap"] == "-¥14,000.00"      # 34,000 cut to 20,000
+    assert summary["Total payout"] == "¥20,000.00"
+    assert dict(_tables(inc.statement_html(row, lines, {}, "2026-Q3", "x", "en"))["head"])["Note"] == "capped"
 
 
 def test_recognition_and_promotion(book):

@@ -67,6 +67,14 @@ def test_plan_a_vs_b_and_statement_download(at):
     assert "方案 A 合计" in labels and "方案 B 合计" in labels
     assert at.download_button(key="sim_dl_xlsx").label == "下载本人明细（XLSX）"
     assert at.download_button(key="sim_dl_zip")
+    # issue 6: the printable view, built on click (a deferred download) for the chosen rep
+    assert at.download_button(key="sim_statement_html").label == "打印版（HTML）"
+    assert any(e.label == "预览打印版奖金明细" for e in at.expander)
+    assert not at.get("html")                       # the preview is built only when opened
+    at.session_state["sim_statement_preview"] = True
+    at.run()
+    assert not at.exception
+    assert "奖金结算单" in at.get("html")[0].proto.body
 
 
 def test_switch_template_and_english(at):

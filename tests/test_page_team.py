@@ -64,6 +64,9 @@ def test_team_page_zh_matches_salescore(at, demo_db):
     assert items and all(team.render(i, "zh") in board for i in items)
     assert "竞品" in board                       # the demo's rising competitor losses
     assert len(at.get("vega_lite_chart")) >= 4
+    # the board downloads as XLSX and as a picture (built only on click: AppTest sees the button)
+    assert at.download_button(key="team_swot_xlsx").label == "下载看板（XLSX）"
+    assert at.download_button(key="team_swot_png").label == "下载看板图片（PNG）"
 
 
 def test_team_page_english(at):
@@ -76,6 +79,7 @@ def test_team_page_english(at):
     assert any("distinguishable from noise" in s.value for s in at.success)
     board = "\n".join(m.value for m in at.markdown)
     assert "Strengths" in board and "Competitor" not in board   # zh demo: reasons stay as data
+    assert at.download_button(key="team_swot_png").label == "Download the board (PNG)"
     assert any("Next hire for" in i.value for i in at.info)
 
 

@@ -355,6 +355,55 @@ def test_swot_xlsx_escapes_formulas(con):
     assert team.safe_cell("+cmd") == "'+cmd" and team.safe_cell("-5") == "'-5" and team.safe_cell(5) == 5
 
 
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (after the 8-byte signature and 8 bytes of
+    chunk length + type)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_swot_png_is_a_picture_of_the_board(lang):
+    from salescore import charts
+    long_item = "客户满意度 4.6 分，明显高于团队中位数 4.1 分，老客户复购意愿强，适合带新人做大客户"
+    content = pd.DataFrame({"quadrant": ["S", "S", "W", "T"],
+                            "text": ["Win rate 41% vs team 29%", long_item, "周期 62 天", "竞品丢单增加"],
+                            "origin": ["auto", "manual", "manual", "auto"], "saved": [True, True, True, False],
+                            "note_id": [1.0, 2.0, 3.0, np.nan]})
+    data = team.swot_png(content, lang, "SWOT: 华东, 2026-03")
+    width, height = _png_size(data)
+    assert width >= 1600 and height > 0          # 784 px + padding, rendered at scale 2
+    spec = charts.swot_board(content, lang, "SWOT: 华东, 2026-03").to_json()
+    assert "Win rate 41% vs team 29%" in spec and "竞品丢单增加" in spec
+    heading = {"zh": "优势", "en": "Strengths"}[lang]
+    assert heading in spec and team.i18n.t("team.swot.empty", lang) in spec   # O is empty
+    # the long item is wrapped, not cut: every line is in the spec and together they give it back
+    lines = charts.wrap_text(long_item)
+    assert len(lines) == 3 and all(line in spec for line in lines)
+    assert "".join(lines).replace(" ", "") == long_item.replace(" ", "")
+
+
+def test_wrap_text_hand_worked():
+    from salescore.charts import wrap_text
+    # Latin: 40 characters per line, words kept whole ("the" would end at column 42)
+    text = "Sales cycle 62 days vs team 45 days, the longest in the team"
+    assert wrap_text(text) == ["Sales cycle 62 days vs team 45 days, the", "longest in the team"]
+    assert wrap_text("Sales cycle 62 days vs team 45 days,x the") == ["Sales cycle 62 days vs team 45 days,x",
+                                                                          "the"]
+    # CJK: 2 units a character, so 20 characters a line; a comma never starts a line
+    assert wrap_text("一" * 25) == ["一" * 20, "一" * 5]
+    assert wrap_text("一" * 20 + "，二") == ["一" * 20 + "，", "二"]
+    # mixed: "win 胜率" = 3 + 1 + 2 + 2 = 8 units; an over-long word is cut; blank stays one line
+    assert wrap_text("win 胜率", 8) == ["win 胜率"]
+    assert wrap_text("abcdefghij", 4) == ["abcd", "efgh", "ij"]
+    assert wrap_text("  ") == [""]
+
+
+def test_swot_file_name():
+    assert team.swot_file_name("华东", "2026-Q3", "png") == "swot-华东-2026-Q3.png"
+    assert team.swot_file_name("a/b c", "2026", "png") == "swot-a_b_c-2026.png"
+
+
 # --- role mix ------------------------------------------------------------------------------------
 
 def _reps_for_roles() -> pd.DataFrame:

@@ -370,7 +370,7 @@ def statements(plan: Plan, period: Period, scope: Scope, frame: pd.DataFrame) ->
                                 "multiplier": st.column_config.NumberColumn(text["multiplier"], format="%.3f"),
                                 "amount": st.column_config.NumberColumn(text["amount"], format="%,.2f"),
                                 "detail": text["detail"]})
-    c = st.columns(2)
+    c = st.columns(3)
     c[0].download_button(t("incentives.download_xlsx"),
                          ui.query(incentives.statement_file, plan, period, rep_id, labels),
                          file_name=f"{row['rep']}_{period.label}.xlsx", key="sim_dl_xlsx",
@@ -381,6 +381,16 @@ def statements(plan: Plan, period: Period, scope: Scope, frame: pd.DataFrame) ->
                          lambda: incentives.statements_archive(connection, plan, period, scope, labels),
                          file_name=f"statements_{period.label}.zip", key="sim_dl_zip", mime="application/zip",
                          on_click="ignore")
+    # the printable view (issue 6): an HTML page the browser prints; built on click
+    lang = ui.lang()
+    c[2].download_button(t("incentives.download_html"),
+                         lambda: incentives.statement_page(connection, plan, period, rep_id, labels, lang),
+                         file_name=re.sub(r"[\\/:*?\"<>|]+", "_", f"{row['rep']}_{period.label}.html"),
+                         key="sim_statement_html", mime="text/html", on_click="ignore",
+                         help=t("incentives.download_html_help"))
+    preview = st.expander(t("incentives.print_preview"), key="sim_statement_preview", on_change="rerun")
+    if preview.open:  # built only while the preview is open (st.html sanitises it)
+        preview.html(ui.query(incentives.statement_page, plan, period, rep_id, labels, lang))
 
 
 # --- recognition ---------------------------------------------------------------------------
