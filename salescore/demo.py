@@ -19,6 +19,7 @@ The data carries a story for every page (DESIGN.md section 7):
 from __future__ import annotations
 
 import bisect
+import copy
 import heapq
 import json
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from salescore import db
+from salescore.incentives import TEMPLATES
 
 AS_OF = date(2026, 11, 20)            # the demo's "today": nothing closes after it
 DATA_START = date(2024, 11, 1)        # first created_date
@@ -56,22 +58,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "plans": ("plan_id", "version"),
 }
 
-# DESIGN.md section 5, verbatim.
-PLAN_SPEC: dict[str, Any] = {
-    "name": "Standard 2027",
-    "period": "quarter",
-    "base_bonus": {"pct_of_salary": 0.20, "gate": 0.80, "cap": 1.50},
-    "commission": {"basis": "revenue", "default_rate": 0.08,
-                   "tiers": [{"min_margin": 0.40, "rate": 0.15}]},
-    "accelerators": [{"above_attainment": 1.00, "multiplier": 1.5},
-                     {"above_attainment": 1.20, "multiplier": 2.0}],
-    "decelerator": {"below_attainment": 1.00, "multiplier": 0.8},
-    "spiffs": [{"kind": "new_customer_deal", "min_amount": 500000, "bonus": 5000},
-               {"kind": "period_champion", "rank": 1, "bonus": 10000}],
-    "clawback_days": 90,
-    "payout_cap": None,
-    "non_cash": [{"min_attainment": 1.20, "reward": "2 extra paid leave days"}],
-}
+# DESIGN.md section 5, verbatim: the engine's Standard template under the example's name.
+PLAN_SPEC: dict[str, Any] = {**copy.deepcopy(TEMPLATES["standard"]), "name": "Standard 2027"}
 
 # --- labels (parallel lists: index i means the same thing in both languages) --------------
 

@@ -120,3 +120,28 @@ def at(demo_db, monkeypatch):
 
     yield app_test(demo_db, monkeypatch)
     st.cache_resource.clear()
+
+
+@pytest.fixture
+def writable(demo_db, tmp_path, monkeypatch):
+    """(AppTest, path) on a private copy of the demo database the test may write to."""
+    import shutil
+
+    import streamlit as st
+
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(demo_db, path)
+    yield app_test(path, monkeypatch), path
+    st.cache_resource.clear()
+
+
+def with_db(path, fn):
+    """``fn(con)`` on the database at ``path``, after the app released the file."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    connection = db.connect(path)
+    try:
+        return fn(connection)
+    finally:
+        connection.close()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,16 +34,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
-    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
+@contextmanager
+def served(path: Path):
+    """``python -m salescore serve`` (what make run does) on the database at ``path``, on a
+    free loopback port; yields the base URL and stops the server afterwards."""
     port = _free_port()
     env = dict(os.environ, SALESCORE_DB=str(path))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "salescore", "serve", "--port", str(port)],  # what make run does
+        [sys.executable, "-m", "salescore", "serve", "--address", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 60
@@ -57,12 +56,24 @@ def server_url(tmp_path_factory):
             proc.kill()
             pytest.fail(f"streamlit did not start: {out[-2000:]}")
         time.sleep(0.3)
-    yield url
-    proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="zh")
+    con.close()
+    with served(path) as url:
+        yield url
 
 
 def _pages() -> list:

@@ -3,16 +3,11 @@ Playwright driving Debian's Chromium (harness as in tests/test_browser.py)."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from salescore import access, db, demo
-from tests.test_browser import ARGS, CHROMIUM, ROOT, _free_port, _idle, _pages
+from tests.test_browser import ARGS, CHROMIUM, _idle, _pages, served
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.path.exists(CHROMIUM),
@@ -28,30 +23,8 @@ def server_url(tmp_path_factory):
     access.add_user(con, "east", "manager", team="East", password="east-pass-1")
     access.set_auth_required(con, True)
     con.close()
-    port = _free_port()
-    env = dict(os.environ, SALESCORE_DB=str(path))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "salescore", "serve", "--address", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(url + "_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-            proc.kill()
-            pytest.fail(f"streamlit did not start: {out[-2000:]}")
-        time.sleep(0.3)
-    yield url
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with served(path) as url:
+        yield url
 
 
 def _sign_in(page, name: str, password: str) -> None:

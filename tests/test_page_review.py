@@ -1,7 +1,6 @@
 """AppTest: the Plan & review page on demo data, in both languages, against salescore's figures."""
 from __future__ import annotations
 
-import shutil
 from datetime import date, timedelta
 
 import pytest
@@ -10,30 +9,13 @@ from streamlit.testing.v1 import AppTest
 
 from salescore import db, demo, evaluation, i18n
 
-from tests.conftest import app_test
+from tests.conftest import app_test, with_db
 
 APP = "../app.py"
 PAGE = "pages/review.py"
 BOOTCAMP = "顾问式销售训练营"
 
 
-@pytest.fixture
-def writable(demo_db, tmp_path, monkeypatch):
-    """A copy of the demo database the test may write to."""
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(demo_db, path)
-    app = app_test(path, monkeypatch, timeout=90)
-    yield app, path
-    st.cache_resource.clear()
-
-
-def _with(path, fn):
-    st.cache_resource.clear()            # release the file held by the app
-    con = db.connect(path)
-    try:
-        return fn(con)
-    finally:
-        con.close()
 
 
 def _open(at: AppTest, lang: str = "zh") -> AppTest:
@@ -66,7 +48,7 @@ def test_bootcamp_effect_matches_salescore(writable, lang):
     def expected(con):
         treated, control = evaluation.resolve_groups(con, reps=list(demo.TRAINED_REPS), compare="others")
         return evaluation.evaluate_change(con, "win_rate", demo.TRAINING_START, treated, control, 6, 6)
-    eff = _with(path, expected)
+    eff = with_db(path, expected)
     words = evaluation.render_change(eff, lang)
     cards = {m.label: m.value for m in at.metric}
     did_label = {"zh": "相对对照组的效果", "en": "Effect vs comparison"}[lang]
@@ -110,7 +92,7 @@ def test_edit_the_plan_in_place(writable):
     at.button(key="review_save").click().run()
     assert not at.exception
     assert any("未保存" in e.value for e in at.error)
-    assert _with(path, evaluation.list_actions).empty             # nothing saved
+    assert with_db(path, evaluation.list_actions).empty             # nothing saved
     _open(at)
     at.session_state["review_editor_0"] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
         {"title": "每周商机复盘会", "rule": "process", "owner": "王经理", "start_date": "2026-11-01",
@@ -119,13 +101,13 @@ def test_edit_the_plan_in_place(writable):
     at.button(key="review_save").click().run()
     assert not at.exception
     assert any("新增 1 项" in s.value for s in at.success)
-    stored = _with(path, evaluation.list_actions)
+    stored = with_db(path, evaluation.list_actions)
     assert stored["title"].tolist() == ["每周商机复盘会"] and stored["overdue"].tolist() == [True]
     # due 11-10, in progress, data ends 11-20: overdue, highlighted, counted per rule
     _open(at)
     assert any("1 项行动已过截止日期" in w.value for w in at.warning)
     assert at.dataframe[0].value.iloc[0, 0] == "每周商机复盘会"      # the red overdue list
-    progress = _with(path, evaluation.progress_by_rule)
+    progress = with_db(path, evaluation.progress_by_rule)
     table = next(d.value for d in at.dataframe if "行动数" in d.value.columns)
     assert table["行动数"].tolist() == progress["total"].tolist() == [1]
     assert table["逾期"].tolist() == [1]
@@ -135,7 +117,7 @@ def test_edit_the_plan_in_place(writable):
     at.run()
     at.button(key="review_save").click().run()
     assert any("修改 1 项" in s.value for s in at.success)
-    stored = _with(path, evaluation.list_actions)
+    stored = with_db(path, evaluation.list_actions)
     assert stored["status"].tolist() == ["done"] and not stored["overdue"].any()
 
 
@@ -144,7 +126,7 @@ def test_suggest_and_accept_actions(writable):
     _open(at, "en")
     at.button(key="review_suggest").click().run()
     assert not at.exception
-    suggestions = _with(path, lambda con: evaluation.suggest_actions(con, when=demo.AS_OF, lang="en"))
+    suggestions = with_db(path, lambda con: evaluation.suggest_actions(con, when=demo.AS_OF, lang="en"))
     _open(at, "en")
     at.button(key="review_add").click().run()
     assert any("Tick at least one" in w.value for w in at.warning)
@@ -154,7 +136,7 @@ def test_suggest_and_accept_actions(writable):
     at.button(key="review_add").click().run()
     assert not at.exception
     assert any("2 actions added" in s.value for s in at.success)
-    stored = _with(path, evaluation.list_actions)
+    stored = with_db(path, evaluation.list_actions)
     assert sorted(stored["title"]) == sorted(suggestions.loc[[0, 2], "title"])
     assert set(stored["status"]) == {"planned"} and stored["start_date"].eq(date(2026, 11, 20)).all()
 

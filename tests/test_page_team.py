@@ -1,7 +1,6 @@
 """AppTest: the Team page renders on demo data in both languages and shows salescore's figures."""
 from __future__ import annotations
 
-import shutil
 
 import pytest
 import streamlit as st
@@ -10,29 +9,12 @@ from streamlit.testing.v1 import AppTest
 from salescore import db, fmt, team
 from salescore.metrics import Scope
 
-from tests.conftest import app_test
+from tests.conftest import app_test, with_db
 
 APP = "../app.py"
 PAGE = "pages/team.py"
 
 
-@pytest.fixture
-def writable(demo_db, tmp_path, monkeypatch):
-    """A copy of the demo database the test may write to."""
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(demo_db, path)
-    app = app_test(path, monkeypatch, timeout=90)
-    yield app, path
-    st.cache_resource.clear()
-
-
-def _with(path, fn):
-    st.cache_resource.clear()            # release the file held by the app
-    con = db.connect(path)
-    try:
-        return fn(con)
-    finally:
-        con.close()
 
 
 def _open_page(at: AppTest) -> AppTest:
@@ -47,7 +29,7 @@ def test_team_page_zh_matches_salescore(at, demo_db):
     assert at.title[0].value == "团队"
     ctx = at.session_state["_context"]
     rep_id = at.selectbox(key="team_rep").value
-    profile, effect, items = _with(demo_db, lambda con: (
+    profile, effect, items = with_db(demo_db, lambda con: (
         team.profiles(con, ctx.period.start, ctx.period.end, ctx.scope),
         team.programme_effect(con, "顾问式销售训练营", 12, Scope()),
         team.swot(con, ctx.period, "team", "华东", "previous")))
@@ -104,7 +86,7 @@ def test_save_auto_items_and_edit_notes(writable):
     at.button(key="team_save_auto").click().run()
     assert not at.exception
     assert any("已保存" in s.value for s in at.success)
-    stored = _with(path, lambda con: team.notes(con, "team", "华东"))
+    stored = with_db(path, lambda con: team.notes(con, "team", "华东"))
     assert len(stored) > 0 and set(stored["origin"]) == {"auto"}
     _open_page(at)
     key = "team_notes_team:华东_0"
@@ -113,7 +95,7 @@ def test_save_auto_items_and_edit_notes(writable):
     at.run()
     at.button(key="team_save_notes").click().run()
     assert not at.exception
-    after = _with(path, lambda con: team.notes(con, "team", "华东"))
+    after = with_db(path, lambda con: team.notes(con, "team", "华东"))
     assert len(after) == len(stored)                           # one removed, one added
     assert "=招一位渠道经理" in after["text"].tolist()
     assert after.set_index("text").loc["=招一位渠道经理", "origin"] == "manual"
