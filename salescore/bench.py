@@ -133,7 +133,7 @@ def _retention_calls(con: Any, quarter: Any) -> dict[str, Callable[[], Any]]:
 def run(rows: int = 100_000, repeat: int = 5, pages: bool = True) -> dict[str, Any]:
     """Time the heavy calls on ``rows`` synthetic deals; returns one JSON-able dict. With
     ``pages``: also metrics_json (vs a bare DuckDB process), pages (first load and rerun of
-    every page through AppTest, see bench_pages) and server_rss_mb."""
+    every page through AppTest, see salescore/ui/bench_pages.py) and server_rss_mb."""
     out: dict[str, Any] = {
         "rows": rows,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),

@@ -1,6 +1,6 @@
 """Scale figures for ``python -m salescore bench`` (issue 9): ``metrics --json`` against a bare
 DuckDB process computing the same figures, the per-page server figures of
-:mod:`salescore.bench_pages` (run in a child process so its RSS is the server's), and cost
+:mod:`salescore.ui.bench_pages` (run in a child process so its RSS is the server's), and cost
 growth over database sizes.
 """
 from __future__ import annotations
@@ -116,10 +116,10 @@ def metrics_vs_bare(path: str | Path, repeat: int = 3) -> dict[str, Any]:
 
 
 def pages(path: str | Path, timeout: int = 1800) -> dict[str, Any]:
-    """:func:`salescore.bench_pages.run` in a child process: per-page figures and that
+    """:func:`salescore.ui.bench_pages.run` in a child process: per-page figures and that
     process's peak RSS (the server's memory with the database loaded, every page visited)."""
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    done = subprocess.run([sys.executable, "-m", "salescore.bench_pages", str(path)], env=env,
+    done = subprocess.run([sys.executable, "-m", "salescore.ui.bench_pages", str(path)], env=env,
                           capture_output=True, text=True, timeout=timeout, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -13,7 +13,7 @@ process, the way the server does:
   run plus the cached rest).
 
 ``rss_mb`` is the process's peak RSS (VmHWM) after every page was visited: the server's memory
-with the database loaded. Run it in its own process (``python -m salescore.bench_pages DB``)
+with the database loaded. Run it in its own process (``python -m salescore.ui.bench_pages DB``)
 so the figure is not the bench's own.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 PAGES = ("overview", "data", "goals", "team", "incentives", "retention", "funnel", "customers",
          "review", "meeting")
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 def _no_pages_folder() -> None:
