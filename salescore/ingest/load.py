@@ -76,6 +76,23 @@ def rep_id_of(name: str) -> str:
 def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: bool = False,
          file_name: str | None = None, sha256: str | None = None,
          remember: bool = True) -> ImportResult:
+    """Store the good rows of ``prepared`` in one transaction, or nothing (see :func:`_load`).
+
+    A database error while storing (a key conflict DuckDB only reports at commit, a value out
+    of a column's range) rolls the whole file back and becomes an ImportRejected sentence.
+    """
+    try:
+        return _load(con, prepared, skip_bad_rows=skip_bad_rows, file_name=file_name,
+                     sha256=sha256, remember=remember)
+    except duckdb.Error as exc:
+        name = file_name or prepared.file_name
+        raise ImportRejected(f"{name}: the rows could not be stored ({str(exc).splitlines()[0]}); "
+                             f"nothing was stored.", key="ingest.error.store", file=name) from None
+
+
+def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: bool = False,
+         file_name: str | None = None, sha256: str | None = None,
+         remember: bool = True) -> ImportResult:
     """Store the good rows of ``prepared`` in one transaction, or nothing.
 
     Refuses (ImportRejected, nothing stored) when rows were rejected and ``skip_bad_rows`` is
