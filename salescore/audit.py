@@ -20,13 +20,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from salescore import fmt
+
 # Actions the code base records; any short lower-case code is accepted, these have labels.
 ACTIONS = ("import", "undo", "plan_edit", "target_save", "backup", "restore", "reset",
            "demo_load", "settings")
 _ACTION = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 MAX_DETAIL_CHARS = 100_000
 COLUMNS = ["event_id", "event_at", "user_name", "action", "detail"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # Who is acting, for events recorded without an explicit user: the signed-in user in the app
@@ -99,11 +100,8 @@ def events(con: duckdb.DuckDBPyConnection, limit: int | None = None,
 
 
 def safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (starting = + - @, tab or CR) gets a leading
-    apostrophe (CSV injection, OWASP); anything else is unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Formula-looking text gets a leading apostrophe (fmt.safe_cell)."""
+    return fmt.safe_cell(value)
 
 
 def export_csv(con: duckdb.DuckDBPyConnection) -> bytes:

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 import xlsxwriter
 
+from salescore import fmt
 from salescore.metrics import Scope, months_between, register_first_won
 
 Con = duckdb.DuckDBPyConnection
@@ -472,15 +473,10 @@ def concentration(con: Con, start: date | None, end: date | None, scope: Scope =
 
 # --- export ----------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def safe_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (starting = + - @, tab or CR) gets a leading
-    apostrophe (CSV/formula injection, OWASP); numbers, dates and other text are unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Formula-looking text gets a leading apostrophe (fmt.safe_cell)."""
+    return fmt.safe_cell(value)
+
 
 
 def export_bytes(frame: pd.DataFrame, kind: str = "csv", sheet: str = "data") -> bytes:

@@ -162,15 +162,7 @@ def diff_in_diff(frame: pd.DataFrame, *, unit: str = "unit", group: str = "group
     """
     units = unit_changes(frame, unit=unit, group=group, period=period, value=value,
                          treated=treated, before=before, after=after)
-    t = units[units["treated"]]
-    c = units[~units["treated"]]
-    if len(t) < MIN_UNITS or len(c) < MIN_UNITS:
-        raise _too_few(len(t), len(c))
-    est = bootstrap_mean_diff(t["change"], c["change"], n_boot=n_boot, level=level, seed=seed)
-    return DidEstimate(est.estimate, est.low, est.high, int(len(units)), level,
-                       n_treated=int(len(t)), n_control=int(len(c)),
-                       treated_before=float(t["before"].mean()), treated_after=float(t["after"].mean()),
-                       control_before=float(c["before"].mean()), control_after=float(c["after"].mean()))
+    return _did_from_units(units, n_boot, level, seed)
 
 
 # ==== action plan (Plan & review page) ==============================================

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -76,3 +77,19 @@ def md_escape(text: Any) -> str:
     """``text`` with every markdown/HTML-significant character backslash-escaped, so a name
     like ``**x** ![img](http://...)`` shows as typed in st.markdown, st.warning, captions."""
     return str(text).translate(_MARKDOWN)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[-+]?\d+(\.\d+)?$")
+
+
+def safe_cell(value: Any, *, keep_numbers: bool = False) -> Any:
+    """A value safe for a spreadsheet cell (CSV/formula injection, OWASP): text starting with
+    = + - @, a tab or CR gets a leading apostrophe. ``keep_numbers`` leaves plain-number text
+    such as "-100" as it is (the importer's rejected-rows sheet shows cells as the user typed
+    them). Anything that is not text is returned unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        if keep_numbers and _PLAIN_NUMBER.match(value.strip()):
+            return value
+        return "'" + value
+    return value

@@ -1178,14 +1178,10 @@ def pacing(con: Con, period: Period, as_of: date | None = None, scope: Scope = S
 
 # --- export ----------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@")
-
-
 def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula (= + - @ first) gets a leading quote."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """Formula-looking text gets a leading apostrophe (fmt.safe_cell)."""
+    return fmt.safe_cell(value)
+
 
 
 def export_xlsx(con: Con, lang: str, scenario: str | None = None) -> bytes:

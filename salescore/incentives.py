@@ -60,7 +60,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salescore import audit, db, i18n, metrics
+from salescore import audit, db, fmt, i18n, metrics
 from salescore.errors import PlanError
 from salescore.metrics import Scope
 from salescore.periods import Period, containing, parse
@@ -1185,10 +1185,8 @@ def plan_from_form(fields: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
 # --- statements and recognition ------------------------------------------------------------
 
 def _safe(value: Any) -> Any:
-    """Spreadsheet formula injection: text starting with = + - @ (or tab/CR) gets a leading '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Spreadsheet formula injection: see fmt.safe_cell."""
+    return fmt.safe_cell(value)
 
 
 def statement_xlsx(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[str, str],

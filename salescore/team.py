@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from salescore import customers, db, evaluation, fmt, i18n, metrics
-from salescore.customers import safe_cell  # formula-injection escape, shared with exports
+from salescore.fmt import safe_cell  # formula-injection escape, shared with every export
 from salescore.errors import SalesCoreError
 from salescore.metrics import Scope
 from salescore.periods import Period

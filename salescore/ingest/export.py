@@ -11,6 +11,7 @@ from typing import Any
 
 import xlsxwriter
 
+from salescore import fmt
 from salescore.i18n import t
 from salescore.ingest.prepare import Prepared
 
@@ -58,15 +59,9 @@ TEMPLATES: dict[str, list[tuple[str, str, Any, Any]]] = {
                  ("金额", "Amount", 60000, 8500.5)],
 }
 
-_NUMBER = re.compile(r"^[-+]?\d+(\.\d+)?$")
-
-
 def safe_cell(value: Any) -> Any:
-    """A value safe to put in a spreadsheet cell: formula-looking text gets a leading '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") \
-            and not _NUMBER.match(value.strip()):
-        return "'" + value
-    return value
+    """A value safe to put in a spreadsheet cell (fmt.safe_cell; number text kept as typed)."""
+    return fmt.safe_cell(value, keep_numbers=True)
 
 
 def _workbook(buf: io.BytesIO) -> xlsxwriter.Workbook:
