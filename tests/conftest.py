@@ -113,6 +113,14 @@ def app_test(path, monkeypatch, timeout: int = 90):
     return AppTest.from_file(APP, default_timeout=timeout)
 
 
+def open_page(path, monkeypatch, page: str, timeout: int = 120):
+    """An AppTest of app.py on the database at ``path``, already switched to ``page``."""
+    app = app_test(path, monkeypatch, timeout)
+    app.run()
+    app.switch_page(page).run()
+    return app
+
+
 @pytest.fixture
 def at(demo_db, monkeypatch):
     """AppTest on this module's demo copy; releases the database file afterwards."""

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from salescore import db, demo, fmt, incentives
 from salescore.periods import parse
+
+from tests.conftest import open_page
 
 APP = "../app.py"
 PAGE = "pages/incentives.py"
@@ -14,13 +15,7 @@ PAGE = "pages/incentives.py"
 
 @pytest.fixture
 def at(demo_db, monkeypatch):
-    monkeypatch.setenv("SALESCORE_DB", str(demo_db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(PAGE).run()
-    yield app
+    yield open_page(demo_db, monkeypatch, PAGE)
     st.cache_resource.clear()
 
 

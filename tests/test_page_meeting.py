@@ -8,19 +8,15 @@ from streamlit.testing.v1 import AppTest
 from salescore import db, fmt, metrics, report
 from salescore.i18n import t
 
+from tests.conftest import open_page
+
 APP = "../app.py"
 PAGE = "pages/meeting.py"
 
 
 @pytest.fixture
 def at(demo_db, monkeypatch):
-    monkeypatch.setenv("SALESCORE_DB", str(demo_db))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page(PAGE).run()
-    yield app
+    yield open_page(demo_db, monkeypatch, PAGE)
     st.cache_resource.clear()
 
 
