@@ -341,10 +341,11 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     if kind is None:
         kind = detect_kind(raw_fields, len(months))
     if kind is None:
+        shown = ", ".join(str(hd)[:30] for hd in headers[:8])   # a garbage "header" stays short
         raise ImportRejected(
-            f"{file_name}: no column was recognised (headers: {', '.join(headers[:8])}); "
+            f"{file_name}: no column was recognised (headers: {shown}); "
             "choose the kind of data and map the columns.",
-            key="ingest.error.no_columns", file=file_name, headers=", ".join(headers[:8]))
+            key="ingest.error.no_columns", file=file_name, headers=shown)
     if mapping is not None:
         fmap = {hd: f for hd, f in raw_fields.items() if f and f in KINDS[kind].fields}
     else:
