@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -19,11 +19,28 @@ import duckdb
 
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_DB = Path("data") / "salescore.duckdb"
 
-# Numbered migrations from version N-1 to N. Version 1 is schema.sql itself.
-MIGRATIONS: dict[int, str] = {}
+
+def _rebuild(table: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
+    """A migration step re-creating ``table`` as schema.sql defines it now, rows kept (DuckDB
+    cannot drop a primary key in place). The columns must not have changed."""
+    def step(cur: duckdb.DuckDBPyConnection) -> None:
+        head = f"CREATE TABLE IF NOT EXISTS {table} ("
+        ddl = next(s for s in _statements(_schema_sql()) if s.startswith(head))
+        cur.execute(f"CREATE TABLE {table}_new (" + ddl[len(head):])  # names from this module
+        cur.execute(f"insert into {table}_new select * from {table}")
+        cur.execute(f"drop table {table}")
+        cur.execute(f"alter table {table}_new rename to {table}")
+    return step
+
+
+# Numbered migrations from version N-1 to N (SQL text or a function of a cursor). A new file
+# gets schema.sql, which is always the newest version, and no migration.
+MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
+    2: _rebuild("deals"),   # deals without its primary-key index (issue "Import" speed)
+}
 
 # Tables holding imported business data, in dependency order (parents first).
 DATA_TABLES = ("reps", "customers", "products", "deals", "activities", "satisfaction",
@@ -85,20 +102,28 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             found=current, known=SCHEMA_VERSION)
     if current == SCHEMA_VERSION:
         return current
-    ddl = resources.files("salescore").joinpath("schema.sql").read_text(encoding="utf-8")
     with transaction(con) as cur:
         cur.execute("create table if not exists schema_version "
                     "(version integer not null, applied_at timestamp default current_timestamp)")
         if current == 0:
-            for statement in _statements(ddl):
+            for statement in _statements(_schema_sql()):
                 cur.execute(statement)
-            cur.execute("insert into schema_version (version) values (1)")
-            current = 1
+            cur.execute("insert into schema_version (version) values ($v)",
+                        {"v": SCHEMA_VERSION})
+            current = SCHEMA_VERSION
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            for statement in _statements(MIGRATIONS[version]):
-                cur.execute(statement)
+            step = MIGRATIONS[version]
+            if callable(step):
+                step(cur)
+            else:
+                for statement in _statements(step):
+                    cur.execute(statement)
             cur.execute("insert into schema_version (version) values ($v)", {"v": version})
     return SCHEMA_VERSION
+
+
+def _schema_sql() -> str:
+    return resources.files("salescore").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
 def _statements(sql: str) -> list[str]:

@@ -57,6 +57,8 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "payments": ("payment_id",), "targets": ("scenario", "period", "scope", "scope_id", "metric"),
     "plans": ("plan_id", "version"),
 }
+# Tables whose key has no index in the schema (schema.sql says why): no INSERT OR REPLACE.
+_NO_INDEX = frozenset({"deals"})
 
 # DESIGN.md section 5, verbatim: the engine's Standard template under the example's name.
 PLAN_SPEC: dict[str, Any] = {**copy.deepcopy(TEMPLATES["standard"]), "name": "Standard 2027"}
@@ -971,14 +973,24 @@ def load(con: duckdb.DuckDBPyConnection, lang: str = "zh", seed: int = 7, *,
             batch = ", batch_id" if table in db.DATA_TABLES else ""
             cur.register("demo_rows", frame)
             try:
-                if replace:
-                    # Only rows the demo does not rewrite are deleted; the rest are replaced in
-                    # place. DuckDB 2.0.1 deletes from a checkpointed primary-key index slowly
-                    # (70k activities: 2.5 s), while an upsert of the same keys takes 0.05 s.
-                    match = " and ".join(f"x.{k} = t.{k}" for k in _KEYS[table])
-                    cur.execute(f"delete from {table} t where not exists "
+                match = " and ".join(f"x.{k} = t.{k}" for k in _KEYS[table])
+                if table in _NO_INDEX:
+                    # no key index to upsert against: the demo's own ids go first (and every
+                    # other row too with ``replace``), which is fast without an index
+                    cur.execute(f"delete from {table}" if replace else
+                                f"delete from {table} t where exists "
                                 f"(select 1 from demo_rows x where {match})")
-                cur.execute(f"insert or replace into {table} ({columns}{batch}) "
+                    verb = "insert"
+                else:
+                    if replace:
+                        # Only rows the demo does not rewrite are deleted; the rest are
+                        # replaced in place. DuckDB 2.0.1 deletes from a checkpointed
+                        # primary-key index slowly (70k activities: 2.5 s), while an upsert
+                        # of the same keys takes 0.05 s.
+                        cur.execute(f"delete from {table} t where not exists "
+                                    f"(select 1 from demo_rows x where {match})")
+                    verb = "insert or replace"
+                cur.execute(f"{verb} into {table} ({columns}{batch}) "
                             f"select {columns}{', null' if batch else ''} from demo_rows")
             finally:
                 cur.unregister("demo_rows")

@@ -1,4 +1,4 @@
--- salescore schema, version 1 (DESIGN.md section 2).
+-- salescore schema, version 2 (DESIGN.md section 2); db.MIGRATIONS brings older files here.
 -- Money is DECIMAL(18,2), rates DOUBLE in [0, 1], dates DATE. Ids are VARCHAR: stable
 -- hashes of the natural key for imported rows, readable codes for demo rows.
 -- batch_id points at imports.batch_id (NULL for rows typed in the app).
@@ -40,8 +40,11 @@ CREATE TABLE IF NOT EXISTS products (
     batch_id     BIGINT
 );
 
+-- deals has no PRIMARY KEY (schema 2): deal_id is unique because the importer upserts on it
+-- and the demo replaces its own ids; without the index a 1M-row import stores in 0.4 s
+-- instead of 1.5 s, and deletes (undo, demo reset) stay fast.
 CREATE TABLE IF NOT EXISTS deals (
-    deal_id             VARCHAR PRIMARY KEY,
+    deal_id             VARCHAR NOT NULL,
     name                VARCHAR,         -- the opportunity's own name (商机名称), not its customer
     rep_id              VARCHAR NOT NULL,
     customer_id         VARCHAR,

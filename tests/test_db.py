@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -24,6 +25,36 @@ def test_new_file_gets_every_table_and_a_version(tmp_path):
     again = db.connect(tmp_path / "new.duckdb")  # reopening does not re-apply
     assert again.execute("select count(*) from schema_version").fetchall()[0][0] == 1
     again.close()
+
+
+def test_schema_1_file_is_migrated_keeping_its_deals(tmp_path):
+    """A file written by schema 1 (deals with a primary key) opens as schema 2: same rows and
+    constraints, no key index on deals."""
+    path = tmp_path / "v1.duckdb"
+    raw = duckdb.connect(str(path))
+    v1 = db._schema_sql().replace("deal_id             VARCHAR NOT NULL,",
+                                  "deal_id             VARCHAR PRIMARY KEY,")
+    assert v1 != db._schema_sql()
+    for statement in db._statements(v1):
+        raw.execute(statement)
+    raw.execute("create table schema_version (version integer not null, applied_at timestamp)")
+    raw.execute("insert into schema_version (version) values (1)")
+    raw.execute("insert into deals (deal_id, rep_id, status, amount) values "
+                "('D1', 'R1', 'won', 10.50), ('D2', 'R2', 'open', null)")
+    assert raw.execute("select count(*) from duckdb_constraints() where table_name = 'deals' "
+                       "and constraint_type = 'PRIMARY KEY'").fetchall()[0][0] == 1
+    raw.close()
+    con = db.connect(path)
+    assert db.schema_version(con) == 2
+    assert con.execute("select deal_id, rep_id, status, amount from deals order by deal_id"
+                       ).fetchall() == [("D1", "R1", "won", Decimal("10.50")),
+                                        ("D2", "R2", "open", None)]
+    kinds = {r[0] for r in con.execute("select constraint_type from duckdb_constraints() "
+                                       "where table_name = 'deals'").fetchall()}
+    assert "PRIMARY KEY" not in kinds and {"NOT NULL", "CHECK"} <= kinds
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("insert into deals (deal_id, rep_id, status) values ('D3', 'R1', 'maybe')")
+    con.close()
 
 
 def test_newer_schema_is_refused(tmp_path):

@@ -140,7 +140,7 @@ def test_title_rows_found_and_total_row_skipped(con):
 
 
 def test_big_csv_path_uses_duckdb_and_gives_the_same_result(con, monkeypatch):
-    monkeypatch.setattr(ingest_read, "DUCKDB_CSV_BYTES", 10)
+    monkeypatch.setattr(ingest_read, "FAST_CSV_BYTES", 10)
     data = csv_bytes([[c if c is not None else "" for c in r] for r in TITLED])
     prepared = prepare(data, "big.csv")
     assert sorted(prepared.frame["source_row"]) == [5, 6, 7, 8, 9]

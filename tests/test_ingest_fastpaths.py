@@ -48,7 +48,7 @@ def same(a, b) -> None:
 def test_big_csv_path_equals_small_path(rows, encoding, monkeypatch):
     data = csv_bytes(rows, encoding)
     small = prepare(data, "d.csv")
-    monkeypatch.setattr(ingest_read, "DUCKDB_CSV_BYTES", 10)
+    monkeypatch.setattr(ingest_read, "FAST_CSV_BYTES", 10)
     big = prepare(data, "d.csv")
     same(small, big)
     # the dirty cells came out clean: 张伟, 乙 公司, 王 强, ¥1,200.50 -> 1200.50, N/A -> NULL
@@ -64,9 +64,27 @@ def test_big_csv_with_blank_lines_keeps_line_numbers(monkeypatch):
     # a blank line after the header and one in the middle: DuckDB would skip them and the
     # row numbers would drift, so the file takes the line-exact path
     text = ",".join(HEADER) + "\n\n" + ",".join(CLEAN[0]) + "\n\n" + ",".join(CLEAN[2]) + "\n"
-    monkeypatch.setattr(ingest_read, "DUCKDB_CSV_BYTES", 10)
+    monkeypatch.setattr(ingest_read, "FAST_CSV_BYTES", 10)
     prepared = prepare(text.encode(), "d.csv")
     assert list(prepared.frame["source_row"]) == [3, 5]
+
+
+@pytest.mark.parametrize("body", [
+    # a short row (trailing cells missing) and a row with one cell too many
+    ",".join(CLEAN[0]) + "\n" + ",".join(CLEAN[1][:6]) + "\n" + ",".join(CLEAN[2]) + ",extra\n",
+    # a line break inside a quoted cell: one row on two lines
+    ",".join(CLEAN[0]) + "\n" + 'D2,李娜,"乙\n公司",旗舰版,800,方案报价,2026-01-10,\n'
+    + ",".join(CLEAN[2]) + "\n",
+], ids=["ragged", "newline-in-cell"])
+def test_big_csv_odd_rows_give_the_line_exact_result(body, monkeypatch):
+    data = (",".join(HEADER) + "\n" + body).encode()
+    small = prepare(data, "d.csv")
+    monkeypatch.setattr(ingest_read, "FAST_CSV_BYTES", 10)
+    big = prepare(data, "d.csv")
+    same(small, big)
+    assert list(big.frame["deal_id"]) == ["D1", "D2", "D3"]
+    # a row spanning two lines is numbered by the line it ends on, as the csv module counts
+    assert list(big.frame["source_row"]) == ([2, 3, 4] if "extra" in body else [2, 4, 5])
 
 
 def test_text_is_clean_flags_every_dirty_pattern():

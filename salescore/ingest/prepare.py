@@ -366,24 +366,14 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     cur = work
     dirty: set[str] | None = None
     if big_csv is not None:
-        # the line count and the scan for dirty cells run while DuckDB reads the file
-        side: list[Future] = []
-
-        def start_side() -> None:
-            side.append(_background(read.line_count, big_csv.raw_utf8))
-            side.append(_background(read.text_is_clean, big_csv))
-
+        # the line count and the scan for dirty cells run while Arrow parses the file
+        lines = _background(read.line_count, big_csv.raw_utf8)
+        clean_text = _background(read.text_is_clean, big_csv)
         try:
-            n = read.duckdb_csv(cur, big_csv, h + 1, width, "raw0", start_side)
-            if n + h + 1 != side[0].result():  # blank lines or line breaks inside cells
-                raise ValueError("line numbers would drift")
-            cur.execute(f"create or replace view raw as select *, rowid + {int(h) + 2} as _row "
-                        "from raw0")
-            if side[1].result():
+            cur.register("raw", read.arrow_csv(big_csv, h + 1, width, lines.result))
+            if clean_text.result():
                 dirty = set()
         except ValueError:
-            cur.execute("drop view if exists raw")
-            cur.execute("drop table if exists raw0")
             grid = read.text_grid(big_csv)
             big_csv = None
     if big_csv is None:
@@ -398,9 +388,9 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     all_cols = [f"c{i}" for i in range(width)]
     cleaned = [f"sc_clean({c})" if dirty is None or c in dirty
                else f"nullif(cast({c} as varchar), '')" for c in all_cols]
-    cur.execute("create or replace view clean0 as select _row, "
+    cur.execute("create or replace temp view clean0 as select _row, "
                 + ", ".join(f"{e} as {c}" for e, c in zip(cleaned, all_cols)) + " from raw")
-    cur.execute("create or replace view clean as select _row, " + ", ".join(
+    cur.execute("create or replace temp view clean as select _row, " + ", ".join(
         f"case when strlen({c}) <= 6 and sc_nullword({c}) then null else {c} end as {c}"
         for c in all_cols) + " from clean0")
     col_of = {hd: f"c{i}" for i, hd in enumerate(headers)}
@@ -418,7 +408,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
             parts.append(f"select _row, {keep_sql}, ${'m%d' % j} as c_month, {col_of[hd]} as "
                          f"c_target, {j} as _j from clean")
             mults["target"] = max(mults.get("target", 1), header_multiplier(hd))
-        cur.execute("create or replace table raw_long as " + " union all ".join(parts), params)
+        cur.execute("create or replace temp table raw_long as " + " union all ".join(parts), params)
         field_col["month"] = "c_month"
         field_col["target"] = "c_target"
         header_of_field.setdefault("target", ", ".join(months)[:60])
@@ -548,9 +538,16 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         value_cols = [f for f in field_col if f not in dup_key]
         content = "md5(concat_ws('\x1f', " + ", ".join(
             f"coalesce(cast({f} as varchar), '\x01')" for f in value_cols or dup_key) + "))"
-    # parse and check in one pass (the parsed values are computed once, in the subquery)
-    cur.execute(f"create or replace table checked as select *, {flag_cols}, {dup_cols} "
-                f"from ({parsed})")
+    # parse and check in one pass (the parsed values are computed once, in the subquery),
+    # with the good rows' final values (a deal's status, 'unassigned' rep ...) and the
+    # warnings' conditions. The result stays an Arrow table that DuckDB scans in place:
+    # cheaper than a DuckDB table, and the good rows can be its own columns.
+    out_cols = "".join(f", {expr} as _o_{f}" for f, expr in outputs.items())
+    note_cols = "".join(f", coalesce({cond}, false) as note_{i}"
+                        for i, (_, cond, _) in enumerate(notices_sql))
+    checked = cur.sql(f"select *, {flag_cols}, {dup_cols}{note_cols}{out_cols} "
+                      f"from ({parsed})").to_arrow_table()
+    cur.register("checked", checked)
     # rows, total rows and repeated keys in one scan
     distinct = f"count(distinct {key_sql}) filter (where not _total)" if dup_key else "0"
     n_all, n_total, n_keys = (int(v) for v in cur.execute(
@@ -562,7 +559,8 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
             raise ImportRejected(f"{file_name}: the sheet has a header row but no data rows.",
                                  key="ingest.error.header_only", file=file_name)
         if total_rows:
-            cur.execute("delete from checked where _total")
+            checked = checked.filter(pc.invert(checked["_total"]))
+            cur.register("checked", checked)
     ordered = True   # rows of checked are in sheet order unless a window reshuffles them
     if dup_key:
         repeats = n_all - n_total - n_keys
@@ -570,8 +568,9 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
             dup_cols = (f"count(distinct {content}) over (partition by {key_sql}) > 1 "
                         f"as dup_conflict, row_number() over (partition by {key_sql}, {content} "
                         f"order by _row) > 1 as dup_repeat")
-            cur.execute(f"create or replace table checked as select * exclude (dup_conflict, "
-                        f"dup_repeat), {dup_cols} from checked")
+            checked = cur.sql(f"select * exclude (dup_conflict, dup_repeat), {dup_cols} "
+                              f"from checked").to_arrow_table()
+            cur.register("checked", checked)
             ordered = False
         dup_flag = True
     if dup_flag:
@@ -622,8 +621,8 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
                                 ).fetchall()
             notices.append(Notice(key, int(n), tuple(r[0] for r in first), params or {}))
 
-    for key, cond, params in notices_sql:
-        noticed(key, cond, params)
+    for i, (key, _, params) in enumerate(notices_sql):
+        noticed(key, f"note_{i}", params)
     if dup_flag:
         noticed("ingest.warn.duplicate_rows", "dup_repeat")
     if total_rows:
@@ -633,13 +632,20 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         notices.append(Notice("ingest.warn.unmapped", len(unmapped), (),
                               {"columns": ", ".join(unmapped[:12])}))
 
-    # good rows, canonical columns
-    keep = [f"{outputs.pop(f, f)} as {f}" for f in field_col] \
-        + [f"{expr} as {f}" for f, expr in outputs.items()]
+    # good rows, canonical columns: when every row is good and in order, the checked
+    # table's own columns (no copy)
+    final = {f: (f"_o_{f}" if f in outputs else f) for f in field_col}
+    final.update({f: f"_o_{f}" for f in outputs if f not in field_col})
     dedupe = " and not dup_repeat" if dup_flag else ""
-    good = cur.sql(
-        f"select _row as source_row, {', '.join(keep)} from checked where not ({any_bad})"
-        f"{dedupe}{'' if ordered else ' order by _row'}").to_arrow_table()
+    dropped = f"({any_bad}) or dup_repeat" if dup_flag else any_bad
+    n_drop = cur.execute(f"select count(*) from checked where {dropped}").fetchall()[0][0]
+    if not n_drop and ordered:
+        good = checked.select(["_row", *final.values()]).rename_columns(["source_row", *final])
+    else:
+        keep = ", ".join(f"{src} as {f}" for f, src in final.items())
+        good = cur.sql(
+            f"select _row as source_row, {keep} from checked where not ({any_bad})"
+            f"{dedupe}{'' if ordered else ' order by _row'}").to_arrow_table()
     if good.num_rows > 1 and not pc.all(pc.less(good["source_row"][:-1],
                                                 good["source_row"][1:])).as_py():
         # DuckDB keeps scan order, but a plan it rewrites (an IN list into a join) may not:

@@ -2,7 +2,7 @@
 
 CSV-like text is decoded (UTF-8, UTF-8 with BOM, UTF-16, GB18030 which covers GBK) and its
 delimiter sniffed; spreadsheets go through python-calamine (DESIGN.md section 3). Large CSV
-files are read by DuckDB's multi-threaded ``read_csv`` straight into the working database:
+files are parsed by Arrow's multi-threaded CSV reader into columns DuckDB scans in place:
 a UTF-8 file as its own bytes (validated by Arrow, never decoded in Python), anything else
 transcoded to UTF-8 first. A workbook sheet is parsed once and handed to DuckDB as Arrow
 columns. Both report which columns need the cleaning's regular expressions (spaces to trim
@@ -15,24 +15,24 @@ import csv
 import gc
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
 
-import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 
 from salescore.errors import ImportRejected
 
 TEXT_EXT = (".csv", ".tsv", ".txt")
 SHEET_EXT = (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb")
 SAMPLE_ROWS = 40
-# CSV files above this size are parsed by DuckDB (fast); smaller ones by Python's csv module,
+# CSV files above this size are parsed by Arrow (fast); smaller ones by Python's csv module,
 # which keeps exact line numbers for the report. Tests lower it to exercise both paths.
-DUCKDB_CSV_BYTES = 2_000_000
+FAST_CSV_BYTES = 2_000_000
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
@@ -271,9 +271,9 @@ def read_text_sample(data: bytes, file_name: str) -> tuple[TextSource, list[list
     """Decode the file, sniff the delimiter and parse the first rows (for header detection).
 
     A large UTF-8 file is not decoded into Python text: its bytes are validated by Arrow and
-    handed to DuckDB as they are; only the head is decoded for the sample.
+    handed to Arrow as they are; only the head is decoded for the sample.
     """
-    fast = _utf8_bytes(data) if len(data) > DUCKDB_CSV_BYTES else None
+    fast = _utf8_bytes(data) if len(data) > FAST_CSV_BYTES else None
     if fast is not None:
         text = None
         head = bytes(fast[:400_000])
@@ -297,7 +297,7 @@ def read_text_sample(data: bytes, file_name: str) -> tuple[TextSource, list[list
     raw = None
     if fast is not None:
         raw = fast
-    elif len(data) > DUCKDB_CSV_BYTES:
+    elif len(data) > FAST_CSV_BYTES:
         raw = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" \
             else text.encode("utf-8")
     return TextSource(text=text, raw_utf8=raw, delimiter=delim, encoding=encoding), rows
@@ -383,30 +383,33 @@ def text_grid(src: TextSource) -> pd.DataFrame:
     return frame
 
 
-def duckdb_csv(cur: duckdb.DuckDBPyConnection, src: TextSource, skip: int, width: int,
-               table: str, on_written: Callable[[], Any] | None = None) -> int:
-    """Load the rows after ``skip`` lines into ``table`` (c0..cN VARCHAR).
+def arrow_csv(src: TextSource, skip: int, width: int,
+              lines: Callable[[], int] | None = None) -> pa.Table:
+    """The rows after ``skip`` lines as an Arrow table of strings c0..cN plus ``_row`` (the
+    line number as the user sees it), parsed by Arrow's multi-threaded CSV reader straight
+    from the UTF-8 bytes (no copy, no temporary file).
 
-    Returns the number of rows. Raises ValueError when DuckDB cannot parse the file, so the
-    caller can fall back to the csv module. ``on_written`` is called once the bytes are in
-    the temporary file, before DuckDB reads it (to start work that can run alongside).
+    Raises ValueError when the rows do not map one-to-one onto lines (a row with more or
+    fewer cells than the header, blank lines, line breaks inside cells): the caller then
+    takes the line-exact csv-module path. ``lines`` gives the file's line count when it is
+    being counted elsewhere (in a thread, while Arrow parses).
     """
     assert src.raw_utf8 is not None
-    with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as fh:
-        fh.write(src.raw_utf8)
-        path = fh.name
-    if on_written is not None:
-        on_written()
+    names = [f"c{i}" for i in range(width)]
     try:
-        columns = {f"c{i}": "VARCHAR" for i in range(width)}
-        cur.execute(
-            f"create or replace table {table} as select * from read_csv($path, delim=$delim, "
-            "header=false, skip=$skip, columns=$columns, quote='\"', escape='\"', "
-            "null_padding=true, auto_detect=false, strict_mode=false)",
-            {"path": path, "delim": src.delimiter, "skip": skip, "columns": columns})
-        n = cur.execute(f"select count(*) from {table}").fetchall()[0][0]
-    except duckdb.Error as exc:
+        table = pcsv.read_csv(
+            pa.py_buffer(src.raw_utf8),
+            read_options=pcsv.ReadOptions(skip_rows=skip, column_names=names,
+                                          block_size=8 << 20),
+            parse_options=pcsv.ParseOptions(delimiter=src.delimiter, quote_char='"',
+                                             double_quote=True, newlines_in_values=True,
+                                             ignore_empty_lines=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, null_values=[""],
+                strings_can_be_null=True, quoted_strings_can_be_null=True))
+    except (pa.ArrowInvalid, pa.ArrowException) as exc:
         raise ValueError(str(exc)) from None
-    finally:
-        os.unlink(path)
-    return int(n)
+    if skip + table.num_rows != (lines() if lines else line_count(src.raw_utf8)):
+        raise ValueError("line numbers would drift")  # blank lines or breaks inside cells
+    rows = pa.array(np.arange(skip + 1, skip + 1 + table.num_rows, dtype=np.int64))
+    return table.append_column("_row", rows)
