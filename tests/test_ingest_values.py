@@ -80,6 +80,9 @@ def test_wide_month_headers():
     assert wide_month("Jul 2026", None) == "2026-07"
     assert wide_month("3月", None) == "?-03"
     assert wide_month("market", 2026) is None
+    # full month names (found by fuzzing: 'August' raised KeyError)
+    assert wide_month("August 2026", None) == "2026-08"
+    assert wide_month("September", 2026) == "2026-09" and wide_month("Sept", 2026) == "2026-09"
 
 
 def test_header_row_below_titles_and_banners():

@@ -224,6 +224,6 @@ def wide_month(header: object, year: int | None) -> str | None:
     m = re.match(r"^([a-z]+)\.?(?:\s*(\d{4}))?$", text)
     if m and m.group(1)[:3] in _MONTH_NAMES and m.group(1) in _FULL_MONTHS:
         y = int(m.group(2)) if m.group(2) else year
-        month = _MONTH_NAMES[m.group(1)]
+        month = _MONTH_NAMES[m.group(1)[:3]]
         return f"{y:04d}-{month:02d}" if y else f"?-{month:02d}"
     return None

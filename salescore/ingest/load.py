@@ -185,12 +185,15 @@ def _with_ids(cur, have: set[str]) -> int:
     tables (_ids0 ..) to drop afterwards.
 
     Ids are hashed once per distinct name (a few hundred), then joined to the rows, instead
-    of hashing a million cells. inc is a view: the rows are not copied.
+    of hashing a million cells. inc is a view: the rows are not copied. Each _ids table also
+    keeps the first row naming its key, so entities named by their key alone are derived
+    from it without another pass over the rows.
     """
     joins, cols = [], []
     for j, (key, id_col, prefix) in enumerate(_entity_keys(have)):
         cur.execute(f"create or replace temp table _ids{j} as select k, {id_sql(prefix, 'k')} "
-                    f"as id from (select distinct {key} as k from inc_src)")
+                    f"as id, first_row from (select {key} as k, min(source_row) as first_row "
+                    f"from inc_src group by all)")
         joins.append(f"left join _ids{j} on _ids{j}.k = s.{key}")
         cols.append(f"_ids{j}.id as {id_col}")
     extra = (", " + ", ".join(cols)) if cols else ""
@@ -216,7 +219,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
         cols = {"name": f"coalesce({_f(have, 'rep')}, {rep_key})"}
         cols.update(extra_cols or {})
         derived["reps"] = _insert_missing(cur, "reps", "rep_id", rep_id, cols, batch,
-                                          _entity_rows(have, "_rep_id"))
+                                          _entity_rows(have, "_rep_id", not extra_cols))
 
     def derive_customers(extra_cols: dict[str, str] | None = None) -> None:
         if cust_key not in have:
@@ -224,7 +227,8 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
         cols = {"name": f"coalesce({_f(have, 'customer')}, {cust_key})"}
         cols.update(extra_cols or {})
         derived["customers"] = _insert_missing(cur, "customers", "customer_id", cust_id, cols,
-                                               batch, _entity_rows(have, "_cust_id"))
+                                               batch, _entity_rows(have, "_cust_id",
+                                                                   not extra_cols))
 
     if kind == "deals":
         derive_reps({c: c for c in ("team",) if c in have})
@@ -234,7 +238,8 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
             if "category" in have:
                 cols["category"] = "category"
             derived["products"] = _insert_missing(cur, "products", "product_id", prod_id, cols,
-                                                  batch, _entity_rows(have, "_prod_id"))
+                                                  batch, _entity_rows(have, "_prod_id",
+                                                                      len(cols) == 1))
         use_id = "deal_id" in have and not prepared.extra.get("id_lines")
         parts = [key_sql(c) for c in (rep_key, cust_key, prod_key) if c in have]
         parts += ["cast(created_date as varchar)"]
@@ -383,12 +388,21 @@ def _activity_kind(col: str) -> str:
             f"else {col} end")
 
 
-def _entity_rows(have: set[str], id_col: str) -> str:
-    """The incoming rows joined to one entity's ids only (rows naming no entity dropped)."""
+def _entity_rows(have: set[str], id_col: str, name_only: bool = False) -> str:
+    """The incoming rows joined to one entity's ids only (rows naming no entity dropped).
+
+    ``name_only``: the entity takes nothing but its name; when the sheet names it by name
+    (no code column), the first row of each name is all that is needed, and the ids table
+    has it (a few thousand rows instead of every incoming row).
+    """
     for j, (key, col, _) in enumerate(_entity_keys(have)):
-        if col == id_col:
-            return (f"(select s.*, _ids{j}.id as {id_col} from inc_src s "
-                    f"join _ids{j} on _ids{j}.k = s.{key})")
+        if col != id_col:
+            continue
+        if name_only and key in ("rep", "customer", "product"):
+            return (f"(select k as {key}, id as {id_col}, first_row as source_row "
+                    f"from _ids{j} where k is not null)")
+        return (f"(select s.*, _ids{j}.id as {id_col} from inc_src s "
+                f"join _ids{j} on _ids{j}.k = s.{key})")
     return "inc"
 
 

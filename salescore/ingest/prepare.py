@@ -391,7 +391,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     cur.execute("create or replace temp view clean0 as select _row, "
                 + ", ".join(f"{e} as {c}" for e, c in zip(cleaned, all_cols)) + " from raw")
     cur.execute("create or replace temp view clean as select _row, " + ", ".join(
-        f"case when strlen({c}) <= 6 and sc_nullword({c}) then null else {c} end as {c}"
+        f"case when sc_nullword({c}) then null else {c} end as {c}"
         for c in all_cols) + " from clean0")
     col_of = {hd: f"c{i}" for i, hd in enumerate(headers)}
     field_col = {f: col_of[hd] for hd, f in fmap.items()}
@@ -480,6 +480,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
 
     # coerce every mapped field
     select, flags = ["_row"], []
+    iso_cols: dict[str, str] = {}
     year_sql = "null"
     if "year" in field_col:
         year_sql = f"sc_number({field_col['year']})"
@@ -500,7 +501,13 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         elif typ == "bool":
             expr = f"sc_bool({c})"
         elif typ == "date":
-            expr = f"sc_date({c}, {'true' if decided.get(f) is True else 'false'})"
+            # an ISO-like cell is cast once, in a subquery; only the rest takes sc_date's
+            # regular expressions (same result as sc_date alone, half the time)
+            iso = f"_iso_{c}"
+            iso_cols[iso] = (f"case when {c} glob '[0-9][0-9][0-9][0-9]*' "
+                             f"then try_cast({c} as date) end")
+            expr = (f"case when {iso} is not null then sc_date_sane({iso}) "
+                    f"else sc_date({c}, {'true' if decided.get(f) is True else 'false'}) end")
         elif typ == "month":
             expr = f"sc_month({c}, {year_sql})"
         else:  # pragma: no cover - FIELD_TYPES is fixed
@@ -515,7 +522,9 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     where = f"not ({blank})"
     if layout == "wide":
         where = "c_target is not null"
-    parsed = f"select {', '.join(select)} from {source} where {where}"
+    from_sql = source if not iso_cols else "(select *, " + ", ".join(
+        f"{e} as {n}" for n, e in iso_cols.items()) + f" from {source})"
+    parsed = f"select {', '.join(select)} from {from_sql} where {where}"
 
     present = set(field_col)
     rules, notices_sql, outputs, derived = _kind_rules(kind, present)
@@ -542,14 +551,22 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     # with the good rows' final values (a deal's status, 'unassigned' rep ...) and the
     # warnings' conditions. The result stays an Arrow table that DuckDB scans in place:
     # cheaper than a DuckDB table, and the good rows can be its own columns.
+    # The raw text of typed cells is not kept (the rejected ones are looked up in ``clean``)
+    # except in wide targets, whose cells come from raw_long.
+    outputs = {f: expr for f, expr in outputs.items() if expr != f}
     out_cols = "".join(f", {expr} as _o_{f}" for f, expr in outputs.items())
     note_cols = "".join(f", coalesce({cond}, false) as note_{i}"
                         for i, (_, cond, _) in enumerate(notices_sql))
-    checked = cur.sql(f"select *, {flag_cols}, {dup_cols}{note_cols}{out_cols} "
+    raw_copies = [f"raw_{f}" for f in field_col if FIELD_TYPES[f] != "text"] \
+        if layout == "long" else []
+    keep_all = f"* exclude ({', '.join(raw_copies)})" if raw_copies else "*"
+    checked = cur.sql(f"select {keep_all}, {flag_cols}, {dup_cols}{note_cols}{out_cols} "
                       f"from ({parsed})").to_arrow_table()
     cur.register("checked", checked)
-    # rows, total rows and repeated keys in one scan
-    distinct = f"count(distinct {key_sql}) filter (where not _total)" if dup_key else "0"
+    # rows, total rows and repeated keys in one scan. Keys are counted by their 64-bit hash
+    # (faster than the strings): a collision can only make a repeat appear, and the exact
+    # window below then finds there is none; it can never hide one.
+    distinct = f"count(distinct hash({key_sql})) filter (where not _total)" if dup_key else "0"
     n_all, n_total, n_keys = (int(v) for v in cur.execute(
         f"select count(*), count(*) filter (where _total), {distinct} from checked"
     ).fetchall()[0])
@@ -581,10 +598,30 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         any_bad = (any_bad + " or " if any_bad else "") + "dup_conflict"
     any_bad = any_bad or "false"
 
+    # how many rows each rule rejects, each warning concerns, and the good rows lose: one scan
+    flag_names = ["dup_conflict" if reason == "duplicate_conflict" else f"flag_{i}"
+                  for i, (_, reason, _) in enumerate(flags)]
+    note_names = [f"note_{i}" for i in range(len(notices_sql))]
+    if dup_flag:
+        note_names.append("dup_repeat")
+    dropped = f"({any_bad}) or dup_repeat" if dup_flag else any_bad
+    tallies = cur.execute("select " + ", ".join(
+        [f"count(*) filter (where {fl})" for fl in flag_names]
+        + [f"count(*) filter (where not ({any_bad}) and {nt})" for nt in note_names]
+        + [f"count(*) filter (where {dropped})"]) + " from checked").fetchall()[0]
+    flag_n, note_n, n_drop = tallies[:len(flags)], tallies[len(flags):-1], tallies[-1]
+
     # rejected cells
     rej_parts = []
     for i, (f, reason, _) in enumerate(flags):
-        flag = "dup_conflict" if reason == "duplicate_conflict" else f"flag_{i}"
+        if not flag_n[i]:
+            continue
+        flag = flag_names[i]
+        if f in field_col and FIELD_TYPES[f] != "text" and raw_copies:
+            rej_parts.append(f"select _row as row, {i} as idx, cast({field_col[f]} as varchar) "
+                             f"as value from clean where _row in (select _row from checked "
+                             f"where {flag})")
+            continue
         raw_col = "null" if f not in field_col else (
             f if FIELD_TYPES[f] == "text" else f"raw_{f}")
         rej_parts.append(f"select _row as row, {i} as idx, cast({raw_col} as varchar) as value "
@@ -613,18 +650,16 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
 
     # grouped warnings
     notices: list[Notice] = []
-    def noticed(key: str, cond: str, params: dict | None = None) -> None:
-        where = f"where not ({any_bad}) and ({cond})"
-        n = cur.execute(f"select count(*) from checked {where}").fetchall()[0][0]
+    def noticed(key: str, cond: str, n: int, params: dict | None = None) -> None:
         if n:
-            first = cur.execute(f"select _row from checked {where} order by _row limit 5"
-                                ).fetchall()
+            first = cur.execute(f"select _row from checked where not ({any_bad}) and ({cond}) "
+                                f"order by _row limit 5").fetchall()
             notices.append(Notice(key, int(n), tuple(r[0] for r in first), params or {}))
 
     for i, (key, _, params) in enumerate(notices_sql):
-        noticed(key, f"note_{i}", params)
+        noticed(key, note_names[i], note_n[i], params)
     if dup_flag:
-        noticed("ingest.warn.duplicate_rows", "dup_repeat")
+        noticed("ingest.warn.duplicate_rows", "dup_repeat", note_n[-1])
     if total_rows:
         notices.append(Notice("ingest.warn.total_rows", total_rows))
     unmapped = tuple(hd for hd in headers if hd not in fmap and hd not in months)
@@ -637,8 +672,6 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     final = {f: (f"_o_{f}" if f in outputs else f) for f in field_col}
     final.update({f: f"_o_{f}" for f in outputs if f not in field_col})
     dedupe = " and not dup_repeat" if dup_flag else ""
-    dropped = f"({any_bad}) or dup_repeat" if dup_flag else any_bad
-    n_drop = cur.execute(f"select count(*) from checked where {dropped}").fetchall()[0][0]
     if not n_drop and ordered:
         good = checked.select(["_row", *final.values()]).rename_columns(["source_row", *final])
     else:
@@ -737,7 +770,8 @@ def _kind_rules(kind: str, present: set[str]) -> tuple[list[tuple[str, str, str]
         outputs["status"] = status
         outputs["close_date"] = close
         created = [f for f in ("created_date", "order_date") if f in present]
-        outputs["created_date"] = f"coalesce({', '.join(created)})" if created else "null"
+        outputs["created_date"] = (created[0] if len(created) == 1 else
+                                   f"coalesce({', '.join(created)})" if created else "null")
         outputs["rep"] = "coalesce(rep, 'unassigned')" if "rep" in present else "'unassigned'"
         return rules, notes, outputs, derived
     for alt in spec.required:

@@ -24,10 +24,16 @@ ASCII = "0123456789.,-+()%$¥/: "
 NULL_WORDS = ("-", "--", "—", "——", "n/a", "na", "null", "none", "#n/a", "/", "nan", "nat",
               "无", "空")
 
+_NULL_BYTES = [len(w.encode("utf-8")) for w in NULL_WORDS]
+_NULL_CASED_BYTES = [len(w.encode("utf-8")) for w in NULL_WORDS if w != w.upper()]
+
 WON_WORDS = ("赢单", "成交", "已成交", "签约", "已签约", "赢", "won", "closed won", "closed-won",
              "closedwon", "win", "成功", "已完成", "完成", "已付款", "已回款")
 LOST_WORDS = ("输单", "丢单", "已丢单", "已输单", "失败", "lost", "closed lost", "closed-lost",
               "closedlost", "lose", "取消", "已取消", "cancelled", "canceled", "作废", "流失")
+
+# the longest status word in bytes: a longer cell cannot be one, whatever its case
+_STATUS_BYTES = max(len(w.encode("utf-8")) for w in WON_WORDS + LOST_WORDS)
 
 TRUE_WORDS = ("是", "y", "yes", "true", "1", "在职", "active", "x", "✓", "√", "t")
 FALSE_WORDS = ("否", "n", "no", "false", "0", "离职", "inactive", "f")
@@ -66,7 +72,14 @@ def macros() -> list[str]:
         f"else x end",
         f"create or replace macro sc_clean(x) as nullif(trim(regexp_replace("
         f"sc_fw(cast(x as varchar)), '{ws}', ' ', 'g')), '')",
-        f"create or replace macro sc_nullword(x) as lower(x) in {_sql_list(NULL_WORDS)}",
+        # exact words first; lower() (slow on CJK text) only for cells as long as a word
+        # that has a case ('N/A', 'Null'): most cells are never lower-cased
+        f"""create or replace macro sc_nullword(x) as case
+            when strlen(x) > {max(_NULL_BYTES)} then false
+            when x in {_sql_list(NULL_WORDS)} then true
+            when strlen(x) between {min(_NULL_CASED_BYTES)} and {max(_NULL_CASED_BYTES)}
+                 then lower(x) in {_sql_list(NULL_WORDS)}
+            else false end""",
         f"create or replace macro sc_val(x) as case when lower(sc_clean(x)) in "
         f"{_sql_list(NULL_WORDS)} then null else sc_clean(x) end",
         # money: strip currency words/signs and separators, read sign, brackets and unit suffix
@@ -118,8 +131,12 @@ def macros() -> list[str]:
         f"""create or replace macro sc_bool(x) as case
             when lower(x) in {_sql_list(TRUE_WORDS)} then true
             when lower(x) in {_sql_list(FALSE_WORDS)} then false end""",
+        # exact words first; lower() (slow on CJK text) only for cells short enough to be one
         f"""create or replace macro sc_status(x) as case
             when x is null then null
+            when x in {_sql_list(WON_WORDS)} then 'won'
+            when x in {_sql_list(LOST_WORDS)} then 'lost'
+            when strlen(x) > {_STATUS_BYTES} then 'open'
             when lower(x) in {_sql_list(WON_WORDS)} then 'won'
             when lower(x) in {_sql_list(LOST_WORDS)} then 'lost' else 'open' end""",
         """create or replace macro sc_metric(x) as case
@@ -205,8 +222,7 @@ def connect_work() -> duckdb.DuckDBPyConnection:
     with _WORK_LOCK:
         if _WORK is None:
             work = duckdb.connect(":memory:")
-            for statement in macros():
-                work.execute(statement)
+            work.execute(";\n".join(macros()))
             _WORK = work
         return _WORK.cursor()
 
