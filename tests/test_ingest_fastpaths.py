@@ -87,6 +87,23 @@ def test_big_csv_odd_rows_give_the_line_exact_result(body, monkeypatch):
     assert list(big.frame["source_row"]) == ([2, 3, 4] if "extra" in body else [2, 4, 5])
 
 
+def test_big_gbk_csv_with_an_ascii_head_is_read_as_gbk(monkeypatch):
+    # the first 400 KB are plain ASCII (valid UTF-8 too), the Chinese names come later:
+    # the fast path trusts the head, Arrow finds the invalid bytes, the file is read again
+    rows = [[f"D{i}", "Ann", "ACME", "Basic", "100", "Won", "2026-01-05", "2026-02-01"]
+            for i in range(9000)]
+    rows += [["D9000", "张伟", "甲公司", "标准版", "200", "赢单", "2026-01-06", "2026-02-02"]]
+    header = ["Deal ID", "Sales Rep", "Account Name", "Product", "Amount", "Stage",
+              "Created Date", "Close Date"]
+    data = "".join(",".join(r) + "\n" for r in [header, *rows]).encode("gb18030")
+    assert len(data) > 450_000 and data[:400_000].isascii() and not data.isascii()
+    monkeypatch.setattr(ingest_read, "FAST_CSV_BYTES", 10)
+    prepared = prepare(data, "d.csv")
+    assert prepared.rows_ok == 9001 and prepared.frame["rep"].iloc[-1] == "张伟"
+    assert prepared.frame["customer"].iloc[-1] == "甲公司"
+    assert prepared.frame["amount"].sum() == Decimal(9000 * 100 + 200)
+
+
 def test_text_is_clean_flags_every_dirty_pattern():
     def src(text: str, delim: str = ",") -> ingest_read.TextSource:
         return ingest_read.TextSource(None, text.encode(), delim, "utf-8")

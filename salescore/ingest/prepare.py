@@ -272,11 +272,16 @@ def prepare(data: bytes, file_name: str, *, sheet: str | None = None, kind: str 
         raise ImportRejected(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.",
                              key="ingest.error.kind", kind=kind, kinds=", ".join(KINDS))
     fmt = read.file_format(data, file_name)
-    work = connect_work()
-    try:
-        return _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, con)
-    finally:
-        work.close()
+    for trust_head in (True, False):  # a file UTF-8 only in its first lines is read again
+        work = connect_work()
+        try:
+            return _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year,
+                            con, trust_head)
+        except read.NotUtf8:
+            continue
+        finally:
+            work.close()
+    raise AssertionError("unreachable: a verified read does not raise NotUtf8")
 
 
 _POOL: ThreadPoolExecutor | None = None
@@ -295,7 +300,8 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, con) -> Prepared:
+def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, con,
+             trust_head=False) -> Prepared:
     sha = _background(_sha256, data)
     all_sheets: tuple[str, ...] = ()
     big_csv = None
@@ -306,7 +312,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         sample = [[read.convert_cell(v) for v in row] for row in sheet_rows[:read.SAMPLE_ROWS]]
         title_texts = [sheet or "", file_name]
     else:
-        src, sample = read.read_text_sample(data, file_name)
+        src, sample = read.read_text_sample(data, file_name, trust_head=trust_head)
         sheet = None
         title_texts = [file_name]
         if src.raw_utf8 is not None:
@@ -365,12 +371,14 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     # expressions of the cleaning (None: not known, clean every column)
     cur = work
     dirty: set[str] | None = None
+    raw_table: pa.Table
     if big_csv is not None:
         # the line count and the scan for dirty cells run while Arrow parses the file
         lines = _background(read.line_count, big_csv.raw_utf8)
         clean_text = _background(read.text_is_clean, big_csv)
         try:
-            cur.register("raw", read.arrow_csv(big_csv, h + 1, width, lines.result))
+            raw_table = read.arrow_csv(big_csv, h + 1, width, lines.result)
+            cur.register("raw", raw_table)
             if clean_text.result():
                 dirty = set()
         except ValueError:
@@ -381,17 +389,20 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
             body, dirty = read.sheet_body(sheet_rows, h + 1, width)
         else:
             body, dirty = read.frame_body(grid.iloc[h + 1:], width)
-        cur.register("raw", body)
+        raw_table = body
+        cur.register("raw", raw_table)
 
     # every cell cleaned once (trim, full-width, 'n/a' -> NULL), as a view the parsers read;
     # columns without spaces or full-width characters skip the regular expressions
     all_cols = [f"c{i}" for i in range(width)]
     cleaned = [f"sc_clean({c})" if dirty is None or c in dirty
                else f"nullif(cast({c} as varchar), '')" for c in all_cols]
+    # (the cells as read stay visible as _rc0 .. for the pass-through check below)
     cur.execute("create or replace temp view clean0 as select _row, "
-                + ", ".join(f"{e} as {c}" for e, c in zip(cleaned, all_cols)) + " from raw")
+                + ", ".join(f"{e} as {c}, {c} as _r{c}" for e, c in zip(cleaned, all_cols))
+                + " from raw")
     cur.execute("create or replace temp view clean as select _row, " + ", ".join(
-        f"case when sc_nullword({c}) then null else {c} end as {c}"
+        f"case when sc_nullword({c}) then null else {c} end as {c}, _r{c}"
         for c in all_cols) + " from clean0")
     col_of = {hd: f"c{i}" for i, hd in enumerate(headers)}
     field_col = {f: col_of[hd] for hd, f in fmap.items()}
@@ -433,8 +444,12 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     # day-first decision per date column, then per file
     date_fields = [f for f in field_col if FIELD_TYPES[f] == "date"]
     decided: dict[str, bool | None] = {}
-    if date_fields:
-        aggs, inner = [], []
+    # text fields that may come straight from the raw table, checked in the same scan
+    candidates = _passthrough_candidates(raw_table, field_col, dirty) if layout == "long" \
+        else []
+    passthrough: list[str] = []
+    if date_fields or candidates:
+        aggs, inner = [], ["_row"]
         for j, f in enumerate(date_fields):
             c = field_col[f]
             inner.append(rf"case when regexp_matches({c}, '^\d{{1,2}}\s*[-/.]') "
@@ -442,8 +457,13 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
             aggs.append(
                 f"max(try_cast(d{j}.a as integer)), max(try_cast(d{j}.b as integer)),"
                 f" count(*) filter (where d{j}.a <> d{j}.b)")
+        for f in candidates:
+            r = f"_r{field_col[f]}"
+            inner.append(r)
+            aggs.append(f"count(*) filter (where sc_nullword({r}) or {r} like '%.0')")
         stats = cur.execute(f"select {', '.join(aggs)} from (select {', '.join(inner)} "
                             f"from {source})").fetchall()[0]
+        passthrough = [f for f, n in zip(candidates, stats[3 * len(date_fields):]) if n == 0]
         for i, f in enumerate(date_fields):
             a, b, differ = stats[3 * i: 3 * i + 3]
             if a is None or not differ:
@@ -488,7 +508,9 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         year_sql = str(int(year))
     for f, c in field_col.items():
         typ = FIELD_TYPES[f]
-        if typ == "text":
+        if f in passthrough:
+            expr = c
+        elif typ == "text":
             # a number cell read from Excel as 10001.0 is the code 10001
             expr = (f"case when {c} like '%.0' then regexp_replace({c}, '^(-?\\d+)\\.0$', "
                     f"'\\1') else {c} end")
@@ -559,9 +581,23 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
                         for i, (_, cond, _) in enumerate(notices_sql))
     raw_copies = [f"raw_{f}" for f in field_col if FIELD_TYPES[f] != "text"] \
         if layout == "long" else []
-    keep_all = f"* exclude ({', '.join(raw_copies)})" if raw_copies else "*"
-    checked = cur.sql(f"select {keep_all}, {flag_cols}, {dup_cols}{note_cols}{out_cols} "
-                      f"from ({parsed})").to_arrow_table()
+    def pass2(skip: list[str]) -> pa.Table:
+        keep_all = f"* exclude ({', '.join(skip)})" if skip else "*"
+        return cur.sql(f"select {keep_all}, {flag_cols}, {dup_cols}{note_cols}{out_cols} "
+                       f"from ({parsed})").to_arrow_table()
+
+    checked = pass2(raw_copies + passthrough)
+    if passthrough:
+        # the untouched text columns join their rows by position: same rows, same order
+        if checked.num_rows == raw_table.num_rows and checked.num_rows > 1 and not pc.all(
+                pc.less(checked["_row"][:-1], checked["_row"][1:])).as_py():
+            checked = checked.sort_by("_row")
+        if checked.num_rows == raw_table.num_rows and pc.all(
+                pc.equal(checked["_row"], raw_table["_row"])).as_py() is not False:
+            for f in passthrough:
+                checked = checked.append_column(f, raw_table[field_col[f]])
+        else:  # rows were dropped (blank after cleaning): compute the columns after all
+            checked = pass2(raw_copies)
     cur.register("checked", checked)
     # rows, total rows and repeated keys in one scan. Keys are counted by their 64-bit hash
     # (faster than the strings): a collision can only make a repeat appear, and the exact
@@ -704,6 +740,18 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         warnings=tuple(notices), rows_in=rows_in - total_rows if layout == "long" else rows_in,
         dayfirst=used_dayfirst, signature=sig, layout=layout, year=year, sheets=all_sheets,
         extra=extra)
+
+
+def _passthrough_candidates(raw_table: pa.Table, field_col: dict[str, str],
+                            dirty: set[str] | None) -> list[str]:
+    """Text fields that may come out of the cleaning exactly as read: nothing to trim, and
+    (checked by the caller over the cells) no null word such as 'n/a' and no '10001.0'
+    number code. Their column of the raw Arrow table is then the result, so pass 2 neither
+    computes nor copies it."""
+    if dirty is None:
+        return []
+    return [f for f, c in field_col.items() if FIELD_TYPES[f] == "text" and c not in dirty
+            and raw_table.schema.field(c).type == pa.string()]
 
 
 def _header_row_number(grid: pd.DataFrame | None, h: int) -> int:

@@ -44,9 +44,15 @@ class TextSource:
     """A decoded delimited text file."""
 
     text: str | None          # decoded text (small files)
-    raw_utf8: bytes | memoryview | None    # UTF-8 bytes without BOM (for DuckDB)
+    raw_utf8: bytes | memoryview | None    # UTF-8 bytes without BOM (for Arrow)
     delimiter: str
     encoding: str
+    verified: bool = True     # False: only the head was checked to be UTF-8
+
+
+class NotUtf8(Exception):
+    """A file whose head read as UTF-8 is not UTF-8 further on: read it again, decoding all
+    of it (prepare does)."""
 
 
 def _reject(message: str, key: str, **params) -> ImportRejected:
@@ -267,13 +273,16 @@ def dirty_columns(table: pa.Table) -> set[str]:
     return out
 
 
-def read_text_sample(data: bytes, file_name: str) -> tuple[TextSource, list[list[str]]]:
+def read_text_sample(data: bytes, file_name: str, *,
+                     trust_head: bool = False) -> tuple[TextSource, list[list[str]]]:
     """Decode the file, sniff the delimiter and parse the first rows (for header detection).
 
-    A large UTF-8 file is not decoded into Python text: its bytes are validated by Arrow and
-    handed to Arrow as they are; only the head is decoded for the sample.
+    A large UTF-8 file is not decoded into Python text: its bytes are handed to Arrow as
+    they are; only the head is decoded for the sample. They are validated first, unless
+    ``trust_head``: then only the head is, Arrow's CSV reader validates the rest as it
+    parses, and :func:`arrow_csv` / :func:`text_grid` raise :class:`NotUtf8` if it is not.
     """
-    fast = _utf8_bytes(data) if len(data) > FAST_CSV_BYTES else None
+    fast = _utf8_bytes(data, head_only=trust_head) if len(data) > FAST_CSV_BYTES else None
     if fast is not None:
         text = None
         head = bytes(fast[:400_000])
@@ -300,7 +309,8 @@ def read_text_sample(data: bytes, file_name: str) -> tuple[TextSource, list[list
     elif len(data) > FAST_CSV_BYTES:
         raw = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" \
             else text.encode("utf-8")
-    return TextSource(text=text, raw_utf8=raw, delimiter=delim, encoding=encoding), rows
+    return TextSource(text=text, raw_utf8=raw, delimiter=delim, encoding=encoding,
+                      verified=fast is None or not trust_head), rows
 
 
 def line_count(raw: bytes | memoryview) -> int:
@@ -315,14 +325,23 @@ def line_count(raw: bytes | memoryview) -> int:
     return data.count(b"\n", offset, offset + end) + 1
 
 
-def _utf8_bytes(data: bytes) -> memoryview | None:
-    """The file's UTF-8 bytes (BOM dropped) when the whole file is valid UTF-8 without NULs.
+def _utf8_bytes(data: bytes, head_only: bool = False) -> memoryview | None:
+    """The file's UTF-8 bytes (BOM dropped) when the whole file (``head_only``: its first
+    lines) is valid UTF-8 without NULs.
 
     Validation runs in Arrow (C++), far faster than decoding to a Python str.
     """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data:
         return None
     view = memoryview(data)[3:] if data.startswith(codecs.BOM_UTF8) else memoryview(data)
+    if head_only:
+        head = bytes(view[:400_000])
+        cut = head.rfind(b"\n")
+        try:
+            head[: cut + 1 if cut > 0 else len(head)].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return view
     arr = pa.Array.from_buffers(pa.large_string(), 1, [
         None, pa.array([0, len(view)], pa.int64()).buffers()[1], pa.py_buffer(view)])
     try:
@@ -365,7 +384,10 @@ def text_grid(src: TextSource) -> pd.DataFrame:
     """
     text = src.text
     if text is None:
-        text = bytes(src.raw_utf8 or b"").decode("utf-8")
+        try:
+            text = bytes(src.raw_utf8 or b"").decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotUtf8("not UTF-8 after its first lines") from None
     reader = csv.reader(io.StringIO(text), delimiter=src.delimiter)
     rows: list[list[str]] = []
     index: list[int] = []
@@ -408,6 +430,8 @@ def arrow_csv(src: TextSource, skip: int, width: int,
                 column_types={n: pa.string() for n in names}, null_values=[""],
                 strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
+        if not src.verified and "UTF8" in str(exc):
+            raise NotUtf8(str(exc)) from None
         raise ValueError(str(exc)) from None
     if skip + table.num_rows != (lines() if lines else line_count(src.raw_utf8)):
         raise ValueError("line numbers would drift")  # blank lines or breaks inside cells
