@@ -448,6 +448,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     candidates = _passthrough_candidates(raw_table, field_col, dirty) if layout == "long" \
         else []
     passthrough: list[str] = []
+    no_nulls: set[str] = set()
     if date_fields or candidates:
         aggs, inner = [], ["_row"]
         for j, f in enumerate(date_fields):
@@ -460,10 +461,13 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         for f in candidates:
             r = f"_r{field_col[f]}"
             inner.append(r)
-            aggs.append(f"count(*) filter (where sc_nullword({r}) or {r} like '%.0')")
+            aggs.append(f"count(*) filter (where sc_nullword({r}) or {r} like '%.0'), "
+                        f"count(*) filter (where {r} is null)")
         stats = cur.execute(f"select {', '.join(aggs)} from (select {', '.join(inner)} "
                             f"from {source})").fetchall()[0]
-        passthrough = [f for f, n in zip(candidates, stats[3 * len(date_fields):]) if n == 0]
+        tail = stats[3 * len(date_fields):]
+        passthrough = [f for j, f in enumerate(candidates) if tail[2 * j] == 0]
+        no_nulls = {f for j, f in enumerate(candidates) if f in passthrough and not tail[2 * j + 1]}
         for i, f in enumerate(date_fields):
             a, b, differ = stats[3 * i: 3 * i + 3]
             if a is None or not differ:
@@ -575,7 +579,16 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     # cheaper than a DuckDB table, and the good rows can be its own columns.
     # The raw text of typed cells is not kept (the rejected ones are looked up in ``clean``)
     # except in wide targets, whose cells come from raw_long.
-    outputs = {f: expr for f, expr in outputs.items() if expr != f}
+    # An output that is a column already there (a deal's status is _status; a default for a
+    # column without gaps) is taken as it is, not computed and copied again.
+    same: dict[str, str] = {}
+    for f, expr in list(outputs.items()):
+        default = re.fullmatch(r"coalesce\((\w+), '[^']*'\)", expr)
+        if re.fullmatch(r"[a-z_]\w*", expr) and expr != "null":
+            same[f] = expr
+        elif default and default.group(1) == f and f in no_nulls:
+            same[f] = f
+    outputs = {f: expr for f, expr in outputs.items() if f not in same}
     out_cols = "".join(f", {expr} as _o_{f}" for f, expr in outputs.items())
     note_cols = "".join(f", coalesce({cond}, false) as note_{i}"
                         for i, (_, cond, _) in enumerate(notices_sql))
@@ -705,8 +718,9 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
 
     # good rows, canonical columns: when every row is good and in order, the checked
     # table's own columns (no copy)
-    final = {f: (f"_o_{f}" if f in outputs else f) for f in field_col}
+    final = {f: (f"_o_{f}" if f in outputs else same.get(f, f)) for f in field_col}
     final.update({f: f"_o_{f}" for f in outputs if f not in field_col})
+    final.update({f: col for f, col in same.items() if f not in field_col})
     dedupe = " and not dup_repeat" if dup_flag else ""
     if not n_drop and ordered:
         good = checked.select(["_row", *final.values()]).rename_columns(["source_row", *final])
