@@ -99,18 +99,18 @@ closed_agg as (
            percentile_cont(0.5) within group (order by close_date - created_date)
                filter (where status = 'won' and created_date is not null)
                                                                      as sales_cycle_days_median
-    from closed group by grp
+    from closed group by {by_grp}
 ),
 new_agg as (     -- customers whose first won deal (any rep) falls in the range, then scoped
     select {group} as grp, count(*) as new_customers
     from _first_won d left join reps r on r.rep_id = d.rep_id
     where d.close_date between $start and $end
       and ($team::VARCHAR is null or r.team = $team) and ($rep::VARCHAR is null or d.rep_id = $rep)
-    group by 1
+    group by {by_new}
 ),
 buyers as (      -- customers with a won deal in the period, per group
     select grp, customer_id, count(*) as n_won
-    from closed where status = 'won' and customer_id is not null group by grp, customer_id
+    from closed where status = 'won' and customer_id is not null group by {by_buyer}
 ),
 repeat_agg as (
     select b.grp, avg({repeat}) as repeat_rate
@@ -122,7 +122,7 @@ open_agg as (    -- open at the end of the period: created by then and not yet c
     from scoped
     where (created_date is null or created_date <= $end)
       and (status = 'open' or close_date > $end)
-    group by grp
+    group by {by_grp}
 ),
 groups as (
     select grp from closed_agg union select grp from open_agg union select grp from new_agg
@@ -139,19 +139,20 @@ select g.grp,
        coalesce(o.open_deals, 0)    as open_deals,
        coalesce(o.open_pipeline, 0) as open_pipeline
 from groups g
-left join closed_agg c using (grp)
-left join new_agg n using (grp)
-left join repeat_agg rp using (grp)
-left join open_agg o using (grp)
+left join closed_agg c on c.grp is not distinct from g.grp
+left join new_agg n on n.grp is not distinct from g.grp
+left join repeat_agg rp on rp.grp is not distinct from g.grp
+left join open_agg o on o.grp is not distinct from g.grp
 """
 
+# The smallest (close_date, deal_id, ...) struct per customer is its first won deal (ties on
+# the date go to the smallest deal_id, which is unique): one min() instead of an arg_min per
+# column, about half the time. channel may be NULL.
 _FIRST_WON_SQL = """
-select customer_id, min(close_date) as close_date,
-       arg_min(deal_id, (close_date, deal_id)) as deal_id,
-       arg_min(rep_id, (close_date, deal_id)) as rep_id,
-       arg_min_null(channel, (close_date, deal_id)) as channel   -- may be NULL
-from deals where status = 'won' and customer_id is not null and close_date is not null
-group by customer_id
+select customer_id, m.d as close_date, m.i as deal_id, m.r as rep_id, m.c as channel
+from (select customer_id, min({'d': close_date, 'i': deal_id, 'r': rep_id, 'c': channel}) as m
+      from deals where status = 'won' and customer_id is not null and close_date is not null
+      group by customer_id)
 """
 
 _FIRST_WON_LOCK = threading.Lock()
@@ -194,10 +195,18 @@ def register_first_won(con: Con, cur: Con, sql: str) -> None:
         cur.register("_first_won", first_won(con))
 
 
-def _core(con: Con, start: date | None, end: date | None, scope: Scope, group: str) -> pd.DataFrame:
+def _core(con: Con, start: date | None, end: date | None, scope: Scope, group: str,
+          with_total: bool = False) -> pd.DataFrame:
+    """The core figures per ``group``; ``with_total``: plus the scope's total as the row whose
+    grp is NULL (grouping sets: one pass for both; a real group is never NULL)."""
     bounded = start is not None
+    gexpr = _GROUPS[group]
     sql = _CORE_SQL.format(
-        scoped=_SCOPED_CORE.format(group=_GROUPS[group]), group=_GROUPS[group],
+        scoped=_SCOPED_CORE.format(group=gexpr), group=gexpr,
+        by_grp="grouping sets ((grp), ())" if with_total else "grp",
+        by_new=f"grouping sets (({gexpr}), ())" if with_total else "1",
+        by_buyer="grouping sets ((grp, customer_id), (customer_id))" if with_total
+        else "grp, customer_id",
         materialized="materialized" if bounded else "not materialized",
         repeat="coalesce(f.close_date < $start, false)::INTEGER" if bounded else "(b.n_won > 1)::INTEGER",
         repeat_join="left join _first_won f on f.customer_id = b.customer_id" if bounded else "")
@@ -307,18 +316,23 @@ def targets_by(con: Con, months: list[str], level: str, *, metric: str = "revenu
         union all select 'team', period, grp, v from team_t
         union all select 'rep', period, grp, v from rep_t
     )
-    select period as month, grp, v as target from levels
+    select {select} from levels
     where level = $level and v is not null
       and ($team::VARCHAR is null or $level <> 'team' or grp = $team)
       and ($rep::VARCHAR is null or $level <> 'rep' or grp = $rep)
+    {group}
     """
+    # per month, or summed over the months in SQL (2,000 reps x 60 months need not reach pandas)
+    sql = sql.format(select="period as month, grp, v as target" if by_month
+                     else "grp, sum(v) as target",
+                     group="" if by_month else "group by grp order by grp")
     with con.cursor() as cur:
         frame = cur.execute(sql, {"scenario": scenario, "metric": metric, "months": months,
                                   "level": level, "team": team, "rep": rep_id}).df()
     frame["target"] = frame["target"].astype("float64")
     if by_month:
         return frame[["month", "grp", "target"]]
-    return frame.groupby("grp", as_index=False)["target"].sum()[["grp", "target"]]
+    return frame[["grp", "target"]]
 
 
 def kpis(con: Con, start: date | None = None, end: date | None = None,
@@ -328,7 +342,20 @@ def kpis(con: Con, start: date | None = None, end: date | None = None,
     Keys: KPI_NAMES. ``target`` is the revenue target of the same scope and months;
     ``attainment`` = revenue_won / target (None without a target).
     """
-    frame = _core(con, start, end, scope, "all")
+    return _kpis_from(con, _core(con, start, end, scope, "all"), start, end, scope)
+
+
+def kpis_and_groups(con: Con, start: date | None, end: date | None, level: str,
+                    scope: Scope = Scope()) -> tuple[dict[str, Any], pd.DataFrame]:
+    """:func:`kpis` and :func:`by_group` together, from one pass over the deals."""
+    frame = _core(con, start, end, scope, level, with_total=True)
+    total = frame["grp"].isna()
+    return (_kpis_from(con, frame[total], start, end, scope),
+            _by_group_from(con, frame[~total], start, end, level, scope))
+
+
+def _kpis_from(con: Con, frame: pd.DataFrame, start: date | None, end: date | None,
+               scope: Scope) -> dict[str, Any]:
     row = frame.iloc[0].to_dict() if len(frame) else {}
     out = {name: _clean(row.get(name)) for name in KPI_NAMES if name not in ("target", "attainment")}
     for name in ("revenue_won", "deals_won", "deals_lost", "new_customers", "open_deals", "open_pipeline"):
@@ -346,7 +373,12 @@ def by_group(con: Con, start: date | None, end: date | None, level: str,
     Columns: team (and rep_id, rep for reps), the KPI_NAMES; every rep/team appears, idle ones
     with zeros. Sorted by revenue_won, highest first.
     """
-    frame = _core(con, start, end, scope, level).rename(columns={"grp": "key"})
+    return _by_group_from(con, _core(con, start, end, scope, level), start, end, level, scope)
+
+
+def _by_group_from(con: Con, frame: pd.DataFrame, start: date | None, end: date | None,
+                   level: str, scope: Scope) -> pd.DataFrame:
+    frame = frame.rename(columns={"grp": "key"})
     goals = targets_by(con, months_between(start, end, con), level,
                        team=scope.team, rep_id=scope.rep_id).rename(columns={"grp": "key"})
     with con.cursor() as cur:
@@ -604,8 +636,7 @@ def summary(con: Con, start: date | None = None, end: date | None = None,
     """What ``python -m salescore metrics --json`` prints (DESIGN §6):
     {"totals": {...}, "by_rep": [{"rep": name, ...}], "funnel": [{"stage", "reached",
     "conversion_to_next"}]}, plain numbers with the section 4 names."""
-    totals = kpis(con, start, end, scope)
-    reps = by_group(con, start, end, "rep", scope)
+    totals, reps = kpis_and_groups(con, start, end, "rep", scope)
     by_rep = []
     for record in reps.to_dict("records"):
         by_rep.append({k: _clean(v) for k, v in record.items()})

@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import pandas as pd
 import pytest
 
-from salescore import metrics
+from salescore import db, metrics
 from salescore.metrics import Scope
 from salescore.periods import parse
 
@@ -154,3 +155,22 @@ def test_alert_text_lists_names_per_language():
     assert "A、B、C、D、E…" in metrics.alert_text(item, "zh")
     gap = {"level": "warning", "key": "alert.team_behind", "params": {"team": "North", "gap": 0.18}}
     assert metrics.alert_text(gap, "en") == "North is 18% behind pace."
+
+
+@pytest.mark.parametrize("level", ["rep", "team"])
+def test_kpis_and_groups_in_one_pass_equal_the_separate_calls(demo_db, level):
+    """The grouping-sets pass (metrics --json) gives exactly kpis() and by_group()."""
+    con = db.connect(demo_db)
+    try:
+        cases = [(None, None, Scope()), (date(2026, 1, 1), date(2026, 3, 31), Scope()),
+                 (date(2025, 7, 1), date(2025, 12, 31), Scope(team="华东")),
+                 (date(2026, 4, 1), date(2026, 6, 30), Scope(rep_id="R18")),
+                 (date(2030, 1, 1), date(2030, 3, 31), Scope())]        # no deals at all
+        for start, end, scope in cases:
+            totals, groups = metrics.kpis_and_groups(con, start, end, level, scope)
+            assert (totals["deals_won"] > 0) == (start is None or start.year < 2030)
+            assert totals == metrics.kpis(con, start, end, scope)
+            pd.testing.assert_frame_equal(groups.reset_index(drop=True),
+                                          metrics.by_group(con, start, end, level, scope))
+    finally:
+        con.close()
