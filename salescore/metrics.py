@@ -73,9 +73,8 @@ _SCOPED_CORE = """
     scoped as not materialized (
         select d.deal_id, d.customer_id, d.amount, d.status, d.created_date, d.close_date,
                {group} as grp
-        from deals d left join reps r on r.rep_id = d.rep_id
-        where ($team::VARCHAR is null or r.team = $team)
-          and ($rep::VARCHAR is null or d.rep_id = $rep)
+        from deals d {join}
+        where {team_filter} ($rep::VARCHAR is null or d.rep_id = $rep)
     )"""
 
 # Each customer's first won deal ever comes from the table :func:`first_won` registers as
@@ -202,7 +201,12 @@ def _core(con: Con, start: date | None, end: date | None, scope: Scope, group: s
     bounded = start is not None
     gexpr = _GROUPS[group]
     sql = _CORE_SQL.format(
-        scoped=_SCOPED_CORE.format(group=gexpr), group=gexpr,
+        # reps joined only when a team is asked for (by scope or as the group)
+        scoped=_SCOPED_CORE.format(
+            group=gexpr, join="left join reps r on r.rep_id = d.rep_id"
+            if scope.team is not None or group == "team" else "",
+            team_filter="r.team = $team and" if scope.team is not None else ""),
+        group=gexpr,
         by_grp="grouping sets ((grp), ())" if with_total else "grp",
         by_new=f"grouping sets (({gexpr}), ())" if with_total else "1",
         by_buyer="grouping sets ((grp, customer_id), (customer_id))" if with_total
