@@ -65,37 +65,9 @@ if base.empty:
     st.info(t("incentives.no_reps"))
     st.stop()
 
-# --- 2. what-if --------------------------------------------------------------------------
+# --- 2. what-if (a fragment: moving a slider redraws this tab only) ----------------------
 with tabs[1]:
-    st.caption(t("incentives.whatif_help"))
-    whatif = sim.lever_sliders(working)
-    try:
-        moved = ui.query(incentives.payouts, whatif, period, scope)
-    except SalesCoreError as err:
-        ui.show_error(err)
-        moved = base
-    ref = ui.query(incentives.payouts, reference, period, scope)
-    now, was = incentives.summary(moved), incentives.summary(ref)
-    cards = st.columns(4)
-    cards[0].metric(t("incentives.total"), ui.money(now["total"]),
-                    delta=t("incentives.vs_saved", change=ui.money(now["total"] - was["total"])),
-                    delta_color="inverse", border=True)
-    cards[1].metric(t("incentives.cost_revenue"), fmt.pct(now["cost_of_sales"]),
-                    help=t("incentives.cost_revenue_help"), border=True)
-    cards[2].metric(t("incentives.cost_margin"), fmt.pct(now["cost_of_margin"]),
-                    help=t("incentives.cost_margin_help"), border=True)
-    cards[3].metric(t("incentives.pay_rate"), f"{fmt.pct(now['pay_rate_top'])} / {fmt.pct(now['pay_rate_bottom'])}",
-                    help=t("incentives.pay_rate_help"), border=True)
-    change = incentives.compare(ref, moved)
-    left, right = st.columns([1, 1])
-    with left:
-        st.subheader(t("incentives.distribution"))
-        st.altair_chart(charts.payout_distribution(moved, ctx.lang), width="stretch")
-    with right:
-        st.subheader(t("incentives.gainers_losers"))
-        sim.gainers_losers(change)
-    st.subheader(t("incentives.per_rep"))
-    sim.payout_table(moved, change)
+    sim.whatif_panel(working, reference, period, scope, ctx.lang)
 
 # --- 3. plan A vs plan B -----------------------------------------------------------------
 with tabs[2]:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from salescore import fmt, incentives
+from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
 from salescore.incentives import Plan
@@ -234,6 +234,44 @@ def lever_sliders(plan: Plan) -> Plan:
             except SalesCoreError as err:
                 ui.show_error(err)
     return moved
+
+
+@st.fragment
+def whatif_panel(working: Plan, reference: Plan, period: Period, scope: Scope, lang: str) -> None:
+    """The what-if tab: a slider per lever, the moved plan's cost against the saved one, who
+    gains and who loses, the per-rep table. A fragment: moving a slider reruns this panel
+    only, not the page's other tabs."""
+    st.caption(t("incentives.whatif_help"))
+    whatif = lever_sliders(working)
+    base = ui.query(incentives.payouts, working, period, scope)
+    try:
+        moved = ui.query(incentives.payouts, whatif, period, scope)
+    except SalesCoreError as err:
+        ui.show_error(err)
+        moved = base
+    ref = ui.query(incentives.payouts, reference, period, scope)
+    now, was = incentives.summary(moved), incentives.summary(ref)
+    cards = st.columns(4)
+    cards[0].metric(t("incentives.total"), ui.money(now["total"]),
+                    delta=t("incentives.vs_saved", change=ui.money(now["total"] - was["total"])),
+                    delta_color="inverse", border=True)
+    cards[1].metric(t("incentives.cost_revenue"), fmt.pct(now["cost_of_sales"]),
+                    help=t("incentives.cost_revenue_help"), border=True)
+    cards[2].metric(t("incentives.cost_margin"), fmt.pct(now["cost_of_margin"]),
+                    help=t("incentives.cost_margin_help"), border=True)
+    cards[3].metric(t("incentives.pay_rate"),
+                    f"{fmt.pct(now['pay_rate_top'])} / {fmt.pct(now['pay_rate_bottom'])}",
+                    help=t("incentives.pay_rate_help"), border=True)
+    change = incentives.compare(ref, moved)
+    left, right = st.columns([1, 1])
+    with left:
+        st.subheader(t("incentives.distribution"))
+        st.altair_chart(charts.payout_distribution(moved, lang), width="stretch")
+    with right:
+        st.subheader(t("incentives.gainers_losers"))
+        gainers_losers(change)
+    st.subheader(t("incentives.per_rep"))
+    payout_table(moved, change)
 
 
 def gainers_losers(change: pd.DataFrame) -> None:
