@@ -52,7 +52,7 @@ with tab_acq:
                 st.info(t("customers.no_new"))
             else:
                 acquired = acquired.assign(label=acquired["label"].fillna(not_recorded))
-                st.altair_chart(charts.stacked_months(acquired, lang, "new_customers", "label",
+                ui.chart(charts.stacked_months(acquired, lang, "new_customers", "label",
                                                       t("metric.new_customers")), width="stretch")
         with right:
             st.subheader(t("customers.revenue_split"))
@@ -61,7 +61,7 @@ with tab_acq:
                      "unknown_revenue": t("customers.from_unknown")}
             long = revenue.melt(id_vars=["month"], value_vars=list(names), var_name="k", value_name="amount")
             long = long[long["amount"] > 0].assign(kind=lambda f: f["k"].map(names))
-            st.altair_chart(charts.stacked_months(long, lang, "amount", "kind", t("metric.revenue_won")),
+            ui.chart(charts.stacked_months(long, lang, "amount", "kind", t("metric.revenue_won")),
                             width="stretch")
 
 # --- follow-up -------------------------------------------------------------------------------
@@ -130,10 +130,10 @@ with tab_sat:
             with left:
                 st.subheader(t("customers.sat_trend"))
                 if "csat5" in scales:
-                    st.altair_chart(charts.monthly_rate(trend[trend["scale"] == "csat5"], lang, "csat",
+                    ui.chart(charts.monthly_rate(trend[trend["scale"] == "csat5"], lang, "csat",
                                                         t("customers.csat"), (0, 1)), width="stretch")
                 if "nps10" in scales:
-                    st.altair_chart(charts.monthly_rate(trend[trend["scale"] == "nps10"], lang, "nps",
+                    ui.chart(charts.monthly_rate(trend[trend["scale"] == "nps10"], lang, "nps",
                                                         t("customers.nps"), (-1, 1)), width="stretch")
             with right:
                 st.subheader(t("customers.sat_distribution"))
@@ -141,7 +141,7 @@ with tab_sat:
                 kinds = {k: t(f"customers.kind_{k}") for k in ("promoter", "passive", "detractor")}
                 for scale in scales:
                     part = dist[dist["scale"] == scale]
-                    st.altair_chart(charts.score_distribution(part.assign(kind_label=part["kind"].map(kinds)),
+                    ui.chart(charts.score_distribution(part.assign(kind_label=part["kind"].map(kinds)),
                                                               lang), width="stretch")
             sat_labels = {"rep": t("customers.by_rep"), "segment": t("customers.by_segment")}
             sat_by = st.segmented_control(t("customers.sat_by"), list(sat_labels), default="rep",
@@ -150,7 +150,7 @@ with tab_sat:
                 needs_data("customers.needs_segment")
             groups = ui.query(customers.satisfaction_by, window, period.end, scope, sat_by)
             groups = groups[groups["scale"] == scales[0]]
-            st.altair_chart(charts.score_by(groups.assign(label=groups["label"].fillna(not_recorded)), lang),
+            ui.chart(charts.score_by(groups.assign(label=groups["label"].fillna(not_recorded)), lang),
                             width="stretch")
         st.subheader(t("customers.detractors"))
         flagged = ui.query(customers.detractors_with_open_deals, as_of, scope)
@@ -185,21 +185,21 @@ with tab_loyal:
         with left:
             st.subheader(t("customers.repeat_trend"))
             repeat = ui.query(customers.repeat_trend, window, period.end, scope)
-            st.altair_chart(charts.monthly_rate(repeat, lang, "repeat_rate", t("metric.repeat_rate"), (0, 1)),
+            ui.chart(charts.monthly_rate(repeat, lang, "repeat_rate", t("metric.repeat_rate"), (0, 1)),
                             width="stretch")
         with right:
             st.subheader(t("customers.top10"))
             if conc["top"].empty:
                 st.info(t("customers.no_revenue", period=period.label))
             else:
-                st.altair_chart(charts.top_customers(conc["top"], lang), width="stretch")
+                ui.chart(charts.top_customers(conc["top"], lang), width="stretch")
         st.subheader(t("customers.cohorts"))
         st.caption(t("customers.cohort_help"))
         table = ui.query(customers.cohorts, window, period.end, scope)
         if table.empty:
             st.info(t("customers.no_new"))
         else:
-            st.altair_chart(charts.cohort_heatmap(table, lang), width="stretch")
+            ui.chart(charts.cohort_heatmap(table, lang), width="stretch")
         st.subheader(t("customers.churned"))
         months = st.number_input(t("customers.churn_months"), min_value=1, max_value=60, value=12, step=1,
                                  key="customers_churn_months")

@@ -133,7 +133,7 @@ with tab_conv:
         view = frame.assign(stage_label=frame["stage"].map(_stage_label))
         left, right = st.columns(2)
         with left:
-            st.altair_chart(charts.funnel_stages(view, lang, measure), width="stretch")
+            ui.chart(charts.funnel_stages(view, lang, measure), width="stretch")
         with right:
             if focus is not None:
                 steps = []
@@ -141,7 +141,7 @@ with tab_conv:
                     step = f"{view['stage_label'].iloc[i]} → {view['stage_label'].iloc[i + 1]}"
                     steps.append({"step": step, "who": focus_name, "conversion": view["conversion_to_next"].iloc[i]})
                     steps.append({"step": step, "who": rest, "conversion": view["rest_conversion"].iloc[i]})
-                st.altair_chart(charts.funnel_steps(pd.DataFrame(steps), lang, focus_name, rest),
+                ui.chart(charts.funnel_steps(pd.DataFrame(steps), lang, focus_name, rest),
                                 width="stretch")
             else:
                 st.caption(t("funnel.pick_focus"))
@@ -180,14 +180,14 @@ with tab_cycle:
         groups = groups.assign(label=groups["label"].fillna(t("funnel.not_recorded")))
         left, right = st.columns(2)
         with left:
-            st.altair_chart(charts.cycle_groups(groups, lang), width="stretch")
+            ui.chart(charts.cycle_groups(groups, lang), width="stretch")
             st.caption(t("funnel.cycle_legend"))
         with right:
             hist = ui.query(metrics.cycle_histogram, period.start, period.end, scope)
-            st.altair_chart(charts.cycle_histogram(hist, lang), width="stretch")
+            ui.chart(charts.cycle_histogram(hist, lang), width="stretch")
     st.subheader(t("funnel.cycle_trend"))
     trend = ui.query(metrics.cycle_trend, trend_start(period), period.end, scope)
-    st.altair_chart(charts.cycle_trend(trend, lang), width="stretch")
+    ui.chart(charts.cycle_trend(trend, lang), width="stretch")
 
 # --- velocity --------------------------------------------------------------------------------
 with tab_velocity:
@@ -216,7 +216,7 @@ with tab_velocity:
         effect = float(drivers.set_index("driver").loc[vel["lever"], "effect"])
         st.info(t("funnel.velocity_lever", lever=names[vel["lever"]],
                   effect=("+" if effect >= 0 else "") + fmt.money(effect, lang, wan=True), previous=previous))
-        st.altair_chart(charts.velocity_effects(drivers.assign(label=drivers["driver"].map(names)), lang),
+        ui.chart(charts.velocity_effects(drivers.assign(label=drivers["driver"].map(names)), lang),
                         width="stretch")
 
 # --- stuck deals -----------------------------------------------------------------------------
@@ -263,17 +263,17 @@ with tab_loss:
                   share=fmt.pct(top["share"], 0), lost=fmt.number(reasons["deals_lost"].sum()),
                   value=fmt.money(reasons["value_lost"].sum(), lang, wan=True)))
         view = reasons.assign(reason_label=reasons["reason"].fillna(not_recorded))
-        st.altair_chart(charts.loss_pareto(view, lang, loss_measure), width="stretch")
+        ui.chart(charts.loss_pareto(view, lang, loss_measure), width="stretch")
         left, right = st.columns(2)
         with left:
             st.subheader(t("funnel.loss_trend"))
             by_month = ui.query(metrics.loss_reasons_by, trend_start(period), period.end, scope, "month")
-            st.altair_chart(charts.loss_stack(by_month.assign(reason_label=by_month["reason"].fillna(not_recorded)),
+            ui.chart(charts.loss_stack(by_month.assign(reason_label=by_month["reason"].fillna(not_recorded)),
                                               lang), width="stretch")
         with right:
             st.subheader(t("funnel.loss_by_rep"))
             by_rep = ui.query(metrics.loss_reasons_by, period.start, period.end, scope, "rep")
-            st.altair_chart(charts.loss_stack(by_rep.assign(reason_label=by_rep["reason"].fillna(not_recorded)),
+            ui.chart(charts.loss_stack(by_rep.assign(reason_label=by_rep["reason"].fillna(not_recorded)),
                                               lang, normalize=True), width="stretch")
 
 # --- forecast --------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ with tab_forecast:
                      target=fmt.money(fc["target"], lang, wan=True), period=live.label))
     parts = pd.DataFrame({"part": [t("funnel.won_so_far"), t("funnel.weighted")],
                           "amount": [fc["revenue_won"], fc["weighted_pipeline"]], "order": [0, 1]})
-    st.altair_chart(charts.forecast_bar(parts, lang, fc["target"], fc["run_rate"]), width="stretch")
+    ui.chart(charts.forecast_bar(parts, lang, fc["target"], fc["run_rate"]), width="stretch")
     if fc["not_dated"]:
         st.caption(t("funnel.not_dated", count=fmt.number(fc["not_dated"])))
     table = fc["stages"].assign(win_probability=fc["stages"]["win_probability"] * 100)

@@ -174,7 +174,7 @@ def set_and_decompose() -> None:
         st.button(t("goals.clear"), key="goals_clear", on_click=gui.clear_overrides)
     chart_data = plan.teams.melt(id_vars=["team"], value_vars=months, var_name="month")
     chart_data["team"] = chart_data["team"].map(team_label)
-    st.altair_chart(charts.goals_plan(chart_data, lang), width="stretch")
+    ui.chart(charts.goals_plan(chart_data, lang), width="stretch")
 
     st.subheader(t("goals.save_title"))
     active = ui.query(metrics.active_scenario)
@@ -280,7 +280,7 @@ with tab_pace:
         st.subheader(t("goals.pacing_reps"))
         pace_table(rep_rows, "rep")
         share = elapsed / total_days if total_days else 1.0
-        st.altair_chart(charts.goals_pacing(
+        ui.chart(charts.goals_pacing(
             rep_rows.assign(light_label=rep_rows["light"].map(LIGHT_LABELS)), lang, share), width="stretch")
         st.caption(t("goals.lights_help"))
 

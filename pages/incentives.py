@@ -94,7 +94,7 @@ with tabs[2]:
                             delta=ui.money(sb["total"] - sa["total"]), delta_color="inverse", border=True)
             cards[2].metric(t("incentives.cost_revenue"),
                             f"{fmt.pct(sa['cost_of_sales'])} → {fmt.pct(sb['cost_of_sales'])}", border=True)
-            st.altair_chart(charts.payout_change(diff, ctx.lang), width="stretch")
+            ui.chart(charts.payout_change(diff, ctx.lang), width="stretch")
             st.subheader(t("incentives.retention_risk"))
             sim.retention_risk(diff)
     except SalesCoreError as err:
@@ -107,7 +107,7 @@ with tabs[3]:
     st.caption(t("incentives.tornado_help"))
     tornado = ui.query(incentives.sensitivity, working, period, scope)
     if len(tornado):
-        st.altair_chart(charts.lever_tornado(tornado.assign(label=sim.lever_labels(tornado["lever"])),
+        ui.chart(charts.lever_tornado(tornado.assign(label=sim.lever_labels(tornado["lever"])),
                                              ctx.lang), width="stretch")
 
 # --- 5. statements -----------------------------------------------------------------------

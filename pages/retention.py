@@ -56,7 +56,7 @@ rui.quadrant_cards(counts)
 # --- the quadrant ----------------------------------------------------------------------------
 st.subheader(t("retention.chart_title"))
 st.caption(t("retention.chart_help"))
-st.altair_chart(charts.retention_quadrant(placed, ctx.lang), width="stretch")
+ui.chart(charts.retention_quadrant(placed, ctx.lang), width="stretch")
 if counts["reps"] > counts["placed"]:
     st.caption(t("retention.not_placed", n=counts["reps"] - counts["placed"]))
 rui.definitions(frame)
@@ -89,7 +89,7 @@ try:
         moves = ui.query(retention.what_if, plan, period, scope, other=other, rep_id=rep_id or None,
                          quota=quota, base=frame, **settings)
         shown = retention.moves_to_draw(moves, rep_id or None)
-        st.altair_chart(charts.retention_quadrant(placed, ctx.lang, shown), width="stretch")
+        ui.chart(charts.retention_quadrant(placed, ctx.lang, shown), width="stretch")
         rui.moves_text(moves, rep_id or None)
 except SalesCoreError as err:
     ui.show_error(err)

@@ -62,7 +62,7 @@ with tab_plan:
         chart_frame, table = review_ui.progress_frames(progress, lang)
         left, right = st.columns([3, 2])
         with left:
-            st.altair_chart(charts.review_progress(chart_frame, lang), width="stretch")
+            ui.chart(charts.review_progress(chart_frame, lang), width="stretch")
         with right:
             st.dataframe(table, hide_index=True, width="stretch", column_config={
                 t("review.col.share_done"): st.column_config.ProgressColumn(
@@ -192,7 +192,7 @@ with tab_eval:
         st.markdown(f"**{t('review.eval.caveats')}**\n" + "\n".join(f"- {c}" for c in words["caveats"]))
 
     st.markdown(f"**{t('review.eval.chart_title', kpi=kpi_labels[kpi])}**")
-    st.altair_chart(charts.review_change(review_ui.monthly_frame(effect, lang), change.strftime("%Y-%m"), lang,
+    ui.chart(charts.review_change(review_ui.monthly_frame(effect, lang), change.strftime("%Y-%m"), lang,
                                          title=kpi_labels[kpi], percent=evaluation.kpi_kind(kpi) == "rate"),
                     width="stretch")
 

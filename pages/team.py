@@ -41,7 +41,7 @@ with tab_profiles:
         st.info(t("team.missing.satisfaction"))
     if profile["attainment"].isna().all():
         st.info(t("team.missing.targets"))
-    st.altair_chart(charts.team_z_heatmap(team_ui.z_frame(profile), lang), width="stretch")
+    ui.chart(charts.team_z_heatmap(team_ui.z_frame(profile), lang), width="stretch")
     with st.expander(t("team.profiles.table")):
         team_ui.profile_table(profile)
 
@@ -53,7 +53,7 @@ with tab_profiles:
     n = st.slider(t("team.profiles.trend_n"), 3, 12, 6, key="team_trend_n")
     trend = ui.query(team.rep_trend, period, rep_id, n)
     st.markdown(f"**{ui.tx('team.profiles.trend', rep=row['rep'], n=n)}**")
-    st.altair_chart(charts.team_rep_trend(team_ui.trend_frame(trend), lang))
+    ui.chart(charts.team_rep_trend(team_ui.trend_frame(trend), lang))
 
 # --- 2. SWOT ----------------------------------------------------------------------------------
 with tab_swot:
@@ -133,7 +133,7 @@ with tab_roles:
                       farmer=fmt.pct(rules.farmer_repeat_share, 0),
                       quantile=f"P{rules.closer_win_quantile * 100:.0f}"))
     comp = team.composition(roles)
-    st.altair_chart(charts.team_role_mix(team_ui.role_frame(comp), lang), width="stretch")
+    ui.chart(charts.team_role_mix(team_ui.role_frame(comp), lang), width="stretch")
 
     company_year = ui.query(team.profiles, year_start, period.end, Scope())  # = year_profile unfiltered
     company_roles = team.classify(company_year, rules)
@@ -177,7 +177,7 @@ with tab_training:
         st.page_link("pages/data.py", label=t("common.go_to_data"), icon=":material/upload_file:")
     else:
         st.caption(t("team.training.hours_caption", start=year_start.isoformat(), end=period.end.isoformat()))
-        st.altair_chart(charts.team_training_hours(team_ui.hours_frame(hours), lang), width="stretch")
+        ui.chart(charts.team_training_hours(team_ui.hours_frame(hours), lang), width="stretch")
 
     st.markdown(f"**{t('team.training.links')}**")
     links = team_ui.training_links(profile, hours)
@@ -225,5 +225,5 @@ with tab_training:
             m3.metric(t("team.training.reps"), f"{d.n_treated} / {d.n_control}", border=True)
             sentence = team.render_effect(effect, lang)
             {"up": st.success, "down": st.warning}.get(effect.verdict, st.info)(sentence)
-            st.altair_chart(charts.team_did(team_ui.did_frame(effect), lang), width="stretch")
+            ui.chart(charts.team_did(team_ui.did_frame(effect), lang), width="stretch")
             st.caption(t("team.training.method", n_boot=evaluation.N_BOOT))

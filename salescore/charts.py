@@ -1,6 +1,6 @@
 """Altair chart builders: each takes a frame and the language, returns an ``alt.Chart``.
 
-Charts never draw themselves; pages call ``st.altair_chart(chart)`` and the deck renders them
+Charts never draw themselves; pages call ``ui.chart(chart)`` and the deck renders them
 to PNG. Frames are aggregated before they get here (a few hundred rows at most).
 """
 from __future__ import annotations

@@ -1,12 +1,16 @@
 """Shared fixtures: a real DuckDB file per test, and a tiny hand-built sales history."""
 from __future__ import annotations
 
+import os
 from datetime import date
 
 import pandas as pd
 import pytest
 
 from salescore import db
+
+# Every chart a page test draws is checked against the Vega-Lite schema (the app skips it)
+os.environ.setdefault("SALESCORE_VALIDATE_CHARTS", "1")
 
 
 @pytest.fixture

@@ -266,7 +266,7 @@ def whatif_panel(working: Plan, reference: Plan, period: Period, scope: Scope, l
     left, right = st.columns([1, 1])
     with left:
         st.subheader(t("incentives.distribution"))
-        st.altair_chart(charts.payout_distribution(moved, lang), width="stretch")
+        ui.chart(charts.payout_distribution(moved, lang), width="stretch")
     with right:
         st.subheader(t("incentives.gainers_losers"))
         gainers_losers(change)

@@ -41,10 +41,10 @@ def show(slide: Slide) -> None:
     chart = None if slide.chart is None else slide.chart.properties(height=CHART_HEIGHT)
     if chart is not None and has_table:
         left, right = st.columns(2)
-        left.altair_chart(chart, width="stretch")
+        ui.chart(chart, where=left, width="stretch")
         right.dataframe(slide.table, hide_index=True, width="stretch")
     elif chart is not None:
-        st.altair_chart(chart, width="stretch")
+        ui.chart(chart, width="stretch")
     elif has_table:
         st.dataframe(slide.table, hide_index=True, width="stretch")
     for note in slide.notes:
