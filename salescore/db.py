@@ -150,6 +150,9 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         except BaseException:
             cur.execute("rollback")
             raise
+        finally:
+            global _COMMITS
+            _COMMITS += 1
 
 
 def _has_settings(cur: duckdb.DuckDBPyConnection) -> bool:
@@ -158,10 +161,29 @@ def _has_settings(cur: duckdb.DuckDBPyConnection) -> bool:
     ).fetchall()[0][0])
 
 
-def data_version(con: duckdb.DuckDBPyConnection) -> int:
-    """A number that changes whenever any write commits: the cache key for query results."""
-    value = get_setting(con, "data_version", 0)
-    return int(value)
+# Transactions this process has ended (committed or not), and per database file the data
+# version read after the last of them. While this process holds the file no other process can
+# write to it (DuckDB locks the file), so the version can only change through transaction().
+_COMMITS = 0
+_VERSIONS: dict[str, tuple[int, int]] = {}
+
+
+def data_version(con: duckdb.DuckDBPyConnection, path: str | None = None) -> int:
+    """A number that changes whenever any write commits: the cache key for query results.
+
+    With ``path`` (the file ``con`` opened), the number is read from the database once and
+    then only after this process ends a transaction: the pages ask for it before every
+    cached query.
+    """
+    if path is not None:
+        seen = _VERSIONS.get(path)
+        if seen is not None and seen[0] == _COMMITS:
+            return seen[1]
+        commits = _COMMITS
+        version = int(get_setting(con, "data_version", 0))
+        _VERSIONS[path] = (commits, version)
+        return version
+    return int(get_setting(con, "data_version", 0))
 
 
 def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: Any = None) -> Any:

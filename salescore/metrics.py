@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from salescore import db
 from salescore.periods import Period, containing, default_for
@@ -24,6 +23,18 @@ from salescore.periods import Period, containing, default_for
 Con = duckdb.DuckDBPyConnection
 
 #: The section 4 figures :func:`kpis` returns, in display order.
+class _LazyPandas:
+    """pandas, imported on first use. ``metrics --json`` builds its figures from DuckDB rows
+    and never needs it: the import is ~0.25 s, a third of that command at 1M deals."""
+
+    def __getattr__(self, name: str) -> Any:
+        import pandas
+
+        return getattr(pandas, name)
+
+
+pd: Any = _LazyPandas()
+
 KPI_NAMES = ("revenue_won", "deals_won", "deals_lost", "win_rate", "avg_deal_size",
              "sales_cycle_days", "sales_cycle_days_median", "new_customers", "repeat_rate",
              "open_deals", "open_pipeline", "velocity", "target", "attainment")
@@ -125,7 +136,8 @@ open_agg as (    -- open at the end of the period: created by then and not yet c
 ),
 groups as (
     select grp from closed_agg union select grp from open_agg union select grp from new_agg
-)
+),
+core0 as (
 select g.grp,
        coalesce(c.revenue_won, 0) as revenue_won,
        coalesce(c.deals_won, 0)   as deals_won,
@@ -142,7 +154,14 @@ left join closed_agg c on c.grp is not distinct from g.grp
 left join new_agg n on n.grp is not distinct from g.grp
 left join repeat_agg rp on rp.grp is not distinct from g.grp
 left join open_agg o on o.grp is not distinct from g.grp
-"""
+),
+core as (        -- velocity per day = open deals x win rate x deal size / mean cycle (§4)
+    select * replace (revenue_won::DOUBLE as revenue_won, open_pipeline::DOUBLE as open_pipeline,
+                      avg_deal_size::DOUBLE as avg_deal_size),
+           open_deals * win_rate * avg_deal_size::DOUBLE
+               / (case when sales_cycle_days > 0 then sales_cycle_days end) as velocity
+    from core0
+)"""
 
 # The smallest (close_date, deal_id, ...) struct per customer is its first won deal (ties on
 # the date go to the smallest deal_id, which is unique): one min() instead of an arg_min per
@@ -194,13 +213,13 @@ def register_first_won(con: Con, cur: Con, sql: str) -> None:
         cur.register("_first_won", first_won(con))
 
 
-def _core(con: Con, start: date | None, end: date | None, scope: Scope, group: str,
-          with_total: bool = False) -> pd.DataFrame:
-    """The core figures per ``group``; ``with_total``: plus the scope's total as the row whose
-    grp is NULL (grouping sets: one pass for both; a real group is never NULL)."""
+def _core_ctes(start: date | None, scope: Scope, group: str, with_total: bool) -> str:
+    """``with`` ... ending in the CTE ``core``: the section 4 figures per ``group`` (column
+    grp); ``with_total``: plus the scope's total as the row whose grp is NULL (grouping sets:
+    one pass for both; a real group is never NULL)."""
     bounded = start is not None
     gexpr = _GROUPS[group]
-    sql = _CORE_SQL.format(
+    return _CORE_SQL.format(
         # reps joined only when a team is asked for (by scope or as the group)
         scoped=_SCOPED_CORE.format(
             group=gexpr, join="left join reps r on r.rep_id = d.rep_id"
@@ -214,14 +233,100 @@ def _core(con: Con, start: date | None, end: date | None, scope: Scope, group: s
         materialized="materialized" if bounded else "not materialized",
         repeat="coalesce(f.close_date < $start, false)::INTEGER" if bounded else "(b.n_won > 1)::INTEGER",
         repeat_join="left join _first_won f on f.customer_id = b.customer_id" if bounded else "")
-    frame = _query(con, sql, _params(start, end, scope))
-    for col in ("revenue_won", "open_pipeline", "avg_deal_size"):
-        frame[col] = frame[col].astype("float64")
-    for col in ("deals_won", "deals_lost", "new_customers", "open_deals"):
-        frame[col] = frame[col].astype("int64")
-    frame["velocity"] = velocity(frame["open_deals"], frame["win_rate"], frame["avg_deal_size"],
-                                 frame["sales_cycle_days"])
-    return frame
+
+
+# The figures of a scope and of its reps or teams, with names and targets, in one statement:
+# the first row (_total) is the scope's total with its own target (kpis), the others the
+# groups, highest revenue first (by_group). Reps with no deals, no target and no longer
+# active are history, not the team.
+_FIGURES_SQL = """{core},
+{targets},
+scope_goal as (
+    select sum(v) as target from levels
+    where level = $slevel and v is not null
+      and ($team::VARCHAR is null or $slevel <> 'team' or grp = $team)
+      and ($rep::VARCHAR is null or $slevel <> 'rep' or grp = $rep)
+),
+total as (
+    select true as _total, {no_names}
+           coalesce(c.revenue_won, 0) as revenue_won, coalesce(c.deals_won, 0) as deals_won,
+           coalesce(c.deals_lost, 0) as deals_lost, c.win_rate, c.avg_deal_size,
+           c.sales_cycle_days, c.sales_cycle_days_median,
+           coalesce(c.new_customers, 0) as new_customers, c.repeat_rate,
+           coalesce(c.open_deals, 0) as open_deals, coalesce(c.open_pipeline, 0) as open_pipeline,
+           c.velocity, sg.target::DOUBLE as target,
+           coalesce(c.revenue_won, 0) / nullif(sg.target, 0)::DOUBLE as attainment
+    from scope_goal sg left join (select * from core where {total_row}) c on true
+){groups}
+select * from total {union_groups}
+order by _total desc, revenue_won desc, 2
+"""
+
+_GROUPS_SQL = """,
+goals as (
+    select grp as key, sum(v) as target from levels
+    where level = $glevel and v is not null
+      and ($team::VARCHAR is null or $glevel <> 'team' or grp = $team)
+      and ($rep::VARCHAR is null or $glevel <> 'rep' or grp = $rep)
+    group by grp
+),
+names as ({names}),
+grouped as (
+    select false as _total, {name_cols}
+           coalesce(c.revenue_won, 0) as revenue_won, coalesce(c.deals_won, 0) as deals_won,
+           coalesce(c.deals_lost, 0) as deals_lost, c.win_rate, c.avg_deal_size,
+           c.sales_cycle_days, c.sales_cycle_days_median,
+           coalesce(c.new_customers, 0) as new_customers, c.repeat_rate,
+           coalesce(c.open_deals, 0) as open_deals, coalesce(c.open_pipeline, 0) as open_pipeline,
+           c.velocity, g.target::DOUBLE as target,
+           coalesce(c.revenue_won, 0) / (case when g.target > 0 then g.target end)::DOUBLE
+               as attainment
+    from names n full join (select * from core where grp is not null) c on c.grp = n.key
+    left join goals g on g.key = coalesce(n.key, c.grp)
+    where {keep}
+)"""
+
+_NAMES = {
+    "rep": ("select rep_id as key, name as rep, coalesce(team, '') as team, active from reps "
+            "where ($team::VARCHAR is null or team = $team) and ($rep::VARCHAR is null or rep_id = $rep)",
+            "coalesce(n.key, c.grp) as rep_id, coalesce(n.rep, n.key, c.grp) as rep, n.team as team,",
+            "null::VARCHAR as rep_id, null::VARCHAR as rep, null::VARCHAR as team,",
+            "coalesce(n.active, true) or coalesce(c.revenue_won, 0) > 0 or g.target is not null"),
+    "team": ("select distinct coalesce(team, '') as key from reps "
+             "where ($team::VARCHAR is null or team = $team)",
+             "coalesce(n.key, c.grp) as team,", "null::VARCHAR as team,", "true"),
+}
+
+
+def _figures(con: Con, start: date | None, end: date | None, scope: Scope,
+             level: str | None, frame: bool = True) -> Any:
+    """The scope's total and (``level`` rep or team) its groups: a DataFrame (``frame``) or
+    a list of dicts of plain Python values (no pandas: ``metrics --json``), first row the
+    total (``_total`` true). Columns: _total, rep_id, rep, team (those of the level), KPI_NAMES.
+    """
+    months = months_between(start, end, con)
+    if level is None:
+        sql = _FIGURES_SQL.format(core=_core_ctes(start, scope, "all", False),
+                                  targets=_TARGET_CTES, no_names="", total_row="true",
+                                  groups="", union_groups="")
+    else:
+        names, name_cols, no_names, keep = _NAMES[level]
+        sql = _FIGURES_SQL.format(
+            core=_core_ctes(start, scope, level, True), targets=_TARGET_CTES,
+            no_names=no_names, total_row="grp is null",
+            groups=_GROUPS_SQL.format(names=names, name_cols=name_cols, keep=keep),
+            union_groups="union all select * from grouped")
+    params = _params(start, end, scope) | {
+        "scenario": active_scenario(con), "metric": "revenue", "months": months,
+        "slevel": scope.level, "glevel": level}
+    used = set(re.findall(r"\$(\w+)", sql))
+    with con.cursor() as cur:
+        register_first_won(con, cur, sql)
+        result = cur.execute(sql, {k: v for k, v in params.items() if k in used})
+        if frame:
+            return result.df()
+        names_ = [d[0] for d in result.description]
+        return [dict(zip(names_, row)) for row in result.fetchall()]
 
 
 def velocity(open_deals: Any, win_rate: Any, avg_deal_size: Any, cycle_days: Any) -> Any:
@@ -285,18 +390,8 @@ def target(con: Con, months: list[str], scope: Scope = Scope(), metric: str = "r
     return float(frame["target"].sum())
 
 
-def targets_by(con: Con, months: list[str], level: str, *, metric: str = "revenue",
-               scenario: str | None = None, team: str | None = None,
-               rep_id: str | None = None, by_month: bool = False) -> pd.DataFrame:
-    """Targets over ``months`` per group of ``level`` (company/team/rep): columns grp, target
-    (and month first when ``by_month``).
-
-    Explicit targets of the level win, month by month; a month without one falls back to the
-    sum of the level below (company -> teams -> reps).
-    """
-    scenario = scenario or active_scenario(con)
-    sql = """
-    with t as (select * from targets
+_TARGET_CTES = """
+    t as (select * from targets
                where scenario = $scenario and metric = $metric and list_contains($months, period)),
     rep_t as (
         select t.period, t.scope_id as grp, r.team, sum(t.value) as v
@@ -320,6 +415,20 @@ def targets_by(con: Con, months: list[str], level: str, *, metric: str = "revenu
         union all select 'team', period, grp, v from team_t
         union all select 'rep', period, grp, v from rep_t
     )
+"""
+
+
+def targets_by(con: Con, months: list[str], level: str, *, metric: str = "revenue",
+               scenario: str | None = None, team: str | None = None,
+               rep_id: str | None = None, by_month: bool = False) -> pd.DataFrame:
+    """Targets over ``months`` per group of ``level`` (company/team/rep): columns grp, target
+    (and month first when ``by_month``).
+
+    Explicit targets of the level win, month by month; a month without one falls back to the
+    sum of the level below (company -> teams -> reps).
+    """
+    scenario = scenario or active_scenario(con)
+    sql = "with " + _TARGET_CTES + """
     select {select} from levels
     where level = $level and v is not null
       and ($team::VARCHAR is null or $level <> 'team' or grp = $team)
@@ -346,28 +455,19 @@ def kpis(con: Con, start: date | None = None, end: date | None = None,
     Keys: KPI_NAMES. ``target`` is the revenue target of the same scope and months;
     ``attainment`` = revenue_won / target (None without a target).
     """
-    return _kpis_from(con, _core(con, start, end, scope, "all"), start, end, scope)
+    return _kpis_row(_figures(con, start, end, scope, None, frame=False)[0])
+
+
+def _kpis_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: _clean(row[name]) for name in KPI_NAMES}
 
 
 def kpis_and_groups(con: Con, start: date | None, end: date | None, level: str,
                     scope: Scope = Scope()) -> tuple[dict[str, Any], pd.DataFrame]:
     """:func:`kpis` and :func:`by_group` together, from one pass over the deals."""
-    frame = _core(con, start, end, scope, level, with_total=True)
-    total = frame["grp"].isna()
-    return (_kpis_from(con, frame[total], start, end, scope),
-            _by_group_from(con, frame[~total], start, end, level, scope))
-
-
-def _kpis_from(con: Con, frame: pd.DataFrame, start: date | None, end: date | None,
-               scope: Scope) -> dict[str, Any]:
-    row = frame.iloc[0].to_dict() if len(frame) else {}
-    out = {name: _clean(row.get(name)) for name in KPI_NAMES if name not in ("target", "attainment")}
-    for name in ("revenue_won", "deals_won", "deals_lost", "new_customers", "open_deals", "open_pipeline"):
-        out[name] = out[name] if out[name] is not None else 0
-    goal = target(con, months_between(start, end, con), scope)
-    out["target"] = goal
-    out["attainment"] = out["revenue_won"] / goal if goal else None
-    return out
+    frame = _figures(con, start, end, scope, level)
+    total = frame.iloc[0].to_dict()
+    return _kpis_row(total), _groups_frame(frame)
 
 
 def by_group(con: Con, start: date | None, end: date | None, level: str,
@@ -377,38 +477,11 @@ def by_group(con: Con, start: date | None, end: date | None, level: str,
     Columns: team (and rep_id, rep for reps), the KPI_NAMES; every rep/team appears, idle ones
     with zeros. Sorted by revenue_won, highest first.
     """
-    return _by_group_from(con, _core(con, start, end, scope, level), start, end, level, scope)
+    return _groups_frame(_figures(con, start, end, scope, level))
 
 
-def _by_group_from(con: Con, frame: pd.DataFrame, start: date | None, end: date | None,
-                   level: str, scope: Scope) -> pd.DataFrame:
-    frame = frame.rename(columns={"grp": "key"})
-    goals = targets_by(con, months_between(start, end, con), level,
-                       team=scope.team, rep_id=scope.rep_id).rename(columns={"grp": "key"})
-    with con.cursor() as cur:
-        if level == "rep":
-            names = cur.execute(
-                "select rep_id as key, name as rep, coalesce(team, '') as team, active from reps "
-                "where ($team::VARCHAR is null or team = $team) and ($rep::VARCHAR is null or rep_id = $rep)",
-                {"team": scope.team, "rep": scope.rep_id}).df()
-        else:
-            names = cur.execute(
-                "select distinct coalesce(team, '') as key from reps "
-                "where ($team::VARCHAR is null or team = $team)", {"team": scope.team}).df()
-    out = names.merge(frame, on="key", how="outer").merge(goals, on="key", how="left")
-    if level == "rep":
-        out = out.rename(columns={"key": "rep_id"})
-        out["rep"] = out["rep"].fillna(out["rep_id"])
-        out["active"] = out["active"].fillna(True).astype(bool)
-        # reps with no deals, no target and no longer active are history, not the team
-        keep = out["active"] | out["revenue_won"].fillna(0).gt(0) | out["target"].notna()
-        out = out[keep].drop(columns="active")
-    else:
-        out = out.rename(columns={"key": "team"})
-    for col in ("revenue_won", "deals_won", "deals_lost", "new_customers", "open_deals", "open_pipeline"):
-        out[col] = out[col].fillna(0)
-    out["attainment"] = out["revenue_won"] / out["target"].where(out["target"] > 0)
-    return out.sort_values(["revenue_won", out.columns[0]], ascending=[False, True]).reset_index(drop=True)
+def _groups_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.iloc[1:].drop(columns="_total").reset_index(drop=True)
 
 
 def leaderboard(con: Con, start: date | None, end: date | None, scope: Scope = Scope(),
@@ -500,35 +573,49 @@ def funnel(con: Con, start: date | None = None, end: date | None = None, scope: 
     Columns: stage, reached, value (amount of the deals that reached it),
     conversion_to_next (NaN on the last row, which is the won count).
     """
+    return _funnel(con, start, end, scope, stages)
+
+
+_FUNNEL_SQL = """
+with {scoped},
+stage_list as (select unnest($stages) as stage, generate_subscripts($stages, 1) as k),
+pos as (
+    select case when s.status = 'won' then $won_k else coalesce(o.k, 1) end as k, s.amount
+    from scoped s left join stage_list o on o.stage = s.stage
+    where (s.created_date is null and $open_start) or s.created_date between $start and $end
+),
+per_k as (select k, count(*) as n, sum(amount) as v from pos group by k),  -- then add up
+steps as (
+    select l.k, l.stage, coalesce(sum(p.n), 0)::BIGINT as reached,
+           coalesce(sum(p.v), 0)::DOUBLE as value
+    from (select k, stage from stage_list union all select $won_k, 'won') l
+    left join per_k p on p.k >= l.k
+    group by l.k, l.stage
+)
+select stage, reached, value,
+       lead(reached) over (order by k) / (case when reached > 0 then reached end)::DOUBLE
+           as conversion_to_next
+from steps order by k
+"""
+
+
+def _funnel(con: Con, start: date | None, end: date | None, scope: Scope,
+            stages: list[str] | None, frame: bool = True) -> Any:
+    """:func:`funnel` as a DataFrame, or (``frame`` False) as a list of dicts."""
     stages = stages if stages is not None else stage_order(con)
     if not stages:
-        return pd.DataFrame(columns=["stage", "reached", "value", "conversion_to_next"])
-    order = pd.DataFrame({"stage": stages, "k": range(1, len(stages) + 1)})
-    won_k = len(stages) + 1
-    sql = """
-    with {scoped},
-    pos as (
-        select case when s.status = 'won' then $won_k else coalesce(o.k, 1) end as k, s.amount
-        from scoped s left join stage_list o on o.stage = s.stage
-        where (s.created_date is null and $open_start) or s.created_date between $start and $end
-    ),
-    per_k as (select k, count(*) as n, sum(amount) as v from pos group by k)  -- then add up
-    select l.k, coalesce(sum(p.n), 0) as reached, coalesce(sum(p.v), 0) as value
-    from (select k from stage_list union all select $won_k) l
-    left join per_k p on p.k >= l.k
-    group by l.k order by l.k
-    """.format(scoped=_SCOPED.format(group="'all'"))
+        if frame:
+            return pd.DataFrame(columns=["stage", "reached", "value", "conversion_to_next"])
+        return []
+    sql = _FUNNEL_SQL.format(scoped=_SCOPED.format(group="'all'"))
+    params = _params(start, end, scope) | {"stages": list(stages), "won_k": len(stages) + 1}
+    used = set(re.findall(r"\$(\w+)", sql))
     with con.cursor() as cur:
-        cur.register("stage_list", order)
-        params = _params(start, end, scope) | {"won_k": won_k}
-        frame = cur.execute(sql, params).df()
-        cur.unregister("stage_list")
-    frame["stage"] = stages + ["won"]
-    frame["reached"] = frame["reached"].astype("int64")
-    frame["value"] = frame["value"].astype("float64")
-    nxt = frame["reached"].shift(-1)
-    frame["conversion_to_next"] = nxt / frame["reached"].where(frame["reached"] > 0)
-    return frame[["stage", "reached", "value", "conversion_to_next"]]
+        result = cur.execute(sql, {k: v for k, v in params.items() if k in used})
+        if frame:
+            return result.df()
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]
 
 
 # --- dates, periods, pacing and alerts -----------------------------------------------------
@@ -639,15 +726,14 @@ def summary(con: Con, start: date | None = None, end: date | None = None,
             scope: Scope = Scope()) -> dict[str, Any]:
     """What ``python -m salescore metrics --json`` prints (DESIGN §6):
     {"totals": {...}, "by_rep": [{"rep": name, ...}], "funnel": [{"stage", "reached",
-    "conversion_to_next"}]}, plain numbers with the section 4 names."""
-    totals, reps = kpis_and_groups(con, start, end, "rep", scope)
-    by_rep = []
-    for record in reps.to_dict("records"):
-        by_rep.append({k: _clean(v) for k, v in record.items()})
-    stages = funnel(con, start, end, scope)
+    "conversion_to_next"}]}, plain numbers with the section 4 names. Built from DuckDB rows
+    without pandas (the CLI does not import it: a third of its run at 1M deals)."""
+    rows = _figures(con, start, end, scope, "rep", frame=False)
+    totals = _kpis_row(rows[0])
+    by_rep = [{k: _clean(v) for k, v in row.items() if k != "_total"} for row in rows[1:]]
     funnel_rows = [{"stage": r["stage"], "reached": int(r["reached"]),
                     "conversion_to_next": _clean(r["conversion_to_next"])}
-                   for r in stages.to_dict("records")]
+                   for r in _funnel(con, start, end, scope, None, frame=False)]
     return {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
             "totals": totals, "by_rep": by_rep, "funnel": funnel_rows}
 

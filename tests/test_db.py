@@ -106,3 +106,18 @@ def test_reset_empties_business_tables(con):
 
 def test_busy_error_class():
     assert issubclass(DatabaseBusy, Exception)
+
+
+def test_data_version_remembered_until_this_process_writes(tmp_path):
+    path = tmp_path / "v.duckdb"
+    con = db.connect(path)
+    try:
+        first = db.data_version(con, str(path))
+        # a write outside transaction() is not a salescore write: the remembered number stays
+        con.execute("update settings set value = to_json(999) where key = 'data_version'")
+        assert db.data_version(con, str(path)) == first
+        assert db.data_version(con) == 999              # without a path: always read
+        db.set_setting(con, "stage_order", ["a"])        # any transaction: read again
+        assert db.data_version(con, str(path)) == 1000
+    finally:
+        con.close()

@@ -96,8 +96,8 @@ def query(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     name = f"{fn.__module__}.{fn.__qualname__}"
     _FUNCTIONS[name] = fn
     path = db_path()
-    return _cached(name, path, db.data_version(get_con(path)), args, tuple(sorted(kwargs.items())),
-                   user())
+    return _cached(name, path, db.data_version(get_con(path), path), args,
+                   tuple(sorted(kwargs.items())), user())
 
 
 def lang() -> str:
