@@ -252,9 +252,10 @@ def whatif_panel(working: Plan, reference: Plan, period: Period, scope: Scope, l
     ref = ui.query(incentives.payouts, reference, period, scope)
     now, was = incentives.summary(moved), incentives.summary(ref)
     cards = st.columns(4)
+    moved_by = now["total"] - was["total"]
     cards[0].metric(t("incentives.total"), ui.money(now["total"]),
-                    delta=t("incentives.vs_saved", change=ui.money(now["total"] - was["total"])),
-                    delta_color="inverse", border=True)
+                    delta=t("incentives.vs_saved", change=ui.money(moved_by)),
+                    delta_color="inverse" if abs(moved_by) >= 0.005 else "off", border=True)
     cards[1].metric(t("incentives.cost_revenue"), fmt.pct(now["cost_of_sales"]),
                     help=t("incentives.cost_revenue_help"), border=True)
     cards[2].metric(t("incentives.cost_margin"), fmt.pct(now["cost_of_margin"]),
