@@ -57,12 +57,17 @@ class Scope:
         return "rep" if self.rep_id else "team" if self.team else "company"
 
 
-def _query(con: Con, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run ``sql`` binding only the ``$names`` it uses (DuckDB rejects unused parameters)."""
+def _query(con: Con, sql: str, params: dict[str, Any], frame: bool = True) -> Any:
+    """Run ``sql`` binding only the ``$names`` it uses (DuckDB rejects unused parameters):
+    a DataFrame, or (``frame`` False) a list of dicts of plain Python values, no pandas."""
     used = set(re.findall(r"\$(\w+)", sql))
     with con.cursor() as cur:
         register_first_won(con, cur, sql)
-        return cur.execute(sql, {k: v for k, v in params.items() if k in used}).df()
+        result = cur.execute(sql, {k: v for k, v in params.items() if k in used})
+        if frame:
+            return result.df()
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]
 
 
 def _params(start: date | None, end: date | None, scope: Scope) -> dict[str, Any]:
@@ -319,14 +324,7 @@ def _figures(con: Con, start: date | None, end: date | None, scope: Scope,
     params = _params(start, end, scope) | {
         "scenario": active_scenario(con), "metric": "revenue", "months": months,
         "slevel": scope.level, "glevel": level}
-    used = set(re.findall(r"\$(\w+)", sql))
-    with con.cursor() as cur:
-        register_first_won(con, cur, sql)
-        result = cur.execute(sql, {k: v for k, v in params.items() if k in used})
-        if frame:
-            return result.df()
-        names_ = [d[0] for d in result.description]
-        return [dict(zip(names_, row)) for row in result.fetchall()]
+    return _query(con, sql, params, frame)
 
 
 def velocity(open_deals: Any, win_rate: Any, avg_deal_size: Any, cycle_days: Any) -> Any:
@@ -609,13 +607,7 @@ def _funnel(con: Con, start: date | None, end: date | None, scope: Scope,
         return []
     sql = _FUNNEL_SQL.format(scoped=_SCOPED.format(group="'all'"))
     params = _params(start, end, scope) | {"stages": list(stages), "won_k": len(stages) + 1}
-    used = set(re.findall(r"\$(\w+)", sql))
-    with con.cursor() as cur:
-        result = cur.execute(sql, {k: v for k, v in params.items() if k in used})
-        if frame:
-            return result.df()
-        names = [d[0] for d in result.description]
-        return [dict(zip(names, row)) for row in result.fetchall()]
+    return _query(con, sql, params, frame)
 
 
 # --- dates, periods, pacing and alerts -----------------------------------------------------
