@@ -30,6 +30,20 @@ def demo_file(tmp_path_factory):
     return path
 
 
+def test_metrics_json_does_not_load_pandas(demo_file):
+    """metrics --json is built from DuckDB rows: pandas (a third of its run at 1M deals,
+    issue "Scale") stays unimported."""
+    code = ("import contextlib, io, sys\n"
+            "from salescore import cli\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert cli.main(['metrics', '--json', '--db', {str(demo_file)!r}]) == 0\n"
+            "print('pandas' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
 def test_metrics_json_matches_direct_sql(demo_file):
     done = run("metrics", "--db", str(demo_file), "--json")
     assert done.returncode == 0, done.stderr
