@@ -41,8 +41,11 @@ top[2].caption(t("incentives.scope", scope=scope.team or t("sidebar.all_teams"))
 if working != reference:
     st.caption(t("incentives.unsaved"))
 
+# every tab is drawn on each run (their widgets keep their values); choosing a tab reruns the
+# page so that the lever sensitivity (a dozen payout runs) is computed only on the Budget tab
 tabs = st.tabs([t("incentives.tab_editor"), t("incentives.tab_whatif"), t("incentives.tab_compare"),
-                t("incentives.tab_budget"), t("incentives.tab_statements"), t("incentives.tab_recognition")])
+                t("incentives.tab_budget"), t("incentives.tab_statements"), t("incentives.tab_recognition")],
+               key="sim_tab", on_change="rerun")
 
 # --- 1. plan editor ----------------------------------------------------------------------
 with tabs[0]:
@@ -105,10 +108,11 @@ with tabs[3]:
     sim.budget_solver(working, period, scope, incentives.summary(base))
     st.subheader(t("incentives.tornado"))
     st.caption(t("incentives.tornado_help"))
-    tornado = ui.query(incentives.sensitivity, working, period, scope)
-    if len(tornado):
-        ui.chart(charts.lever_tornado(tornado.assign(label=sim.lever_labels(tornado["lever"])),
-                                             ctx.lang), width="stretch")
+    if tabs[3].open:
+        tornado = ui.query(incentives.sensitivity, working, period, scope)
+        if len(tornado):
+            ui.chart(charts.lever_tornado(tornado.assign(label=sim.lever_labels(tornado["lever"])),
+                                          ctx.lang), width="stretch")
 
 # --- 5. statements -----------------------------------------------------------------------
 with tabs[4]:

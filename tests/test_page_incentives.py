@@ -55,6 +55,23 @@ def test_slider_moves_the_total_by_what_salescore_says(at, demo_db):
     assert fmt.money(after - before, "zh") in card.delta
 
 
+def test_lever_sensitivity_only_on_the_budget_tab(at, monkeypatch):
+    from salescore import ui
+
+    asked = []
+    query = ui.query
+    monkeypatch.setattr(ui, "query", lambda fn, *a, **k: (asked.append(fn.__name__),
+                                                           query(fn, *a, **k))[1])
+    at.run()
+    assert "sensitivity" not in asked              # the Plan tab is open: no tornado computed
+    charts_before = len(at.get("vega_lite_chart"))
+    at.session_state["sim_tab"] = "预算"
+    at.run()
+    assert not at.exception
+    assert "sensitivity" in asked
+    assert len(at.get("vega_lite_chart")) == charts_before + 1
+
+
 def test_plan_a_vs_b_and_statement_download(at):
     at.selectbox(key="sim_plan_b").set_value("template:local").run()
     assert not at.exception

@@ -11,7 +11,8 @@ process, the way the server does:
 - ``queries``: each ``ui.query`` call of the first load with its own time;
 - ``whatif_ms``: the Incentives what-if panel after moving one of its sliders (a fragment:
   the server reruns only it; one uncached payout run plus the cached rest), and
-  ``whatif_page_ms`` the whole page run AppTest makes for it.
+  ``whatif_page_ms`` the whole page run AppTest makes for it; ``budget_tab_ms``: choosing its
+  Budget tab, whose lever sensitivity runs only then.
 
 ``rss_mb`` is the process's peak RSS (VmHWM) after every page was visited: the server's memory
 with the database loaded. Run it in its own process (``python -m salescore.ui.bench_pages DB``)
@@ -94,6 +95,7 @@ def run(path: str | Path, pages: tuple[str, ...] = PAGES, reruns: int = 3) -> di
                          "query_ms": round(sum(ms for _, ms in queries), 1), "queries": queries}
             if page == "incentives":
                 out[page].update(_whatif(at) or {})
+                out[page]["budget_tab_ms"] = _open_tab(at, "sim_tab", "incentives.tab_budget")
     finally:
         ui.query = original_query
         st.cache_resource.clear()
@@ -110,6 +112,16 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _open_tab(at: Any, key: str, label_key: str) -> float:
+    """Open a tab whose content runs only when it is chosen (its first, uncached run), ms."""
+    from salescore import i18n
+
+    at.session_state[key] = i18n.t(label_key, at.session_state["lang"])
+    start = time.perf_counter()
+    at.run()
+    return round((time.perf_counter() - start) * 1000, 1)
 
 
 def _whatif(at: Any) -> dict[str, float] | None:
