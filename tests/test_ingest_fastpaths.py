@@ -104,6 +104,40 @@ def test_big_gbk_csv_with_an_ascii_head_is_read_as_gbk(monkeypatch):
     assert prepared.frame["amount"].sum() == Decimal(9000 * 100 + 200)
 
 
+@pytest.mark.parametrize("extra", [
+    [CLEAN[0]],                                                          # exact repeat
+    [["D1", "张伟", "甲公司", "标准版", "999", "赢单", "2026-01-05", "2026-02-01"]],  # conflict
+    [["", "张伟", "甲公司", "标准版", "5", "赢单", "2026-01-05", "2026-02-01"],
+     ["", "李娜", "乙公司", "标准版", "6", "赢单", "2026-01-06", "2026-02-01"]],   # no ids
+    [["合计", "", "", "", "2500", "", "", ""], CLEAN[0]],                    # a total row
+], ids=["repeat", "conflict", "no-ids", "total"])
+def test_big_csv_repeated_keys_found_like_the_small_path(extra, monkeypatch):
+    data = csv_bytes(CLEAN + extra)
+    small = prepare(data, "d.csv")
+    monkeypatch.setattr(ingest_read, "FAST_CSV_BYTES", 10)
+    big = prepare(data, "d.csv")
+    pd.testing.assert_frame_equal(small.frame, big.frame)
+    # (an all-empty rejected value column may come out as object or str: same cells)
+    pd.testing.assert_frame_equal(small.rejected, big.rejected, check_dtype=False)
+    assert small.warnings == big.warnings
+    assert (small.rows_ok, small.rows_rejected) == (big.rows_ok, big.rows_rejected)
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["csv-module", "arrow"])
+def test_an_empty_id_cell_is_no_id(fast, con, monkeypatch):
+    # a column passed through untouched must still turn an empty cell into NULL, or every
+    # deal without an id would become the one deal ''
+    rows = [CLEAN[0], ["", "李娜", "乙公司", "旗舰版", "800", "赢单", "2026-01-10", "2026-02-02"],
+            CLEAN[2]]
+    if fast:
+        monkeypatch.setattr(ingest_read, "FAST_CSV_BYTES", 10)
+    prepared = prepare(csv_bytes(rows), "d.csv")
+    assert prepared.rows_ok == 3 and prepared.frame["deal_id"].isna().sum() == 1
+    load(con, prepared)
+    ids = [r[0] for r in con.execute("select deal_id from deals order by deal_id").fetchall()]
+    assert "" not in ids and "D1" in ids
+
+
 def test_text_is_clean_flags_every_dirty_pattern():
     def src(text: str, delim: str = ",") -> ingest_read.TextSource:
         return ingest_read.TextSource(None, text.encode(), delim, "utf-8")

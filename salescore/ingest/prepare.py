@@ -449,6 +449,11 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         else []
     passthrough: list[str] = []
     no_nulls: set[str] = set()
+    # a one-field file key among them has its distinct values counted in the same scan
+    early_key = _file_key(kind, set(field_col))
+    key_probe = early_key[0] if early_key and len(early_key) == 1 \
+        and early_key[0] in candidates else None
+    key_distinct: int | None = None
     if date_fields or candidates:
         aggs, inner = [], ["_row"]
         for j, f in enumerate(date_fields):
@@ -461,10 +466,16 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         for f in candidates:
             r = f"_r{field_col[f]}"
             inner.append(r)
-            aggs.append(f"count(*) filter (where sc_nullword({r}) or {r} like '%.0'), "
+            aggs.append(f"count(*) filter (where {r} = '' or sc_nullword({r}) "
+                        f"or {r} like '%.0'), "
                         f"count(*) filter (where {r} is null)")
+        if key_probe:
+            r = f"_r{field_col[key_probe]}"
+            aggs.append(f"count(distinct hash(lower({r}))) filter (where {r} is not null)")
         stats = cur.execute(f"select {', '.join(aggs)} from (select {', '.join(inner)} "
                             f"from {source})").fetchall()[0]
+        if key_probe:
+            key_distinct, stats = int(stats[-1]), stats[:-1]
         tail = stats[3 * len(date_fields):]
         passthrough = [f for j, f in enumerate(candidates) if tail[2 * j] == 0]
         no_nulls = {f for j, f in enumerate(candidates) if f in passthrough and not tail[2 * j + 1]}
@@ -615,10 +626,17 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     # rows, total rows and repeated keys in one scan. Keys are counted by their 64-bit hash
     # (faster than the strings): a collision can only make a repeat appear, and the exact
     # window below then finds there is none; it can never hide one.
-    distinct = f"count(distinct hash({key_sql})) filter (where not _total)" if dup_key else "0"
-    n_all, n_total, n_keys = (int(v) for v in cur.execute(
-        f"select count(*), count(*) filter (where _total), {distinct} from checked"
-    ).fetchall()[0])
+    # A key column that came through untouched had its distinct values counted in pass 1:
+    # without total rows, those are the keys here (a row with a key is never blank), plus ''
+    # for the rows without one.
+    n_all, n_total = checked.num_rows, int(pc.sum(checked["_total"]).as_py() or 0)
+    if dup_key and key_probe in passthrough and key_distinct is not None and not n_total:
+        n_keys = key_distinct + (1 if checked[key_probe].null_count else 0)
+    elif dup_key:
+        n_keys = int(cur.execute(f"select count(distinct hash({key_sql})) filter (where not "
+                                 f"_total) from checked").fetchall()[0][0])
+    else:
+        n_keys = 0
     if layout == "long":
         rows_in, total_rows = n_all, n_total
         if rows_in == 0:
@@ -759,8 +777,8 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
 def _passthrough_candidates(raw_table: pa.Table, field_col: dict[str, str],
                             dirty: set[str] | None) -> list[str]:
     """Text fields that may come out of the cleaning exactly as read: nothing to trim, and
-    (checked by the caller over the cells) no null word such as 'n/a' and no '10001.0'
-    number code. Their column of the raw Arrow table is then the result, so pass 2 neither
+    (checked by the caller over the cells) no empty string, no null word such as 'n/a' and
+    no '10001.0' number code. Their column of the raw Arrow table is then the result, so pass 2 neither
     computes nor copies it."""
     if dirty is None:
         return []
