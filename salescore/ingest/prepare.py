@@ -613,11 +613,13 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     checked = pass2(raw_copies + passthrough)
     if passthrough:
         # the untouched text columns join their rows by position: same rows, same order
-        if checked.num_rows == raw_table.num_rows and checked.num_rows > 1 and not pc.all(
-                pc.less(checked["_row"][:-1], checked["_row"][1:])).as_py():
+        same_rows = checked.num_rows == raw_table.num_rows
+        in_order = same_rows and pc.all(pc.equal(checked["_row"], raw_table["_row"])).as_py() \
+            is not False       # row by row the same as the raw table
+        if same_rows and not in_order:    # DuckDB returned them in another order
             checked = checked.sort_by("_row")
-        if checked.num_rows == raw_table.num_rows and pc.all(
-                pc.equal(checked["_row"], raw_table["_row"])).as_py() is not False:
+            in_order = pc.all(pc.equal(checked["_row"], raw_table["_row"])).as_py() is not False
+        if in_order:
             for f in passthrough:
                 checked = checked.append_column(f, raw_table[field_col[f]])
         else:  # rows were dropped (blank after cleaning): compute the columns after all
