@@ -205,6 +205,21 @@ def test_derived_entity_takes_its_first_row(con):
     assert teams == {"张伟": "华东", "李娜": "华北"}
 
 
+def test_every_dirty_character_starts_with_a_trigger_byte():
+    # text_is_clean answers "clean" without its regular expression when none of _TRIGGERS
+    # occurs: every character the expression looks for must start with one of them
+    import re
+
+    ranges = re.findall(r"\\x\{([0-9A-F]{4})\}(?:-\\x\{([0-9A-F]{4})\})?", ingest_read._DIRTY_CLASS)
+    chars = [chr(c) for lo, hi in ranges for c in range(int(lo, 16), int(hi or lo, 16) + 1)]
+    chars += ["\x0b", "\x0c", "\t", "\r", " "]
+    assert len(chars) > 25
+    for ch in chars:
+        assert ch.encode("utf-8")[0] in ingest_read._TRIGGERS, repr(ch)
+    clean = ingest_read.TextSource(None, "销售员,金额\n张伟,1200\n".encode(), ",", "utf-8")
+    assert ingest_read.text_is_clean(clean)
+
+
 def test_tab_file_with_quotes_is_cleaned():
     # in a tab-separated file a quoted cell may hold a tab: such files take the full cleaning
     def src(text: str) -> ingest_read.TextSource:

@@ -354,19 +354,30 @@ def _utf8_bytes(data: bytes, head_only: bool = False) -> memoryview | None:
 # Anything the cell cleaning (trim, whitespace runs, full-width characters) would change.
 _DIRTY_CLASS = r"\x0b\x0c\x{00A0}\x{3000}\x{FEFF}\x{FF04}\x{FF05}\x{FF08}-\x{FF1A}\x{FFE5}"
 _RE2_DELIM = {",": ",", ";": ";", "\t": r"\t", "|": r"\|"}
+# A byte every dirty cell holds: space, tab, \r, \x0b, \x0c, and the lead bytes of U+00A0
+# (C2), U+3000 (E3) and U+FEFF / the full-width forms (EF). Space first: in most files that
+# have one, it comes early and ends the search.
+_TRIGGERS = b" \t\r\x0b\x0c\xc2\xe3\xef"
 
 
 def text_is_clean(src: TextSource) -> bool:
     """True when no cell of the file can have spaces to trim or collapse, or full-width
     characters: the cleaning SQL can then skip its regular expressions.
 
-    One RE2 scan over the whole UTF-8 buffer (Arrow), about 0.15 s per 100 MB.
+    Every such cell holds one of a few bytes (a space, a control character, or the first
+    byte of a no-break, ideographic or full-width character): when none of them occurs in
+    the file (memchr, ~0.01 s per 100 MB each) it is clean. Otherwise one RE2 scan over the
+    whole UTF-8 buffer (Arrow) decides, about 0.15 s per 100 MB.
     """
     if src.raw_utf8 is None or src.delimiter not in _RE2_DELIM:
         return False
     whole = src.raw_utf8.obj if isinstance(src.raw_utf8, memoryview) else src.raw_utf8
     if src.delimiter == "\t" and b'"' in whole:
         return False  # a quoted cell may hold a tab, which the cleaning turns into a space
+    start = len(whole) - len(src.raw_utf8)   # past a BOM
+    triggers = _TRIGGERS if src.delimiter != "\t" else _TRIGGERS.replace(b"\t", b"")
+    if all(whole.find(bytes([b]), start) < 0 for b in triggers):
+        return True
     d = _RE2_DELIM[src.delimiter]
     tab = "" if src.delimiter == "\t" else r"\t"
     pattern = (rf"(?m)  |^ | $| \r|\r[^\n]|[{tab}{_DIRTY_CLASS}]| {d}|{d} |"
