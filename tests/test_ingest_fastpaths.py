@@ -257,3 +257,15 @@ def test_total_words_match_in_any_case_and_nothing_else():
         con.close()
     assert got == [c is not None and c.lower() in TOTAL_WORDS for c in cells]
     assert got[:9] == [True] * 9 and not any(got[9:])
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["csv-module", "arrow"])
+def test_the_file_hash_is_recorded(fast, con, monkeypatch):
+    import hashlib
+
+    if fast:
+        monkeypatch.setattr(ingest_read, "FAST_CSV_BYTES", 10)
+    data = csv_bytes(CLEAN)
+    batch = load(con, prepare(data, "d.csv")).batch_id
+    stored = con.execute("select sha256 from imports where batch_id = $b", {"b": batch}).fetchall()
+    assert stored == [(hashlib.sha256(data).hexdigest(),)]

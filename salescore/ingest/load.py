@@ -114,7 +114,6 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
     if prepared.rows_ok == 0:
         raise ImportRejected(f"{file_name}: no row can be imported; nothing was stored.",
                              key="ingest.error.no_rows", file=file_name)
-    sha256 = sha256 or prepared.extra.get("sha256")
     with db.transaction(con) as cur:
         # This cursor's inserts may write row groups in any order: DuckDB then compresses them
         # as it writes, instead of leaving a 0.4-1.2 s rewrite to the next checkpoint (1M rows).
@@ -132,6 +131,7 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
             for j in range(n_ids):
                 cur.execute(f"drop table if exists _ids{j}")
             cur.unregister("inc_src")
+        sha256 = sha256 or prepared.sha256   # hashed alongside the insert, asked for last
         cur.execute(
             "insert into imports (batch_id, file_name, sha256, sheet, kind, rows_in, "
             "rows_loaded, rows_rejected, status) values ($b, $f, $s, $sh, $k, $ri, $rl, $rr, "

@@ -104,6 +104,13 @@ class Prepared:
         return self.table.to_pandas(date_as_object=False)
 
     @property
+    def sha256(self) -> str:
+        """SHA-256 of the file's bytes (hex). Computed in a helper thread that may still be
+        running when prepare returns: this waits for it, so a caller asks as late as it can."""
+        value = self.extra["sha256"]
+        return value.result() if isinstance(value, Future) else value
+
+    @property
     def rows_ok(self) -> int:
         return self.table.num_rows
 
@@ -764,7 +771,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
                                   {"column": header_of_field["deal_id"]}))
 
     extra = {"order_rule": kind == "deals" and not present & {"status", "stage"},
-             "id_lines": id_lines, "sha256": sha.result(),
+             "id_lines": id_lines, "sha256": sha,
              "months": months, "remembered": bool(remembered),
              "file_key": list(dup_key) if dup_key else None}
     return Prepared(
