@@ -247,19 +247,11 @@ def _core_ctes(start: date | None, scope: Scope, group: str, with_total: bool) -
 _FIGURES_SQL = """{core},
 {targets},
 scope_goal as (
-    select sum(v) as target from levels
-    where level = $slevel and v is not null
-      and ($team::VARCHAR is null or $slevel <> 'team' or grp = $team)
-      and ($rep::VARCHAR is null or $slevel <> 'rep' or grp = $rep)
+    select sum(v) as target from levels where {scope_level}
 ),
 total as (
     select true as _total, {no_names}
-           coalesce(c.revenue_won, 0) as revenue_won, coalesce(c.deals_won, 0) as deals_won,
-           coalesce(c.deals_lost, 0) as deals_lost, c.win_rate, c.avg_deal_size,
-           c.sales_cycle_days, c.sales_cycle_days_median,
-           coalesce(c.new_customers, 0) as new_customers, c.repeat_rate,
-           coalesce(c.open_deals, 0) as open_deals, coalesce(c.open_pipeline, 0) as open_pipeline,
-           c.velocity, sg.target::DOUBLE as target,
+           {kpis} sg.target::DOUBLE as target,
            coalesce(c.revenue_won, 0) / nullif(sg.target, 0)::DOUBLE as attainment
     from scope_goal sg left join (select * from core where {total_row}) c on true
 ){groups}
@@ -269,21 +261,13 @@ order by _total desc, revenue_won desc, 2
 
 _GROUPS_SQL = """,
 goals as (
-    select grp as key, sum(v) as target from levels
-    where level = $glevel and v is not null
-      and ($team::VARCHAR is null or $glevel <> 'team' or grp = $team)
-      and ($rep::VARCHAR is null or $glevel <> 'rep' or grp = $rep)
+    select grp as key, sum(v) as target from levels where {group_level}
     group by grp
 ),
 names as ({names}),
 grouped as (
     select false as _total, {name_cols}
-           coalesce(c.revenue_won, 0) as revenue_won, coalesce(c.deals_won, 0) as deals_won,
-           coalesce(c.deals_lost, 0) as deals_lost, c.win_rate, c.avg_deal_size,
-           c.sales_cycle_days, c.sales_cycle_days_median,
-           coalesce(c.new_customers, 0) as new_customers, c.repeat_rate,
-           coalesce(c.open_deals, 0) as open_deals, coalesce(c.open_pipeline, 0) as open_pipeline,
-           c.velocity, g.target::DOUBLE as target,
+           {kpis} g.target::DOUBLE as target,
            coalesce(c.revenue_won, 0) / (case when g.target > 0 then g.target end)::DOUBLE
                as attainment
     from names n full join (select * from core where grp is not null) c on c.grp = n.key
@@ -313,14 +297,17 @@ def _figures(con: Con, start: date | None, end: date | None, scope: Scope,
     if level is None:
         sql = _FIGURES_SQL.format(core=_core_ctes(start, scope, "all", False),
                                   targets=_TARGET_CTES, no_names="", total_row="true",
-                                  groups="", union_groups="")
+                                  groups="", union_groups="", kpis=_KPI_COLS,
+                                  scope_level=_level_rows("slevel"))
     else:
         names, name_cols, no_names, keep = _NAMES[level]
         sql = _FIGURES_SQL.format(
             core=_core_ctes(start, scope, level, True), targets=_TARGET_CTES,
             no_names=no_names, total_row="grp is null",
-            groups=_GROUPS_SQL.format(names=names, name_cols=name_cols, keep=keep),
-            union_groups="union all select * from grouped")
+            groups=_GROUPS_SQL.format(names=names, name_cols=name_cols, keep=keep,
+                                      kpis=_KPI_COLS, group_level=_level_rows("glevel")),
+            union_groups="union all select * from grouped", kpis=_KPI_COLS,
+            scope_level=_level_rows("slevel"))
     params = _params(start, end, scope) | {
         "scenario": active_scenario(con), "metric": "revenue", "months": months,
         "slevel": scope.level, "glevel": level}
@@ -388,6 +375,22 @@ def target(con: Con, months: list[str], scope: Scope = Scope(), metric: str = "r
     return float(frame["target"].sum())
 
 
+def _level_rows(param: str) -> str:
+    """SQL: the rows of ``levels`` for the level in ``$param``, narrowed to the scope's team
+    or rep when that is the level."""
+    return (f"level = ${param} and v is not null "
+            f"and ($team::VARCHAR is null or ${param} <> 'team' or grp = $team) "
+            f"and ($rep::VARCHAR is null or ${param} <> 'rep' or grp = $rep)")
+
+
+# The section 4 figures of one row of ``core`` (alias c), zeros where a count has no rows.
+_KPI_COLS = """coalesce(c.revenue_won, 0) as revenue_won, coalesce(c.deals_won, 0) as deals_won,
+           coalesce(c.deals_lost, 0) as deals_lost, c.win_rate, c.avg_deal_size,
+           c.sales_cycle_days, c.sales_cycle_days_median,
+           coalesce(c.new_customers, 0) as new_customers, c.repeat_rate,
+           coalesce(c.open_deals, 0) as open_deals, coalesce(c.open_pipeline, 0) as open_pipeline,
+           c.velocity,"""
+
 _TARGET_CTES = """
     t as (select * from targets
                where scenario = $scenario and metric = $metric and list_contains($months, period)),
@@ -427,15 +430,12 @@ def targets_by(con: Con, months: list[str], level: str, *, metric: str = "revenu
     """
     scenario = scenario or active_scenario(con)
     sql = "with " + _TARGET_CTES + """
-    select {select} from levels
-    where level = $level and v is not null
-      and ($team::VARCHAR is null or $level <> 'team' or grp = $team)
-      and ($rep::VARCHAR is null or $level <> 'rep' or grp = $rep)
+    select {select} from levels where {level}
     {group}
     """
     # per month, or summed over the months in SQL (2,000 reps x 60 months need not reach pandas)
     sql = sql.format(select="period as month, grp, v as target" if by_month
-                     else "grp, sum(v) as target",
+                     else "grp, sum(v) as target", level=_level_rows("level"),
                      group="" if by_month else "group by grp order by grp")
     with con.cursor() as cur:
         frame = cur.execute(sql, {"scenario": scenario, "metric": metric, "months": months,
