@@ -9,11 +9,7 @@ from salescore import ui
 from salescore.ui import t
 from salescore.ui.funnel import downloads, needs_data, trend_start
 
-ctx = ui.context()
-st.title(t("customers.title"))
-if not ctx.has_data:
-    ui.no_data()
-    st.stop()
+ctx = ui.page("customers.title")
 
 lang, period, scope, as_of = ctx.lang, ctx.period, ctx.scope, ctx.as_of
 window = trend_start(period)

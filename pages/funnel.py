@@ -13,12 +13,7 @@ from salescore.metrics import Scope
 from salescore.ui import t
 from salescore.ui.funnel import downloads, live_period, needs_data, trend_start
 
-ctx = ui.context()
-st.title(t("funnel.title"))
-if not ctx.has_data:
-    ui.no_data()
-    st.stop()
-ui.show_flash()
+ctx = ui.page("funnel.title")
 
 lang, period, scope = ctx.lang, ctx.period, ctx.scope
 scope_name = scope.team or t("sidebar.all_teams")

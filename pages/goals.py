@@ -14,12 +14,7 @@ from salescore.periods import containing
 from salescore.ui import goals as gui
 from salescore.ui import t
 
-ctx = ui.context()
-st.title(t("goals.title"))
-if not ctx.has_data:
-    ui.no_data()
-    st.stop()
-ui.show_flash()
+ctx = ui.page("goals.title")
 con = ui.con()
 lang = ctx.lang
 

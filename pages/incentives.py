@@ -10,12 +10,7 @@ from salescore.periods import containing, parse, recent
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
-ctx = ui.context()
-st.title(t("incentives.title"))
-if not ctx.has_data:
-    ui.no_data()
-    st.stop()
-ui.show_flash()
+ctx = ui.page("incentives.title")
 
 # --- the plan we start from, and the working copy the editor changes -----------------------
 saved = ui.query(incentives.list_plans)

@@ -7,11 +7,7 @@ from salescore import charts, fmt, metrics
 from salescore import ui
 from salescore.ui import t
 
-ctx = ui.context()
-st.title(t("overview.title"))
-if not ctx.has_data:
-    ui.no_data()
-    st.stop()
+ctx = ui.page("overview.title")
 
 period, scope = ctx.period, ctx.scope
 previous = period.previous()

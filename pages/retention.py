@@ -10,12 +10,7 @@ from salescore.periods import parse
 from salescore.ui import retention as rui
 from salescore.ui import t
 
-ctx = ui.context()
-st.title(t("retention.title"))
-if not ctx.has_data:
-    ui.no_data()
-    st.stop()
-ui.show_flash()
+ctx = ui.page("retention.title")
 
 # --- the active plan and the pay period -------------------------------------------------------
 active = ui.query(retention.active_plan)

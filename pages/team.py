@@ -10,12 +10,7 @@ from salescore.metrics import Scope
 from salescore.ui import t
 from salescore.ui import team as team_ui
 
-ctx = ui.context()
-st.title(t("team.title"))
-if not ctx.has_data:
-    ui.no_data()
-    st.stop()
-ui.show_flash()
+ctx = ui.page("team.title")
 
 period, scope, lang = ctx.period, ctx.scope, ctx.lang
 year_start = team.window_start(period.end, 12)

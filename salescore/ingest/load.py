@@ -241,12 +241,8 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
                                                   batch, _entity_rows(have, "_prod_id",
                                                                       len(cols) == 1))
         use_id = "deal_id" in have and not prepared.extra.get("id_lines")
-        parts = [key_sql(c) for c in (rep_key, cust_key, prod_key) if c in have]
-        parts += ["cast(created_date as varchar)"]
-        parts += [key_sql(c) for c in ("deal_name", "deal_id") if c in have]
-        nk = "concat_ws('|', " + ", ".join(f"coalesce({p}, '')" for p in parts) + ")"
-        hashed = (f"'d' || substr(md5({nk} || '#' || cast(row_number() over (partition by {nk} "
-                  f"order by source_row) as varchar)), 1, 16)")
+        hashed = _natural_id("d", have, (rep_key, cust_key, prod_key), "created_date",
+                             ("deal_name", "deal_id"))
         # ids known distinct: the file's own ids after prepare's duplicate check, or hashes
         # numbered within their natural key
         unique = not use_id
@@ -296,12 +292,8 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
     if kind == "activities":
         derive_reps()
         derive_customers()
-        nk = "concat_ws('|', " + ", ".join(
-            f"coalesce({p}, '')" for p in [key_sql(c) for c in (rep_key, cust_key, "deal_id",
-                                                                  "activity_kind") if c in have]
-            + ["cast(activity_date as varchar)"]) + ")"
-        hashed = (f"'a' || substr(md5({nk} || '#' || cast(row_number() over (partition by {nk} "
-                  f"order by source_row) as varchar)), 1, 16)")
+        hashed = _natural_id("a", have, (rep_key, cust_key, "deal_id", "activity_kind"),
+                             "activity_date")
         cols = {"activity_id": f"coalesce({_f(have, 'activity_id')}, {hashed})",
                 "activity_date": "activity_date"}
         if rep_key in have:
@@ -348,11 +340,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
     if kind == "payments":
         derive_reps()
         derive_customers()
-        nk = "concat_ws('|', " + ", ".join(
-            f"coalesce({p}, '')" for p in [key_sql(c) for c in ("deal_id", cust_key, rep_key)
-                                           if c in have] + ["cast(paid_date as varchar)"]) + ")"
-        hashed = (f"'y' || substr(md5({nk} || '#' || cast(row_number() over (partition by {nk} "
-                  f"order by source_row) as varchar)), 1, 16)")
+        hashed = _natural_id("y", have, ("deal_id", cust_key, rep_key), "paid_date")
         cols = {"payment_id": f"coalesce({_f(have, 'payment_id')}, {hashed})",
                 "paid_date": "paid_date", "amount": "amount"}
         if "deal_id" in have:
@@ -378,6 +366,19 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
 
     raise SalesCoreError(f"Unknown kind {kind!r}.", key="ingest.error.kind", kind=kind,
                          kinds=", ".join(TABLES))
+
+
+def _natural_id(prefix: str, have: set[str], names: tuple[str, ...], day: str,
+                after: tuple[str, ...] = ()) -> str:
+    """SQL: an id for rows without one, stable across files: ``prefix`` + 16 hex digits of
+    md5 of the row's natural key (the normalised ``names`` the sheet has, the ``day``, then
+    the ``after`` names), numbered in sheet order within that key so that two identical
+    lines stay two rows."""
+    parts = [key_sql(c) for c in names if c in have] + [f"cast({day} as varchar)"]
+    parts += [key_sql(c) for c in after if c in have]
+    nk = "concat_ws('|', " + ", ".join(f"coalesce({p}, '')" for p in parts) + ")"
+    return (f"'{prefix}' || substr(md5({nk} || '#' || cast(row_number() over (partition by {nk} "
+            f"order by source_row) as varchar)), 1, 16)")
 
 
 def _activity_kind(col: str) -> str:

@@ -195,6 +195,19 @@ def show_error(err: Exception) -> None:
         st.error(t("error.unexpected"))
 
 
+def page(title_key: str) -> Context:
+    """The top of a page that shows figures: its context (sidebar), its title, a pending
+    flash message; with no data yet, a sentence and a link to the Data page, and the page
+    stops there."""
+    ctx = context()
+    st.title(t(title_key))
+    if not ctx.has_data:
+        no_data()
+        st.stop()
+    show_flash()
+    return ctx
+
+
 def no_data(page_key: str = "") -> None:
     """Say plainly that there is no data yet, with a link to the Data page."""
     st.info(t("common.no_data"))
