@@ -99,10 +99,12 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
     c.metric(t("ingest.rows_rejected", lang, n="").strip(), prepared.rows_rejected)
 
     st.markdown(f"**{t('ingest.preview', lang)}**")
-    preview = prepared.frame.head(8).rename(
-        columns={f: t(f"ingest.field.{f}", lang) for f in prepared.frame.columns
-                 if f != "source_row"} | {"source_row": t("ingest.col.row", lang)})
-    st.dataframe(preview, hide_index=True)
+    preview = prepared.frame.head(8)
+    names = {f: t(f"ingest.field.{f}", lang) for f in preview.columns if f != "source_row"}
+    names["source_row"] = t("ingest.col.row", lang)
+    dates = {names[f]: st.column_config.DateColumn(names[f], format="YYYY-MM-DD")
+             for f in preview.columns if pd.api.types.is_datetime64_any_dtype(preview[f])}
+    st.dataframe(preview.rename(columns=names), hide_index=True, column_config=dates)
 
     with st.expander(t("ingest.mapping", lang), expanded=bool(prepared.unmapped)):
         _mapping_editor(lang, k, chosen, sheet, prepared.kind, list(prepared.columns),
