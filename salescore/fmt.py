@@ -16,7 +16,12 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = "¥") -> str:
+#: The currency symbol figures are shown with (the demo company reports in CNY). The one place
+#: a symbol is written: pages, tables, the deck and statements all take it from here.
+CURRENCY = "¥"
+
+
+def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = CURRENCY) -> str:
     """¥1,234,568 (whole units); short (``wan``): zh ¥4.6万 / ¥1,193万 / ¥1.23亿, en ¥45.6k /
     ¥1.23M. Missing -> '—'."""
     if _missing(value):
@@ -37,6 +42,20 @@ def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = "�
         if amount >= 1e3:
             return f"{sign}{currency}{amount / 1e3:,.1f}k"
     return f"{sign}{currency}{amount:,.0f}"
+
+
+def cents(value: Any, currency: str = CURRENCY) -> str:
+    """¥1,234.56 (to the cent, as paid); missing -> '—'."""
+    if _missing(value):
+        return "—"
+    amount = round(float(value), 2)
+    return f"{'-' if amount < 0 else ''}{currency}{abs(amount):,.2f}"
+
+
+def money_pattern(digits: int = 0, currency: str = CURRENCY) -> str:
+    """The printf pattern a table column shows money with ('¥%,.0f'), for Streamlit's
+    NumberColumn(format=...)."""
+    return f"{currency.replace('%', '%%')}%,.{digits}f"
 
 
 def pct(value: Any, digits: int = 1) -> str:

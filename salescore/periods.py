@@ -1,4 +1,5 @@
-"""Reporting periods: a month (2026-07), a quarter (2026-Q3) or a year (2026).
+"""Reporting periods: a month (2026-07), a quarter (2026-Q3) or a year (2026); month
+arithmetic, working days and pace, each written once (DESIGN.md sections 1 and 4).
 
 Dates are inclusive at both ends. No hidden ``today()``: callers pass the "as of" date.
 """
@@ -38,11 +39,7 @@ class Period:
     @property
     def months(self) -> list[str]:
         """The YYYY-MM months the period covers (the keys of the targets table)."""
-        out, y, m = [], self.start.year, self.start.month
-        while (y, m) <= (self.end.year, self.end.month):
-            out.append(f"{y}-{m:02d}")
-            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-        return out
+        return month_labels(self.start, self.end)
 
     @property
     def n_months(self) -> int:
@@ -114,3 +111,80 @@ def default_for(first: date, last: date, kind: str) -> Period:
     last date), or the one containing ``last`` when no complete period has data."""
     done = latest_complete(last, kind)
     return done if done.end >= first else containing(last, kind)
+
+
+# --- months ----------------------------------------------------------------------------------
+
+def month_label(day: date) -> str:
+    """The YYYY-MM month of ``day`` (the key of the targets table)."""
+    return f"{day.year}-{day.month:02d}"
+
+
+def month_index(month: str | date) -> int:
+    """A month (YYYY-MM text or a date) as a running count: year x 12 + month - 1."""
+    if isinstance(month, date):
+        return month.year * 12 + month.month - 1
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
+
+
+def month_from_index(index: int) -> date:
+    """The first day of the month :func:`month_index` numbered ``index``."""
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_start(day: date, back: int = 0) -> date:
+    """The first day of the month ``back`` months before ``day``'s month."""
+    return month_from_index(month_index(day) - back)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (earlier when negative), clamped to the
+    month's last day (2026-01-31 + 1 month = 2026-02-28)."""
+    first = month_from_index(month_index(day) + months)
+    return first.replace(day=min(day.day, _month_end(first.year, first.month).day))
+
+
+def month_labels(start: date | str, end: date | str) -> list[str]:
+    """Every YYYY-MM month from ``start``'s month to ``end``'s month, inclusive."""
+    return [month_label(month_from_index(i))
+            for i in range(month_index(start), month_index(end) + 1)]
+
+
+#: The trend charts' window: this many months ending with the chosen period's last month.
+TREND_MONTHS = 12
+
+
+def trend_start(period: Period) -> date:
+    """First day of the :data:`TREND_MONTHS`-month window that ends with ``period`` (a year
+    shows its own twelve months). One window for Overview, Funnel and the deck."""
+    if period.kind == "year":
+        return period.start
+    return month_start(period.end, TREND_MONTHS - 1)
+
+
+# --- working days and pace (DESIGN.md section 4) ---------------------------------------------
+
+def working_days(start: date, end: date) -> int:
+    """Monday-to-Friday days from ``start`` to ``end`` inclusive (0 when end < start)."""
+    if end < start:
+        return 0
+    weeks, rest = divmod((end - start).days + 1, 7)
+    first = start.weekday()
+    return weeks * 5 + sum(1 for i in range(rest) if (first + i) % 7 < 5)
+
+
+def time_elapsed(period: Period, as_of: date | None) -> tuple[int, int]:
+    """(working days elapsed up to and including ``as_of``, working days in the period); a
+    missing ``as_of`` counts the period as finished."""
+    total = working_days(period.start, period.end)
+    if as_of is None:
+        return total, total
+    return working_days(period.start, min(as_of, period.end)), total
+
+
+def pace(period: Period, as_of: date | None) -> float:
+    """The time share of ``period`` gone on ``as_of``: working days (Mon-Fri) elapsed / working
+    days in the period; 1.0 for a finished period (or no date), 0.0 before it starts. The one
+    pace of Overview alerts, Goals traffic lights and the deck."""
+    elapsed, total = time_elapsed(period, as_of)
+    return elapsed / total if total else 1.0

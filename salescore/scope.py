@@ -1,0 +1,22 @@
+"""Whose figures: the company, one team or one rep (DESIGN.md section 1)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose deals: the whole company, one team, or one rep."""
+
+    team: str | None = None
+    rep_id: str | None = None
+
+    @property
+    def level(self) -> str:
+        return "rep" if self.rep_id else "team" if self.team else "company"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """``$team`` and ``$rep`` for :func:`salescore.sql.in_scope`."""
+        return {"team": self.team, "rep": self.rep_id}

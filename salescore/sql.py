@@ -1,0 +1,78 @@
+"""The one query runner and the SQL fragments every module shares.
+
+Every ``salescore`` query goes through :func:`run`: it binds only the ``$names`` the text
+uses (DuckDB rejects unused parameters, and a shared params dict is the normal case) and
+returns a DataFrame or plain rows. Values are always bound, never pasted into the text;
+what may be pasted is chosen from fixed whitelists in the calling module.
+
+This is also where an engine switch goes once a second backend exists (DESIGN.md section 9):
+callers write the portable SQL both engines run.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+#: The bounds an open-ended date range is bound as (``between $start and $end`` stays simple).
+MIN_DATE, MAX_DATE = date(1, 1, 1), date(9999, 12, 31)
+
+_PARAM = re.compile(r"\$(\w+)")
+
+
+def bind(sql: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The subset of ``params`` that ``sql`` names as ``$name``."""
+    if not params:
+        return {}
+    used = set(_PARAM.findall(sql))
+    return {k: v for k, v in params.items() if k in used}
+
+
+def run(con: Any, sql: str, params: Mapping[str, Any] | None = None, *, frame: bool = True,
+        prepare: Callable[[Any], None] | None = None) -> Any:
+    """Run ``sql`` on a fresh cursor of ``con`` (connections are shared between threads:
+    TECH_NOTES §2), binding only the parameters it uses.
+
+    Returns a DataFrame, or with ``frame`` False a list of dicts of plain Python values (no
+    pandas needed). ``prepare(cursor)`` runs first on the same cursor (e.g. to register a
+    temporary table the query reads).
+    """
+    with con.cursor() as cur:
+        if prepare is not None:
+            prepare(cur)
+        result = cur.execute(sql, bind(sql, params))
+        if frame:
+            return result.df()
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]
+
+
+def rows(con: Any, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple]:
+    """Run ``sql`` and return its rows as tuples (for one value or a short list)."""
+    with con.cursor() as cur:
+        return cur.execute(sql, bind(sql, params)).fetchall()
+
+
+def scalar(con: Any, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    """The first column of the first row (None when there is no row)."""
+    found = rows(con, sql, params)
+    return found[0][0] if found else None
+
+
+def in_scope(team: str = "r.team", rep: str = "d.rep_id") -> str:
+    """The scope filter (DESIGN.md section 1): true when the row's team column ``team`` and
+    rep column ``rep`` fall in the scope bound as ``$team`` / ``$rep`` (NULL = no limit).
+    Column expressions come from the calling module's own text, never from user input."""
+    return (f"($team::VARCHAR is null or {team} = $team) "
+            f"and ($rep::VARCHAR is null or {rep} = $rep)")
+
+
+def in_team(team: str = "r.team") -> str:
+    """The team half of :func:`in_scope`, for queries over teams."""
+    return f"($team::VARCHAR is null or {team} = $team)"
+
+
+def date_range(start: date | None, end: date | None) -> dict[str, date]:
+    """``$start``/``$end`` for an inclusive range, ``None`` meaning unbounded."""
+    return {"start": start or MIN_DATE, "end": end or MAX_DATE}
