@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DB     ?= data/salescore.duckdb
 PORT   ?= 8501
 
-.PHONY: run test demo bench clean
+.PHONY: run test test-fast demo bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest -q
+
+# the suite without the slow tests (crash, concurrency, fuzz, bench, browser): for quick loops
+test-fast: $(VENV)/.installed-dev
+	$(PY) -m pytest -q -m "not slow"
 
 demo: $(VENV)/.installed
 	$(PY) -m salescore demo --db $(DB)

@@ -27,7 +27,7 @@ user = auth.gate()  # None when sign-in is off; stops at the sign-in form when i
 audit.set_actor(user.name if user else None)  # who the audit log names for this run's writes
 # every page stays registered (links between pages keep working); a role's other pages are
 # hidden from the menu and refused below (salescore.access.may_open)
-mine = [st.Page(auth.my_page, title=ui.t("access.nav_me"), icon=":material/person:", url_path="me",
+mine = [st.Page("pages/me.py", title=ui.t("access.nav_me"), icon=":material/person:", url_path="me",
                 default=True)] if access.may_open(user, "me") else []
 navigation = st.navigation(mine + [
     st.Page(path, title=ui.t(key), icon=icon, url_path=url, default=(url == "overview" and not mine),

@@ -1,18 +1,17 @@
 """Customers: acquisition, the follow-up list, satisfaction and loyalty."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from salescore import charts, customers, fmt, metrics
+from salescore import charts, customers, fmt, metrics, periods
 from salescore import ui
 from salescore.ui import t
-from salescore.ui.funnel import downloads, needs_data, trend_start
+from salescore.ui.funnel import downloads, needs_data
 
 ctx = ui.page("customers.title")
 
 lang, period, scope, as_of = ctx.lang, ctx.period, ctx.scope, ctx.as_of
-window = trend_start(period)
+window = periods.trend_start(period)
 st.caption(ui.tx("customers.caption", period=period.label, scope=scope.team or t("sidebar.all_teams"),
              start=window.strftime("%Y-%m")))
 have = ui.query(customers.available)
@@ -55,8 +54,8 @@ with tab_acq:
             revenue = ui.query(customers.revenue_new_vs_existing, window, period.end, scope)
             names = {"new_revenue": t("customers.from_new"), "existing_revenue": t("customers.from_existing"),
                      "unknown_revenue": t("customers.from_unknown")}
-            long = revenue.melt(id_vars=["month"], value_vars=list(names), var_name="k", value_name="amount")
-            long = long[long["amount"] > 0].assign(kind=lambda f: f["k"].map(names))
+            long = customers.revenue_parts(revenue)
+            long = long.assign(kind=long["part"].map(names))
             ui.chart(charts.stacked_months(long, lang, "amount", "kind", t("metric.revenue_won")),
                             width="stretch")
 
@@ -76,16 +75,18 @@ with tab_follow:
             st.success(t("customers.nothing_due", days=int(days)))
         else:
             per_rep = customers.follow_up_by_rep(due)
+            head = customers.list_totals(due, "open_value")
             cards = st.columns(3)
-            cards[0].metric(t("customers.due"), fmt.number(len(due)), border=True)
-            cards[1].metric(t("customers.due_open_value"), fmt.money(due["open_value"].sum(), lang, wan=True),
+            cards[0].metric(t("customers.due"), fmt.number(head["count"]), border=True)
+            cards[1].metric(t("customers.due_open_value"), fmt.money(head["value"], lang, wan=True),
                             border=True)
             cards[2].metric(t("customers.due_reps"), fmt.number(len(per_rep)), border=True)
             st.dataframe(per_rep.drop(columns="rep_id"), hide_index=True, width="stretch", column_config={
                 "rep": t("metric.rep"), "team": t("sidebar.team"),
                 "customers": st.column_config.NumberColumn(t("customers.customers"), format="%d"),
                 "open_deals": st.column_config.NumberColumn(t("metric.open_deals"), format="%d"),
-                "open_value": st.column_config.NumberColumn(t("customers.open_value"), format="¥%,.0f"),
+                "open_value": st.column_config.NumberColumn(t("customers.open_value"),
+                                                            format=fmt.money_pattern()),
                 "longest_silence": st.column_config.NumberColumn(t("customers.longest_silence"), format="%d"),
             })
             reasons = {"open_deal": t("customers.reason_open_deal"), "account": t("customers.reason_account")}
@@ -95,7 +96,7 @@ with tab_follow:
                     "days_since": t("customers.days_since")}
             table = due.assign(reason=due["reason"].map(reasons))[list(cols)].rename(columns=cols)
             st.dataframe(table, hide_index=True, width="stretch", column_config={
-                cols["open_value"]: st.column_config.NumberColumn(format="¥%,.0f"),
+                cols["open_value"]: st.column_config.NumberColumn(format=fmt.money_pattern()),
                 cols["days_since"]: st.column_config.NumberColumn(format="%d"),
             })
             downloads(table, t("customers.follow_file", date=as_of.isoformat()), "customers_follow")
@@ -110,16 +111,15 @@ with tab_sat:
         if summary.empty:
             st.info(t("customers.no_surveys"))
         else:
-            scales = list(summary["scale"])
+            head = customers.satisfaction_summary(summary)
+            scales, nps = head["scales"], head["nps"]
             cards = st.columns(4)
-            first = summary.iloc[0]
-            cards[0].metric(t("customers.responses"), fmt.number(summary["responses"].sum()), border=True)
-            cards[1].metric(t("customers.avg_score"), fmt.number(first["avg_score"], 2), border=True,
-                            help=t(f"customers.scale_{first['scale']}"))
-            csat = summary.set_index("scale")["csat"].get("csat5")
-            nps = summary.set_index("scale")["nps"].get("nps10")
-            cards[2].metric(t("customers.csat"), fmt.pct(csat), border=True, help=t("customers.csat_help"))
-            cards[3].metric(t("customers.nps"), "—" if nps is None or pd.isna(nps) else f"{nps * 100:+.0f}",
+            cards[0].metric(t("customers.responses"), fmt.number(head["responses"]), border=True)
+            cards[1].metric(t("customers.avg_score"), fmt.number(head["avg_score"], 2), border=True,
+                            help=t(f"customers.scale_{head['scale']}"))
+            cards[2].metric(t("customers.csat"), fmt.pct(head["csat"]), border=True,
+                            help=t("customers.csat_help"))
+            cards[3].metric(t("customers.nps"), "—" if nps is None else f"{nps * 100:+.0f}",
                             border=True, help=t("customers.nps_help"))
             trend = ui.query(customers.satisfaction_trend, window, period.end, scope)
             left, right = st.columns(2)
@@ -153,13 +153,15 @@ with tab_sat:
         if flagged.empty:
             st.success(t("customers.no_detractors"))
         else:
-            st.warning(t("customers.detractors_found", count=fmt.number(flagged["customer_id"].nunique()),
-                         value=fmt.money(flagged["open_value"].sum(), lang, wan=True)))
+            head = customers.list_totals(flagged, "open_value", key="customer_id")
+            st.warning(t("customers.detractors_found", count=fmt.number(head["count"]),
+                         value=fmt.money(head["value"], lang, wan=True)))
             cols = {"customer": t("customers.customer"), "score": t("customers.score"),
                     "survey_date": t("customers.survey_date"), "rep": t("metric.rep"),
                     "open_deals": t("metric.open_deals"), "open_value": t("customers.open_value")}
             st.dataframe(flagged[list(cols)].rename(columns=cols), hide_index=True, width="stretch",
-                         column_config={cols["open_value"]: st.column_config.NumberColumn(format="¥%,.0f")})
+                         column_config={
+                             cols["open_value"]: st.column_config.NumberColumn(format=fmt.money_pattern())})
 
 # --- loyalty ---------------------------------------------------------------------------------
 with tab_loyal:
@@ -203,13 +205,14 @@ with tab_loyal:
         if gone.empty:
             st.success(t("customers.no_churned", months=int(months)))
         else:
-            st.warning(t("customers.churned_found", count=fmt.number(len(gone)), months=int(months),
-                         value=fmt.money(gone["revenue_won"].sum(), lang, wan=True)))
+            head = customers.list_totals(gone, "revenue_won")
+            st.warning(t("customers.churned_found", count=fmt.number(head["count"]), months=int(months),
+                         value=fmt.money(head["value"], lang, wan=True)))
             cols = {"customer": t("customers.customer"), "segment": t("customers.segment"),
                     "rep": t("metric.rep"), "last_purchase": t("customers.last_purchase"),
                     "days_since": t("customers.days_since_purchase"), "deals_won": t("metric.deals_won"),
                     "revenue_won": t("customers.lifetime_revenue"), "open_deals": t("metric.open_deals")}
             churn_table = gone[list(cols)].rename(columns=cols)
             st.dataframe(churn_table, hide_index=True, width="stretch", column_config={
-                cols["revenue_won"]: st.column_config.NumberColumn(format="¥%,.0f")})
+                cols["revenue_won"]: st.column_config.NumberColumn(format=fmt.money_pattern())})
             downloads(churn_table, t("customers.churn_file", date=as_of.isoformat()), "customers_churn")

@@ -7,11 +7,11 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from salescore import charts, fmt, metrics
+from salescore import charts, fmt, metrics, periods
 from salescore import ui
-from salescore.metrics import Scope
+from salescore.scope import Scope
 from salescore.ui import t
-from salescore.ui.funnel import downloads, live_period, needs_data, trend_start
+from salescore.ui.funnel import downloads, needs_data
 
 ctx = ui.page("funnel.title")
 
@@ -147,7 +147,7 @@ with tab_conv:
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
             "stage_label": t("funnel.stage"),
             "reached": st.column_config.NumberColumn(t("funnel.reached"), format="%d"),
-            "value": st.column_config.NumberColumn(t("funnel.value"), format="¥%,.0f"),
+            "value": st.column_config.NumberColumn(t("funnel.value"), format=fmt.money_pattern()),
             "conversion_to_next": st.column_config.NumberColumn(t("funnel.conversion"), format="%.1f%%"),
             "rest_conversion": st.column_config.NumberColumn(t("funnel.rest_conversion", rest=rest),
                                                              format="%.1f%%"),
@@ -181,7 +181,7 @@ with tab_cycle:
             hist = ui.query(metrics.cycle_histogram, period.start, period.end, scope)
             ui.chart(charts.cycle_histogram(hist, lang), width="stretch")
     st.subheader(t("funnel.cycle_trend"))
-    trend = ui.query(metrics.cycle_trend, trend_start(period), period.end, scope)
+    trend = ui.query(metrics.cycle_trend, periods.trend_start(period), period.end, scope)
     ui.chart(charts.cycle_trend(trend, lang), width="stretch")
 
 # --- velocity --------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ with tab_velocity:
     if vel["lever"] is None:
         st.info(t("funnel.velocity_unknown", previous=previous))
     else:
-        effect = float(drivers.set_index("driver").loc[vel["lever"], "effect"])
+        effect = vel["lever_effect"]
         st.info(t("funnel.velocity_lever", lever=names[vel["lever"]],
                   effect=("+" if effect >= 0 else "") + fmt.money(effect, lang, wan=True), previous=previous))
         ui.chart(charts.velocity_effects(drivers.assign(label=drivers["driver"].map(names)), lang),
@@ -223,17 +223,18 @@ with tab_stuck:
     if stuck.empty:
         st.success(t("funnel.no_stuck"))
     else:
+        head = metrics.stuck_summary(stuck)
         cards = st.columns(3)
-        cards[0].metric(t("funnel.stuck_count"), fmt.number(len(stuck)), border=True)
-        cards[1].metric(t("funnel.stuck_value"), fmt.money(stuck["amount"].sum(), lang, wan=True), border=True)
-        cards[2].metric(t("funnel.stuck_idle"), fmt.number(int(stuck["idle"].sum())), border=True)
+        cards[0].metric(t("funnel.stuck_count"), fmt.number(head["deals"]), border=True)
+        cards[1].metric(t("funnel.stuck_value"), fmt.money(head["value"], lang, wan=True), border=True)
+        cards[2].metric(t("funnel.stuck_idle"), fmt.number(head["idle"]), border=True)
         cols = {"rep": t("metric.rep"), "team": t("sidebar.team"), "customer": t("funnel.customer"),
                 "deal": t("funnel.deal"), "stage": t("funnel.stage"), "amount": t("funnel.amount"),
                 "age_days": t("funnel.age_days"), "stage_p75_days": t("funnel.stage_p75"),
                 "idle_days": t("funnel.idle_col"), "expected_close_date": t("funnel.expected_close")}
         table = stuck[list(cols)].rename(columns=cols)
         st.dataframe(table, hide_index=True, width="stretch", column_config={
-            cols["amount"]: st.column_config.NumberColumn(format="¥%,.0f"),
+            cols["amount"]: st.column_config.NumberColumn(format=fmt.money_pattern()),
             cols["age_days"]: st.column_config.NumberColumn(format="%d"),
             cols["stage_p75_days"]: st.column_config.NumberColumn(format="%.0f"),
             cols["idle_days"]: st.column_config.NumberColumn(format="%d"),
@@ -248,21 +249,22 @@ with tab_loss:
         or "deals_lost"
     reasons = ui.query(metrics.loss_reasons, period.start, period.end, scope, loss_measure)
     not_recorded = t("funnel.not_recorded")
+    lost = metrics.loss_summary(reasons)
     if reasons.empty:
         st.info(t("funnel.no_losses", period=period.label))
-    elif reasons["reason"].isna().all():
+    elif not lost["recorded"]:
         needs_data("funnel.needs_lost_reason")
     else:
-        top = reasons.iloc[0]
-        st.info(ui.tx("funnel.loss_top", reason=top["reason"] if pd.notna(top["reason"]) else not_recorded,
-                  share=fmt.pct(top["share"], 0), lost=fmt.number(reasons["deals_lost"].sum()),
-                  value=fmt.money(reasons["value_lost"].sum(), lang, wan=True)))
+        st.info(ui.tx("funnel.loss_top", reason=lost["top_reason"] or not_recorded,
+                  share=fmt.pct(lost["top_share"], 0), lost=fmt.number(lost["deals_lost"]),
+                  value=fmt.money(lost["value_lost"], lang, wan=True)))
         view = reasons.assign(reason_label=reasons["reason"].fillna(not_recorded))
         ui.chart(charts.loss_pareto(view, lang, loss_measure), width="stretch")
         left, right = st.columns(2)
         with left:
             st.subheader(t("funnel.loss_trend"))
-            by_month = ui.query(metrics.loss_reasons_by, trend_start(period), period.end, scope, "month")
+            by_month = ui.query(metrics.loss_reasons_by, periods.trend_start(period), period.end,
+                                scope, "month")
             ui.chart(charts.loss_stack(by_month.assign(reason_label=by_month["reason"].fillna(not_recorded)),
                                               lang), width="stretch")
         with right:
@@ -273,7 +275,7 @@ with tab_loss:
 
 # --- forecast --------------------------------------------------------------------------------
 with tab_forecast:
-    live, switched = live_period(period, ctx.as_of)
+    live, switched = metrics.live_period(period, ctx.as_of)
     if switched:
         st.caption(t("funnel.forecast_switched", chosen=period.label, live=live.label,
                      date=ctx.as_of.isoformat()))
@@ -305,7 +307,7 @@ with tab_forecast:
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         "stage": t("funnel.stage"),
         "open_deals": st.column_config.NumberColumn(t("funnel.expected_in_period"), format="%d"),
-        "open_value": st.column_config.NumberColumn(t("funnel.open_value"), format="¥%,.0f"),
+        "open_value": st.column_config.NumberColumn(t("funnel.open_value"), format=fmt.money_pattern()),
         "win_probability": st.column_config.NumberColumn(t("funnel.win_probability"), format="%.1f%%"),
-        "weighted": st.column_config.NumberColumn(t("funnel.weighted"), format="¥%,.0f"),
+        "weighted": st.column_config.NumberColumn(t("funnel.weighted"), format=fmt.money_pattern()),
     })

@@ -7,10 +7,9 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from salescore import charts, fmt, goals, metrics
+from salescore import charts, fmt, goals, metrics, periods
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.periods import containing
 from salescore.ui import goals as gui
 from salescore.ui import t
 
@@ -81,7 +80,7 @@ def set_and_decompose() -> None:
                                  key="goals_growth")
         value = growth / 100
     else:
-        default = float(round(inputs.last_year * 1.1)) if inputs.last_year else 0.0
+        default = goals.default_target(period, inputs.last_year, metric)
         value = v1.number_input(t("goals.value_label", metric=METRIC_LABELS[metric]), 0.0, None,
                                 default, 1000.0 if metric == "revenue" else 1.0, format="%.0f",
                                 key=f"goals_value_{metric}_{period.label}")
@@ -136,8 +135,7 @@ def set_and_decompose() -> None:
     k1, k2, k3 = st.columns(3)
     k1.metric(t("goals.company_target", period=period.label), fmt_value(plan.total), border=True)
     k2.metric(t("goals.reps_count"), fmt.number(len(plan.reps)), border=True)
-    k3.metric(t("goals.changes"), fmt.number(len(edits.teams) + len(edits.reps) + len(edits.cells)),
-              border=True)
+    k3.metric(t("goals.changes"), fmt.number(edits.count), border=True)
 
     st.subheader(t("goals.teams_title"))
     team_view = plan.teams[["team", "total"]].assign(team=plan.teams["team"].map(team_label))
@@ -231,7 +229,7 @@ with tab_smart:
 
 # --- Pacing --------------------------------------------------------------------------------
 with tab_pace:
-    current = containing(ctx.as_of, ctx.period.kind)
+    current = periods.containing(ctx.as_of, ctx.period.kind)
     pace_options = {p.label: p for p in (ctx.period, current)}
     pace_label = st.radio(t("goals.pacing_period"), list(pace_options), horizontal=True, key="goals_pace_period",
                           help=t("goals.pacing_period_help", current=current.label))
@@ -240,7 +238,7 @@ with tab_pace:
     st.caption(t("goals.pacing_caption", period=pace_period.label, as_of=ctx.as_of.isoformat(),
                  elapsed=elapsed, total=total_days, scenario=ui.query(metrics.active_scenario)))
     pace = ui.query(goals.pacing, pace_period, ctx.as_of, ctx.scope)
-    if pace["target"].notna().sum() == 0:
+    if not goals.has_targets(pace):
         st.info(t("goals.pacing_no_targets"))
     else:
         def pace_table(frame: pd.DataFrame, first: str) -> None:
@@ -265,18 +263,15 @@ with tab_pace:
 
         team_rows = pace[pace["level"] == "team"]
         rep_rows = pace[pace["level"] == "rep"]
-        counts = rep_rows["light"].value_counts()
-        l1, l2, l3 = st.columns(3)
-        l1.metric(f"{gui.LIGHT_ICON['red']} {LIGHT_LABELS['red']}", int(counts.get("red", 0)), border=True)
-        l2.metric(f"{gui.LIGHT_ICON['amber']} {LIGHT_LABELS['amber']}", int(counts.get("amber", 0)), border=True)
-        l3.metric(f"{gui.LIGHT_ICON['green']} {LIGHT_LABELS['green']}", int(counts.get("green", 0)), border=True)
+        counts = goals.light_counts(pace, "rep")
+        for col, key in zip(st.columns(3), ("red", "amber", "green")):
+            col.metric(f"{gui.LIGHT_ICON[key]} {LIGHT_LABELS[key]}", counts[key], border=True)
         st.subheader(t("goals.pacing_teams"))
         pace_table(team_rows, "team")
         st.subheader(t("goals.pacing_reps"))
         pace_table(rep_rows, "rep")
-        share = elapsed / total_days if total_days else 1.0
-        ui.chart(charts.goals_pacing(
-            rep_rows.assign(light_label=rep_rows["light"].map(LIGHT_LABELS)), lang, share), width="stretch")
+        ui.chart(charts.goals_pacing(rep_rows.assign(light_label=rep_rows["light"].map(LIGHT_LABELS)), lang,
+                                     periods.pace(pace_period, ctx.as_of)), width="stretch")
         st.caption(t("goals.lights_help"))
 
 # --- Scenarios -----------------------------------------------------------------------------

@@ -84,14 +84,14 @@ with tabs[2]:
         else:
             pa = ui.query(incentives.payouts, plan_a, period, scope)
             pb = ui.query(incentives.payouts, plan_b, period, scope)
-            sa, sb = incentives.summary(pa), incentives.summary(pb)
+            ab = incentives.versus(incentives.summary(pa), incentives.summary(pb))
             diff = incentives.compare(pa, pb)
             cards = st.columns(3)
-            cards[0].metric(t("incentives.total_a"), ui.money(sa["total"]), border=True)
-            cards[1].metric(t("incentives.total_b"), ui.money(sb["total"]),
-                            delta=ui.money(sb["total"] - sa["total"]), delta_color="inverse", border=True)
+            cards[0].metric(t("incentives.total_a"), ui.money(ab["total_a"]), border=True)
+            cards[1].metric(t("incentives.total_b"), ui.money(ab["total_b"]),
+                            delta=ui.money(ab["change"]), delta_color="inverse", border=True)
             cards[2].metric(t("incentives.cost_revenue"),
-                            f"{fmt.pct(sa['cost_of_sales'])} → {fmt.pct(sb['cost_of_sales'])}", border=True)
+                            f"{fmt.pct(ab['cost_of_sales_a'])} → {fmt.pct(ab['cost_of_sales_b'])}", border=True)
             ui.chart(charts.payout_change(diff, ctx.lang), width="stretch")
             st.subheader(t("incentives.retention_risk"))
             sim.retention_risk(diff)

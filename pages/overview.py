@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salescore import charts, fmt, metrics
+from salescore import charts, fmt, metrics, periods
 from salescore import ui
 from salescore.ui import t
 
@@ -16,7 +16,7 @@ st.caption(ui.tx("overview.caption", period=period.label,
 
 now = ui.query(metrics.kpis, period.start, period.end, scope)
 before = ui.query(metrics.kpis, previous.start, previous.end, scope)
-share = metrics.pace(period, ctx.as_of)
+share = periods.pace(period, ctx.as_of)
 
 ui.kpi_cards(now, before, share)
 
@@ -25,12 +25,10 @@ reps = ui.query(metrics.by_group, period.start, period.end, "rep", scope)
 for item in metrics.alerts_from(teams, reps, now, before, share, previous.label):
     ui.alert(item)
 
-trend_start = period.end.replace(day=1)
-trend_start = trend_start.replace(year=trend_start.year - 1) if period.kind != "year" else period.start
 left, right = st.columns([3, 2])
 with left:
     st.subheader(t("overview.trend"))
-    trend = ui.query(metrics.monthly, trend_start, period.end, scope)
+    trend = ui.query(metrics.monthly, periods.trend_start(period), period.end, scope)
     ui.chart(charts.revenue_trend(trend, ctx.lang), width="stretch")
 with right:
     st.subheader(t("overview.teams"))

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salescore import charts, evaluation, metrics, ui
+from salescore import charts, evaluation, metrics, periods, ui
 from salescore.errors import SalesCoreError
-from salescore.metrics import Scope
+from salescore.scope import Scope
 from salescore.ui import review as review_ui
 from salescore.ui import t
 
@@ -24,7 +24,7 @@ with tab_plan:
 
     st.subheader(t("review.plan.title"))
     st.caption(t("review.plan.caption"))
-    n_overdue = int(actions["overdue"].sum())
+    n_overdue = evaluation.action_counts(actions)["overdue"]
     if n_overdue:
         st.warning(t("review.plan.overdue_count", count=n_overdue), icon=":material/alarm:")
         with st.expander(t("review.plan.overdue_title")):
@@ -110,8 +110,7 @@ with tab_eval:
 
     events = ui.query(evaluation.change_events)
     reps = ui.query(metrics.rep_options, Scope(team=ctx.scope.team))
-    rep_labels = dict(zip(reps["rep_id"], reps["rep"] + " (" + reps["team"] + ")"))
-    teams = sorted(t_ for t_ in reps["team"].unique() if t_)
+    rep_labels, teams = review_ui.rep_choices(reps)
     options = review_ui.event_options(events, lang)
     by_key = {review_ui.event_key(r.source, r.name, r.change_date): r for r in events.itertuples(index=False)}
 
@@ -181,7 +180,7 @@ with tab_eval:
     m1.metric(t("review.eval.metric_before"), evaluation.format_value(kpi, effect.treated_before, lang), border=True)
     m2.metric(t("review.eval.metric_after"), evaluation.format_value(kpi, effect.treated_after, lang), border=True)
     m3.metric(t("review.eval.metric_change"),
-              evaluation.format_change(kpi, effect.treated_after - effect.treated_before, lang),
+              evaluation.format_change(kpi, effect.treated_change, lang),
               help=None if effect.did is not None else ci, border=True)
     if effect.did is not None:
         m4.metric(t("review.eval.metric_did"), evaluation.format_change(kpi, effect.did.estimate, lang),
@@ -192,7 +191,7 @@ with tab_eval:
         st.markdown(f"**{t('review.eval.caveats')}**\n" + "\n".join(f"- {c}" for c in words["caveats"]))
 
     st.markdown(f"**{t('review.eval.chart_title', kpi=kpi_labels[kpi])}**")
-    ui.chart(charts.review_change(review_ui.monthly_frame(effect, lang), change.strftime("%Y-%m"), lang,
+    ui.chart(charts.review_change(review_ui.monthly_frame(effect, lang), periods.month_label(change), lang,
                                          title=kpi_labels[kpi], percent=evaluation.kpi_kind(kpi) == "rate"),
                     width="stretch")
 

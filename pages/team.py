@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salescore import charts, evaluation, fmt, team
+from salescore import charts, fmt, team
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.metrics import Scope
+from salescore.scope import Scope
 from salescore.ui import t
 from salescore.ui import team as team_ui
 
@@ -28,19 +28,13 @@ tab_profiles, tab_swot, tab_roles, tab_training = st.tabs(
 with tab_profiles:
     st.subheader(t("team.profiles.title"))
     st.caption(t("team.profiles.caption", z=team.Z_REP))
-    if (profile["deals_won"] + profile["deals_lost"]).sum() == 0:
-        st.info(t("team.missing.deals", period=period.label))
-    if profile["activities"].sum() == 0:
-        st.info(t("team.missing.activities"))
-    if profile["satisfaction"].isna().all():
-        st.info(t("team.missing.satisfaction"))
-    if profile["attainment"].isna().all():
-        st.info(t("team.missing.targets"))
+    for gap in team.missing_data(profile):
+        st.info(t(f"team.missing.{gap}", period=period.label))
     ui.chart(charts.team_z_heatmap(team_ui.z_frame(profile), lang), width="stretch")
     with st.expander(t("team.profiles.table")):
         team_ui.profile_table(profile)
 
-    reps = dict(zip(profile["rep_id"], profile["rep"] + " (" + profile["team"] + ")"))
+    reps = team.rep_labels(profile)
     rep_id = st.selectbox(t("team.profiles.pick_rep"), list(reps), format_func=reps.__getitem__,
                           key="team_rep")
     row = profile[profile["rep_id"] == rep_id].iloc[0]
@@ -160,7 +154,7 @@ with tab_roles:
         "sales_cycle_days": st.column_config.NumberColumn(t("metric.sales_cycle_days"), format="%.1f"),
         "sales_cycle_days_median": st.column_config.NumberColumn(t("team.col.cycle_median"), format="%.1f"),
         "deals_won": st.column_config.NumberColumn(t("metric.deals_won"), format="%d"),
-        "revenue_won": st.column_config.NumberColumn(t("metric.revenue_won"), format="¥%,.0f"),
+        "revenue_won": st.column_config.NumberColumn(t("metric.revenue_won"), format=fmt.money_pattern()),
     })
 
 # --- 4. training ------------------------------------------------------------------------------
@@ -197,8 +191,7 @@ with tab_training:
         st.info(t("team.missing.trainings"))
     else:
         names = list(programmes["course"])
-        skills = programmes[programmes["topic"] == "skills"]
-        default = names.index(skills["course"].iloc[0]) if len(skills) else 0
+        default = team.default_course(programmes)
         c1, c2 = st.columns([2, 1])
         with c1:
             course = st.selectbox(t("team.training.course"), names, index=default, key="team_course")
@@ -221,4 +214,4 @@ with tab_training:
             sentence = team.render_effect(effect, lang)
             {"up": st.success, "down": st.warning}.get(effect.verdict, st.info)(sentence)
             ui.chart(charts.team_did(team_ui.did_frame(effect), lang), width="stretch")
-            st.caption(t("team.training.method", n_boot=evaluation.N_BOOT))
+            st.caption(t("team.training.method", n_boot=team.N_BOOT))

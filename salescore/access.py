@@ -12,8 +12,8 @@ Roles:
 - **rep**: their own reps row, deals, activities, payments, trainings, satisfaction,
   customers and rep targets; plans, settings and products. The rep is the reps row whose
   rep_id, else whose name (when exactly one has it), equals the user's name. The leaderboard
-  and the rep's own statement come from :func:`leaderboard` and :func:`statement`, which
-  compute on the whole data and return only what a rep may see.
+  and the rep's own statement come from ``salescore.me`` (``me.leaderboard``,
+  ``me.statement``), which compute on the whole data and return only what a rep may see.
 - **viewer**: every business row, but ``reps.base_salary`` is NULL and no plan is visible,
   so no payout or salary figure can be computed.
 
@@ -524,60 +524,3 @@ def may_open(user: User | None, url_path: str) -> bool:
 def can_write(user: User | None) -> bool:
     """Only admins write in this version (and everyone when sign-in is off)."""
     return user is None or user.role == "admin"
-
-
-# --- what a rep may see of company-wide figures ---------------------------------------------
-
-LEADERBOARD_COLUMNS = ("rank", "rep", "team", "revenue_won", "deals_won", "attainment")
-
-
-def leaderboard(con: duckdb.DuckDBPyConnection, start: Any, end: Any, top: int = 10) -> pd.DataFrame:
-    """The company 销售明星榜 as every rep may see it: columns rank, rep_id, rep, team,
-    revenue_won, deals_won, attainment (no salary, no payout). ``con`` is the full connection."""
-    from salescore import metrics
-
-    board = metrics.leaderboard(con, start, end, metrics.Scope(), top=top)
-    return board[["rank", "rep_id", *LEADERBOARD_COLUMNS[1:]]]
-
-
-STATEMENT_PARTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                   "clawback")
-
-
-@dataclass(frozen=True)
-class Statement:
-    """A rep's own payout statement: the plan's name, the pay period, the payouts row
-    (incentives.payouts columns) and the per-deal lines (incentives.explain columns)."""
-
-    plan: str
-    period: Any
-    row: dict
-    lines: pd.DataFrame
-
-
-def statement(con: duckdb.DuckDBPyConnection, user: User, chosen: Any) -> Statement | None:
-    """``user``'s own statement under the plan in force, for the pay period that contains
-    the start of ``chosen`` (a Period); None without a rep, a plan or a payout row.
-
-    Computed on the full connection ``con`` (period champions are ranked within the team, a
-    customer's first deal ever needs every deal) and cut to the user's rep before returning.
-    """
-    from salescore import incentives, metrics, retention
-    from salescore.periods import containing
-
-    if user.rep_id is None:
-        return None
-    active = retention.active_plan(con, chosen.end)
-    if active is None:
-        return None
-    with con.cursor() as cur:
-        team = cur.execute("select team from reps where rep_id = $r", {"r": user.rep_id}).fetchall()
-    if not team:
-        return None
-    period = containing(chosen.start, active.plan.period)
-    frame = incentives.payouts(con, active.plan, period, metrics.Scope(team=team[0][0]))
-    mine = frame[frame["rep_id"] == user.rep_id]
-    if mine.empty:
-        return None
-    return Statement(active.name, period, mine.iloc[0].to_dict(),
-                     incentives.explain(con, active.plan, period, user.rep_id))

@@ -8,9 +8,7 @@ the change it describes commits, and vanishes with it on rollback. ``events`` re
 from __future__ import annotations
 
 import contextvars
-import csv
 import getpass
-import io
 import json
 import re
 from datetime import date, datetime
@@ -21,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from salescore import fmt
+from salescore.xlsx import table_bytes
 
 # Actions the code base records; any short lower-case code is accepted, these have labels.
 ACTIONS = ("import", "undo", "plan_edit", "target_save", "backup", "restore", "reset",
@@ -106,15 +105,7 @@ def safe_cell(value: Any) -> Any:
 
 def export_csv(con: duckdb.DuckDBPyConnection) -> bytes:
     """The whole log, oldest first, as CSV (UTF-8 with BOM so Excel reads Chinese); columns
-    as in :func:`events`, every text cell escaped with :func:`safe_cell`."""
+    as in :func:`events`, every text cell escaped with :func:`safe_cell` (xlsx.table_bytes)."""
     frame = events(con).iloc[::-1]
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for rec in frame.itertuples(index=False):
-        when = "" if pd.isna(rec.event_at) else pd.Timestamp(rec.event_at).isoformat(sep=" ")
-        writer.writerow([int(rec.event_id), when,
-                         "" if pd.isna(rec.user_name) else safe_cell(str(rec.user_name)),
-                         safe_cell(str(rec.action)),
-                         "" if pd.isna(rec.detail) else safe_cell(str(rec.detail))])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    when = ["" if pd.isna(v) else pd.Timestamp(v).isoformat(sep=" ") for v in frame["event_at"]]
+    return table_bytes(frame.assign(event_at=when), "csv")

@@ -6,14 +6,28 @@ unchanged. JSON goes to stdout.
 from __future__ import annotations
 
 import argparse
+import getpass
+import importlib
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from salescore import db, fmt
+import salescore
+from salescore import db, fmt, metrics
 from salescore.errors import SalesCoreError
+from salescore.periods import parse
+from salescore.scope import Scope
+
+# Lazy on purpose: demo, ingest, backup, access, incentives, report and salescore.ui load
+# pandas (and ui streamlit) when imported; each is imported inside the command that needs it,
+# so that `metrics --json` starts without pandas (a third of its run at 1M deals, issue 9;
+# tests/test_cli.py::test_metrics_json_does_not_load_pandas). tests/test_layout.py lists them.
+
+#: The benchmarks live outside the package, in the checkout's bench/ folder (DESIGN.md §1).
+BENCH_DIR = Path(salescore.__file__).resolve().parent.parent / "bench"
 
 
 def _date(text: str) -> date:
@@ -37,7 +51,7 @@ def _json_default(value: Any) -> Any:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from salescore import demo
+    from salescore import demo  # lazy: pandas (see the top)
 
     path = args.db or db.default_path()
     if args.if_missing and Path(path).exists():
@@ -54,13 +68,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from salescore import metrics
-
     if args.start and args.end and args.start > args.end:
         raise SalesCoreError(f"--from {args.start} is after --to {args.end}.", key="error.generic")
     con = db.connect(args.db or db.default_path())
     try:
-        scope = metrics.Scope(team=args.team, rep_id=metrics.rep_id_by_name(con, args.rep) if args.rep else None)
+        scope = Scope(team=args.team, rep_id=metrics.rep_id_by_name(con, args.rep) if args.rep else None)
         result = metrics.summary(con, args.start, args.end, scope)
     finally:
         con.close()
@@ -82,7 +94,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from salescore import backup
+    from salescore import backup  # lazy: pandas (see the top)
 
     con = db.connect(args.db or db.default_path())
     try:
@@ -95,7 +107,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from salescore import backup
+    from salescore import backup  # lazy: pandas (see the top)
 
     manifest = backup.inspect(args.file)  # refuse a bad file before opening the database
     con = db.connect(args.db or db.default_path())
@@ -110,8 +122,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def cmd_payouts(args: argparse.Namespace) -> int:
-    from salescore import incentives, metrics
-    from salescore.periods import parse
+    from salescore import incentives  # lazy: pandas (see the top)
 
     try:
         text = Path(args.plan).read_text(encoding="utf-8-sig")
@@ -122,7 +133,7 @@ def cmd_payouts(args: argparse.Namespace) -> int:
     period = parse(args.period)
     con = db.connect(args.db or db.default_path())
     try:
-        scope = metrics.Scope(team=args.team)
+        scope = Scope(team=args.team)
         frame = incentives.payouts(con, plan, period, scope)
     finally:
         con.close()
@@ -138,8 +149,7 @@ def cmd_payouts(args: argparse.Namespace) -> int:
 
 
 def cmd_deck(args: argparse.Namespace) -> int:
-    from salescore import metrics, report
-    from salescore.periods import parse
+    from salescore import report  # lazy: pandas (see the top)
 
     period = parse(args.period) if args.period else None  # a bad period fails before the file opens
     out = Path(args.out)
@@ -152,7 +162,7 @@ def cmd_deck(args: argparse.Namespace) -> int:
             raise SalesCoreError("There is no sales data yet: load the demo or import your files first.",
                                  key="common.no_data")
         data = report.deck_pptx(con, period, args.lang, anonymize=args.anonymize, rep_safe=args.rep_safe,
-                                scope=metrics.Scope(team=args.team))
+                                scope=Scope(team=args.team))
     finally:
         con.close()
     try:
@@ -174,7 +184,7 @@ class _Parser(argparse.ArgumentParser):
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import each file in its own transaction (DESIGN §3); stop at the first refused file."""
-    from salescore import ingest
+    from salescore import ingest  # lazy: pandas (see the top)
 
     dayfirst = True if args.dayfirst else False if args.monthfirst else None
     con = None if args.dry_run else db.connect(args.db or db.default_path())
@@ -210,7 +220,7 @@ def _dry_run_report(path: str, prepared: Any) -> str:
     lines += [f"  {source} -> {field}" for source, field in prepared.mapping.items() if field]
     if prepared.unmapped:
         lines.append("  not used: " + ", ".join(prepared.unmapped))
-    from salescore.ingest.export import reason_text
+    from salescore.ingest.export import reason_text  # lazy: pandas (see the top)
     for row in prepared.rejected.head(20).itertuples():
         lines.append(f"  rejected row {row.row}, column {row.column}: "
                      f"{reason_text(row.reason, 'en', row.value)}")
@@ -224,7 +234,6 @@ def _dry_run_report(path: str, prepared: Any) -> str:
 def _read_password(prompt: str = "Password: ") -> str:
     """The new password: asked twice with getpass on a terminal, else the first line of stdin."""
     if sys.stdin.isatty():
-        import getpass
         first = getpass.getpass(prompt)
         if getpass.getpass("Again: ") != first:
             raise SalesCoreError("The two passwords differ: nothing was changed.", key="error.generic")
@@ -233,7 +242,7 @@ def _read_password(prompt: str = "Password: ") -> str:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from salescore import access
+    from salescore import access  # lazy: pandas (see the top)
 
     con = db.connect(args.db or db.default_path())
     try:
@@ -265,9 +274,7 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import os
-
-    from salescore.ui import serve
+    from salescore.ui import serve  # lazy: streamlit and pandas (see the top)
 
     if args.db:
         os.environ["SALESCORE_DB"] = str(args.db)
@@ -275,18 +282,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
                        *args.streamlit_args])
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    from salescore import bench
+def _bench(name: str) -> Any:
+    """``bench.<name>`` from the bench/ folder next to the package (a checkout); a clear
+    error when this salescore was installed without it."""
+    if not (BENCH_DIR / "__init__.py").is_file():
+        raise SalesCoreError(f"The benchmarks need a salescore checkout: there is no bench folder at {BENCH_DIR}.",
+                             key="error.generic")
+    root = str(BENCH_DIR.parent)
+    if sys.path[:1] != [root]:
+        sys.path.insert(0, root)
+    return importlib.import_module(f"bench.{name}")
 
+
+def cmd_bench(args: argparse.Namespace) -> int:
     if args.rows < 1000:
         raise SalesCoreError("--rows must be at least 1000.", key="error.generic")
-    result = bench.run(args.rows, args.repeat, pages=not args.skip_pages)
+    server, scale, importing = _bench("server"), _bench("scale"), _bench("importing")
+    result = server.run(args.rows, args.repeat, pages=not args.skip_pages)
     if args.growth:
-        from salescore import bench_scale
-        result["growth"] = bench_scale.growth(tuple(sorted({10_000, 100_000, args.rows})))
+        result["growth"] = scale.growth(tuple(sorted({10_000, 100_000, args.rows})))
     if not args.skip_import:
-        from salescore import bench_import
-        result["import"] = bench_import.run(args.rows, xlsx_rows=min(args.rows, 100_000))
+        result["import"] = importing.run(args.rows, xlsx_rows=min(args.rows, 100_000))
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0

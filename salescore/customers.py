@@ -13,40 +13,23 @@ Every function takes the as-of date or the range as an argument (no hidden today
 """
 from __future__ import annotations
 
-import csv
-import io
-import re
 from datetime import date
 from typing import Any
 
 import duckdb
 import pandas as pd
-import xlsxwriter
 
-from salescore import fmt
-from salescore.metrics import Scope, months_between, register_first_won
+from salescore import fmt, xlsx
+from salescore import sql as sqlkit
+from salescore.metrics import months_between, query
+from salescore.periods import add_months
+from salescore.scope import Scope
 
 Con = duckdb.DuckDBPyConnection
-_MIN_DATE, _MAX_DATE = date(1, 1, 1), date(9999, 12, 31)
-
-
-def _query(con: Con, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    """Run ``sql`` binding only the ``$names`` it uses (DuckDB rejects unused parameters)."""
-    used = set(re.findall(r"\$(\w+)", sql))
-    with con.cursor() as cur:
-        register_first_won(con, cur, sql)
-        return cur.execute(sql, {k: v for k, v in params.items() if k in used}).df()
 
 
 def _params(start: date | None, end: date | None, scope: Scope, **more: Any) -> dict[str, Any]:
-    return {"start": start or _MIN_DATE, "end": end or _MAX_DATE, "team": scope.team,
-            "rep": scope.rep_id, **more}
-
-
-# True when the rep ``{col}`` belongs to the scope (reps joined as ``{alias}``).
-def _in_scope(col: str, alias: str) -> str:
-    return (f"($team::VARCHAR is null or {alias}.team = $team) "
-            f"and ($rep::VARCHAR is null or {col} = $rep)")
+    return sqlkit.date_range(start, end) | scope.params | more
 
 
 def available(con: Con) -> dict[str, bool]:
@@ -61,7 +44,7 @@ def available(con: Con) -> dict[str, bool]:
            exists (select 1 from customers where segment is not null and trim(segment) <> '') as segment,
            exists (select 1 from deals where channel is not null and trim(channel) <> '') as channel
     """
-    row = _query(con, sql, {}).iloc[0]
+    row = query(con, sql, {}).iloc[0]
     return {k: bool(v) for k, v in row.items()}
 
 
@@ -92,12 +75,16 @@ def new_customers_by(con: Con, start: date | None, end: date | None, scope: Scop
     from first_won f
     left join customers c on c.customer_id = f.customer_id
     left join reps r on r.rep_id = f.rep_id
-    where f.close_date between $start and $end and {_in_scope('f.rep_id', 'r')}
+    where f.close_date between $start and $end and {sqlkit.in_scope('r.team', 'f.rep_id')}
     group by 1, 2 order by 1, 2
     """
-    frame = _query(con, sql, _params(start, end, scope))
+    frame = query(con, sql, _params(start, end, scope))
     frame["new_customers"] = frame["new_customers"].astype("int64")
     return frame
+
+
+#: Revenue won split by buyer: new customers, existing ones, deals without a customer.
+REVENUE_PARTS = ("new_revenue", "existing_revenue", "unknown_revenue")
 
 
 def revenue_new_vs_existing(con: Con, start: date | None, end: date | None,
@@ -118,16 +105,25 @@ def revenue_new_vs_existing(con: Con, start: date | None, end: date | None,
     from deals d
     left join first_won f on f.deal_id = d.deal_id
     left join reps r on r.rep_id = d.rep_id
-    where d.status = 'won' and d.close_date between $start and $end and {_in_scope('d.rep_id', 'r')}
+    where d.status = 'won' and d.close_date between $start and $end
+      and {sqlkit.in_scope('r.team', 'd.rep_id')}
     group by 1
     """
-    frame = _query(con, sql, _params(start, end, scope))
+    frame = query(con, sql, _params(start, end, scope))
     out = pd.DataFrame({"month": months_between(start, end, con)}).merge(frame, on="month", how="outer")
-    cols = ["new_revenue", "existing_revenue", "unknown_revenue"]
+    cols = list(REVENUE_PARTS)
     out[cols] = out[cols].astype("float64").fillna(0.0)
     out["revenue_won"] = out[cols].sum(axis=1)
     out["new_share"] = out["new_revenue"] / out["revenue_won"].where(out["revenue_won"] > 0)
     return out.sort_values("month").reset_index(drop=True)
+
+
+def revenue_parts(frame: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`revenue_new_vs_existing` frame in long form for a stacked chart: columns month,
+    part (one of REVENUE_PARTS), amount; only the parts with revenue (amount > 0)."""
+    long = frame.melt(id_vars=["month"], value_vars=list(REVENUE_PARTS), var_name="part",
+                      value_name="amount")
+    return long[long["amount"] > 0].reset_index(drop=True)
 
 
 def new_revenue_share(con: Con, start: date | None, end: date | None,
@@ -136,8 +132,7 @@ def new_revenue_share(con: Con, start: date | None, end: date | None,
     keys new_revenue, existing_revenue, unknown_revenue, revenue_won, new_share (None
     without revenue)."""
     frame = revenue_new_vs_existing(con, start, end, scope)
-    out = {k: float(frame[k].sum()) for k in ("new_revenue", "existing_revenue",
-                                               "unknown_revenue", "revenue_won")}
+    out = {k: float(frame[k].sum()) for k in (*REVENUE_PARTS, "revenue_won")}
     out["new_share"] = out["new_revenue"] / out["revenue_won"] if out["revenue_won"] > 0 else None
     return out
 
@@ -192,13 +187,13 @@ def follow_up(con: Con, when: date, days: int = 30, scope: Scope = Scope(),
     left join reps r on r.rep_id = w.rep_id
     left join customers c on c.customer_id = w.customer_id
     left join contact k on k.customer_id = w.customer_id
-    where (select yes from has_act) and {_in_scope('w.rep_id', 'r')}
+    where (select yes from has_act) and {sqlkit.in_scope('r.team', 'w.rep_id')}
       and (k.last_contact is null or $when - k.last_contact >= $days)
     order by rep, w.rep_id, days_since desc nulls first, w.open_value desc, customer
     """
     if not available(con)["activities"]:   # nothing to measure silence against
         sql = sql.replace("where (select yes from has_act) and", "where false and")
-    frame = _query(con, sql, _params(None, None, scope, when=when, days=int(days),
+    frame = query(con, sql, _params(None, None, scope, when=when, days=int(days),
                                      accounts=bool(accounts)))
     frame["open_deals"] = frame["open_deals"].astype("int64")
     frame["open_value"] = frame["open_value"].astype("float64")
@@ -216,6 +211,14 @@ def follow_up_by_rep(frame: pd.DataFrame) -> pd.DataFrame:
         customers=("customer_id", "nunique"), open_deals=("open_deals", "sum"),
         open_value=("open_value", "sum"), longest_silence=("days_since", "max"))
     return out.sort_values(["customers", "open_value"], ascending=False).reset_index(drop=True)
+
+
+def list_totals(frame: pd.DataFrame, value: str, key: str | None = None) -> dict[str, Any]:
+    """The headline of a customer list (:func:`follow_up`, :func:`detractors_with_open_deals`,
+    :func:`churned`): count (rows, or distinct values of column ``key``) and value (the sum of
+    column ``value``, 0.0 for an empty list)."""
+    count = len(frame) if key is None else frame[key].nunique()
+    return {"count": int(count), "value": float(frame[value].sum())}
 
 
 # --- satisfaction --------------------------------------------------------------------------
@@ -256,11 +259,11 @@ def satisfaction_trend(con: Con, start: date | None, end: date | None,
     """Survey results per month: columns month, scale, responses, avg_score, csat (csat5
     only), nps (nps10 only, -1..1), detractors."""
     sql = f"""
-    with {_surveys(_in_scope('v.rep_id', 'r'))}
+    with {_surveys(sqlkit.in_scope('r.team', 'v.rep_id'))}
     select strftime(survey_date, '%Y-%m') as month, scale, {_SCORES}
     from scoped_surveys group by 1, 2 order by 1, 2
     """
-    frame = _query(con, sql, _params(start, end, scope))
+    frame = query(con, sql, _params(start, end, scope))
     frame[["responses", "detractors"]] = frame[["responses", "detractors"]].astype("int64")
     return frame
 
@@ -270,13 +273,13 @@ def satisfaction_distribution(con: Con, start: date | None, end: date | None,
     """How many answers gave each score: columns scale, score, responses, kind
     (promoter / passive / detractor)."""
     sql = f"""
-    with {_surveys(_in_scope('v.rep_id', 'r'))}
+    with {_surveys(sqlkit.in_scope('r.team', 'v.rep_id'))}
     select scale, score, count(*) as responses,
            case when bool_or(promoter) then 'promoter' when bool_or(detractor) then 'detractor'
                 else 'passive' end as kind
     from scoped_surveys group by 1, 2 order by 1, 2
     """
-    frame = _query(con, sql, _params(start, end, scope))
+    frame = query(con, sql, _params(start, end, scope))
     frame["responses"] = frame["responses"].astype("int64")
     return frame
 
@@ -293,14 +296,31 @@ def satisfaction_by(con: Con, start: date | None, end: date | None, scope: Scope
     avg_score, csat, nps, detractors. Sorted by scale, then avg_score, lowest first."""
     key, label = _SAT_KEYS[by]
     sql = f"""
-    with {_surveys(_in_scope('v.rep_id', 'r'))}
+    with {_surveys(sqlkit.in_scope('r.team', 'v.rep_id'))}
     select {key} as key, {label} as label, v.scale, {_SCORES}
     from scoped_surveys v group by v.scale, {key}
     order by v.scale, avg_score, key
     """
-    frame = _query(con, sql, _params(start, end, scope))
+    frame = query(con, sql, _params(start, end, scope))
     frame[["responses", "detractors"]] = frame[["responses", "detractors"]].astype("int64")
     return frame
+
+
+def satisfaction_summary(frame: pd.DataFrame) -> dict[str, Any]:
+    """The headline of a :func:`satisfaction_by` ``all`` frame (one row per scale): scales (in
+    the frame's order), responses (all scales), scale and avg_score of the first scale, csat
+    (of csat5 answers) and nps (of nps10 answers, -1..1), None where a scale has no answers."""
+    by_scale = frame.set_index("scale")
+    first = frame.iloc[0] if len(frame) else None
+
+    def _get(column: str, scale: str) -> Any:
+        value = by_scale[column].get(scale) if len(frame) else None
+        return None if value is None or pd.isna(value) else float(value)
+
+    return {"scales": [str(s) for s in frame["scale"]], "responses": int(frame["responses"].sum()),
+            "scale": None if first is None else str(first["scale"]),
+            "avg_score": None if first is None else _get("avg_score", first["scale"]),
+            "csat": _get("csat", "csat5"), "nps": _get("nps", "nps10")}
 
 
 def detractors_with_open_deals(con: Con, when: date, scope: Scope = Scope()) -> pd.DataFrame:
@@ -326,10 +346,10 @@ def detractors_with_open_deals(con: Con, when: date, scope: Scope = Scope()) -> 
     join open_deals d on d.customer_id = l.customer_id
     left join reps r on r.rep_id = d.rep_id
     left join customers c on c.customer_id = l.customer_id
-    where {_in_scope('d.rep_id', 'r')}
+    where {sqlkit.in_scope('r.team', 'd.rep_id')}
     order by d.open_value desc, customer
     """
-    frame = _query(con, sql, _params(None, None, scope, when=when))
+    frame = query(con, sql, _params(None, None, scope, when=when))
     frame["open_deals"] = frame["open_deals"].astype("int64")
     frame["open_value"] = frame["open_value"].astype("float64")
     return frame
@@ -350,14 +370,14 @@ def repeat_trend(con: Con, start: date | None, end: date | None,
         select distinct date_trunc('month', d.close_date) as m, d.customer_id
         from deals d left join reps r on r.rep_id = d.rep_id
         where d.status = 'won' and d.customer_id is not null
-          and d.close_date between $start and $end and {_in_scope('d.rep_id', 'r')}
+          and d.close_date between $start and $end and {sqlkit.in_scope('r.team', 'd.rep_id')}
     )
     select strftime(b.m, '%Y-%m') as month, count(*) as buyers,
            count(*) filter (where f.first_day < b.m) as repeat_buyers
     from buyers b join firsts f on f.customer_id = b.customer_id
     group by 1
     """
-    frame = _query(con, sql, _params(start, end, scope))
+    frame = query(con, sql, _params(start, end, scope))
     out = pd.DataFrame({"month": months_between(start, end, con)}).merge(frame, on="month", how="left")
     out[["buyers", "repeat_buyers"]] = out[["buyers", "repeat_buyers"]].fillna(0).astype("int64")
     out["repeat_rate"] = out["repeat_buyers"] / out["buyers"].where(out["buyers"] > 0)
@@ -374,7 +394,7 @@ def cohorts(con: Con, start: date | None, end: date | None, scope: Scope = Scope
     cohort as (
         select f.customer_id, date_trunc('month', f.close_date) as cm
         from first_won f left join reps r on r.rep_id = f.rep_id
-        where f.close_date between $start and $end and {_in_scope('f.rep_id', 'r')}
+        where f.close_date between $start and $end and {sqlkit.in_scope('r.team', 'f.rep_id')}
     ),
     active as (
         select distinct d.customer_id, date_trunc('month', d.close_date) as am
@@ -390,7 +410,7 @@ def cohorts(con: Con, start: date | None, end: date | None, scope: Scope = Scope
     join sizes s on s.cm = c.cm
     group by 1, 2 order by 1, 2
     """
-    frame = _query(con, sql, _params(start, end, scope))
+    frame = query(con, sql, _params(start, end, scope))
     frame["customers"] = frame["customers"].astype("int64")
     frame["cohort_size"] = frame["cohort_size"].astype("int64")
     frame["month_index"] = frame["month_index"].astype("int64")
@@ -425,11 +445,11 @@ def churned(con: Con, when: date, months: int = 12, scope: Scope = Scope()) -> p
     left join reps r on r.rep_id = p.rep_id
     left join customers c on c.customer_id = p.customer_id
     left join open_deals o on o.customer_id = p.customer_id
-    where p.last_purchase < $cutoff and {_in_scope('p.rep_id', 'r')}
+    where p.last_purchase < $cutoff and {sqlkit.in_scope('r.team', 'p.rep_id')}
     order by p.revenue_won desc, customer
     """
-    cutoff = (pd.Timestamp(when) - pd.DateOffset(months=int(months))).date()
-    frame = _query(con, sql, _params(None, None, scope, when=when, cutoff=cutoff))
+    cutoff = add_months(when, -int(months))
+    frame = query(con, sql, _params(None, None, scope, when=when, cutoff=cutoff))
     for col in ("deals_won", "open_deals", "days_since"):
         frame[col] = frame[col].astype("int64")
     frame["revenue_won"] = frame["revenue_won"].astype("float64")
@@ -453,10 +473,11 @@ def concentration(con: Con, start: date | None, end: date | None, scope: Scope =
            sum(d.amount) as revenue_won
     from deals d left join reps r on r.rep_id = d.rep_id
     left join customers c on c.customer_id = d.customer_id
-    where d.status = 'won' and d.close_date between $start and $end and {_in_scope('d.rep_id', 'r')}
+    where d.status = 'won' and d.close_date between $start and $end
+      and {sqlkit.in_scope('r.team', 'd.rep_id')}
     group by 1
     """
-    frame = _query(con, sql, _params(start, end, scope))
+    frame = query(con, sql, _params(start, end, scope))
     frame["revenue_won"] = frame["revenue_won"].astype("float64")
     total = float(frame["revenue_won"].sum())
     known = frame.dropna(subset=["customer_id"]).sort_values(
@@ -478,53 +499,8 @@ def safe_cell(value: Any) -> Any:
     return fmt.safe_cell(value)
 
 
-
 def export_bytes(frame: pd.DataFrame, kind: str = "csv", sheet: str = "data") -> bytes:
     """A table as CSV (UTF-8 with BOM, so Excel reads Chinese) or XLSX bytes, every text cell
-    passed through :func:`safe_cell` and formulas never evaluated. Missing values are blank."""
-    rows = [[safe_cell(_plain(v)) for v in row] for row in frame.itertuples(index=False)]
-    header = [safe_cell(str(c)) for c in frame.columns]
-    if kind == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(header)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
-        return ("\ufeff" + buf.getvalue()).encode("utf-8")
-    if kind != "xlsx":
-        raise ValueError(kind)
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                     "strings_to_urls": False, "strings_to_numbers": False})
-    ws = book.add_worksheet(sheet[:31])
-    bold = book.add_format({"bold": True})
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    ws.write_row(0, 0, header, bold)
-    for i, row in enumerate(rows, start=1):
-        for j, v in enumerate(row):
-            if v is None:
-                continue
-            if isinstance(v, date):
-                ws.write_datetime(i, j, pd.Timestamp(v).to_pydatetime(), day)
-            elif isinstance(v, str):
-                ws.write_string(i, j, v)
-            else:
-                ws.write(i, j, v)
-    ws.freeze_panes(1, 0)
-    book.close()
-    return out.getvalue()
-
-
-def _plain(value: Any) -> Any:
-    """numpy/pandas scalars -> plain Python; NaN/NaT -> None; timestamps -> dates."""
-    if value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
+    passed through :func:`safe_cell` and formulas never evaluated; dates stay dates, missing
+    values are blank (:func:`salescore.xlsx.table_bytes`)."""
+    return xlsx.table_bytes(frame, kind, sheet)

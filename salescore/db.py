@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from salescore import sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
 SCHEMA_VERSION = 2
@@ -82,14 +83,11 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The version recorded in the file, 0 for a new file."""
-    with con.cursor() as cur:
-        exists = cur.execute(
-            "select count(*) from information_schema.tables where table_name = 'schema_version'"
-        ).fetchall()[0][0]
-        if not exists:
-            return 0
-        row = cur.execute("select max(version) from schema_version").fetchall()[0][0]
-    return int(row or 0)
+    exists = sql.scalar(
+        con, "select count(*) from information_schema.tables where table_name = 'schema_version'")
+    if not exists:
+        return 0
+    return int(sql.scalar(con, "select max(version) from schema_version") or 0)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
@@ -188,8 +186,7 @@ def data_version(con: duckdb.DuckDBPyConnection, path: str | None = None) -> int
 
 def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: Any = None) -> Any:
     """The JSON value stored under ``key`` in settings, or ``default``."""
-    with con.cursor() as cur:
-        rows = cur.execute("select value from settings where key = $k", {"k": key}).fetchall()
+    rows = sql.rows(con, "select value from settings where key = $k", {"k": key})
     if not rows or rows[0][0] is None:
         return default
     return json.loads(rows[0][0])
@@ -205,12 +202,9 @@ def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows per data table, plus plans/actions/imports, in DATA_TABLES order."""
-    out: dict[str, int] = {}
-    with con.cursor() as cur:
-        for table in (*DATA_TABLES, "plans", "actions", "imports"):
-            # table names come from the fixed tuple above, never from user input
-            out[table] = int(cur.execute(f"select count(*) from {table}").fetchall()[0][0])
-    return out
+    # table names come from the fixed tuple above, never from user input
+    return {table: int(sql.scalar(con, f"select count(*) from {table}"))
+            for table in (*DATA_TABLES, "plans", "actions", "imports")}
 
 
 def reset(con: duckdb.DuckDBPyConnection) -> None:
@@ -223,8 +217,7 @@ def reset(con: duckdb.DuckDBPyConnection) -> None:
 
 def last_import(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
     """The most recent import batch still loaded: file_name, kind, rows_loaded, loaded_at."""
-    with con.cursor() as cur:
-        frame = cur.execute(
-            "select file_name, kind, rows_loaded, loaded_at from imports where status = 'loaded' "
-            "order by batch_id desc limit 1").df()
+    frame = sql.run(
+        con, "select file_name, kind, rows_loaded, loaded_at from imports where status = 'loaded' "
+        "order by batch_id desc limit 1")
     return None if frame.empty else frame.iloc[0].to_dict()

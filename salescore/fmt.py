@@ -1,19 +1,19 @@
 """Money, percentages and counts formatted per language (used by the UI, CLI and deck)."""
 from __future__ import annotations
 
-import math
 import re
 from decimal import Decimal
 from typing import Any
 
 
-def _missing(value: Any) -> bool:
+def missing(value: Any) -> bool:
+    """True for a value that is not there: None, NaN (float or numpy), NaT or pandas' NA."""
     if value is None:
         return True
     try:
-        return isinstance(value, float) and math.isnan(value) or value != value
-    except TypeError:
-        return False
+        return bool(value != value)
+    except (TypeError, ValueError):   # pandas NA refuses bool(); arrays are never "missing"
+        return type(value).__name__ == "NAType"
 
 
 #: The currency symbol figures are shown with (the demo company reports in CNY). The one place
@@ -24,7 +24,7 @@ CURRENCY = "¥"
 def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = CURRENCY) -> str:
     """¥1,234,568 (whole units); short (``wan``): zh ¥4.6万 / ¥1,193万 / ¥1.23亿, en ¥45.6k /
     ¥1.23M. Missing -> '—'."""
-    if _missing(value):
+    if missing(value):
         return "—"
     amount = float(Decimal(str(value)))
     sign = "-" if amount < 0 else ""
@@ -46,7 +46,7 @@ def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = CU
 
 def cents(value: Any, currency: str = CURRENCY) -> str:
     """¥1,234.56 (to the cent, as paid); missing -> '—'."""
-    if _missing(value):
+    if missing(value):
         return "—"
     amount = round(float(value), 2)
     return f"{'-' if amount < 0 else ''}{currency}{abs(amount):,.2f}"
@@ -60,28 +60,28 @@ def money_pattern(digits: int = 0, currency: str = CURRENCY) -> str:
 
 def pct(value: Any, digits: int = 1) -> str:
     """0.1234 -> '12.3%'. Missing -> '—'."""
-    if _missing(value):
+    if missing(value):
         return "—"
     return f"{float(value) * 100:.{digits}f}%"
 
 
 def number(value: Any, digits: int = 0) -> str:
     """1234.5 -> '1,235'. Missing -> '—'."""
-    if _missing(value):
+    if missing(value):
         return "—"
     return f"{float(value):,.{digits}f}"
 
 
 def days(value: Any, lang: str = "zh") -> str:
     """Days, one decimal: '42.5 天' / '42.5 days'."""
-    if _missing(value):
+    if missing(value):
         return "—"
     return f"{float(value):,.1f} 天" if lang == "zh" else f"{float(value):,.1f} days"
 
 
 def points(value: Any, lang: str = "zh", *, short: bool = False) -> str:
     """A change in a rate, in percentage points: '+3.2 pts' / '+3.2 个百分点' ('+3.2pt' short)."""
-    if _missing(value):
+    if missing(value):
         return "—"
     v = float(value) * 100
     if short:

@@ -188,3 +188,23 @@ def pace(period: Period, as_of: date | None) -> float:
     pace of Overview alerts, Goals traffic lights and the deck."""
     elapsed, total = time_elapsed(period, as_of)
     return elapsed / total if total else 1.0
+
+
+# --- before/after windows around a change (Plan & review, training effect) ------------------
+
+def full_after_end(change: date, months_after: int) -> date:
+    """The last day of a full after window: ``months_after`` calendar months from ``change``."""
+    return add_months(change, months_after) - timedelta(days=1)
+
+
+def windows_around(change: date, months_before: int, months_after: int,
+                   last: date | None) -> tuple[tuple[date, date], tuple[date, date]]:
+    """(before, after) windows around ``change``: ``months_before`` calendar months up to the
+    day before it, and ``months_after`` months from it, the after window ending at ``last``
+    (the data's last date) when that comes first. The after window is empty (its end before
+    ``change``) when nothing is after the change yet: callers say so in their own words."""
+    before = (add_months(change, -months_before), change - timedelta(days=1))
+    after_end = full_after_end(change, months_after)
+    if last is not None:
+        after_end = min(after_end, last)
+    return before, (change, after_end)

@@ -70,7 +70,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -79,11 +78,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from salescore import db, incentives, metrics
+from salescore import incentives, metrics, sql
 from salescore.errors import SalesCoreError
 from salescore.incentives import Plan
-from salescore.metrics import Scope
-from salescore.periods import Period, containing, latest_complete, recent
+from salescore.periods import Period, containing, latest_complete, month_start, recent
+from salescore.scope import Scope
 
 Con = duckdb.DuckDBPyConnection
 
@@ -101,18 +100,6 @@ COLUMNS = ["rep_id", "rep", "team", "quota", "revenue_won", "attainment", "total
 
 def _error(message: str, key: str, **params: Any) -> SalesCoreError:
     return SalesCoreError(message, key=f"retention.error.{key}", **params)
-
-
-def _run(con: Con, sql: str, params: dict[str, Any]) -> pd.DataFrame:
-    used = set(re.findall(r"\$(\w+)", sql))
-    with con.cursor() as cur:
-        return cur.execute(sql, {k: v for k, v in params.items() if k in used}).df()
-
-
-def _month_start(day: date, back: int = 0) -> date:
-    """The first day of the month ``back`` months before ``day``'s month."""
-    index = day.year * 12 + day.month - 1 - back
-    return date(index // 12, index % 12 + 1, 1)
 
 
 # --- the active plan and the period ----------------------------------------------------------
@@ -137,7 +124,7 @@ def active_plan(con: Con, on: date | None = None) -> ActivePlan | None:
     created. When every plan starts later, the latest created one (in_force False). None when
     no plan is stored."""
     on = on or metrics.as_of(con) or date.max
-    sql = """
+    text = """
     with latest as (
         select *, row_number() over (partition by plan_id order by version desc) as rn from plans
     )
@@ -150,7 +137,7 @@ def active_plan(con: Con, on: date | None = None) -> ActivePlan | None:
              created_at desc, plan_id
     limit 1
     """
-    frame = _run(con, sql, {"on": on})
+    frame = sql.run(con, text, {"on": on})
     if frame.empty:
         return None
     row = frame.iloc[0]
@@ -175,12 +162,12 @@ def period_options(as_of: date, kind: str, count: int = 8) -> list[Period]:
 
 # --- inputs: trailing history, margin mix -------------------------------------------------------
 
-_HISTORY_SQL = """
+_HISTORY_SQL = f"""
 with r as (
     select rep_id, name as rep, coalesce(team, '') as team, base_salary::DOUBLE as base_salary,
            hire_date
     from reps
-    where ($team::VARCHAR is null or team = $team) and ($rep::VARCHAR is null or rep_id = $rep)
+    where {sql.in_scope(team="team", rep="rep_id")}
 ),
 firsts as (
     select rep_id, min(coalesce(created_date, close_date)) as first_day from deals group by 1
@@ -215,9 +202,9 @@ def history(con: Con, period: Period, scope: Scope = Scope(), window: int = 12) 
     there for, 0..window), trailing_revenue (revenue_won in those months), recent_revenue
     (revenue_won in the ``window`` months ending with ``period``)."""
     params = {"team": scope.team, "rep": scope.rep_id, "pstart": period.start, "end": period.end,
-              "wstart": _month_start(period.start, window),
-              "rstart": _month_start(period.end, window - 1)}
-    frame = _run(con, _HISTORY_SQL, params)
+              "wstart": month_start(period.start, window),
+              "rstart": month_start(period.end, window - 1)}
+    frame = sql.run(con, _HISTORY_SQL, params)
     frame["history_months"] = frame["history_months"].astype("int64")
     for col in ("trailing_revenue", "recent_revenue", "base_salary"):
         frame[col] = frame[col].astype("float64")
@@ -230,18 +217,16 @@ def seasonal_factor(con: Con, period: Period, window: int = 12) -> float:
     mean monthly revenue_won in the ``window`` months before ``period`` (all reps, whatever
     the scope: seasonality is the market's). 1.0 when the data does not cover the whole window
     or either figure is 0."""
-    last_year = _month_start(period.start, 12)
-    params = {"wstart": _month_start(period.start, window), "pstart": period.start,
-              "lstart": last_year, "lend": containing(_month_start(period.end, 12), "month").end}
-    sql = """
+    last_year = month_start(period.start, 12)
+    params = {"wstart": month_start(period.start, window), "pstart": period.start,
+              "lstart": last_year, "lend": containing(month_start(period.end, 12), "month").end}
+    in_window, same, first = sql.rows(con, """
     select sum(amount) filter (where status = 'won' and close_date >= $wstart
                                and close_date < $pstart)::DOUBLE,
            sum(amount) filter (where status = 'won' and close_date between $lstart and $lend)::DOUBLE,
            min(coalesce(created_date, close_date))
     from deals
-    """
-    with con.cursor() as cur:
-        in_window, same, first = cur.execute(sql, params).fetchall()[0]
+    """, params)[0]
     if not in_window or not same or first is None or first > params["wstart"]:
         return 1.0
     return (same / period.n_months) / (in_window / window)
@@ -258,13 +243,13 @@ def tier_rate(plan: Plan, margin: pd.Series) -> pd.Series:
     return rate
 
 
-_MIX_SQL = """
+_MIX_SQL = f"""
 select d.rep_id, coalesce(r.team, '') as team, p.margin_rate::DOUBLE as margin,
        sum(d.amount)::DOUBLE as amount
 from deals d left join products p on p.product_id = d.product_id
 left join reps r on r.rep_id = d.rep_id
 where d.status = 'won' and d.amount is not null and d.close_date between $rstart and $end
-  and ($team::VARCHAR is null or r.team = $team) and ($rep::VARCHAR is null or d.rep_id = $rep)
+  and {sql.in_scope()}
 group by all
 """
 
@@ -274,8 +259,8 @@ def mix_rates(con: Con, plan: Plan, period: Period, scope: Scope = Scope(),
     """Commission per yuan of revenue at each rep's margin mix (see module doc): columns
     rep_id, team, mix_rate (only reps with won deals in the ``window`` months ending with
     ``period``), plus team pools as rows with rep_id NaN, and the company pool with team NaN."""
-    frame = _run(con, _MIX_SQL, {"team": scope.team, "rep": scope.rep_id, "end": period.end,
-                                 "rstart": _month_start(period.end, window - 1)})
+    frame = sql.run(con, _MIX_SQL, {"team": scope.team, "rep": scope.rep_id, "end": period.end,
+                                 "rstart": month_start(period.end, window - 1)})
     basis = plan.commission.basis if plan.commission else "revenue"
     factor = frame["margin"].fillna(0.0) if basis == "margin" else 1.0
     frame["paid"] = frame["amount"] * tier_rate(plan, frame["margin"]) * factor
@@ -565,16 +550,15 @@ def moves_to_draw(moves: pd.DataFrame, rep_id: str | None = None) -> pd.DataFram
 def training_history(con: Con, scope: Scope = Scope(), until: date | None = None) -> pd.DataFrame:
     """Per rep with trainings (started on or before ``until``): rep_id, courses (distinct),
     hours (sum), last_date (latest start_date), topics (list of distinct topics, sorted)."""
-    sql = """
+    frame = sql.run(con, f"""
     select t.rep_id, count(distinct t.course) as courses, sum(t.hours)::DOUBLE as hours,
            max(t.start_date) as last_date,
            list_sort(list_distinct(list(t.topic))) as topics
     from trainings t left join reps r on r.rep_id = t.rep_id
-    where ($team::VARCHAR is null or r.team = $team) and ($rep::VARCHAR is null or t.rep_id = $rep)
+    where {sql.in_scope(rep="t.rep_id")}
       and ($until::DATE is null or t.start_date <= $until)
     group by t.rep_id
-    """
-    frame = _run(con, sql, {"team": scope.team, "rep": scope.rep_id, "until": until})
+    """, {"team": scope.team, "rep": scope.rep_id, "until": until})
     frame["courses"] = frame["courses"].astype("int64")
     frame["topics"] = [list(v) for v in frame["topics"]]
     return frame

@@ -42,8 +42,11 @@ def plain(value: Any) -> Any:
 
 
 def sheet_name(text: str) -> str:
-    """``text`` as a valid worksheet name (no []:*?/\\, at most 31 characters)."""
-    return _SHEET_BAD.sub("-", str(text))[:31] or "Sheet"
+    """``text`` as a valid worksheet name: no []:*?/\\, no leading apostrophe or formula
+    character (a sheet name may not start with an apostrophe, so the cell escape cannot be
+    used), at most 31 characters."""
+    name = _SHEET_BAD.sub("-", str(text)).lstrip("'=+-@\t\r ")
+    return name[:31] or "Sheet"
 
 
 class Workbook:
@@ -58,7 +61,7 @@ class Workbook:
         self._keep_numbers = keep_numbers
 
     def sheet(self, name: str) -> Any:
-        return self.book.add_worksheet(sheet_name(fmt.safe_cell(str(name))))
+        return self.book.add_worksheet(sheet_name(name))
 
     def style(self, **props: Any) -> Any:
         return self.book.add_format(props)

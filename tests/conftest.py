@@ -1,16 +1,30 @@
-"""Shared fixtures: a real DuckDB file per test, and a tiny hand-built sales history."""
+"""Shared fixtures: a real DuckDB file per test, a tiny hand-built sales history, the demo
+company (one read-only template per language, copied per module or test), AppTest helpers,
+and the Hypothesis profiles."""
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings
 
 from salescore import db
 
 # Every chart a page test draws is checked against the Vega-Lite schema (the app skips it)
 os.environ.setdefault("SALESCORE_VALIDATE_CHARTS", "1")
+
+# Hypothesis: on CI (CI=true) the same examples every run (derandomized, no example
+# database), so a red build is reproducible; locally the usual random exploration. A test's
+# own @settings (tests/test_fuzz.py: max_examples per strategy, deadline off) wins over both.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, max_examples=100,
+                          print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"))
 
 
 @pytest.fixture
@@ -85,25 +99,55 @@ APP = "../app.py"   # AppTest paths are relative to the test file
 
 
 @pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory):
-    """The Chinese demo company, generated once per test session (read-only template)."""
-    from salescore import demo
+def demo_template(tmp_path_factory):
+    """``demo_template(lang)``: the path of the demo company in ``lang`` ("zh" or "en"),
+    generated once per test session when a test first asks for that language. A read-only
+    template: tests use copies (:func:`demo_copy`, :func:`demo_db`, :func:`demo_db_en`)."""
+    built: dict[str, Path] = {}
 
-    path = tmp_path_factory.mktemp("demo-template") / "demo.duckdb"
-    connection = db.connect(path)
-    demo.load(connection, lang="zh")
-    connection.close()
-    return path
+    def template(lang: str = "zh") -> Path:
+        from salescore import demo   # only sessions that use the demo import it
+
+        if lang not in built:
+            path = tmp_path_factory.mktemp(f"demo-template-{lang}") / "demo.duckdb"
+            connection = db.connect(path)
+            try:
+                demo.load(connection, lang=lang)
+            finally:
+                connection.close()
+            built[lang] = path
+        return built[lang]
+
+    return template
+
+
+@pytest.fixture(scope="session")
+def demo_copy(demo_template):
+    """``demo_copy(path, lang="zh")``: a fresh copy of the demo database at ``path`` (the
+    test may write to it; what ``demo.load`` on an empty file gives); returns ``path``."""
+    def copy(path: str | Path, lang: str = "zh") -> Path:
+        shutil.copy(demo_template(lang), path)
+        return Path(path)
+
+    return copy
+
+
+@pytest.fixture(scope="session")
+def _demo_template(demo_template):
+    """The Chinese template's path (older name)."""
+    return demo_template("zh")
 
 
 @pytest.fixture(scope="module")
-def demo_db(_demo_template, tmp_path_factory):
-    """A copy of the demo database for one test module (its tests may write to it)."""
-    import shutil
+def demo_db(demo_copy, tmp_path_factory):
+    """A copy of the Chinese demo database for one test module (its tests may write to it)."""
+    return demo_copy(tmp_path_factory.mktemp("demo") / "demo.duckdb", "zh")
 
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    shutil.copy(_demo_template, path)
-    return path
+
+@pytest.fixture(scope="module")
+def demo_db_en(demo_copy, tmp_path_factory):
+    """A copy of the English demo database for one test module (its tests may write to it)."""
+    return demo_copy(tmp_path_factory.mktemp("demo-en") / "demo.duckdb", "en")
 
 
 def app_test(path, monkeypatch, timeout: int = 90):
@@ -137,8 +181,6 @@ def at(demo_db, monkeypatch):
 @pytest.fixture
 def writable(demo_db, tmp_path, monkeypatch):
     """(AppTest, path) on a private copy of the demo database the test may write to."""
-    import shutil
-
     import streamlit as st
 
     path = tmp_path / "copy.duckdb"

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from salescore import access, customers, db, demo, incentives, metrics, retention, team
+from salescore import access, customers, db, demo, incentives, me, metrics, retention, team
 from salescore.access import User
 from salescore.errors import SalesCoreError
 from salescore.metrics import Scope
@@ -274,9 +274,8 @@ def test_users_in_threads_never_see_each_other(small):
 # --- the real functions on demo data -------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_con(tmp_path_factory):
-    connection = db.connect(tmp_path_factory.mktemp("access") / "demo.duckdb")
-    demo.load(connection, lang="en")
+def demo_con(tmp_path_factory, demo_copy):
+    connection = db.connect(demo_copy(tmp_path_factory.mktemp("access") / "demo.duckdb", "en"))
     yield connection
     connection.close()
 
@@ -317,10 +316,10 @@ def test_viewer_on_demo_has_no_salary(demo_con):
 def test_rep_leaderboard_and_own_statement(demo_con):
     ava = access.add_user(demo_con, "Ava Collins", "rep", password="rep-pass-01")
     assert ava.rep_id == "R05"
-    board = access.leaderboard(demo_con, date(2026, 7, 1), date(2026, 9, 30))
-    assert list(board.columns) == ["rank", "rep_id", *access.LEADERBOARD_COLUMNS[1:]]
+    board = me.leaderboard(demo_con, date(2026, 7, 1), date(2026, 9, 30))
+    assert list(board.columns) == ["rank", "rep_id", *me.LEADERBOARD_COLUMNS[1:]]
     assert len(board) == 10 and not {"base_salary", "total", "commission"} & set(board.columns)
-    mine = access.statement(demo_con, ava, parse("2026-08"))
+    mine = me.statement(demo_con, ava, parse("2026-08"))
     assert mine is not None and mine.period.label == "2026-Q3"      # the standard plan pays quarterly
     active = retention.active_plan(demo_con, date(2026, 8, 31))
     everyone = incentives.payouts(demo_con, active.plan, parse("2026-Q3"))
@@ -328,7 +327,7 @@ def test_rep_leaderboard_and_own_statement(demo_con):
     assert mine.row["total"] == row["total"] and mine.row["rep_id"] == "R05"
     assert set(mine.lines["deal_id"].dropna()) <= {
         d for (d,) in demo_con.execute("select deal_id from deals where rep_id = 'R05'").fetchall()}
-    assert access.statement(demo_con, User("x", "rep", None, None), parse("2026-08")) is None
+    assert me.statement(demo_con, User("x", "rep", None, None), parse("2026-08")) is None
 
 
 # --- the command line ------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import access, db, demo, fmt, metrics
+from salescore import access, db, fmt, metrics
 from salescore.metrics import Scope
 
 APP = "../app.py"
@@ -16,11 +16,10 @@ PASSWORDS = {"boss": "boss-pass-1", "east": "east-pass-1", "north": "north-pass-
 
 
 @pytest.fixture(scope="module")
-def shared_db(tmp_path_factory):
+def shared_db(tmp_path_factory, demo_copy):
     """Demo data (English names) with one user per role and sign-in required."""
     path = tmp_path_factory.mktemp("auth") / "shared.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="en")
+    con = db.connect(demo_copy(path, "en"))
     access.add_user(con, "boss", "admin", password=PASSWORDS["boss"])
     access.add_user(con, "east", "manager", team="East", password=PASSWORDS["east"])
     access.add_user(con, "north", "manager", team="North", password=PASSWORDS["north"])
@@ -74,10 +73,9 @@ def test_which_addresses_need_sign_in(address, beyond):
     assert auth.beyond_loopback(address) is beyond     # unset = every interface = shared
 
 
-def test_sign_in_is_off_by_default_on_this_computer(tmp_path, monkeypatch):
+def test_sign_in_is_off_by_default_on_this_computer(tmp_path, monkeypatch, demo_copy):
     path = tmp_path / "local.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="en")
+    con = db.connect(demo_copy(path, "en"))
     access.add_user(con, "boss", "admin", password="boss-pass-1")   # users alone change nothing
     con.close()
     monkeypatch.setenv("SALESCORE_DB", str(path))

@@ -21,7 +21,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import audit, backup, db, demo, i18n, ingest
+from salescore import audit, backup, db, i18n, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARED = tuple(t for t in backup.RESTORE_TABLES)
@@ -52,9 +52,8 @@ REPS_CSV = "姓名,团队,底薪\n测试甲,华东,9000\n".encode("utf-8")
 
 
 def _rich(con) -> None:
-    """The demo plus an import that overwrote a row (import_undo), a note, an action, a user,
-    audit events: every table has rows."""
-    demo.load(con, lang="zh")
+    """On a copy of the Chinese demo (demo_copy): an import that overwrote a row (import_undo),
+    a note, an action, a user, audit events: every table has rows."""
     ingest.load(con, ingest.prepare(DEALS_CSV, "deals.csv"))
     ingest.load(con, ingest.prepare(REPS_CSV, "reps.csv"))   # updates 测试甲: an undo row
     with db.transaction(con) as cur:
@@ -67,10 +66,10 @@ def _rich(con) -> None:
 
 
 @pytest.fixture(scope="module")
-def rich_zip(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
+def rich_zip(tmp_path_factory, demo_copy) -> tuple[Path, dict[str, pd.DataFrame]]:
     """A backup of the rich demo database, with that database's full contents."""
     folder = tmp_path_factory.mktemp("rich")
-    con = db.connect(folder / "rich.duckdb")
+    con = db.connect(demo_copy(folder / "rich.duckdb", "zh"))
     try:
         _rich(con)
         before = contents(con)
@@ -80,9 +79,9 @@ def rich_zip(tmp_path_factory) -> tuple[Path, dict[str, pd.DataFrame]]:
     return folder / "rich.zip", before
 
 
-def test_round_trip_demo(tmp_path, rich_zip):
+def test_round_trip_demo(tmp_path, rich_zip, demo_copy):
     path, _ = rich_zip
-    con = db.connect(tmp_path / "x.duckdb")
+    con = db.connect(demo_copy(tmp_path / "x.duckdb", "zh"))
     try:
         _rich(con)
         before = contents(con)
@@ -166,15 +165,14 @@ def test_backup_layout_and_plain_duckdb_can_import_it(tmp_path, rich_zip):
 FORMAT = backup.FORMAT
 
 
-def test_failed_restore_changes_nothing(tmp_path, rich_zip):
+def test_failed_restore_changes_nothing(tmp_path, rich_zip, demo_copy):
     """users is the last table restored: by then every other table was replaced. A role the
     schema refuses makes the transaction roll back: all tables exactly as before."""
     path, _ = rich_zip
     bad = _rewrite_parquet(path, tmp_path, "users",
                            "select * replace ('god' as role) from read_parquet($p)")
-    con = db.connect(tmp_path / "y.duckdb")
+    con = db.connect(demo_copy(tmp_path / "y.duckdb", "en"))
     try:
-        demo.load(con, lang="en")
         before = contents(con)
         version = db.data_version(con)
         with pytest.raises(backup.BackupError) as err:

@@ -6,13 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from salescore import bench
+import pytest
+
+from bench import server
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.slow
+
 
 def test_every_timed_call_runs_on_small_synthetic_data():
-    result = bench.run(2000, 1, pages=False)
+    result = server.run(2000, 1, pages=False)
     assert result["rows"] == 2000
     assert len(result["calls"]) > 40
     for name, figures in result["calls"].items():

@@ -9,7 +9,7 @@ import pytest
 from salescore import access, db, demo
 from tests.test_browser import ARGS, CHROMIUM, _idle, _pages, served
 
-pytestmark = [pytest.mark.browser,
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                  reason="Debian chromium is not installed (.ci/run installs it)")]
 

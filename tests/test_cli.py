@@ -107,3 +107,19 @@ def test_busy_database_is_a_sentence(demo_file):
         holder.close()
     assert done.returncode == 2
     assert "open in another salescore window" in done.stderr
+
+
+def test_bench_without_its_folder_is_one_sentence(monkeypatch, tmp_path, capsys):
+    """An installed salescore without the checkout's bench/ folder: exit 2, one sentence."""
+    from salescore import cli
+
+    monkeypatch.setattr(cli, "BENCH_DIR", tmp_path / "bench")
+    assert cli.main(["bench", "--rows", "1000", "--skip-import", "--skip-pages"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bench" in err and str(tmp_path / "bench") in err
+
+
+def test_bench_folder_is_found_next_to_the_package():
+    from salescore import cli
+
+    assert (cli.BENCH_DIR / "server.py").is_file() and cli.BENCH_DIR.parent == ROOT

@@ -21,8 +21,10 @@ from datetime import date
 
 import pytest
 
-from salescore import audit, backup, db, demo, incentives, ingest, metrics
+from salescore import audit, backup, db, incentives, ingest, metrics
 from salescore.metrics import Scope
+
+pytestmark = pytest.mark.slow
 
 FILES_PER_IMPORTER = 4
 ROWS = 3_000
@@ -41,9 +43,8 @@ def deals_csv(prefix: str, n: int) -> bytes:
 
 
 @pytest.fixture
-def server_con(tmp_path):
-    con = db.connect(tmp_path / "shared.duckdb")
-    demo.load(con, lang="zh")
+def server_con(tmp_path, demo_copy):
+    con = db.connect(demo_copy(tmp_path / "shared.duckdb", "zh"))
     yield con
     con.close()
 

@@ -22,15 +22,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from salescore import backup, db, demo, ingest
-from salescore.bench_import import make_deals_csv
+from bench.importing import make_deals_csv
+from salescore import backup, db, ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIG_ROWS = 500_000
 ALL = (*db.DATA_TABLES, "plans", "swot_notes", "actions", "imports", "import_undo", "settings",
        "users", "audit_log", "schema_version")
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX SIGKILL")]
 
 # The child: prepare, say LOAD, load, say DONE with the load time. Markers go to stdout.
 CHILD = r"""
@@ -74,14 +75,13 @@ def assert_same(before, after) -> None:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory):
+def setup(tmp_path_factory, demo_copy):
     """(folder, base database, big csv, contents of the base database)."""
     folder = tmp_path_factory.mktemp("crash")
     make_deals_csv(folder / "big.csv", BIG_ROWS, seed=1)
     make_deals_csv(folder / "earlier.csv", 30_000, seed=2)   # same deal ids, other values
     base = folder / "base.duckdb"
-    con = db.connect(base)
-    demo.load(con, lang="zh")
+    con = db.connect(demo_copy(base, "zh"))
     ingest.load(con, ingest.prepare((folder / "earlier.csv").read_bytes(), "earlier.csv"))
     con.close()
     assert not Path(str(base) + ".wal").exists()

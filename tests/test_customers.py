@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from salescore import customers, db, metrics
-from salescore.metrics import Scope
+from salescore.scope import Scope
 from tests.conftest import insert
 
 MAR, APR = (date(2025, 3, 1), date(2025, 3, 31)), (date(2025, 4, 1), date(2025, 4, 30))
@@ -208,3 +208,33 @@ def test_export_escapes_formulas():
     back = pd.read_excel(io.BytesIO(customers.export_bytes(frame, "xlsx")), engine="calamine")
     assert back["customer"].tolist() == ["'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "Acme"]
     assert back["amount"].tolist()[:2] == [1.5, -2.0] and math.isnan(back["amount"].iloc[2])
+
+
+# --- headline figures the Customers page shows (issue 15: pages are thin) ------------------
+
+def test_list_totals_of_the_customer_lists(book):
+    due = customers.follow_up(book, date(2025, 4, 30), 14, Scope())
+    # Ann K2 and Bob K1 (accounts, no open value), Bob K4 (open O2 80)
+    assert customers.list_totals(due, "open_value") == {"count": 3, "value": 80.0}
+    flagged = customers.detractors_with_open_deals(book, date(2025, 4, 30))
+    assert customers.list_totals(flagged, "open_value", key="customer_id") == {"count": 1, "value": 80.0}
+    gone = customers.churned(book, date(2025, 12, 31), 6)
+    assert customers.list_totals(gone, "revenue_won") == {"count": 3, "value": 1200.0}  # 700+450+50
+    assert customers.list_totals(gone.iloc[0:0], "revenue_won") == {"count": 0, "value": 0.0}
+
+
+def test_satisfaction_summary(book):
+    whole = customers.satisfaction_by(book, *SPRING, Scope(), "all")
+    head = customers.satisfaction_summary(whole)
+    # csat5: 5, 2, 4, 3 -> avg 3.5, csat 2 of 4; nps10: 10 and 3 -> nps 0
+    assert head == {"scales": ["csat5", "nps10"], "responses": 6, "scale": "csat5",
+                    "avg_score": 3.5, "csat": 0.5, "nps": 0.0}
+    only_nps = customers.satisfaction_summary(whole[whole["scale"] == "nps10"])
+    assert only_nps["csat"] is None and only_nps["scale"] == "nps10" and only_nps["responses"] == 2
+
+
+def test_revenue_parts_long_form(book):
+    parts = customers.revenue_parts(customers.revenue_new_vs_existing(book, *SPRING))
+    assert sorted(parts[["month", "part", "amount"]].values.tolist()) == [
+        ["2025-03", "existing_revenue", 200.0], ["2025-03", "new_revenue", 350.0],
+        ["2025-03", "unknown_revenue", 70.0], ["2025-04", "existing_revenue", 550.0]]

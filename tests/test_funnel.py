@@ -10,7 +10,7 @@ import pytest
 
 from salescore import db, metrics
 from salescore.errors import SalesCoreError
-from salescore.metrics import Scope
+from salescore.scope import Scope
 from salescore.periods import parse
 from tests.conftest import insert
 
@@ -256,7 +256,9 @@ def test_forecast_running_month(pipe):
     assert fc["revenue_won"] == 500
     assert fc["weighted_pipeline"] == pytest.approx(160 + 400 * 2 / 3)
     assert fc["forecast"] == pytest.approx(500 + 160 + 400 * 2 / 3)
-    assert fc["run_rate"] == pytest.approx(500 / (20 / 31))
+    # pace in working days (salescore.periods.pace): 15 of March 2026's 22 by the 20th
+    assert fc["elapsed"] == pytest.approx(15 / 22)
+    assert fc["run_rate"] == pytest.approx(500 / (15 / 22))
     assert fc["target"] == 1000 and fc["gap"] == pytest.approx(1000 - fc["forecast"])
     assert fc["not_dated"] == 1 and not fc["finished"]
     assert fc["stages"]["stage"].tolist() == ["Qualified", "Negotiation"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -27,6 +26,8 @@ from hypothesis import strategies as st
 from salescore import db, ingest
 from salescore.errors import SalesCoreError
 from salescore.ingest import values
+
+pytestmark = pytest.mark.slow
 
 IMPORTS = settings(max_examples=100, deadline=None, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

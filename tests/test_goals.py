@@ -19,7 +19,8 @@ from hypothesis import strategies as hs
 from salescore import db, goals, i18n, metrics
 from salescore.errors import SalesCoreError
 from salescore.goals import CompanyGoal, Method, Overrides
-from salescore.periods import parse
+from salescore.periods import containing, pace, parse, working_days
+from salescore.scope import Scope
 from tests.conftest import insert
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,6 +157,23 @@ def test_company_target():
         goals.company_target(CompanyGoal(q, value=-5), None)
     with pytest.raises(SalesCoreError):
         CompanyGoal(q, metric="profit")
+
+
+def test_default_target_is_last_year_plus_ten_percent(small):
+    q = parse("2027-Q1")
+    # 1,234,567 x 1.1 = 1,358,023.7 -> 1,358,024 (whole units, half up like company_target)
+    assert goals.default_target(q, 1_234_567) == 1_358_024.0
+    assert goals.default_target(q, 1_000, growth=0.25) == 1_250.0
+    # nothing to grow from (no actuals, or credits outweigh sales): the input opens at 0
+    assert goals.default_target(q, 0) == 0.0 and goals.default_target(q, None) == 0.0
+    assert goals.default_target(q, -50) == 0.0
+    # on the database: 2025-Q3 holds D8 (400, closed 2025-07-01) -> 2026-Q3 opens at 440
+    q3 = parse("2026-Q3")
+    assert goals.last_year_actual(small, q3) == 400
+    assert goals.default_target(q3, goals.last_year_actual(small, q3)) == 440.0
+    # and it is what growth mode at +10 % gives
+    assert goals.default_target(q3, 400) == goals.company_target(
+        CompanyGoal(q3, mode="growth", value=goals.DEFAULT_GROWTH), 400)
 
 
 # --- decomposition ----------------------------------------------------------------------------
@@ -526,11 +544,52 @@ def test_pacing_on_fixed_date(con):
     assert list(reps.index) == ["R2", "R1"]
 
 
+def test_light_counts_and_has_targets():
+    frame = pd.DataFrame({"level": ["team", "rep", "rep", "rep", "rep"],
+                          "light": ["red", "red", "green", "green", "none"],
+                          "target": [10.0, 5.0, 5.0, np.nan, np.nan]})
+    assert goals.light_counts(frame) == {"red": 1, "amber": 0, "green": 2, "none": 1}
+    assert goals.light_counts(frame, "team") == {"red": 1, "amber": 0, "green": 0, "none": 0}
+    assert goals.has_targets(frame)
+    assert not goals.has_targets(frame.assign(target=np.nan))
+
+
+def test_overrides_count():
+    assert Overrides().count == 0 and not Overrides()
+    edits = Overrides(teams={"A": 1}, reps={"a1": 2, "a2": 3}, cells={("a1", "2027-01"): 4})
+    assert edits.count == 4 and edits
+
+
+def test_overview_pace_and_goals_time_share_agree(demo_db):
+    """One pace (DESIGN §4): the Overview alerts' metrics.pace and the Goals traffic lights'
+    time_share are the same working-day share on the demo data."""
+    con = db.connect(demo_db)
+    try:
+        as_of = metrics.as_of(con)
+        team = sorted(r[0] for r in con.execute("select distinct team from reps").fetchall() if r[0])[0]
+        for kind in ("month", "quarter", "year"):
+            period = containing(as_of, kind)
+            assert 0 < pace(period, as_of) < 1            # the as-of date is inside the period
+            table = goals.pacing(con, period, as_of, Scope(team=team))
+            shares = table.loc[table["team"] == team, "time_share"]
+            assert len(shares) > 0
+            # by hand: Monday-Friday days from the period start to the as-of date / in the period
+            days = pd.date_range(period.start, period.end)
+            elapsed = sum(1 for d in days if d.weekday() < 5 and d.date() <= as_of)
+            total = sum(1 for d in days if d.weekday() < 5)
+            assert elapsed / total == working_days(period.start, as_of) / working_days(period.start, period.end)
+            assert metrics.pace(period, as_of) == pace(period, as_of) == elapsed / total
+            assert (shares == metrics.pace(period, as_of)).all()
+    finally:
+        con.close()
+
+
 # --- bookkeeping ------------------------------------------------------------------------------
 
 def test_every_error_key_exists_in_both_languages():
-    source = (ROOT / "salescore" / "goals.py").read_text(encoding="utf-8")
-    keys = {node.args[1].value for node in ast.walk(ast.parse(source))
+    sources = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "salescore" / "goals").glob("*.py"))]
+    source = "\n".join(sources)
+    keys = {node.args[1].value for text in sources for node in ast.walk(ast.parse(text))
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_err"}
     assert {"override_too_big", "all_fixed", "no_baseline", "unknown_scenario"} <= keys
     for key in keys:

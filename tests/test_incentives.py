@@ -598,15 +598,14 @@ def test_compare_and_summary(book):
     assert s["revenue_won"] == 1611000
 
 
-def test_cli_payouts_json_on_demo(tmp_path):
+def test_cli_payouts_json_on_demo(tmp_path, demo_copy):
     import subprocess
     import sys
     from pathlib import Path
 
     from salescore import db, demo
     path = tmp_path / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="en")
+    con = db.connect(demo_copy(path, "en"))
     expected = inc.payouts(con, inc.Plan.from_dict(demo.PLAN_SPEC), "2026-Q3")
     con.close()
     plan_file = tmp_path / "plan.json"
@@ -648,3 +647,29 @@ def test_what_if_quota_equals_a_stored_quota(book):
     pd.testing.assert_frame_equal(what_if[cols].reset_index(drop=True),
                                   stored[cols].reset_index(drop=True))
     assert what_if.set_index("rep_id").loc["A1", "quota"] == 80_000
+
+
+def test_versus_and_default_budget_by_hand():
+    """Plan A pays 12,000 on 100,000 revenue (12%), plan B 15,500.40 (15.5004%): the change is
+    +3,500.40; the budget form opens on plan A's total to the yuan (12,345.60 -> 12,346)."""
+    a = {"total": 12_000.0, "cost_of_sales": 0.12}
+    b = {"total": 15_500.40, "cost_of_sales": 0.155004}
+    ab = inc.versus(a, b)
+    assert ab["total_a"] == 12_000.0 and ab["total_b"] == 15_500.40
+    assert ab["change"] == pytest.approx(3_500.40, abs=1e-9)
+    assert (ab["cost_of_sales_a"], ab["cost_of_sales_b"]) == (0.12, 0.155004)
+    assert inc.versus(b, a)["change"] == pytest.approx(-3_500.40, abs=1e-9)
+    assert inc.versus({"total": 0.0, "cost_of_sales": None}, a)["cost_of_sales_a"] is None
+    assert inc.default_budget({"total": 12_345.60}) == 12_346.0
+    assert inc.default_budget({"total": 0.0}) == 0.0
+
+
+def test_rewards_earned_keeps_reps_with_a_reward(book):
+    """Standard plan, Q3: only A1 (130% attainment >= 120%) earns the extra leave days; A2 (80%),
+    B1 (70%) and the reps without a quota earn nothing."""
+    frame = inc.payouts(book, STANDARD, "2026-Q3")
+    earned = inc.rewards_earned(frame)
+    assert list(earned["rep_id"]) == ["A1"]
+    assert list(earned.columns) == list(frame.columns)
+    assert earned["non_cash"].iloc[0] == ["2 extra paid leave days"]
+    assert inc.rewards_earned(frame.iloc[0:0]).empty

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from salescore import db
 from salescore.errors import ImportRejected
 from salescore.i18n import error_text, t
 from salescore.ingest import load, prepare

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from salescore import db, metrics
-from salescore.metrics import Scope
+from salescore.scope import Scope
 from salescore.periods import parse
 
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
@@ -116,7 +116,8 @@ def test_velocity_formula():
 
 def test_pace_and_alerts(small):
     q1 = parse("2026-Q1")
-    assert metrics.pace(q1, date(2026, 1, 1)) == pytest.approx(1 / 90)
+    # pace is salescore.periods.pace: working days, 1 Jan 2026 (a Thursday) is 1 of Q1's 64
+    assert metrics.pace(q1, date(2026, 1, 1)) == pytest.approx(1 / 64)
     assert metrics.pace(q1, date(2026, 4, 1)) == 1.0
     items = metrics.alerts(small, q1, when=date(2026, 4, 30))
     keys = {(i["key"], i["params"].get("team") or i["params"].get("rep")
@@ -174,3 +175,53 @@ def test_kpis_and_groups_in_one_pass_equal_the_separate_calls(demo_db, level):
                                           metrics.by_group(con, start, end, level, scope))
     finally:
         con.close()
+
+
+# --- figures the pages show, computed here (issue 15: pages are thin) -----------------------
+
+def test_stuck_summary_counts_and_sums_the_stuck_list(small):
+    from tests.conftest import insert
+    # an activity on another customer turns the idle rule on; on 31 March the open deals are
+    # D6 (500, 30 days old), D9 (1000, 106 days) and D10 (700, 11 days: closes 5 April)
+    insert(small, "activities", [{"activity_id": "A1", "rep_id": "R1", "customer_id": "C1",
+                                  "activity_date": date(2026, 3, 30)}])
+    stuck = metrics.stuck_deals(small, date(2026, 3, 31), idle_days=30)
+    assert sorted(stuck["deal_id"]) == ["D6", "D9"]
+    assert metrics.stuck_summary(stuck) == {"deals": 2, "value": 1500.0, "idle": 2}
+    only_old = metrics.stuck_deals(small, date(2026, 3, 31), idle_days=60)
+    assert metrics.stuck_summary(only_old) == {"deals": 1, "value": 1000.0, "idle": 1}
+    none = metrics.stuck_deals(small, date(2026, 3, 31), Scope(team="X"))
+    assert metrics.stuck_summary(none) == {"deals": 0, "value": 0.0, "idle": 0}
+
+
+def test_loss_summary_totals_and_top_reason(small):
+    # Q1 losses: D3 (Proposal) and D5 (Lead), neither with a reason or an amount
+    reasons = metrics.loss_reasons(small, *Q1)
+    assert metrics.loss_summary(reasons) == {"deals_lost": 2, "value_lost": 0.0, "recorded": False,
+                                             "top_reason": None, "top_share": 1.0}
+    with db.transaction(small) as cur:
+        cur.execute("update deals set lost_reason = 'Price', amount = 250 where deal_id = 'D3'")
+    by_value = metrics.loss_reasons(small, *Q1, measure="value_lost")
+    assert metrics.loss_summary(by_value) == {"deals_lost": 2, "value_lost": 250.0, "recorded": True,
+                                              "top_reason": "Price", "top_share": 1.0}
+    empty = metrics.loss_reasons(small, date(2030, 1, 1), date(2030, 3, 31))
+    assert metrics.loss_summary(empty) == {"deals_lost": 0, "value_lost": 0.0, "recorded": False,
+                                           "top_reason": None, "top_share": None}
+
+
+def test_velocity_split_names_the_lever_and_its_effect():
+    before = {"open_deals": 5, "win_rate": 0.5, "avg_deal_size": 100.0, "sales_cycle_days": 10.0,
+              "velocity": 25.0}
+    now = before | {"open_deals": 10, "velocity": 50.0}
+    # only open deals moved (x2): the whole change of 25 per day is theirs
+    split = metrics.velocity_split(now, before)
+    assert split["lever"] == "open_deals" and split["lever_effect"] == pytest.approx(25.0)
+    same = metrics.velocity_split(before, before)
+    assert same["lever"] is None and same["lever_effect"] is None
+
+
+def test_live_period_is_the_running_one():
+    march, january = parse("2026-03"), parse("2026-01")
+    assert metrics.live_period(march, date(2026, 3, 20)) == (march, False)
+    assert metrics.live_period(january, date(2026, 3, 20)) == (march, True)
+    assert metrics.live_period(parse("2026-Q1"), date(2026, 4, 2)) == (parse("2026-Q2"), True)

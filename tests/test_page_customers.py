@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from salescore import customers, db, demo, fmt, metrics
+from salescore import customers, db, fmt, metrics
 
 from tests.conftest import app_test
 
@@ -62,10 +61,9 @@ def test_follow_up_days_change_the_list(at, demo_db):
     assert {m.label: m.value for m in at.metric}["待跟进客户"] == fmt.number(len(due))
 
 
-def test_missing_activities_and_surveys_are_named(tmp_path, monkeypatch):
+def test_missing_activities_and_surveys_are_named(tmp_path, monkeypatch, demo_copy):
     path = tmp_path / "bare.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
+    con = db.connect(demo_copy(path, "zh"))
     with db.transaction(con) as cur:
         cur.execute("delete from activities")
         cur.execute("delete from satisfaction")

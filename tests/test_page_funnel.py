@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from salescore import db, demo, fmt, metrics
+from salescore import db, fmt, metrics
 
 from tests.conftest import app_test
 
@@ -71,10 +70,9 @@ def test_team_filter_compares_with_other_teams(at, demo_db):
     assert any("其他团队" in w.value for w in at.warning)
 
 
-def test_stage_editor_saves_and_refuses_bad_orders(tmp_path, monkeypatch):
+def test_stage_editor_saves_and_refuses_bad_orders(tmp_path, monkeypatch, demo_copy):
     path = tmp_path / "stages.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="en")
+    con = db.connect(demo_copy(path, "en"))
     con.close()
     at = app_test(path, monkeypatch, timeout=60).run()
     at.radio(key="lang").set_value("en").run()

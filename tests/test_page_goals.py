@@ -7,7 +7,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from salescore import db, fmt, goals, metrics
-from salescore.periods import parse
 
 APP = "../app.py"
 REP_EDITOR = "goals_rep_editor"

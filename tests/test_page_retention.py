@@ -92,10 +92,9 @@ def test_hard_target_rep_lands_in_the_exploited_quadrant(demo_db):
     assert r18["risk_score"] > 0
 
 
-def test_without_a_saved_plan_the_standard_template_is_used(tmp_path, monkeypatch):
+def test_without_a_saved_plan_the_standard_template_is_used(tmp_path, monkeypatch, demo_copy):
     path = tmp_path / "noplan.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="en")
+    con = db.connect(demo_copy(path, "en"))
     with db.transaction(con) as cur:
         cur.execute("delete from plans")
     con.close()

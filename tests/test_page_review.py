@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import db, demo, evaluation, i18n
+from salescore import demo, evaluation, i18n
+from salescore.ui import review as review_ui
 
 from tests.conftest import app_test, with_db
 
@@ -163,3 +165,15 @@ def test_team_filter_then_language_switch(writable):
     assert not at.exception and not at.error
     assert at.title[0].value == "Plan & review"
     assert any(m.value.startswith("Win rate:") for m in at.markdown)
+
+
+def test_rep_choices_and_progress_frames_by_hand():
+    reps = pd.DataFrame({"rep_id": ["R2", "R1", "R3"], "rep": ["Bob", "Ann", "Cai"], "team": ["West", "East", ""]})
+    labels, teams = review_ui.rep_choices(reps)
+    assert labels == {"R2": "Bob (West)", "R1": "Ann (East)", "R3": "Cai ()"}
+    assert teams == ["East", "West"]                       # sorted, the blank team left out
+    progress = pd.DataFrame({"rule": ["team"], "total": [4], "done": [1], "overdue": [2], "share_done": [0.25]})
+    chart, table = review_ui.progress_frames(progress, "en")
+    # 4 live actions: 1 done, 2 overdue, so 4 - 1 - 2 = 1 open on time
+    assert chart["count"].tolist() == [1, 1, 2] and chart["order"].tolist() == [0, 1, 2]
+    assert table.iloc[0].tolist()[-1] == 25.0

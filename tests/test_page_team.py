@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 
-import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from salescore import db, fmt, team
-from salescore.metrics import Scope
+from salescore.scope import Scope
 
 from tests.conftest import app_test, with_db
 

@@ -1,9 +1,7 @@
 """AppTest: every page renders on demo data in both languages and shows the right figures."""
 from __future__ import annotations
 
-import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
 from salescore import db, fmt, metrics
 

@@ -14,7 +14,7 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.oxml.ns import qn
 
-from salescore import db, demo, report
+from salescore import db, report
 from salescore.i18n import t
 from salescore.periods import parse
 from tests.conftest import insert
@@ -131,6 +131,31 @@ def test_pacing_by_team(shop):
     assert s.figures["on_track"].value == "0 / 2"
 
 
+def test_pace_is_working_days_on_every_slide(shop):
+    # 13 March 2026 (a Friday): March has 22 working days (2-6, 9-13, 16-20, 23-27, 30-31),
+    # 10 of them gone -> 10 / 22 = 45 % (calendar days would say 13 / 31 = 42 %)
+    friday = date(2026, 3, 13)
+    pacing = report.slide(shop, "pacing", MARCH, "en", when=friday)
+    assert pacing.figures["time"].value == "45%"
+    assert pacing.figures["time"].delta == "10 of 22 working days"
+    kpis = report.slide(shop, "kpis", MARCH, "en", when=friday)
+    assert kpis.figures["attainment"].help.endswith("45% of the period has elapsed.")
+
+
+def test_kpi_trend_is_the_twelve_month_window(shop):
+    # periods.trend_start: the 12 months ending with March 2026 start in April 2025
+    insert(shop, "deals", [
+        {"deal_id": "OLD", "rep_id": "R1", "customer_id": "C1", "amount": 300, "stage": "Won", "status": "won",
+         "created_date": date(2025, 3, 1), "close_date": date(2025, 3, 20)},
+        {"deal_id": "APR", "rep_id": "R1", "customer_id": "C1", "amount": 400, "stage": "Won", "status": "won",
+         "created_date": date(2025, 4, 1), "close_date": date(2025, 4, 20)}])
+    chart = report.slide(shop, "kpis", MARCH, "en", when=WHEN).chart.to_dict()
+    rows = [r for data in chart["datasets"].values() for r in data if "month" in r]
+    months = sorted({r["month"] for r in rows})
+    assert months[0] == "2025-04" and months[-1] == "2026-03" and len(months) == 12
+    assert {r["month"]: r["revenue_won"] for r in rows}["2025-04"] == 400
+
+
 def test_funnel_bottleneck_names_the_weakest_step(shop):
     s = report.slide(shop, "funnel", MARCH, "en", when=WHEN)
     # created in March: D1..D5 (5); won 4 -> 80 %; every deal but the lost lead reached the later
@@ -211,9 +236,8 @@ def test_slide_png_matches_its_place_in_the_deck(shop):
 # --- PPTX on the demo company --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_con(tmp_path_factory):
-    connection = db.connect(tmp_path_factory.mktemp("deck") / "demo.duckdb")
-    demo.load(connection, lang="zh")
+def demo_con(tmp_path_factory, demo_copy):
+    connection = db.connect(demo_copy(tmp_path_factory.mktemp("deck") / "demo.duckdb", "zh"))
     yield connection
     connection.close()
 
@@ -277,10 +301,9 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
-def test_cli_deck_writes_a_deck(tmp_path):
+def test_cli_deck_writes_a_deck(tmp_path, demo_copy):
     path = tmp_path / "demo.duckdb"
-    connection = db.connect(path)
-    demo.load(connection, lang="en")
+    connection = db.connect(demo_copy(path, "en"))
     connection.close()
     out = tmp_path / "meeting.pptx"
     done = _cli("deck", "--db", str(path), "--period", "2026-Q3", "--lang", "en", "--out", str(out))

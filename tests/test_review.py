@@ -11,6 +11,7 @@ import pytest
 from conftest import insert
 from salescore import db, demo, evaluation, i18n
 from salescore.errors import SalesCoreError
+from salescore.stats import Estimate
 
 D = date
 
@@ -68,6 +69,36 @@ def test_progress_by_rule(con):
     assert row.loc["incentives", "share_done"] == 1.0 and row.loc["process", "share_done"] == 0.0
     assert row.loc["data", "total"] == 0 and np.isnan(row.loc["data", "share_done"])
     assert evaluation.progress_by_rule(db.connect(":memory:")).empty
+
+
+def test_progress_states_and_action_counts(con):
+    _plan(con)
+    when = D(2026, 2, 10)
+    long = evaluation.progress_states(evaluation.progress_by_rule(con, when=when))
+    assert long.columns.tolist() == ["rule", "state", "count", "order"]
+    count = long.set_index(["rule", "state"])["count"]
+    # process: 2 live actions, none done, 1 overdue (pipeline review) -> 2 - 0 - 1 = 1 open
+    assert [count[("process", s)] for s in ("done", "open", "overdue")] == [0, 1, 1]
+    # incentives: its one action is done; data: only a dropped action -> nothing anywhere
+    assert [count[("incentives", s)] for s in ("done", "open", "overdue")] == [1, 0, 0]
+    assert [count[("data", s)] for s in ("done", "open", "overdue")] == [0, 0, 0]
+    # team: Coach Bob overdue; goals: the undated action is open
+    assert count[("team", "overdue")] == 1 and count[("goals", "open")] == 1
+    assert long.groupby("state")["order"].first().to_dict() == {"done": 0, "open": 1, "overdue": 2}
+    # six actions, CRM clean-up dropped: 5 live; 1 done (New plan) = 20 %; 2 overdue
+    counts = evaluation.action_counts(evaluation.list_actions(con, when=when))
+    assert counts == {"total": 5, "done": 1, "overdue": 2, "share_done": pytest.approx(0.2)}
+    empty = evaluation.action_counts(evaluation.list_actions(db.connect(":memory:")))
+    assert empty == {"total": 0, "done": 0, "overdue": 0, "share_done": None}
+
+
+def test_judge_follows_the_kpis_direction():
+    up, down, covers = Estimate(0.1, 0.05, 0.15, 6), Estimate(-2.0, -3.0, -1.0, 6), Estimate(0.0, -0.1, 0.1, 6)
+    assert evaluation.judge("win_rate", up) == "better"
+    assert evaluation.judge("win_rate", down) == "worse"
+    # a shorter sales cycle is good news
+    assert evaluation.judge("sales_cycle_days", down) == "better"
+    assert evaluation.judge("sales_cycle_days", covers) == "noise"
 
 
 def _row(**kw):
@@ -255,6 +286,7 @@ def test_evaluate_change_finds_a_constructed_effect(con):
     eff = evaluation.evaluate_change(con, "win_rate", D(2026, 4, 1), treated, control, 3, 3)
     assert eff.before == (D(2026, 1, 1), D(2026, 3, 31)) and eff.after == (D(2026, 4, 1), D(2026, 6, 10))
     assert eff.treated_before == pytest.approx(0.3) and eff.treated_after == pytest.approx(0.5)
+    assert eff.treated_change == pytest.approx(0.2)               # 0.5 - 0.3
     assert eff.before_after.estimate == pytest.approx(0.2)
     assert 0.1 <= eff.before_after.low < 0.2 < eff.before_after.high <= 0.3
     assert eff.did.estimate == pytest.approx(0.2) and eff.did.control_change == pytest.approx(0.0)
@@ -352,9 +384,8 @@ def test_format_value_and_change():
 # --- on the demo data ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def demo_con(tmp_path_factory):
-    con = db.connect(tmp_path_factory.mktemp("review") / "demo.duckdb")
-    demo.load(con, lang="en")
+def demo_con(tmp_path_factory, demo_copy):
+    con = db.connect(demo_copy(tmp_path_factory.mktemp("review") / "demo.duckdb", "en"))
     yield con
     con.close()
 

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salescore import metrics, team
+from salescore import i18n, metrics, team
 from salescore.errors import SalesCoreError
-from salescore.metrics import Scope
+from salescore.scope import Scope
 from salescore.periods import parse
 from tests.conftest import insert
 
@@ -113,6 +113,17 @@ def test_profiles_figures(crew):
 def test_profiles_team_scope(crew):
     p = team.profiles(crew, MARCH.start, MARCH.end, Scope(team="B"))
     assert p["rep_id"].tolist() == ["R6"]
+
+
+def test_missing_data_and_rep_labels(crew):
+    march = team.profiles(crew, MARCH.start, MARCH.end)
+    # crew has deals, activities and a CSAT survey in March, but no targets
+    assert team.missing_data(march) == ["targets"]
+    # January: the same reps with nothing at all
+    january = team.profiles(crew, date(2026, 1, 1), date(2026, 1, 31))
+    assert team.missing_data(january) == ["deals", "activities", "satisfaction", "targets"]
+    labels = team.rep_labels(march)
+    assert list(labels)[:2] == ["R1", "R3"] and labels["R6"] == "Rep6 (B)"   # profile order
 
 
 def test_rep_strengths_and_weaknesses_hand_worked(crew):
@@ -376,7 +387,7 @@ def test_swot_png_is_a_picture_of_the_board(lang):
     spec = charts.swot_board(content, lang, "SWOT: 华东, 2026-03").to_json()
     assert "Win rate 41% vs team 29%" in spec and "竞品丢单增加" in spec
     heading = {"zh": "优势", "en": "Strengths"}[lang]
-    assert heading in spec and team.i18n.t("team.swot.empty", lang) in spec   # O is empty
+    assert heading in spec and i18n.t("team.swot.empty", lang) in spec   # O is empty
     # the long item is wrapped, not cut: every line is in the spec and together they give it back
     lines = charts.wrap_text(long_item)
     assert len(lines) == 3 and all(line in spec for line in lines)
@@ -557,3 +568,13 @@ def test_training_hours_courses_and_links(school):
     links = team.training_links(profile, hours)
     assert links[["rep_id", "metric", "topic", "topic_hours"]].values.tolist() == [
         ["T1", "win_rate", "skills", 24.0], ["X", "satisfaction", "customer", 0.0]]
+
+
+def test_default_course_is_the_latest_skills_programme(school):
+    # latest first: Late (skills, 2026-06-01), Bootcamp (skills), Misc (other), Product day
+    assert team.default_course(team.courses(school)) == 0
+    insert(school, "trainings", [{"rep_id": "K1", "course": "Expo", "start_date": date(2026, 7, 1),
+                                  "topic": "other", "hours": 1}])
+    progs = team.courses(school)
+    assert progs["course"].tolist()[:2] == ["Expo", "Late"] and team.default_course(progs) == 1
+    assert team.default_course(progs[progs["topic"] != "skills"]) == 0      # no skills: the latest

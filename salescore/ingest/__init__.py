@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from salescore.ingest.export import rejected_xlsx, template_xlsx
 from salescore.ingest.load import ImportResult, history, load, undo
-from salescore.ingest.prepare import Notice, Prepared, peek, prepare
+from salescore.ingest.prepare import peek, prepare
 from salescore.ingest.read import sheets
+from salescore.ingest.result import Notice, Prepared
 
 __all__ = ["ImportResult", "Notice", "Prepared", "history", "load", "peek", "prepare",
            "rejected_xlsx", "sheets", "template_xlsx", "undo"]

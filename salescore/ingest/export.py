@@ -1,19 +1,16 @@
 """XLSX files the importer hands back: blank templates per kind, and the rejected rows.
 
-Text cells that a spreadsheet would run as a formula (starting with = + - @) are written with
-a leading apostrophe and ``strings_to_formulas`` off (CSV/formula injection, OWASP).
+Both go through salescore.xlsx.Workbook: text cells that a spreadsheet would run as a formula
+(starting with = + - @) get a leading apostrophe (CSV/formula injection, OWASP).
 """
 from __future__ import annotations
 
-import io
-import re
 from typing import Any
-
-import xlsxwriter
 
 from salescore import fmt
 from salescore.i18n import t
-from salescore.ingest.prepare import Prepared
+from salescore.ingest.result import Prepared
+from salescore.xlsx import Workbook
 
 # kind -> columns: (zh header, en header, example 1, example 2)
 TEMPLATES: dict[str, list[tuple[str, str, Any, Any]]] = {
@@ -59,61 +56,49 @@ TEMPLATES: dict[str, list[tuple[str, str, Any, Any]]] = {
                  ("金额", "Amount", 60000, 8500.5)],
 }
 
+
 def safe_cell(value: Any) -> Any:
     """A value safe to put in a spreadsheet cell (fmt.safe_cell; number text kept as typed)."""
     return fmt.safe_cell(value, keep_numbers=True)
 
 
-def _workbook(buf: io.BytesIO) -> xlsxwriter.Workbook:
-    return xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
-                                     "strings_to_urls": False, "strings_to_numbers": False})
-
-
 def template_xlsx(kind: str, lang: str) -> bytes:
     """A blank sheet for ``kind`` with headers in ``lang`` and two example rows."""
-    cols = TEMPLATES[kind]
-    buf = io.BytesIO()
-    book = _workbook(buf)
-    sheet = book.add_worksheet(re.sub(r"[\[\]:*?/\\]", "-", t(f"ingest.kind.{kind}", lang))[:31])
-    bold = book.add_format({"bold": True, "bg_color": "#DDEBF7"})
-    for j, (zh, en, ex1, ex2) in enumerate(cols):
-        sheet.write_string(0, j, zh if lang == "zh" else en, bold)
+    book = Workbook()
+    sheet = book.sheet(t(f"ingest.kind.{kind}", lang))
+    bold = book.style(bold=True, bg_color="#DDEBF7")
+    for j, (zh, en, ex1, ex2) in enumerate(TEMPLATES[kind]):
+        book.write(sheet, 0, j, zh if lang == "zh" else en, bold)
         for i, ex in enumerate((ex1, ex2), start=1):
-            if isinstance(ex, (int, float)):
-                sheet.write_number(i, j, ex)
-            elif ex != "":
-                sheet.write_string(i, j, ex)
+            if ex != "":
+                book.write(sheet, i, j, ex)
         sheet.set_column(j, j, 16)
-    book.close()
-    return buf.getvalue()
+    return book.close()
 
 
 def rejected_xlsx(prepared: Prepared, lang: str) -> bytes:
-    """The rejected rows as the user had them, plus a column saying what is wrong."""
-    buf = io.BytesIO()
-    book = _workbook(buf)
-    bold = book.add_format({"bold": True})
-    sheet = book.add_worksheet(t("ingest.rejected_sheet", lang)[:31])
+    """The rejected rows as the user had them, plus a column saying what is wrong. Cells are
+    written as text, as typed ("-100" stays "-100", a formula gets an apostrophe)."""
+    book = Workbook(keep_numbers=True)
+    bold = book.style(bold=True)
+    sheet = book.sheet(t("ingest.rejected_sheet", lang))
     headers = [t("ingest.col.row", lang), t("ingest.col.problem", lang),
                *[str(c) for c in prepared.columns]]
-    for j, h in enumerate(headers):
-        sheet.write_string(0, j, safe_cell(h), bold)
+    book.row(sheet, 0, headers, bold)
     problems: dict[int, list[str]] = {}
     for rec in prepared.rejected.itertuples(index=False):
         problems.setdefault(int(rec.row), []).append(
             f"{rec.column}: {reason_text(rec.reason, lang, rec.value)}")
-    rows = prepared.rejected_rows
-    for i, rec in enumerate(rows.itertuples(index=False), start=1):
+    for i, rec in enumerate(prepared.rejected_rows.itertuples(index=False), start=1):
         values = list(rec)
         row = int(values[0])
-        sheet.write_number(i, 0, row)
-        sheet.write_string(i, 1, safe_cell("; ".join(problems.get(row, []))))
+        book.write(sheet, i, 0, row)
+        book.write(sheet, i, 1, "; ".join(problems.get(row, [])))
         for j, v in enumerate(values[1:], start=2):
             if v is None or (isinstance(v, float) and v != v):
                 continue
-            sheet.write_string(i, j, str(safe_cell(str(v))))
-    book.close()
-    return buf.getvalue()
+            book.write(sheet, i, j, str(v))
+    return book.close()
 
 
 def reason_text(reason: str, lang: str, value: Any = None) -> str:

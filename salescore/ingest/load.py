@@ -16,7 +16,8 @@ import pandas as pd
 
 from salescore import audit, db
 from salescore.errors import ImportRejected, SalesCoreError
-from salescore.ingest.prepare import Prepared
+from salescore.ingest.export import reason_text
+from salescore.ingest.result import Prepared
 
 # table -> (key columns, every other column except batch_id)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -101,7 +102,6 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
     """
     file_name = file_name or prepared.file_name
     if prepared.rows_rejected and not skip_bad_rows:
-        from salescore.ingest.export import reason_text
         first = prepared.rejected.iloc[0]
         raise ImportRejected(
             f"{file_name}: {prepared.rows_rejected} row(s) cannot be imported (first: row "

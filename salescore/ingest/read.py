@@ -15,6 +15,7 @@ import csv
 import gc
 import io
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable
@@ -448,3 +449,15 @@ def arrow_csv(src: TextSource, skip: int, width: int,
         raise ValueError("line numbers would drift")  # blank lines or breaks inside cells
     rows = pa.array(np.arange(skip + 1, skip + 1 + table.num_rows, dtype=np.int64))
     return table.append_column("_row", rows)
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def background(fn: Callable[..., Any], *args: Any) -> Future:
+    """Run ``fn`` in a helper thread: hashing and Arrow's regex scan release the GIL, so they
+    overlap with calamine or DuckDB reading the same file."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="salescore-ingest")
+    return _POOL.submit(fn, *args)

@@ -1,5 +1,5 @@
-"""Sign-in for shared use (issue 10): the gate app.py runs first, the sidebar's user block,
-and the rep's own page.
+"""Sign-in for shared use (issue 10): the gate app.py runs first and the sidebar's user block
+(the rep's own page is pages/me.py, its widgets salescore/ui/me.py).
 
 Sign-in is off while the server listens only on this computer, and on as soon as it listens
 beyond loopback (``server.address`` not 127.0.0.1 / localhost / ::1, or unset = every
@@ -13,10 +13,10 @@ from typing import Any
 
 import streamlit as st
 
-from salescore import access, audit, db, fmt, i18n, metrics
-from salescore import ui
+from salescore import access, audit, db, i18n
 from salescore.errors import SalesCoreError
-from salescore.ui import t
+from salescore.ui.connection import db_path, get_con
+from salescore.ui.text import lang, t
 
 KEY = "auth_user"           # session_state: the signed-in access.User
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -44,13 +44,13 @@ def required(connection: Any) -> bool:
 
 def _language_switch() -> None:
     with st.sidebar:
-        ui.lang()
-        st.radio(i18n.t("sidebar.language", ui.lang()), list(i18n.LANGS), horizontal=True,
+        lang()
+        st.radio(i18n.t("sidebar.language", lang()), list(i18n.LANGS), horizontal=True,
                  format_func=lambda c: {"zh": "中文", "en": "English"}[c], key="lang")
 
 
 def _sign_in(name: str, password: str) -> None:
-    connection = ui.get_con(ui.db_path())
+    connection = get_con(db_path())
     try:
         st.session_state[KEY] = access.authenticate(connection, name, password)
     except SalesCoreError:
@@ -70,7 +70,7 @@ def _submit() -> None:
     try:
         _sign_in(st.session_state.get("auth_name", ""), st.session_state.get("auth_password", ""))
     except SalesCoreError as err:
-        st.session_state["auth_error"] = i18n.error_text(err, ui.lang())
+        st.session_state["auth_error"] = i18n.error_text(err, lang())
     finally:
         st.session_state["auth_password"] = ""   # never kept in the session after a try
 
@@ -90,14 +90,14 @@ def _sso_user(connection: Any) -> access.User | None:
     try:
         return access.user_for_login(connection, st.user.get("email"), st.user.get("name"))
     except SalesCoreError as err:
-        st.session_state["auth_error"] = i18n.error_text(err, ui.lang())
+        st.session_state["auth_error"] = i18n.error_text(err, lang())
         return None
 
 
 def gate() -> access.User | None:
     """The signed-in user, or None when sign-in is off. When sign-in is on and nobody is
     signed in, shows the sign-in form and stops the script."""
-    connection = ui.get_con(ui.db_path())
+    connection = get_con(db_path())
     if not required(connection):
         st.session_state.pop(KEY, None)
         return None
@@ -155,69 +155,3 @@ def sidebar_user(user: access.User | None) -> None:
 
 def not_allowed() -> None:
     st.warning(t("access.not_allowed"))
-
-
-# --- the rep's own page ----------------------------------------------------------------------
-
-@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _board(path: str, version: int, start: Any, end: Any) -> Any:
-    # the company leaderboard is computed on the full connection: access.leaderboard returns
-    # only its public columns (no salary, no payout)
-    return access.leaderboard(ui.get_con(path), start, end, top=10)
-
-
-@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _statement(path: str, version: int, user: access.User, chosen: Any) -> access.Statement | None:
-    return access.statement(ui.get_con(path), user, chosen)
-
-
-def my_page() -> None:
-    """Reps: their own figures for the period, the company leaderboard, their own statement."""
-    user = ui.user()
-    ctx = ui.context()
-    st.title(t("access.me_title", name=user.name if user else ""))
-    if user is None or user.rep_id is None:
-        st.info(t("access.no_rep"))
-        return
-    if not ctx.has_data:
-        st.info(t("common.no_data"))
-        return
-    period = ctx.period
-    previous = period.previous()
-    now = ui.query(metrics.kpis, period.start, period.end, metrics.Scope())
-    before = ui.query(metrics.kpis, previous.start, previous.end, metrics.Scope())
-    ui.kpi_cards(now, before, metrics.pace(period, ctx.as_of))
-
-    path = ui.db_path()
-    version = db.data_version(ui.get_con(path))
-    st.subheader(t("overview.leaderboard"))
-    board = _board(path, version, period.start, period.end)
-    if board.empty:
-        st.info(t("overview.no_wins"))
-    else:
-        shown = board.drop(columns=["rep_id"]).assign(attainment=board["attainment"] * 100)
-        st.dataframe(shown, hide_index=True, width="stretch",
-                     column_config={
-                         "rank": st.column_config.NumberColumn(t("metric.rank"), format="%d"),
-                         "rep": t("metric.rep"), "team": t("sidebar.team"),
-                         "revenue_won": st.column_config.NumberColumn(t("metric.revenue_won"), format="¥%,.0f"),
-                         "deals_won": st.column_config.NumberColumn(t("metric.deals_won"), format="%d"),
-                         "attainment": st.column_config.ProgressColumn(
-                             t("metric.attainment"), format="%.0f%%", min_value=0, max_value=150)})
-
-    mine = _statement(path, version, user, period)
-    if mine is None:
-        st.info(t("access.no_statement"))
-        return
-    st.subheader(t("access.statement_title", plan=mine.plan, period=mine.period.label))
-    row = mine.row
-    cards = st.columns(3)
-    cards[0].metric(t("access.total"), ui.money(row["total"]), border=True)
-    cards[1].metric(t("metric.attainment"), fmt.pct(row["attainment"]), border=True)
-    cards[2].metric(t("metric.revenue_won"), ui.money(row["revenue_won"]), border=True)
-    parts = [(t(f"access.part.{name}"), row[name]) for name in access.STATEMENT_PARTS]
-    st.dataframe({t("access.component"): [p[0] for p in parts],
-                  t("access.amount"): [round(float(p[1]), 2) for p in parts]},
-                 hide_index=True, width="stretch")
-    st.caption(t("access.lines_help"))
-    st.dataframe(mine.lines, hide_index=True, width="stretch")

@@ -14,8 +14,8 @@ from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
 from salescore.incentives import Plan
-from salescore.metrics import Scope
 from salescore.periods import Period
+from salescore.scope import Scope
 from salescore.ui import t
 
 _RESET_PREFIXES = ("sim_f_", "sim_ed_", "sim_lv_")
@@ -250,9 +250,9 @@ def whatif_panel(working: Plan, reference: Plan, period: Period, scope: Scope, l
         ui.show_error(err)
         moved = base
     ref = ui.query(incentives.payouts, reference, period, scope)
-    now, was = incentives.summary(moved), incentives.summary(ref)
+    now = incentives.summary(moved)
+    moved_by = incentives.versus(incentives.summary(ref), now)["change"]
     cards = st.columns(4)
-    moved_by = now["total"] - was["total"]
     cards[0].metric(t("incentives.total"), ui.money(now["total"]),
                     delta=t("incentives.vs_saved", change=ui.money(moved_by)),
                     delta_color="inverse" if abs(moved_by) >= 0.005 else "off", border=True)
@@ -347,7 +347,7 @@ def budget_solver(plan: Plan, period: Period, scope: Scope, totals: dict[str, An
         c = st.columns([1, 1, 2])
         kind = c[0].radio(t("incentives.budget_kind"), list(kinds), format_func=kinds.__getitem__,
                           key="sim_budget_kind")
-        value = c[1].number_input(t("incentives.budget_value"), min_value=0.0, value=float(round(totals["total"])),
+        value = c[1].number_input(t("incentives.budget_value"), min_value=0.0, value=incentives.default_budget(totals),
                                   step=10000.0, key="sim_budget_value", help=t("incentives.budget_value_help"))
         chosen = c[2].multiselect(t("incentives.budget_levers"), list(groups), default=["commission"],
                                   format_func=groups.__getitem__, key="sim_budget_groups")
@@ -462,7 +462,7 @@ def recognition(frame: pd.DataFrame, period: Period, scope: Scope) -> None:
                                     "mean_attainment": st.column_config.NumberColumn(t("incentives.mean_att"),
                                                                                      format="percent")})
     st.subheader(t("incentives.rewards"))
-    earned = frame[[bool(v) for v in frame["non_cash"]]]
+    earned = incentives.rewards_earned(frame)
     if earned.empty:
         st.caption(t("incentives.rewards_none"))
     else:

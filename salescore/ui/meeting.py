@@ -7,9 +7,9 @@ from datetime import date
 import streamlit as st
 
 from salescore import report, ui
-from salescore.metrics import Scope
 from salescore.periods import Period
 from salescore.report import Slide
+from salescore.scope import Scope
 
 INDEX = "meeting_index"
 CHART_HEIGHT = 420

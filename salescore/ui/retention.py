@@ -10,9 +10,10 @@ import streamlit as st
 
 from salescore import fmt, incentives, retention
 from salescore.incentives import Plan
+from salescore.ui import incentives as sim   # the same plan names as on the Incentives page
 from salescore.ui import t
 
-_MONEY = "¥%,.0f"
+_MONEY = fmt.money_pattern(0)
 
 
 def quadrant_names() -> dict[str, str]:
@@ -112,7 +113,6 @@ def all_reps_table(frame: pd.DataFrame) -> None:
 
 def plan_options(saved: pd.DataFrame) -> dict[str, str]:
     """What-if plans: the active one, then saved plans and templates (Incentives' labels)."""
-    from salescore.ui import incentives as sim   # the same names as on the Incentives page
     return {"active": t("retention.whatif_active"), **sim.sources(saved)}
 
 
@@ -120,7 +120,6 @@ def option_plan(key: str, active: Plan) -> Plan | None:
     """The plan behind a what-if option (None = the active plan itself)."""
     if key == "active":
         return None
-    from salescore.ui import incentives as sim
     plan = sim.source_plan(key)
     return None if plan == active else plan
 
@@ -133,7 +132,7 @@ def moves_text(moves: pd.DataFrame, rep_id: str | None) -> None:
         return {"rep": r.rep, "d_old": f"{r.difficulty_old:.2f}", "d_new": f"{r.difficulty_new:.2f}",
                 "r_old": f"{r.reward_old:.2f}", "r_new": f"{r.reward_new:.2f}"}
 
-    moved = moves[moves["moved"] & moves["quadrant_old"].notna() & moves["quadrant_new"].notna()]
+    moved = retention.moves_to_draw(moves)     # placed before and after, quadrant changed
     if moved.empty:
         st.info(t("retention.whatif_none_moved"))
     else:
@@ -171,7 +170,7 @@ def growth_table(frame: pd.DataFrame) -> None:
 
 def rep_labels(frame: pd.DataFrame) -> dict[str, str]:
     """rep_id -> 'name · team' for the reps on the chart, plus '' = nobody."""
-    placed = frame[frame["quadrant"].notna()].sort_values(["team", "rep"])
+    placed = retention.placed(frame).sort_values(["team", "rep"])
     return {"": t("retention.whatif_no_rep"),
             **{r.rep_id: f"{r.rep} · {r.team}" for r in placed.itertuples()}}
 

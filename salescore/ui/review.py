@@ -87,19 +87,23 @@ def progress_frames(progress: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, pd
     evaluation.progress_by_rule."""
     rules = labels("review.rule", evaluation.RULES, lang)
     names = progress["rule"].map(lambda r: rules.get(r, r))
-    open_ = progress["total"] - progress["done"] - progress["overdue"]
-    parts = []
-    for order, (state, counts) in enumerate((("done_label", progress["done"]), ("open_label", open_),
-                                             ("overdue_label", progress["overdue"]))):
-        parts.append(pd.DataFrame({"rule": names, "state": t(f"review.plan.{state}", lang),
-                                   "count": counts.astype("int64"), "order": order}))
-    chart = pd.concat(parts, ignore_index=True)
+    states = labels("review.plan", tuple(f"{s}_label" for s in evaluation.PROGRESS_STATES), lang)
+    long = evaluation.progress_states(progress)
+    chart = long.assign(rule=long["rule"].map(lambda r: rules.get(r, r)),
+                        state=long["state"].map(lambda s: states[f"{s}_label"]))
     table = pd.DataFrame({t("review.col.rule", lang): names,
                           t("review.col.total", lang): progress["total"],
                           t("review.col.done", lang): progress["done"],
                           t("review.col.overdue", lang): progress["overdue"],
                           t("review.col.share_done", lang): progress["share_done"] * 100})
     return chart, table
+
+
+def rep_choices(reps: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
+    """({rep_id: 'Name (Team)'}, sorted team names) for the group pickers, from
+    metrics.rep_options."""
+    rep_labels = dict(zip(reps["rep_id"], reps["rep"] + " (" + reps["team"] + ")"))
+    return rep_labels, sorted(t_ for t_ in reps["team"].unique() if t_)
 
 
 def suggestion_frame(suggestions: pd.DataFrame, lang: str) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salescore import i18n, team
+from salescore import fmt, i18n, team
 from salescore.ui import lang, t
 
 
@@ -15,7 +15,7 @@ def profile_table(profile: pd.DataFrame) -> None:
         if team.KIND[m] == "pct":
             frame[m] = frame[m] * 100
     config = {"rep": t("metric.rep"), "team": t("sidebar.team")}
-    formats = {"pct": "%.0f%%", "money": "¥%,.0f", "days": "%.1f", "number": "%d", "score": "%.1f"}
+    formats = {"pct": "%.0f%%", "money": fmt.money_pattern(), "days": "%.1f", "number": "%d", "score": "%.1f"}
     for m in team.PROFILE_METRICS:
         config[m] = st.column_config.NumberColumn(t(f"team.metric.{m}"), format=formats[team.KIND[m]],
                                                   help=t(f"team.help.{m}"))
