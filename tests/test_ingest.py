@@ -340,3 +340,45 @@ def test_rejected_xlsx_lists_rows_and_escapes_formulas():
     assert back.iloc[1, 2] == "'=cmd|' /C calc'!A0" and back.iloc[1, 3] == "'@SUM(1)"
     assert "不是金额" in back.iloc[1, 1]
     assert safe_cell("-100") == "-100" and safe_cell("+x") == "'+x"
+
+
+# --- a missing required column, and a database error while storing (issue 16) --------------
+
+LONG_TARGETS = "Sales Rep,Month,Revenue Target\nAnn,2026-01,1000\nBob,2026-01,2000\n".encode()
+
+
+def test_a_long_targets_sheet_with_revenue_target_imports(con):
+    prepared = prepare(LONG_TARGETS, "targets.csv")
+    assert prepared.kind == "targets" and prepared.mapping["Revenue Target"] == "target"
+    load(con, prepared)
+    rows = con.execute("select period, value::DOUBLE from targets order by value").fetchall()
+    assert rows == [("2026-01", 1000.0), ("2026-01", 2000.0)]
+
+
+def test_a_forced_kind_without_its_value_column_is_refused_naming_it(con):
+    from salescore import i18n
+
+    data = "Sales Rep,Month,Amount Goalish\nAnn,2026-01,1000\n".encode()
+    with pytest.raises(ImportRejected) as err:
+        prepare(data, "t.csv", kind="targets")
+    assert err.value.key == "ingest.error.missing_column"
+    zh, en = i18n.error_text(err.value, "zh"), i18n.error_text(err.value, "en")
+    assert "“目标”" in zh and "业绩目标" in zh and "Amount Goalish" in zh
+    assert "a column for Target" in en and "Sales Rep, Month, Amount Goalish" in en
+    assert con.execute("select count(*) from targets").fetchall() == [(0,)]
+
+
+def test_a_database_error_while_storing_reports_the_first_error(con):
+    """A statement failing inside the import transaction: the sentence carries DuckDB's first
+    error, not "Current transaction is aborted" from the clean-up after it."""
+    import dataclasses
+
+    prepared = prepare(LONG_TARGETS, "targets.csv")
+    broken = dataclasses.replace(prepared, table=prepared.table.drop(columns=["target"]))
+    with pytest.raises(ImportRejected) as err:
+        load(con, broken)
+    assert err.value.key == "ingest.error.store"
+    assert "transaction is aborted" not in str(err.value).lower()
+    assert "target" in err.value.params["detail"].lower()
+    assert con.execute("select count(*) from targets").fetchall() == [(0,)]
+    assert con.execute("select count(*) from imports").fetchall() == [(0,)]

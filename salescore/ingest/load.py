@@ -8,6 +8,7 @@ values from files arrive as a registered Arrow table, never as SQL text.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 
@@ -87,8 +88,10 @@ def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: b
                      sha256=sha256, remember=remember)
     except duckdb.Error as exc:
         name = file_name or prepared.file_name
-        raise ImportRejected(f"{name}: the rows could not be stored ({str(exc).splitlines()[0]}); "
-                             f"nothing was stored.", key="ingest.error.store", file=name) from None
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImportRejected(f"{name}: the rows could not be stored ({detail}); "
+                             f"nothing was stored.", key="ingest.error.store", file=name,
+                             detail=detail) from None
 
 
 def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: bool = False,
@@ -126,11 +129,16 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
             n_ids = _with_ids(cur, _cols(prepared))
             scenario = _setting(cur, "active_scenario") or "base"
             main_table, counts, derived = _load_kind(cur, prepared, batch, str(scenario))
-        finally:
-            cur.execute("drop view if exists inc")
-            for j in range(n_ids):
-                cur.execute(f"drop table if exists _ids{j}")
-            cur.unregister("inc_src")
+        except BaseException:
+            # After a failed statement DuckDB accepts only ROLLBACK (which also removes the
+            # helper tables): cleaning up here would fail and hide the first error.
+            with contextlib.suppress(duckdb.Error):
+                cur.unregister("inc_src")
+            raise
+        cur.execute("drop view if exists inc")
+        for j in range(n_ids):
+            cur.execute(f"drop table if exists _ids{j}")
+        cur.unregister("inc_src")
         sha256 = sha256 or prepared.sha256   # hashed alongside the insert, asked for last
         cur.execute(
             "insert into imports (batch_id, file_name, sha256, sheet, kind, rows_in, "

@@ -17,6 +17,7 @@ import duckdb
 
 from salescore.db import get_setting
 from salescore.errors import ImportRejected
+from salescore.i18n import LANGS, t
 from salescore.ingest.clean import Cleaned, Scan, clean, scan
 from salescore.ingest.fields import KINDS
 from salescore.ingest.header import (cell_text, find_header, header_row_number, signature,
@@ -102,6 +103,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     # year for wide targets and month-only values
     year = year or year_hint(title_texts)
     kind, fmap, months, layout = choose(headers, file_name, kind=kind, mapping=mapping, year=year)
+    _refuse_missing_columns(file_name, kind, fmap, months, headers)
 
     cleaned = clean(work, file_name, headers, fmap, months, layout, h, big_csv, sheet_rows, grid)
     found = scan(work, file_name, kind, layout, cleaned, dayfirst)
@@ -119,6 +121,25 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         rejected=checked.rejected, rejected_rows=checked.rejected_rows,
         warnings=checked.notices, rows_in=checked.rows_in, dayfirst=found.used_dayfirst,
         signature=sig, layout=layout, year=year, sheets=all_sheets, extra=extra)
+
+
+def _refuse_missing_columns(file_name: str, kind: str, fmap: dict[str, str], months: dict,
+                            headers: list[str]) -> None:
+    """A kind chosen by the user (or a hand mapping) that lacks a required column is refused
+    here, naming the column, before any SQL reads it (a wide targets sheet has its months
+    for values)."""
+    present = set(fmap.values()) | ({"target", "month"} if months else set())
+    lacking = [group for group in KINDS[kind].required if not present & set(group)]
+    if not lacking:
+        return
+    names = {lang: "; ".join(" / ".join(t(f"ingest.field.{f}", lang) for f in group)
+                             for group in lacking) for lang in LANGS}
+    raise ImportRejected(
+        f"{file_name}: {kind} need a column for {names['en']}; none of the columns "
+        f"({', '.join(headers)}) was taken for it. Map one, or rename its header.",
+        key="ingest.error.missing_column", file=file_name, fields=names,
+        kind={lang: t(f"ingest.kind.{kind}", lang) for lang in LANGS},
+        headers=", ".join(headers))
 
 
 def peek(data: bytes, file_name: str, sheet: str | None = None) -> tuple[int, list[str]]:
