@@ -20,18 +20,19 @@ import duckdb
 from salescore import sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DEFAULT_DB = Path("data") / "salescore.duckdb"
 
 
 def _rebuild(table: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
     """A migration step re-creating ``table`` as schema.sql defines it now, rows kept (DuckDB
-    cannot drop a primary key in place). The columns must not have changed."""
+    cannot drop a primary key in place). Later migrations add their columns IF NOT EXISTS."""
     def step(cur: duckdb.DuckDBPyConnection) -> None:
         head = f"CREATE TABLE IF NOT EXISTS {table} ("
         ddl = next(s for s in _statements(_schema_sql()) if s.startswith(head))
         cur.execute(f"CREATE TABLE {table}_new (" + ddl[len(head):])  # names from this module
-        cur.execute(f"insert into {table}_new select * from {table}")
+        # by name: columns later migrations add are in the DDL already and stay NULL here
+        cur.execute(f"insert into {table}_new by name select * from {table}")
         cur.execute(f"drop table {table}")
         cur.execute(f"alter table {table}_new rename to {table}")
     return step
@@ -41,10 +42,21 @@ def _rebuild(table: str) -> Callable[[duckdb.DuckDBPyConnection], None]:
 # gets schema.sql, which is always the newest version, and no migration.
 MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
     2: _rebuild("deals"),   # deals without its primary-key index (issue "Import" speed)
+    3: """
+        ALTER TABLE deals ADD COLUMN IF NOT EXISTS order_id VARCHAR;
+        ALTER TABLE deals ADD COLUMN IF NOT EXISTS currency VARCHAR;
+        ALTER TABLE deals ADD COLUMN IF NOT EXISTS forecast_category VARCHAR;
+        ALTER TABLE deals ADD COLUMN IF NOT EXISTS reached_stage VARCHAR;
+        ALTER TABLE reps ADD COLUMN IF NOT EXISTS leave_date DATE;
+        CREATE TABLE IF NOT EXISTS deal_history (
+            deal_id VARCHAR NOT NULL, seen_at DATE NOT NULL, batch_id BIGINT, stage VARCHAR,
+            status VARCHAR, amount DECIMAL(18,2), expected_close_date DATE, close_date DATE,
+            rep_id VARCHAR, forecast_category VARCHAR);
+    """,   # orders, currencies, forecast categories, reached stage, leavers, deal history
 }
 
 # Tables holding imported business data, in dependency order (parents first).
-DATA_TABLES = ("reps", "customers", "products", "deals", "activities", "satisfaction",
+DATA_TABLES = ("reps", "customers", "products", "deals", "deal_history", "activities", "satisfaction",
                "trainings", "payments", "targets")
 
 WRITE_LOCK = threading.RLock()
@@ -198,6 +210,16 @@ def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: Any) -> None:
         cur.execute("insert into settings (key, value) values ($k, $v) "
                     "on conflict (key) do update set value = excluded.value",
                     {"k": key, "v": json.dumps(value, ensure_ascii=False)})
+
+
+def reporting_currency(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The currency figures are reported in (ISO code): the ``reporting_currency`` setting,
+    else the currency of most deals, else None (amounts then show without a symbol)."""
+    chosen = get_setting(con, "reporting_currency")
+    if chosen:
+        return str(chosen)
+    return sql.scalar(con, "select currency from deals where currency is not null "
+                           "group by currency order by count(*) desc, currency limit 1")
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

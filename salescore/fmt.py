@@ -16,9 +16,23 @@ def missing(value: Any) -> bool:
         return type(value).__name__ == "NAType"
 
 
-#: The currency symbol figures are shown with (the demo company reports in CNY). The one place
-#: a symbol is written: pages, tables, the deck and statements all take it from here.
+#: The symbol of the demo company's currency (CNY), the default of the formatters below. The
+#: app passes the data's own currency (db.reporting_currency -> :func:`symbol`).
 CURRENCY = "¥"
+
+#: Symbols of the currencies the importer recognises (ISO 4217 code -> what is shown).
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "JP¥", "HKD": "HK$",
+           "TWD": "NT$", "SGD": "S$", "AUD": "A$", "CAD": "C$", "KRW": "₩", "INR": "₹"}
+
+
+def symbol(code: str | None) -> str:
+    """What amounts in currency ``code`` are shown with: ¥ for CNY, $ for USD ...; an
+    unlisted code is shown as itself ("CHF "); no currency known: no symbol at all (never a
+    guessed ¥, DESIGN.md section 4)."""
+    if not code:
+        return ""
+    code = str(code).upper()
+    return SYMBOLS.get(code, f"{code} ")
 
 
 def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = CURRENCY) -> str:

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS reps (
     hire_date    DATE,
     base_salary  DECIMAL(18,2),          -- per month
     active       BOOLEAN NOT NULL DEFAULT TRUE,
-    batch_id     BIGINT
+    batch_id     BIGINT,
+    leave_date   DATE                    -- schema 3
 );
 
 CREATE TABLE IF NOT EXISTS customers (
@@ -58,7 +59,28 @@ CREATE TABLE IF NOT EXISTS deals (
     channel             VARCHAR,
     lost_reason         VARCHAR,
     is_new_customer     BOOLEAN,
-    batch_id            BIGINT
+    batch_id            BIGINT,
+    -- schema 3 (added at the end: migrations append columns)
+    order_id            VARCHAR,         -- 订单号 / Order ID: lines sharing it are one order
+    currency            VARCHAR,         -- ISO code (CNY, USD, EUR ...); NULL = not known
+    forecast_category   VARCHAR,         -- commit / best_case / pipeline / omitted (section 8)
+    reached_stage       VARCHAR          -- the furthest stage the file's own columns prove
+                                         -- (a filled stage-date column, e.g. engage_date)
+);
+
+-- schema 3: one row per deal and import where a tracked value changed (DESIGN.md section 8);
+-- the first import of a deal writes it once. Undo of a batch removes its rows.
+CREATE TABLE IF NOT EXISTS deal_history (
+    deal_id             VARCHAR NOT NULL,
+    seen_at             DATE NOT NULL,   -- the export's date, else the import's
+    batch_id            BIGINT,
+    stage               VARCHAR,
+    status              VARCHAR,
+    amount              DECIMAL(18,2),
+    expected_close_date DATE,
+    close_date          DATE,
+    rep_id              VARCHAR,
+    forecast_category   VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS activities (

@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -45,7 +46,7 @@ def test_schema_1_file_is_migrated_keeping_its_deals(tmp_path):
                        "and constraint_type = 'PRIMARY KEY'").fetchall()[0][0] == 1
     raw.close()
     con = db.connect(path)
-    assert db.schema_version(con) == 2
+    assert db.schema_version(con) == db.SCHEMA_VERSION
     assert con.execute("select deal_id, rep_id, status, amount from deals order by deal_id"
                        ).fetchall() == [("D1", "R1", "won", Decimal("10.50")),
                                         ("D2", "R2", "open", None)]
@@ -121,3 +122,44 @@ def test_data_version_remembered_until_this_process_writes(tmp_path):
         assert db.data_version(con, str(path)) == 1000
     finally:
         con.close()
+
+
+def test_schema_2_file_is_migrated_to_3(tmp_path):
+    """A schema-2 file gains the order, currency, forecast-category and reached-stage columns,
+    reps.leave_date and deal_history; its rows are kept and new columns are NULL."""
+    import subprocess
+
+    old_sql = subprocess.run(["git", "show", "4d4a1e1:salescore/schema.sql"], capture_output=True,
+                             text=True, cwd=Path(__file__).resolve().parents[1])
+    if old_sql.returncode != 0:
+        pytest.skip("no git history here")
+    path = tmp_path / "v2.duckdb"
+    raw = duckdb.connect(str(path))
+    for statement in db._statements(old_sql.stdout):
+        raw.execute(statement)
+    raw.execute("create table schema_version (version integer not null, applied_at timestamp)")
+    raw.execute("insert into schema_version (version) values (2)")
+    raw.execute("insert into reps (rep_id, name) values ('R1', 'Ann')")
+    raw.execute("insert into deals (deal_id, rep_id, status, amount) values ('D1', 'R1', 'won', 5)")
+    raw.close()
+    con = db.connect(path)
+    assert db.schema_version(con) == 3
+    assert con.execute("select deal_id, amount, order_id, currency, forecast_category, "
+                       "reached_stage from deals").fetchall() == [("D1", Decimal("5.00"), None, None, None, None)]
+    assert con.execute("select leave_date from reps").fetchall() == [(None,)]
+    assert con.execute("select count(*) from deal_history").fetchall() == [(0,)]
+    fresh = db.connect(tmp_path / "new.duckdb")
+    columns = "select table_name, column_name, data_type from information_schema.columns " \
+              "where table_name in ('deals', 'reps', 'deal_history') order by table_name, ordinal_position"
+    assert con.execute(columns).fetchall() == fresh.execute(columns).fetchall()
+    con.close()
+    fresh.close()
+
+
+def test_reporting_currency(con):
+    assert db.reporting_currency(con) is None
+    con.execute("insert into deals (deal_id, rep_id, status, currency) values "
+                "('a', 'R1', 'won', 'USD'), ('b', 'R1', 'won', 'USD'), ('c', 'R1', 'won', 'CNY')")
+    assert db.reporting_currency(con) == "USD"
+    db.set_setting(con, "reporting_currency", "CNY")
+    assert db.reporting_currency(con) == "CNY"

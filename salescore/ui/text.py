@@ -5,7 +5,8 @@ from typing import Any
 
 import streamlit as st
 
-from salescore import fmt, i18n
+from salescore import db, fmt, i18n
+from salescore.ui import cache
 
 
 def lang() -> str:
@@ -26,5 +27,18 @@ def tx(key: str, **params: Any) -> str:
     return i18n.t(key, lang(), **safe)
 
 
-def money(value: Any) -> str:
-    return fmt.money(value, lang(), wan=bool(st.session_state.get("wan", False)))
+def currency() -> str:
+    """The symbol amounts are shown with: the data's reporting currency (db.reporting_currency),
+    none while it is not known."""
+    return fmt.symbol(cache.query(db.reporting_currency))
+
+
+def money(value: Any, *, wan: bool | None = None) -> str:
+    """An amount in the reporting currency; short (万 / k) when the sidebar asks for it."""
+    short = bool(st.session_state.get("wan", False)) if wan is None else wan
+    return fmt.money(value, lang(), wan=short, currency=currency())
+
+
+def money_pattern(digits: int = 0) -> str:
+    """The NumberColumn format of an amount in the reporting currency ('¥%,.0f')."""
+    return fmt.money_pattern(digits, currency=currency())
