@@ -31,9 +31,14 @@ with tab_acq:
         cards = st.columns(3)
         cards[0].metric(t("metric.new_customers"), fmt.number(now["new_customers"]), border=True,
                         help=t("customers.new_help"))
-        cards[1].metric(t("customers.new_revenue"), fmt.money(split["new_revenue"], lang, wan=True),
+        cards[1].metric(t("customers.new_revenue"), ui.money(split["new_revenue"], wan=True),
                         border=True, help=t("customers.new_revenue_help"))
         cards[2].metric(t("customers.new_share"), fmt.pct(split["new_share"]), border=True)
+        claims = ui.query(customers.new_customer_claims, period.start, period.end, scope)
+        if claims["disagree"]:
+            st.caption(t("customers.claims_disagree", claimed=fmt.number(claims["claimed_new"]),
+                         not_first=fmt.number(claims["claimed_not_first"]),
+                         not_claimed=fmt.number(claims["first_not_claimed"])))
         by_labels = {k: t(f"customers.by_{k}") for k in ("source", "channel", "rep")}
         by = st.segmented_control(t("customers.acquired_by"), list(by_labels), default="source",
                                   format_func=by_labels.__getitem__, key="customers_acq_by") or "source"
@@ -56,7 +61,8 @@ with tab_acq:
                      "unknown_revenue": t("customers.from_unknown")}
             long = customers.revenue_parts(revenue)
             long = long.assign(kind=long["part"].map(names))
-            ui.chart(charts.stacked_months(long, lang, "amount", "kind", t("metric.revenue_won")),
+            ui.chart(charts.stacked_months(long, lang, "amount", "kind", t("metric.revenue_won"),
+                                            currency=ui.currency()),
                             width="stretch")
 
 # --- follow-up -------------------------------------------------------------------------------
@@ -78,7 +84,7 @@ with tab_follow:
             head = customers.list_totals(due, "open_value")
             cards = st.columns(3)
             cards[0].metric(t("customers.due"), fmt.number(head["count"]), border=True)
-            cards[1].metric(t("customers.due_open_value"), fmt.money(head["value"], lang, wan=True),
+            cards[1].metric(t("customers.due_open_value"), ui.money(head["value"], wan=True),
                             border=True)
             cards[2].metric(t("customers.due_reps"), fmt.number(len(per_rep)), border=True)
             st.dataframe(per_rep.drop(columns="rep_id"), hide_index=True, width="stretch", column_config={
@@ -86,7 +92,7 @@ with tab_follow:
                 "customers": st.column_config.NumberColumn(t("customers.customers"), format="%d"),
                 "open_deals": st.column_config.NumberColumn(t("metric.open_deals"), format="%d"),
                 "open_value": st.column_config.NumberColumn(t("customers.open_value"),
-                                                            format=fmt.money_pattern()),
+                                                            format=ui.money_pattern()),
                 "longest_silence": st.column_config.NumberColumn(t("customers.longest_silence"), format="%d"),
             })
             reasons = {"open_deal": t("customers.reason_open_deal"), "account": t("customers.reason_account")}
@@ -96,7 +102,7 @@ with tab_follow:
                     "days_since": t("customers.days_since")}
             table = due.assign(reason=due["reason"].map(reasons))[list(cols)].rename(columns=cols)
             st.dataframe(table, hide_index=True, width="stretch", column_config={
-                cols["open_value"]: st.column_config.NumberColumn(format=fmt.money_pattern()),
+                cols["open_value"]: st.column_config.NumberColumn(format=ui.money_pattern()),
                 cols["days_since"]: st.column_config.NumberColumn(format="%d"),
             })
             downloads(table, t("customers.follow_file", date=as_of.isoformat()), "customers_follow")
@@ -155,13 +161,13 @@ with tab_sat:
         else:
             head = customers.list_totals(flagged, "open_value", key="customer_id")
             st.warning(t("customers.detractors_found", count=fmt.number(head["count"]),
-                         value=fmt.money(head["value"], lang, wan=True)))
+                         value=ui.money(head["value"], wan=True)))
             cols = {"customer": t("customers.customer"), "score": t("customers.score"),
                     "survey_date": t("customers.survey_date"), "rep": t("metric.rep"),
                     "open_deals": t("metric.open_deals"), "open_value": t("customers.open_value")}
             st.dataframe(flagged[list(cols)].rename(columns=cols), hide_index=True, width="stretch",
                          column_config={
-                             cols["open_value"]: st.column_config.NumberColumn(format=fmt.money_pattern())})
+                             cols["open_value"]: st.column_config.NumberColumn(format=ui.money_pattern())})
 
 # --- loyalty ---------------------------------------------------------------------------------
 with tab_loyal:
@@ -190,7 +196,7 @@ with tab_loyal:
             if conc["top"].empty:
                 st.info(t("customers.no_revenue", period=period.label))
             else:
-                ui.chart(charts.top_customers(conc["top"], lang), width="stretch")
+                ui.chart(charts.top_customers(conc["top"], lang, currency=ui.currency()), width="stretch")
         st.subheader(t("customers.cohorts"))
         st.caption(t("customers.cohort_help"))
         table = ui.query(customers.cohorts, window, period.end, scope)
@@ -207,12 +213,12 @@ with tab_loyal:
         else:
             head = customers.list_totals(gone, "revenue_won")
             st.warning(t("customers.churned_found", count=fmt.number(head["count"]), months=int(months),
-                         value=fmt.money(head["value"], lang, wan=True)))
+                         value=ui.money(head["value"], wan=True)))
             cols = {"customer": t("customers.customer"), "segment": t("customers.segment"),
                     "rep": t("metric.rep"), "last_purchase": t("customers.last_purchase"),
                     "days_since": t("customers.days_since_purchase"), "deals_won": t("metric.deals_won"),
                     "revenue_won": t("customers.lifetime_revenue"), "open_deals": t("metric.open_deals")}
             churn_table = gone[list(cols)].rename(columns=cols)
             st.dataframe(churn_table, hide_index=True, width="stretch", column_config={
-                cols["revenue_won"]: st.column_config.NumberColumn(format=fmt.money_pattern())})
+                cols["revenue_won"]: st.column_config.NumberColumn(format=ui.money_pattern())})
             downloads(churn_table, t("customers.churn_file", date=as_of.isoformat()), "customers_churn")

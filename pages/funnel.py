@@ -96,6 +96,10 @@ with tab_conv:
     frame = ui.query(metrics.funnel_compare, period.start, period.end, base, focus, tuple(stages))
     found = metrics.funnel_findings(frame)
     now = ui.query(metrics.kpis, period.start, period.end, focus or base)
+    st.caption(t("funnel.cohort", period=period.label))
+    unknown = int(frame["unknown"].iloc[0]) if len(frame) else 0
+    if unknown:
+        st.caption(t("funnel.unknown_left_out", count=fmt.number(unknown), period=period.label))
     if int(frame["reached"].iloc[0]) == 0:
         st.info(t("funnel.no_deals_created", period=period.label))
     else:
@@ -128,7 +132,7 @@ with tab_conv:
         view = frame.assign(stage_label=frame["stage"].map(_stage_label))
         left, right = st.columns(2)
         with left:
-            ui.chart(charts.funnel_stages(view, lang, measure), width="stretch")
+            ui.chart(charts.funnel_stages(view, lang, measure, currency=ui.currency()), width="stretch")
         with right:
             if focus is not None:
                 steps = []
@@ -147,7 +151,7 @@ with tab_conv:
         st.dataframe(shown, hide_index=True, width="stretch", column_config={
             "stage_label": t("funnel.stage"),
             "reached": st.column_config.NumberColumn(t("funnel.reached"), format="%d"),
-            "value": st.column_config.NumberColumn(t("funnel.value"), format=fmt.money_pattern()),
+            "value": st.column_config.NumberColumn(t("funnel.value"), format=ui.money_pattern()),
             "conversion_to_next": st.column_config.NumberColumn(t("funnel.conversion"), format="%.1f%%"),
             "rest_conversion": st.column_config.NumberColumn(t("funnel.rest_conversion", rest=rest),
                                                              format="%.1f%%"),
@@ -170,7 +174,7 @@ with tab_cycle:
                                   format_func=group_labels.__getitem__, key="funnel_cycle_by") or "rep"
         groups = ui.query(metrics.cycle_by, period.start, period.end, scope, by)
         if by == "size_band":
-            groups = groups.assign(label=[f"{fmt.money(lo, lang, wan=True)}–{fmt.money(hi, lang, wan=True)}"
+            groups = groups.assign(label=[f"{ui.money(lo, wan=True)}–{ui.money(hi, wan=True)}"
                                           for lo, hi in zip(groups["band_min"], groups["band_max"])])
         groups = groups.assign(label=groups["label"].fillna(t("funnel.not_recorded")))
         left, right = st.columns(2)
@@ -193,13 +197,13 @@ with tab_velocity:
     st.caption(t("funnel.velocity_help", previous=previous))
     drivers = vel["drivers"]
     cards = st.columns(5)
-    cards[0].metric(t("metric.velocity"), fmt.money(vel["velocity"], lang, wan=True),
+    cards[0].metric(t("metric.velocity"), ui.money(vel["velocity"], wan=True),
                     delta=None if vel["change"] is None else t("overview.vs_prev", change=f"{vel['change']:+.1%}"),
                     border=True)
     names = {"open_deals": t("metric.open_deals"), "win_rate": t("metric.win_rate"),
              "avg_deal_size": t("metric.avg_deal_size"), "sales_cycle_days": t("metric.sales_cycle_days")}
     shows = {"open_deals": fmt.number, "win_rate": fmt.pct,
-             "avg_deal_size": lambda v: fmt.money(v, lang, wan=True),
+             "avg_deal_size": lambda v: ui.money(v, wan=True),
              "sales_cycle_days": lambda v: fmt.days(v, lang)}
     for i, row in enumerate(drivers.itertuples(), start=1):
         change = None if pd.isna(row.change) else t("overview.vs_prev", change=f"{row.change:+.1%}")
@@ -210,8 +214,9 @@ with tab_velocity:
     else:
         effect = vel["lever_effect"]
         st.info(t("funnel.velocity_lever", lever=names[vel["lever"]],
-                  effect=("+" if effect >= 0 else "") + fmt.money(effect, lang, wan=True), previous=previous))
-        ui.chart(charts.velocity_effects(drivers.assign(label=drivers["driver"].map(names)), lang),
+                  effect=("+" if effect >= 0 else "") + ui.money(effect, wan=True), previous=previous))
+        ui.chart(charts.velocity_effects(drivers.assign(label=drivers["driver"].map(names)), lang,
+                                         currency=ui.currency()),
                         width="stretch")
 
 # --- stuck deals -----------------------------------------------------------------------------
@@ -226,7 +231,7 @@ with tab_stuck:
         head = metrics.stuck_summary(stuck)
         cards = st.columns(3)
         cards[0].metric(t("funnel.stuck_count"), fmt.number(head["deals"]), border=True)
-        cards[1].metric(t("funnel.stuck_value"), fmt.money(head["value"], lang, wan=True), border=True)
+        cards[1].metric(t("funnel.stuck_value"), ui.money(head["value"], wan=True), border=True)
         cards[2].metric(t("funnel.stuck_idle"), fmt.number(head["idle"]), border=True)
         cols = {"rep": t("metric.rep"), "team": t("sidebar.team"), "customer": t("funnel.customer"),
                 "deal": t("funnel.deal"), "stage": t("funnel.stage"), "amount": t("funnel.amount"),
@@ -234,7 +239,7 @@ with tab_stuck:
                 "idle_days": t("funnel.idle_col"), "expected_close_date": t("funnel.expected_close")}
         table = stuck[list(cols)].rename(columns=cols)
         st.dataframe(table, hide_index=True, width="stretch", column_config={
-            cols["amount"]: st.column_config.NumberColumn(format=fmt.money_pattern()),
+            cols["amount"]: st.column_config.NumberColumn(format=ui.money_pattern()),
             cols["age_days"]: st.column_config.NumberColumn(format="%d"),
             cols["stage_p75_days"]: st.column_config.NumberColumn(format="%.0f"),
             cols["idle_days"]: st.column_config.NumberColumn(format="%d"),
@@ -257,9 +262,9 @@ with tab_loss:
     else:
         st.info(ui.tx("funnel.loss_top", reason=lost["top_reason"] or not_recorded,
                   share=fmt.pct(lost["top_share"], 0), lost=fmt.number(lost["deals_lost"]),
-                  value=fmt.money(lost["value_lost"], lang, wan=True)))
+                  value=ui.money(lost["value_lost"], wan=True)))
         view = reasons.assign(reason_label=reasons["reason"].fillna(not_recorded))
-        ui.chart(charts.loss_pareto(view, lang, loss_measure), width="stretch")
+        ui.chart(charts.loss_pareto(view, lang, loss_measure, currency=ui.currency()), width="stretch")
         left, right = st.columns(2)
         with left:
             st.subheader(t("funnel.loss_trend"))
@@ -281,33 +286,62 @@ with tab_forecast:
                      date=ctx.as_of.isoformat()))
     fc = ui.query(metrics.forecast, live, ctx.as_of, scope, tuple(stages))
     cards = st.columns(4)
-    cards[0].metric(t("funnel.won_so_far"), fmt.money(fc["revenue_won"], lang, wan=True), border=True,
+    cards[0].metric(t("funnel.won_so_far"), ui.money(fc["revenue_won"], wan=True), border=True,
                     help=t("funnel.won_so_far_help", elapsed=fmt.pct(fc["elapsed"], 0)))
-    cards[1].metric(t("funnel.weighted"), fmt.money(fc["weighted_pipeline"], lang, wan=True), border=True,
+    cards[1].metric(t("funnel.weighted"), ui.money(fc["weighted_pipeline"], wan=True), border=True,
                     help=t("funnel.weighted_help"))
-    cards[2].metric(t("funnel.forecast"), fmt.money(fc["forecast"], lang, wan=True), border=True,
+    cards[2].metric(t("funnel.forecast"), ui.money(fc["forecast"], wan=True), border=True,
                     delta=None if fc["gap"] is None else t("funnel.vs_target",
-                                                            change=fmt.money(-fc["gap"], lang, wan=True)))
-    cards[3].metric(t("funnel.run_rate"), fmt.money(fc["run_rate"], lang, wan=True), border=True,
+                                                            change=ui.money(-fc["gap"], wan=True)))
+    cards[3].metric(t("funnel.run_rate"), ui.money(fc["run_rate"], wan=True), border=True,
                     help=t("funnel.run_rate_help"))
     if fc["target"] is None:
         st.info(t("funnel.no_target", period=live.label))
     elif fc["gap"] > 0:
-        st.warning(t("funnel.gap_short", gap=fmt.money(fc["gap"], lang, wan=True),
-                     target=fmt.money(fc["target"], lang, wan=True), period=live.label))
+        st.warning(t("funnel.gap_short", gap=ui.money(fc["gap"], wan=True),
+                     target=ui.money(fc["target"], wan=True), period=live.label))
     else:
-        st.success(t("funnel.gap_ahead", gap=fmt.money(-fc["gap"], lang, wan=True),
-                     target=fmt.money(fc["target"], lang, wan=True), period=live.label))
+        st.success(t("funnel.gap_ahead", gap=ui.money(-fc["gap"], wan=True),
+                     target=ui.money(fc["target"], wan=True), period=live.label))
     parts = pd.DataFrame({"part": [t("funnel.won_so_far"), t("funnel.weighted")],
                           "amount": [fc["revenue_won"], fc["weighted_pipeline"]], "order": [0, 1]})
-    ui.chart(charts.forecast_bar(parts, lang, fc["target"], fc["run_rate"]), width="stretch")
+    ui.chart(charts.forecast_bar(parts, lang, fc["target"], fc["run_rate"],
+                                 currency=ui.currency()), width="stretch")
+    coverage = ui.query(metrics.kpis, live.start, live.end, scope)["pipeline_coverage"]
+    if coverage is not None:
+        st.caption(t("funnel.coverage") + f": {coverage:.1f}× · " + t("funnel.coverage_help", period=live.label))
+    buckets = fc["buckets"].set_index("bucket")
+    bucket_names = {b: t(f"funnel.bucket_{b}") for b in metrics.BUCKETS}
+    if fc["overdue"]:
+        st.warning(t("funnel.overdue_note", count=fmt.number(fc["overdue"]), period=live.label,
+                     value=ui.money(buckets.loc["overdue", "open_value"], wan=True)))
     if fc["not_dated"]:
-        st.caption(t("funnel.not_dated", count=fmt.number(fc["not_dated"])))
-    table = fc["stages"].assign(win_probability=fc["stages"]["win_probability"] * 100)
+        st.caption(t("funnel.not_dated", count=fmt.number(fc["not_dated"]),
+                     value=ui.money(buckets.loc["not_dated", "open_value"], wan=True)))
+    table = fc["stages"].assign(win_probability=fc["stages"]["win_probability"] * 100,
+                                bucket=fc["stages"]["bucket"].map(bucket_names))
     st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "bucket": t("funnel.bucket"),
         "stage": t("funnel.stage"),
         "open_deals": st.column_config.NumberColumn(t("funnel.expected_in_period"), format="%d"),
-        "open_value": st.column_config.NumberColumn(t("funnel.open_value"), format=fmt.money_pattern()),
+        "open_value": st.column_config.NumberColumn(t("funnel.open_value"), format=ui.money_pattern()),
         "win_probability": st.column_config.NumberColumn(t("funnel.win_probability"), format="%.1f%%"),
-        "weighted": st.column_config.NumberColumn(t("funnel.weighted"), format=fmt.money_pattern()),
+        "weighted": st.column_config.NumberColumn(t("funnel.weighted"), format=ui.money_pattern()),
     })
+    deal_cols = {"deal": t("funnel.deal"), "rep": t("metric.rep"), "team": t("sidebar.team"),
+                 "customer": t("funnel.customer"), "stage": t("funnel.stage"),
+                 "amount": t("funnel.amount"), "expected_close_date": t("funnel.expected_close"),
+                 "days_overdue": t("funnel.days_overdue")}
+    for bucket, count in (("overdue", fc["overdue"]), ("not_dated", fc["not_dated"])):
+        if not count:
+            continue
+        with st.expander(t(f"funnel.{bucket}_list", count=fmt.number(count))):
+            listed = ui.query(metrics.forecast_deals, live, ctx.as_of, scope, bucket, tuple(stages))
+            cols = dict(deal_cols) if bucket == "overdue" else {
+                k: v for k, v in deal_cols.items() if k not in ("expected_close_date", "days_overdue")}
+            shown = listed[list(cols)].rename(columns=cols)
+            st.dataframe(shown, hide_index=True, width="stretch", column_config={
+                cols["amount"]: st.column_config.NumberColumn(format=ui.money_pattern()),
+                **({cols["days_overdue"]: st.column_config.NumberColumn(format="%d")}
+                   if bucket == "overdue" else {})})
+            downloads(shown, t(f"funnel.{bucket}_file", date=ctx.as_of.isoformat()), f"funnel_{bucket}")

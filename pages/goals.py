@@ -16,6 +16,8 @@ from salescore.ui import t
 ctx = ui.page("goals.title")
 con = ui.con()
 lang = ctx.lang
+money = ui.currency()          # the reporting currency's symbol ('' while it is not known)
+MONEY = ui.money_pattern()
 
 # labels captured now: format functions must not read state later (TECH_NOTES, AppTest)
 METRIC_LABELS = {m: t(f"goals.metric.{m}") for m in goals.METRICS}
@@ -72,7 +74,8 @@ def set_and_decompose() -> None:
     except SalesCoreError as err:
         ui.show_error(err)
         return
-    fmt_value = partial(goals.value_text, metric=metric, lang=lang)
+    fmt_value = partial(goals.value_text, metric=metric, lang=lang, currency=money)
+    amount = MONEY if metric == "revenue" else "%d"
     ly = period.same_last_year()
     v1, v2 = st.columns([1, 2])
     if mode == "growth":
@@ -143,19 +146,19 @@ def set_and_decompose() -> None:
                    disabled=["team"], width="content",
                    column_config={"team": t("sidebar.team"),
                                   "total": st.column_config.NumberColumn(t("goals.col.total"),
-                                                                         min_value=0, step=1, format="%d")})
+                                                                         min_value=0, step=1, format=amount)})
     st.subheader(t("goals.reps_title"))
     st.caption(t("goals.override_help"))
     names = [goals.goal_label("rep", r, n, lang) for r, n in zip(plan.reps["rep_id"], plan.reps["rep"])]
     rep_view = plan.reps[["team", "total", *months]].copy()
     rep_view.insert(1, "rep", names)
     rep_view["team"] = rep_view["team"].map(team_label)
-    month_cfg = {m: st.column_config.NumberColumn(m, min_value=0, step=1, format="%d") for m in months}
+    month_cfg = {m: st.column_config.NumberColumn(m, min_value=0, step=1, format=amount) for m in months}
     st.data_editor(rep_view, key=gui.REP_EDITOR, hide_index=True, num_rows="fixed",
                    disabled=["team", "rep"],
                    column_config={"team": t("sidebar.team"), "rep": t("metric.rep"),
                                   "total": st.column_config.NumberColumn(t("goals.col.total"), min_value=0,
-                                                                         step=1, format="%d"),
+                                                                         step=1, format=amount),
                                   **month_cfg})
     problems = goals.check_sums(plan)
     if problems:
@@ -167,7 +170,7 @@ def set_and_decompose() -> None:
         st.button(t("goals.clear"), key="goals_clear", on_click=gui.clear_overrides)
     chart_data = plan.teams.melt(id_vars=["team"], value_vars=months, var_name="month")
     chart_data["team"] = chart_data["team"].map(team_label)
-    ui.chart(charts.goals_plan(chart_data, lang), width="stretch")
+    ui.chart(charts.goals_plan(chart_data, lang, money if metric == "revenue" else None), width="stretch")
 
     st.subheader(t("goals.save_title"))
     active = ui.query(metrics.active_scenario)
@@ -212,15 +215,15 @@ with tab_smart:
             shown = grid[grid["warnings"] > 0] if only_warn else grid
             st.dataframe(shown.drop(columns=["scope", "scope_id"]), hide_index=True, width="stretch",
                          column_config={"goal": t("goals.col.goal"),
-                                        "target": st.column_config.NumberColumn(t("metric.target"),
-                                                                                format="%,.0f"),
+                                        "target": st.column_config.NumberColumn(
+                                            t("metric.target"), format=MONEY if smetric == "revenue" else "%,.0f"),
                                         "warnings": st.column_config.NumberColumn(t("goals.col.warnings"),
                                                                                   format="%d"),
                                         **{k: LETTER_LABELS[k] for k in goals.LETTERS}})
             labels = dict(zip(grid["goal"], zip(grid["scope"], grid["scope_id"])))
             pick = st.selectbox(t("goals.smart_goal"), list(labels), key="goals_smart_goal")
             scope, sid = labels.get(pick, next(iter(labels.values())))
-            detail = goals.smart_text(check[(check["scope"] == scope) & (check["scope_id"] == sid)], lang)
+            detail = goals.smart_text(check[(check["scope"] == scope) & (check["scope_id"] == sid)], lang, money)
             st.dataframe(pd.DataFrame({
                 t("goals.col.letter"): [LETTER_LABELS[x] for x in detail["letter"]],
                 t("goals.col.verdict"): ["✓" if ok else "⚠" for ok in detail["ok"]],
@@ -252,14 +255,14 @@ with tab_pace:
                 "light": t("goals.col.light"),
                 "name": t("metric.rep") if first == "rep" else t("sidebar.team"),
                 "team": t("sidebar.team"),
-                "target": st.column_config.NumberColumn(t("metric.target"), format="%,.0f"),
-                "actual": st.column_config.NumberColumn(t("goals.col.actual"), format="%,.0f"),
+                "target": st.column_config.NumberColumn(t("metric.target"), format=MONEY),
+                "actual": st.column_config.NumberColumn(t("goals.col.actual"), format=MONEY),
                 "attainment": st.column_config.NumberColumn(t("metric.attainment"), format="%.0f%%"),
                 "time_share": st.column_config.NumberColumn(t("goals.col.time_share"), format="%.0f%%"),
-                "forecast": st.column_config.NumberColumn(t("goals.col.forecast"), format="%,.0f"),
+                "forecast": st.column_config.NumberColumn(t("goals.col.forecast"), format=MONEY),
                 "pipeline_coverage": st.column_config.NumberColumn(t("goals.col.coverage"),
                                                                    format="%.1f×"),
-                "per_day": st.column_config.NumberColumn(t("goals.col.per_day"), format="%,.0f")})
+                "per_day": st.column_config.NumberColumn(t("goals.col.per_day"), format=MONEY)})
 
         team_rows = pace[pace["level"] == "team"]
         rep_rows = pace[pace["level"] == "rep"]
@@ -288,7 +291,7 @@ with tab_scen:
                          "scenario": t("goals.scenario"), "metrics": t("goals.col.metrics"),
                          "first": t("goals.col.first"), "last": t("goals.col.last"),
                          "rows": st.column_config.NumberColumn(t("goals.col.rows"), format="%d"),
-                         "revenue": st.column_config.NumberColumn(t("goals.col.revenue"), format="%,.0f"),
+                         "revenue": st.column_config.NumberColumn(t("goals.col.revenue"), format=MONEY),
                          "active": t("goals.col.active")})
         names = list(table["scenario"])
         st.subheader(t("goals.compare_title"))
@@ -304,10 +307,11 @@ with tab_scen:
                             cmp_metric, level)
             side = side.assign(name=[goals.goal_label(level, g, n, lang)
                                      for g, n in zip(side["grp"], side["name"])])
+            cmp_format = MONEY if cmp_metric == "revenue" else "%,.0f"
             st.dataframe(side.drop(columns=["grp"]), hide_index=True, width="stretch", column_config={
                 "name": LEVEL_LABELS[level],
-                **{n: st.column_config.NumberColumn(n, format="%,.0f") for n in picked},
-                "difference": st.column_config.NumberColumn(t("goals.col.difference"), format="%,.0f")})
+                **{n: st.column_config.NumberColumn(n, format=cmp_format) for n in picked},
+                "difference": st.column_config.NumberColumn(t("goals.col.difference"), format=cmp_format)})
 
         st.subheader(t("goals.active_title"))
         current = ui.query(metrics.active_scenario)

@@ -92,7 +92,7 @@ with tabs[2]:
                             delta=ui.money(ab["change"]), delta_color="inverse", border=True)
             cards[2].metric(t("incentives.cost_revenue"),
                             f"{fmt.pct(ab['cost_of_sales_a'])} → {fmt.pct(ab['cost_of_sales_b'])}", border=True)
-            ui.chart(charts.payout_change(diff, ctx.lang), width="stretch")
+            ui.chart(charts.payout_change(diff, ctx.lang, currency=ui.currency()), width="stretch")
             st.subheader(t("incentives.retention_risk"))
             sim.retention_risk(diff)
     except SalesCoreError as err:
@@ -107,7 +107,7 @@ with tabs[3]:
         tornado = ui.query(incentives.sensitivity, working, period, scope)
         if len(tornado):
             ui.chart(charts.lever_tornado(tornado.assign(label=sim.lever_labels(tornado["lever"])),
-                                          ctx.lang), width="stretch")
+                                          ctx.lang, currency=ui.currency()), width="stretch")
 
 # --- 5. statements -----------------------------------------------------------------------
 with tabs[4]:

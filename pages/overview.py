@@ -29,11 +29,11 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader(t("overview.trend"))
     trend = ui.query(metrics.monthly, periods.trend_start(period), period.end, scope)
-    ui.chart(charts.revenue_trend(trend, ctx.lang), width="stretch")
+    ui.chart(charts.revenue_trend(trend, ctx.lang, currency=ui.currency()), width="stretch")
 with right:
     st.subheader(t("overview.teams"))
     if teams["attainment"].notna().any():
-        ui.chart(charts.team_attainment(teams, ctx.lang, share), width="stretch")
+        ui.chart(charts.team_attainment(teams, ctx.lang, share, currency=ui.currency()), width="stretch")
         if share < 1:
             st.caption(t("overview.pace_note", pace=fmt.pct(share, 0)))
     else:

@@ -51,7 +51,7 @@ rui.quadrant_cards(counts)
 # --- the quadrant ----------------------------------------------------------------------------
 st.subheader(t("retention.chart_title"))
 st.caption(t("retention.chart_help"))
-ui.chart(charts.retention_quadrant(placed, ctx.lang), width="stretch")
+ui.chart(charts.retention_quadrant(placed, ctx.lang, currency=ui.currency()), width="stretch")
 if counts["reps"] > counts["placed"]:
     st.caption(t("retention.not_placed", n=counts["reps"] - counts["placed"]))
 rui.definitions(frame)
@@ -84,7 +84,7 @@ try:
         moves = ui.query(retention.what_if, plan, period, scope, other=other, rep_id=rep_id or None,
                          quota=quota, base=frame, **settings)
         shown = retention.moves_to_draw(moves, rep_id or None)
-        ui.chart(charts.retention_quadrant(placed, ctx.lang, shown), width="stretch")
+        ui.chart(charts.retention_quadrant(placed, ctx.lang, shown, currency=ui.currency()), width="stretch")
         rui.moves_text(moves, rep_id or None)
 except SalesCoreError as err:
     ui.show_error(err)

@@ -170,20 +170,23 @@ with tab_eval:
         ui.show_error(err)
         st.stop()
 
-    words = evaluation.render_change(effect, lang)
+    money = ui.currency()
+    words = evaluation.render_change(effect, lang, money)
     st.caption(t("review.eval.windows", b0=effect.before[0].isoformat(), b1=effect.before[1].isoformat(),
                  a0=effect.after[0].isoformat(), a1=effect.after[1].isoformat()))
     head = effect.headline
-    ci = t("review.eval.metric_ci", low=evaluation.format_change(kpi, head.low, lang),
-           high=evaluation.format_change(kpi, head.high, lang))
+    ci = t("review.eval.metric_ci", low=evaluation.format_change(kpi, head.low, lang, money),
+           high=evaluation.format_change(kpi, head.high, lang, money))
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric(t("review.eval.metric_before"), evaluation.format_value(kpi, effect.treated_before, lang), border=True)
-    m2.metric(t("review.eval.metric_after"), evaluation.format_value(kpi, effect.treated_after, lang), border=True)
+    m1.metric(t("review.eval.metric_before"), evaluation.format_value(kpi, effect.treated_before, lang, money),
+              border=True)
+    m2.metric(t("review.eval.metric_after"), evaluation.format_value(kpi, effect.treated_after, lang, money),
+              border=True)
     m3.metric(t("review.eval.metric_change"),
-              evaluation.format_change(kpi, effect.treated_change, lang),
+              evaluation.format_change(kpi, effect.treated_change, lang, money),
               help=None if effect.did is not None else ci, border=True)
     if effect.did is not None:
-        m4.metric(t("review.eval.metric_did"), evaluation.format_change(kpi, effect.did.estimate, lang),
+        m4.metric(t("review.eval.metric_did"), evaluation.format_change(kpi, effect.did.estimate, lang, money),
                   help=ci, border=True)
     st.markdown(words["headline"])
     {"better": st.success, "worse": st.error}.get(effect.verdict, st.info)(words["verdict"])
@@ -191,9 +194,11 @@ with tab_eval:
         st.markdown(f"**{t('review.eval.caveats')}**\n" + "\n".join(f"- {c}" for c in words["caveats"]))
 
     st.markdown(f"**{t('review.eval.chart_title', kpi=kpi_labels[kpi])}**")
+    kind = evaluation.kpi_kind(kpi)
     ui.chart(charts.review_change(review_ui.monthly_frame(effect, lang), periods.month_label(change), lang,
-                                         title=kpi_labels[kpi], percent=evaluation.kpi_kind(kpi) == "rate"),
-                    width="stretch")
+                                  title=kpi_labels[kpi], percent=kind == "rate",
+                                  currency=money if kind == "money" else None),
+             width="stretch")
 
     st.subheader(t("review.eval.behaviour_title"))
     st.caption(t("review.eval.behaviour_caption"))

@@ -13,6 +13,7 @@ from salescore.ui import team as team_ui
 ctx = ui.page("team.title")
 
 period, scope, lang = ctx.period, ctx.scope, ctx.lang
+money = ui.currency()      # the reporting currency's symbol ('' while it is not known)
 year_start = team.window_start(period.end, 12)
 st.caption(ui.tx("team.caption", period=period.label, scope=scope.team or t("sidebar.all_teams")))
 
@@ -59,11 +60,11 @@ with tab_swot:
     kind, subject_id = subject.split(":", 1)
     items = ui.query(team.swot, period, kind, subject_id, compare)
     stored = ui.query(team.notes, kind, subject_id)
-    content = team.board(stored, items, lang)
+    content = team.board(stored, items, lang, money)
     team_ui.swot_board(content)
 
     def _save_auto() -> None:
-        added = team.save_auto(ui.con(), kind, subject_id, items, lang)
+        added = team.save_auto(ui.con(), kind, subject_id, items, lang, money)
         ui.flash("success", t("team.swot.saved", count=added))
 
     b1, b2, b3 = st.columns(3)
@@ -138,7 +139,7 @@ with tab_roles:
         st.caption(t("team.roles.no_new_targets"))
     hire = team.next_hire(company_year, gaps, rules)
     if hire:
-        st.info(team.render_hire(hire, lang), icon=":material/person_add:")
+        st.info(team.render_hire(hire, lang, money), icon=":material/person_add:")
 
     role_labels = {r: t(f"team.role.{r}") for r in team.ROLES}
     shown = roles.assign(role=roles["role"].map(role_labels),
@@ -154,7 +155,7 @@ with tab_roles:
         "sales_cycle_days": st.column_config.NumberColumn(t("metric.sales_cycle_days"), format="%.1f"),
         "sales_cycle_days_median": st.column_config.NumberColumn(t("team.col.cycle_median"), format="%.1f"),
         "deals_won": st.column_config.NumberColumn(t("metric.deals_won"), format="%d"),
-        "revenue_won": st.column_config.NumberColumn(t("metric.revenue_won"), format=fmt.money_pattern()),
+        "revenue_won": st.column_config.NumberColumn(t("metric.revenue_won"), format=ui.money_pattern()),
     })
 
 # --- 4. training ------------------------------------------------------------------------------
@@ -176,8 +177,8 @@ with tab_training:
         topic_labels = {x: t(f"team.topic.{x}") for x in team.TOPICS}
         st.dataframe(links.assign(
             metric=links["metric"].map(lambda m: t(f"team.metric.{m}")),
-            value=[team.format_value(m, v, lang) for m, v in zip(links["metric"], links["value"])],
-            median=[team.format_value(m, v, lang) for m, v in zip(links["metric"], links["median"])],
+            value=[team.format_value(m, v, lang, money) for m, v in zip(links["metric"], links["value"])],
+            median=[team.format_value(m, v, lang, money) for m, v in zip(links["metric"], links["median"])],
             topic=links["topic"].map(topic_labels)).drop(columns=["rep_id"]),
             hide_index=True, width="stretch", column_config={
                 "rep": t("metric.rep"), "team": t("sidebar.team"), "metric": t("team.col.weakness"),

@@ -438,6 +438,9 @@ def _scope_catalog(con: duckdb.DuckDBPyConnection, role: str) -> tuple[str, str]
             cur.execute("create temp table if not exists _scope_reps (rep_id varchar)")
             for table in tables:
                 cur.execute(_view_sql(catalog, name, role, table))
+            # two dates, the same for everyone: the data's "today" (schema.sql data_dates)
+            cur.execute(f"create or replace view {_quote(name)}.{_SCHEMA}.data_dates as "
+                        f"select * from {_quote(catalog)}.main.data_dates")
             cur.execute(f"create table {_quote(name)}.{_SCHEMA}._ready (ok boolean)")
     return catalog, name
 

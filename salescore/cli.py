@@ -74,6 +74,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     try:
         scope = Scope(team=args.team, rep_id=metrics.rep_id_by_name(con, args.rep) if args.rep else None)
         result = metrics.summary(con, args.start, args.end, scope)
+        # the data's own currency (DESIGN.md section 4): no symbol when unknown, never a guess
+        symbol = "" if args.json else fmt.symbol(db.reporting_currency(con))
     finally:
         con.close()
     if args.json:
@@ -86,7 +88,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         if key in ("win_rate", "attainment", "repeat_rate"):
             text = fmt.pct(value)
         elif key in ("revenue_won", "avg_deal_size", "open_pipeline", "target", "velocity"):
-            text = fmt.money(value, "en")
+            text = fmt.money(value, "en", currency=symbol)
         else:
             text = fmt.number(value, 1 if isinstance(value, float) else 0)
         print(f"  {key:<24} {text}")
@@ -135,15 +137,17 @@ def cmd_payouts(args: argparse.Namespace) -> int:
     try:
         scope = Scope(team=args.team)
         frame = incentives.payouts(con, plan, period, scope)
+        symbol = fmt.symbol(db.reporting_currency(con))
     finally:
         con.close()
     rows = incentives.payouts_json(frame)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=_json_default, indent=2))
         return 0
-    print(f"{plan.name}, {period.label}: {fmt.money(float(frame['total'].sum()), 'en')} to {len(rows)} reps")
+    print(f"{plan.name}, {period.label}: {fmt.money(float(frame['total'].sum()), 'en', currency=symbol)} "
+          f"to {len(rows)} reps")
     for row in rows:
-        print(f"  {row['rep']:<20} {fmt.pct(row['attainment']):>7}  {fmt.money(row['total'], 'en'):>12}"
+        print(f"  {row['rep']:<20} {fmt.pct(row['attainment']):>7}  {fmt.money(row['total'], 'en', currency=symbol):>12}"
               f"  {row['flag'] or ''}")
     return 0
 
@@ -187,6 +191,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from salescore import ingest  # lazy: pandas (see the top)
 
     dayfirst = True if args.dayfirst else False if args.monthfirst else None
+    currency = ingest.currency_code(args.currency) if args.currency else None  # before the db
     con = None if args.dry_run else db.connect(args.db or db.default_path())
     try:
         for path in args.files:
@@ -200,17 +205,31 @@ def cmd_import(args: argparse.Namespace) -> int:
             if args.dry_run:
                 print(_dry_run_report(path, prepared))
                 continue
-            result = ingest.load(con, prepared, skip_bad_rows=args.skip_bad_rows)
+            result = ingest.load(con, prepared, skip_bad_rows=args.skip_bad_rows,
+                                 currency=currency)
             derived = "".join(f", {n} new {table}" for table, n in result.derived.items() if n)
             print(f"{path}: {prepared.kind} -> {result.table}: {result.new} new, {result.updated} "
                   f"updated, {result.unchanged} unchanged, {result.rejected} rejected{derived} "
                   f"(import #{result.batch_id}; undo on the Data page)")
-            for notice in prepared.warnings:
-                print(f"  warning: {notice.text('en')}")
+            for line in _notice_lines(prepared, currency):
+                print(f"  {line}")
     finally:
         if con is not None:
             con.close()
     return 0
+
+
+def _notice_lines(prepared: Any, currency: str | None) -> list[str]:
+    """What each rule did (unpaid, refunded, credits, orders grouped, the currency ...),
+    then the warnings; a file without a currency of its own says which one --currency gave."""
+    lines = []
+    for notice in prepared.warnings:
+        if notice.key == "ingest.warn.currency_missing" and currency:
+            lines.append(f"note: {notice.count:,} rows without a currency of their own stored "
+                         f"in {currency} (--currency)")
+            continue
+        lines.append(f"warning: {notice.text('en')}")
+    return lines
 
 
 def _dry_run_report(path: str, prepared: Any) -> str:
@@ -362,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the validation report, store nothing")
     p.add_argument("--skip-bad-rows", action="store_true",
                    help="import the good rows of a file that has rejected rows")
+    p.add_argument("--currency", metavar="CODE",
+                   help="the currency of amounts that show none (CNY, USD, EUR ...); "
+                        "default: stored without a currency")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("metrics", help="key metrics (DESIGN section 4); no dates = all data")

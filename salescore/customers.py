@@ -21,11 +21,13 @@ import pandas as pd
 
 from salescore import fmt, xlsx
 from salescore import sql as sqlkit
-from salescore.metrics import months_between, query
+from salescore.metrics import DEAL, months_between, query
 from salescore.periods import add_months
 from salescore.scope import Scope
 
 Con = duckdb.DuckDBPyConnection
+
+_IS_DEAL = DEAL.replace("amount", "d.amount")   # a credit (negative won amount) is not a deal
 
 
 def _params(start: date | None, end: date | None, scope: Scope, **more: Any) -> dict[str, Any]:
@@ -81,6 +83,32 @@ def new_customers_by(con: Con, start: date | None, end: date | None, scope: Scop
     frame = query(con, sql, _params(start, end, scope))
     frame["new_customers"] = frame["new_customers"].astype("int64")
     return frame
+
+
+def new_customer_claims(con: Con, start: date | None, end: date | None,
+                        scope: Scope = Scope()) -> dict[str, int]:
+    """Where the file's own "new customer" flag (deals.is_new_customer: the file's claim,
+    never counted, DESIGN §4) disagrees with the one notion of a new customer (the customer's
+    first won deal), over the scope's won deals closed in the range that carry a flag.
+
+    Keys: flagged (won deals with a flag), claimed_new (flagged new), claimed_not_first
+    (flagged new but not the customer's first won deal), first_not_claimed (the customer's
+    first won deal, flagged not new), disagree (the two added up)."""
+    sql = f"""
+    select count(*) as flagged,
+           count(*) filter (where d.is_new_customer) as claimed_new,
+           count(*) filter (where d.is_new_customer and f.deal_id is null) as claimed_not_first,
+           count(*) filter (where not d.is_new_customer and f.deal_id is not null) as first_not_claimed
+    from deals d
+    left join _first_won f on f.deal_id = d.deal_id
+    left join reps r on r.rep_id = d.rep_id
+    where d.status = 'won' and d.is_new_customer is not null and {_IS_DEAL}
+      and d.close_date between $start and $end and {sqlkit.in_scope('r.team', 'd.rep_id')}
+    """
+    row = query(con, sql, _params(start, end, scope), frame=False)[0]
+    out = {k: int(v or 0) for k, v in row.items()}
+    out["disagree"] = out["claimed_not_first"] + out["first_not_claimed"]
+    return out
 
 
 #: Revenue won split by buyer: new customers, existing ones, deals without a customer.
@@ -359,22 +387,20 @@ def detractors_with_open_deals(con: Con, when: date, scope: Scope = Scope()) -> 
 
 def repeat_trend(con: Con, start: date | None, end: date | None,
                  scope: Scope = Scope()) -> pd.DataFrame:
-    """DESIGN §4 repeat_rate month by month: of the customers with a won deal (of the scope)
-    closing in the month, the share that had a won deal (any rep) before that month.
-    Columns: month, buyers, repeat_buyers, repeat_rate (NaN without buyers)."""
+    """DESIGN §4 repeat_rate month by month: of the customers with a won deal (of the scope;
+    credits are not deals) closing in the month, the share whose second won deal (any rep; an
+    order's lines count once) closed by the month's end: a customer buying twice inside the
+    month is a repeat. Columns: month, buyers, repeat_buyers, repeat_rate (NaN without buyers)."""
     sql = f"""
-    with firsts as (
-        select customer_id, close_date as first_day from _first_won
-    ),
-    buyers as (
+    with buyers as (
         select distinct date_trunc('month', d.close_date) as m, d.customer_id
         from deals d left join reps r on r.rep_id = d.rep_id
-        where d.status = 'won' and d.customer_id is not null
+        where d.status = 'won' and d.customer_id is not null and {_IS_DEAL}
           and d.close_date between $start and $end and {sqlkit.in_scope('r.team', 'd.rep_id')}
     )
     select strftime(b.m, '%Y-%m') as month, count(*) as buyers,
-           count(*) filter (where f.first_day < b.m) as repeat_buyers
-    from buyers b join firsts f on f.customer_id = b.customer_id
+           count(*) filter (where f.second_close_date < b.m + interval 1 month) as repeat_buyers
+    from buyers b join _first_won f on f.customer_id = b.customer_id
     group by 1
     """
     frame = query(con, sql, _params(start, end, scope))

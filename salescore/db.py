@@ -52,6 +52,10 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             deal_id VARCHAR NOT NULL, seen_at DATE NOT NULL, batch_id BIGINT, stage VARCHAR,
             status VARCHAR, amount DECIMAL(18,2), expected_close_date DATE, close_date DATE,
             rep_id VARCHAR, forecast_category VARCHAR);
+        CREATE OR REPLACE VIEW data_dates AS
+            SELECT least(min(created_date), min(close_date)) AS first_date,
+                   greatest(max(created_date), max(close_date)) AS last_date
+            FROM deals;
     """,   # orders, currencies, forecast categories, reached stage, leavers, deal history
 }
 

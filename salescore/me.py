@@ -22,7 +22,7 @@ LEADERBOARD_COLUMNS = ("rank", "rep", "team", "revenue_won", "deals_won", "attai
 
 #: The payout components a rep's statement lists, in order (incentives.payouts columns).
 STATEMENT_PARTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                   "clawback")
+                   "clawback", "carried_balance")
 
 
 def leaderboard(con: duckdb.DuckDBPyConnection, start: Any, end: Any, top: int = 10) -> pd.DataFrame:

@@ -68,6 +68,14 @@ CREATE TABLE IF NOT EXISTS deals (
                                          -- (a filled stage-date column, e.g. engage_date)
 );
 
+-- schema 3: the data's date range ("today" = its last date), the same for every viewer: a
+-- restricted connection sees it unfiltered (salescore/access.py), so a manager's period
+-- figures are those of the company's calendar, not of the last deal their team closed.
+CREATE OR REPLACE VIEW data_dates AS
+    SELECT least(min(created_date), min(close_date)) AS first_date,
+           greatest(max(created_date), max(close_date)) AS last_date
+    FROM deals;
+
 -- schema 3: one row per deal and import where a tracked value changed (DESIGN.md section 8);
 -- the first import of a deal writes it once. Undo of a batch removes its rows.
 CREATE TABLE IF NOT EXISTS deal_history (

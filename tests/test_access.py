@@ -1,6 +1,7 @@
 """Users, passwords and role restrictions (salescore.access) on real DuckDB files."""
 from __future__ import annotations
 
+import math
 import threading
 from datetime import date
 
@@ -325,6 +326,9 @@ def test_rep_leaderboard_and_own_statement(demo_con):
     everyone = incentives.payouts(demo_con, active.plan, parse("2026-Q3"))
     row = everyone[everyone["rep_id"] == "R05"].iloc[0]
     assert mine.row["total"] == row["total"] and mine.row["rep_id"] == "R05"
+    # every §5 output is on the rep's statement, and its lines add up to the total
+    assert set(me.STATEMENT_PARTS) | {"carried_forward", "total"} <= set(mine.row)
+    assert math.fsum(mine.lines["amount"]) == pytest.approx(mine.row["total"], abs=1e-6)
     assert set(mine.lines["deal_id"].dropna()) <= {
         d for (d,) in demo_con.execute("select deal_id from deals where rep_id = 'R05'").fetchall()}
     assert me.statement(demo_con, User("x", "rep", None, None), parse("2026-08")) is None

@@ -123,3 +123,50 @@ def test_bench_folder_is_found_next_to_the_package():
     from salescore import cli
 
     assert (cli.BENCH_DIR / "server.py").is_file() and cli.BENCH_DIR.parent == ROOT
+
+
+def test_metrics_text_shows_the_datas_currency(demo_file, tmp_path):
+    """The demo reports in CNY (¥); a database of dollar deals shows $; one whose deals have
+    no currency shows no symbol at all (never a guessed ¥)."""
+    done = run("metrics", "--db", str(demo_file))
+    assert done.returncode == 0, done.stderr
+    assert "revenue_won" in done.stdout and "¥" in done.stdout and "$" not in done.stdout
+    data = tmp_path / "deals.csv"
+    data.write_text("opportunity_id,sales_agent,deal_stage,close_date,close_value\n"
+                    "O1,Ann,Won,2017-03-01,1200\nO2,Ann,Lost,2017-03-02,0\n", encoding="utf-8")
+    db_path = tmp_path / "usd.duckdb"
+    done = run("import", str(data), "--db", str(db_path))
+    assert done.returncode == 0, done.stderr
+    assert "rows show no currency" in done.stdout
+    done = run("metrics", "--db", str(db_path))
+    line = next(ln for ln in done.stdout.splitlines() if ln.strip().startswith("revenue_won"))
+    assert line.split()[-1] == "1,200"
+    done = run("import", str(data), "--db", str(db_path), "--currency", "usd")
+    assert done.returncode == 0, done.stderr
+    assert "stored in USD (--currency)" in done.stdout
+    done = run("metrics", "--db", str(db_path))
+    line = next(ln for ln in done.stdout.splitlines() if ln.strip().startswith("revenue_won"))
+    assert line.split()[-1] == "$1,200"
+
+
+def test_import_bad_currency_exits_2_database_unchanged(tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("销售员,金额,阶段,成交日期\n张伟,100,赢单,2026-03-01\n", encoding="utf-8")
+    db_path = tmp_path / "x.duckdb"
+    done = run("import", str(data), "--db", str(db_path), "--currency", "dollars")
+    assert done.returncode == 2
+    assert "“dollars” is not a currency" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not db_path.exists()
+
+
+def test_import_report_says_what_each_rule_did(tmp_path):
+    data = tmp_path / "orders.csv"
+    data.write_text("订单编号,总金额,买家实际支付金额,订单创建时间,订单付款时间,退款金额\n"
+                    "1,100,100,2020-02-01,2020-02-01,0\n2,70,0,2020-02-03,,0\n"
+                    "3,40,0,2020-02-04,2020-02-04,40\n", encoding="utf-8")
+    done = run("import", str(data), "--db", str(tmp_path / "o.duckdb"), "--currency", "CNY")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "1 unpaid orders imported as lost" in out
+    assert "1 fully refunded orders imported as lost" in out
+    assert "3 rows without a currency of their own stored in CNY" in out

@@ -168,6 +168,34 @@ def test_repeat_trend_matches_kpis(book):
     assert empty["buyers"].tolist() == [0] and math.isnan(empty["repeat_rate"].iloc[0])
 
 
+def test_repeat_trend_counts_a_second_purchase_inside_the_month(book):
+    # K3 buys again on 28 March (and a credit note for K2 in March is no purchase)
+    insert(book, "deals", [
+        {"deal_id": "W8", "rep_id": "R1", "customer_id": "K3", "amount": 20, "status": "won",
+         "close_date": date(2025, 3, 28)},
+        {"deal_id": "K9", "rep_id": "R2", "customer_id": "K4", "amount": -30, "status": "won",
+         "close_date": date(2025, 3, 29)}])
+    trend = customers.repeat_trend(book, *SPRING).set_index("month")
+    # March buyers K1 (Jan + Mar), K2 (once by 31 March), K3 (twice in March) -> 2/3; K4's
+    # credit makes no buyer
+    assert trend.loc["2025-03", "buyers"] == 3
+    assert trend.loc["2025-03", "repeat_rate"] == pytest.approx(2 / 3)
+    assert trend.loc["2025-03", "repeat_rate"] == pytest.approx(metrics.kpis(book, *MAR)["repeat_rate"])
+
+
+def test_new_customer_claims_show_where_the_file_disagrees(book):
+    # the file flags W2 (K1's second purchase) new and W3 (K2's first) not new; W4 unflagged
+    with db.transaction(book) as cur:
+        cur.execute("update deals set is_new_customer = true where deal_id in ('W2', 'W5')")
+        cur.execute("update deals set is_new_customer = false where deal_id = 'W3'")
+    claims = customers.new_customer_claims(book, *MAR)
+    assert claims == {"flagged": 2, "claimed_new": 1, "claimed_not_first": 1, "first_not_claimed": 1,
+                      "disagree": 2}
+    # the flag is never counted: March's new customers are K2 and K3 (first won deals)
+    assert metrics.kpis(book, *MAR)["new_customers"] == 2
+    assert customers.new_customer_claims(book, *MAR, Scope(team="B"))["flagged"] == 1   # W3 (Bob)
+
+
 def test_cohorts(book):
     frame = customers.cohorts(book, date(2025, 1, 1), date(2025, 4, 30))
     assert frame[["cohort", "month_index", "customers", "cohort_size"]].values.tolist() == [

@@ -152,6 +152,20 @@ def test_settings_and_plan(con: duckdb.DuckDBPyConnection) -> None:
     assert one(con, "select effective_from from plans") == date(2026, 1, 1)
 
 
+def test_currency_and_history(con: duckdb.DuckDBPyConnection) -> None:
+    """The demo reports in CNY, and is one snapshot of its CRM: one deal_history row per deal,
+    seen on the as-of date, with the deal's own values (DESIGN.md sections 4 and 8)."""
+    assert one(con, "select count(*) from deals where currency is distinct from 'CNY'") == 0
+    assert db.reporting_currency(con) == "CNY"
+    assert one(con, "select count(*) from deal_history") == one(con, "select count(*) from deals")
+    assert one(con, "select count(distinct deal_id) from deal_history") == \
+        one(con, "select count(*) from deals")
+    assert one(con, "select count(*) from deal_history h join deals d using (deal_id) where "
+                    "h.seen_at <> $d or h.batch_id is not null or h.status <> d.status or "
+                    "h.stage <> d.stage or h.amount is distinct from d.amount or "
+                    "h.rep_id <> d.rep_id", {"d": demo.AS_OF}) == 0
+
+
 def test_left_rep_has_no_deals_after_leaving(con: duckdb.DuckDBPyConnection) -> None:
     assert one(con, "select active from reps where rep_id = $r", {"r": demo.DEMO_LEFT}) is False
     late = one(con, """select count(*) from deals where rep_id = $r

@@ -21,7 +21,8 @@ Q1 = parse("2026-Q1")
 @pytest.fixture
 def pipe(con):
     """Thirteen deals. Stage positions: Lead 1, Qualified 2, Proposal 3, Negotiation 4, won 5;
-    D7's stage "Lost" is not in the list (reaches Lead only); D9 has no dates at all."""
+    D7 is lost with the stage "Lost" and no other evidence: its reached stage is unknown
+    (DESIGN §4, left out of conversions and win probabilities); D9 has no dates at all."""
     insert(con, "reps", [{"rep_id": "R1", "name": "Ann", "team": "A"},
                          {"rep_id": "R2", "name": "Bob", "team": "A"},
                          {"rep_id": "R3", "name": "Cai", "team": "B"}])
@@ -99,33 +100,37 @@ def test_funnel_compare_team_against_the_rest(pipe):
     assert list(frame["reached"]) == [6, 5, 4, 3, 2]
     # value reached Lead: 100 + 300 + 50 + (no amount) + 200 + 10
     assert frame["value"].iloc[0] == 660
-    # team B: D6 (won), D7 ("Lost": Lead only), D8 (Qualified), D13 (Qualified)
-    assert list(frame["rest_reached"]) == [4, 3, 1, 1, 1]
+    # team B: D6 (won), D8 (Qualified), D13 (Qualified); D7 ("Lost", no evidence) is unknown
+    # and left out (it used to count at Lead only: [4, 3, 1, 1, 1], against DESIGN §4)
+    assert list(frame["rest_reached"]) == [3, 3, 1, 1, 1]
+    assert frame["unknown"].tolist() == [0] * 5 and frame["rest_unknown"].tolist() == [1] * 5
     assert frame["conversion_to_next"].tolist()[:4] == pytest.approx([5 / 6, 4 / 5, 3 / 4, 2 / 3])
-    assert frame["rest_conversion"].tolist()[:4] == pytest.approx([3 / 4, 1 / 3, 1.0, 1.0])
+    assert frame["rest_conversion"].tolist()[:4] == pytest.approx([1.0, 1 / 3, 1.0, 1.0])
     # the focus part equals the plain funnel of the focus scope
     alone = metrics.funnel(pipe, Q1.start, Q1.end, Scope(team="A"), STAGES)
     assert list(alone["reached"]) == list(frame["reached"])
 
     found = metrics.funnel_findings(frame)
     assert found["overall_conversion"] == pytest.approx(2 / 6)
-    assert found["rest_overall"] == pytest.approx(1 / 4)
+    assert found["rest_overall"] == pytest.approx(1 / 3)
     assert found["drop"] == {"from": "Negotiation", "to": "won", "conversion": pytest.approx(2 / 3),
                              "rest_conversion": pytest.approx(1.0)}
-    # gaps: +0.083, +0.467, -0.25, -0.333 -> Negotiation -> won
+    # gaps: -0.167, +0.467, -0.25, -0.333 -> Negotiation -> won
     assert found["gap"]["from"] == "Negotiation" and found["gap"]["gap"] == pytest.approx(2 / 3 - 1)
 
 
 def test_funnel_without_comparison_and_skipped_stages(pipe):
     frame = metrics.funnel_compare(pipe, Q1.start, Q1.end, Scope(), None, STAGES)
-    # all ten Q1 deals reach Lead; D9 has no created date and a bounded range leaves it out
-    assert list(frame["reached"]) == [10, 8, 5, 4, 3]
+    # ten deals created in Q1; D7's reached stage is unknown (left out, counted in unknown);
+    # D9 has no created date and a bounded range leaves it out
+    assert list(frame["reached"]) == [9, 8, 5, 4, 3]
+    assert frame["unknown"].tolist() == [1] * 5
     assert frame["rest_reached"].isna().all()
     found = metrics.funnel_findings(frame)
-    # conversions 0.8, 0.625, 0.8, 0.75: the biggest drop is Qualified -> Proposal
+    # conversions 8/9, 0.625, 0.8, 0.75: the biggest drop is Qualified -> Proposal
     assert found["drop"]["from"] == "Qualified" and found["drop"]["conversion"] == pytest.approx(5 / 8)
     assert found["drop"]["rest_conversion"] is None and found["gap"] is None
-    assert found["overall_conversion"] == pytest.approx(3 / 10)
+    assert found["overall_conversion"] == pytest.approx(3 / 9)
 
 
 def test_funnel_findings_with_no_deals(pipe):
@@ -133,6 +138,47 @@ def test_funnel_findings_with_no_deals(pipe):
     assert list(empty["reached"]) == [0, 0, 0, 0, 0]
     assert metrics.funnel_findings(empty) == {"overall_conversion": None, "rest_overall": None,
                                               "drop": None, "gap": None}
+
+
+def test_reached_stage_takes_the_furthest_evidence(pipe):
+    """DESIGN §4 reached stage: the furthest of the current stage, deals.reached_stage (a stage
+    date in the file) and deal_history; a credit is not a deal."""
+    insert(pipe, "deals", [
+        # lost with the terminal word only, but the file proves Proposal (a stage date column)
+        {"deal_id": "E1", "rep_id": "R1", "stage": "Closed Lost", "status": "lost",
+         "reached_stage": "Proposal", "created_date": date(2026, 2, 1), "close_date": date(2026, 3, 1)},
+        # lost (输单) with no column evidence, but an earlier import showed it at Qualified
+        {"deal_id": "E2", "rep_id": "R1", "stage": "输单", "status": "lost",
+         "created_date": date(2026, 2, 2), "close_date": date(2026, 3, 2)},
+        # open at Lead today, earlier at Negotiation: it reached Negotiation (furthest wins)
+        {"deal_id": "E3", "rep_id": "R1", "stage": "Lead", "status": "open", "amount": 5,
+         "created_date": date(2026, 2, 3)},
+        # a credit note (won, negative): not a deal, not in the funnel
+        {"deal_id": "E4", "rep_id": "R1", "stage": "Won", "status": "won", "amount": -40,
+         "created_date": date(2026, 2, 4), "close_date": date(2026, 2, 4)},
+    ])
+    insert(pipe, "deal_history", [
+        {"deal_id": "E2", "seen_at": date(2026, 2, 10), "stage": "Qualified", "status": "open"},
+        {"deal_id": "E3", "seen_at": date(2026, 2, 10), "stage": "Negotiation", "status": "open"},
+        {"deal_id": "E3", "seen_at": date(2026, 2, 20), "stage": "Lead", "status": "open"},
+    ])
+    frame = metrics.funnel(pipe, Q1.start, Q1.end, Scope(), STAGES)
+    # before: [9, 8, 5, 4, 3] with D7 unknown; E1 adds to Lead..Proposal, E2 to Lead..Qualified,
+    # E3 to Lead..Negotiation; E4 adds nothing
+    assert frame["reached"].tolist() == [12, 11, 7, 5, 3]
+    assert frame["unknown"].tolist() == [1] * 5
+    assert frame["value"].iloc[0] == 660 + 500 + 400 + 20 + 5     # no credit in it
+    probs = metrics.stage_win_probability(pipe, date(2026, 3, 20), Scope(), STAGES)
+    # closed: the 7 of test_stage_win_probability + E1 (reached Proposal) + E2 (Qualified)
+    assert probs["closed"].tolist() == [9, 8, 7, 5]
+    assert probs["win_probability"].tolist() == pytest.approx([4 / 9, 4 / 8, 4 / 7, 4 / 5])
+
+
+def test_funnel_json_rows_say_how_many_were_left_out(pipe):
+    out = metrics.summary(pipe, Q1.start, Q1.end)
+    assert [r["unknown"] for r in out["funnel"]] == [1] * 5
+    assert out["funnel"][0] == {"stage": "Lead", "reached": 9, "conversion_to_next": pytest.approx(8 / 9),
+                                "unknown": 1}
 
 
 # --- sales cycle ---------------------------------------------------------------------------
@@ -244,9 +290,10 @@ def test_loss_reasons_by_month_and_rep(pipe):
 
 def test_stage_win_probability(pipe):
     probs = metrics.stage_win_probability(pipe, date(2026, 3, 20), Scope(), STAGES)
-    # closed 20 Mar 2025 - 20 Mar 2026: won D1 D2 D6 D10; lost D3 (3), D4 (1), D7 (1), D11 (4)
-    assert probs["closed"].tolist() == [8, 6, 6, 5]
-    assert probs["win_probability"].tolist() == pytest.approx([4 / 8, 4 / 6, 4 / 6, 4 / 5])
+    # closed 20 Mar 2025 - 20 Mar 2026: won D1 D2 D6 D10; lost D3 (3), D4 (1), D11 (4); D7
+    # (lost, reached stage unknown) is left out (it used to count at Lead: 8 closed, 4/8)
+    assert probs["closed"].tolist() == [7, 6, 6, 5]
+    assert probs["win_probability"].tolist() == pytest.approx([4 / 7, 4 / 6, 4 / 6, 4 / 5])
 
 
 def test_forecast_running_month(pipe):
@@ -260,14 +307,41 @@ def test_forecast_running_month(pipe):
     assert fc["elapsed"] == pytest.approx(15 / 22)
     assert fc["run_rate"] == pytest.approx(500 / (15 / 22))
     assert fc["target"] == 1000 and fc["gap"] == pytest.approx(1000 - fc["forecast"])
-    assert fc["not_dated"] == 1 and not fc["finished"]
+    assert fc["not_dated"] == 1 and fc["overdue"] == 0 and not fc["finished"]
     assert fc["stages"]["stage"].tolist() == ["Qualified", "Negotiation"]
+    assert fc["stages"]["bucket"].tolist() == ["in_period", "in_period"]
 
 
 def test_forecast_finished_period_and_no_target(pipe):
     fc = metrics.forecast(pipe, parse("2026-01"), date(2026, 3, 20), Scope(), STAGES)
     assert fc["finished"] and fc["weighted_pipeline"] == 0 and fc["forecast"] == 100   # D1 only
     assert fc["target"] is None and fc["gap"] is None
+
+
+def test_forecast_counts_overdue_deals_in_the_running_period(pipe):
+    when = date(2026, 3, 25)
+    fc = metrics.forecast(pipe, parse("2026-03"), when, Scope(), STAGES)
+    # open on 25 March: D5 (Negotiation 200, expected 20 March: overdue), D8 (Qualified 400)
+    # and D13 (Qualified 20) expected 31 March, D9 (Lead 70) without a date, D12 in April.
+    # Win probabilities as in test_stage_win_probability: Qualified 4/6, Negotiation 4/5.
+    assert fc["revenue_won"] == 500
+    assert fc["overdue"] == 1 and fc["not_dated"] == 1
+    assert fc["weighted_pipeline"] == pytest.approx(200 * 0.8 + 420 * 2 / 3)       # 440
+    assert fc["forecast"] == pytest.approx(940)
+    b = fc["buckets"].set_index("bucket")
+    assert b["open_deals"].to_dict() == {"in_period": 2, "overdue": 1, "not_dated": 1}
+    assert b["open_value"].to_dict() == {"in_period": 420, "overdue": 200, "not_dated": 70}
+    assert b.loc["overdue", "weighted"] == pytest.approx(160) and math.isnan(b.loc["not_dated", "weighted"])
+    assert fc["stages"][["bucket", "stage"]].values.tolist() == [
+        ["in_period", "Qualified"], ["overdue", "Negotiation"]]
+    late = metrics.forecast_deals(pipe, parse("2026-03"), when, Scope(), "overdue", STAGES)
+    assert late["deal_id"].tolist() == ["D5"] and late["days_overdue"].tolist() == [5]
+    undated = metrics.forecast_deals(pipe, parse("2026-03"), when, Scope(), "not_dated", STAGES)
+    assert undated["deal_id"].tolist() == ["D9"] and undated["amount"].tolist() == [70]
+    # April is not the running period: the overdue deal is not expected there, D12 is
+    april = metrics.forecast(pipe, parse("2026-04"), when, Scope(), STAGES)
+    assert april["overdue"] == 0 and april["revenue_won"] == 0
+    assert april["weighted_pipeline"] == pytest.approx(10 * 2 / 3)
 
 
 # --- the Maven public pipeline ---------------------------------------------------------------
@@ -295,8 +369,19 @@ def test_maven_pipeline_win_rate_and_stage_counts(con):
     won, lost = int((status == "won").sum()), int((status == "lost").sum())
     assert metrics.kpis(con)["win_rate"] == pytest.approx(won / (won + lost))
     frame = metrics.funnel_compare(con, None, None, Scope(), None, stages)
-    # reached rule by hand: everyone reached Prospecting; Engaging = engaging + won; lost deals
-    # carry the stage "Lost", which is not in the list, so they reached Prospecting only
+    # reached rule by hand: lost deals carry the stage "Lost" and, loaded like this, nothing
+    # else: their reached stage is unknown and they are left out (DESIGN §4), not counted at
+    # Prospecting (which gave 66.2% / 72.7%)
     counts = raw["deal_stage"].value_counts()
-    assert frame["reached"].tolist() == [len(raw), int(counts["Engaging"] + counts["Won"]), int(counts["Won"])]
-    assert metrics.funnel_findings(frame)["overall_conversion"] == pytest.approx(counts["Won"] / len(raw))
+    known = len(raw) - int(counts["Lost"])
+    assert frame["reached"].tolist() == [known, int(counts["Engaging"] + counts["Won"]), int(counts["Won"])]
+    assert frame["unknown"].tolist() == [int(counts["Lost"])] * 3
+    # their engage_date proves they reached Engaging (what the importer stores as reached_stage)
+    with db.transaction(con) as cur:
+        cur.execute("update deals set reached_stage = 'Engaging' where status = 'lost' "
+                    "and created_date is not null")
+    frame = metrics.funnel_compare(con, None, None, Scope(), None, stages)
+    assert frame["reached"].tolist() == [8800, 8300, 4238] and frame["unknown"].iloc[0] == 0
+    assert frame["conversion_to_next"].tolist()[:2] == pytest.approx([8300 / 8800, 4238 / 8300])
+    assert round(frame["conversion_to_next"].iloc[0], 3) == 0.943
+    assert round(frame["conversion_to_next"].iloc[1], 3) == 0.511

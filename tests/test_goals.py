@@ -433,6 +433,10 @@ def test_smart_specific_relevant_timebound():
     sentence = text[(text["scope"] == "company") & (text["letter"] == "T")]["sentence"].iloc[0]
     assert sentence == "Runs from 2027-01-01 to 2027-03-31, but has no target for 2027-02, 2027-03."
     assert goals.smart_text(check, "zh")["sentence"].str.len().min() > 5
+    # amounts in the data's currency (DESIGN §4), counts without one
+    assert goals.value_text(1_234_567, "revenue", "en", "$") == "$1,234,567"
+    assert goals.value_text(1_234_567, "revenue", "en", "") == "1,234,567"
+    assert goals.value_text(12, "deals_won", "en", "$") == "12"
 
 
 def test_smart_achievable_verdicts():
@@ -519,7 +523,8 @@ def test_pacing_on_fixed_date(con):
         # open, expected in the rest of November: counts
         {"deal_id": "D3", "rep_id": "R1", "amount": 3000, "status": "open", "created_date": d(2026, 11, 1),
          "expected_close_date": d(2026, 11, 25)},
-        # expected in December, or already overdue: do not count
+        # expected in December: does not count; already overdue: counts in the running
+        # period (DESIGN §4 pipeline_coverage, overdue included)
         {"deal_id": "D4", "rep_id": "R2", "amount": 5000, "status": "open", "created_date": d(2026, 11, 1),
          "expected_close_date": d(2026, 12, 5)},
         {"deal_id": "D5", "rep_id": "R2", "amount": 7000, "status": "open", "created_date": d(2026, 11, 1),
@@ -534,12 +539,14 @@ def test_pacing_on_fixed_date(con):
     out = goals.pacing(con, parse("2026-11"), date(2026, 11, 20)).set_index("rep_id")
     r1, r2 = out.loc["R1"], out.loc["R2"]
     assert r1["actual"] == 1200 and r1["pipeline"] == 3000 and r1["light"] == "amber"
-    assert r2["actual"] == 600 and r2["pipeline"] == 400 and r2["light"] == "red"
+    # R2: 600 of 2,100 at 71.4 % of the time -> pace 0.4; pipeline 400 + 7,000 overdue for
+    # the 1,500 left = 4.9x >= 2 -> amber (catch-up coverage)
+    assert r2["actual"] == 600 and r2["pipeline"] == 7400 and r2["light"] == "amber"
     team = out[out["level"] == "team"].iloc[0]
-    # team: 1,800 of 4,200 = 42.9 % at 71.4 % of the time -> pace 0.6; pipeline 3,400 for
-    # the 2,400 left = 1.42x < 2 -> red
-    assert team["actual"] == 1800 and team["pipeline"] == 3400
-    assert team["pace_index"] == pytest.approx((1800 / 4200) / (15 / 21)) and team["light"] == "red"
+    # team: 1,800 of 4,200 = 42.9 % at 71.4 % of the time -> pace 0.6; pipeline 10,400 for
+    # the 2,400 left = 4.3x >= 2 -> amber
+    assert team["actual"] == 1800 and team["pipeline"] == 10400
+    assert team["pace_index"] == pytest.approx((1800 / 4200) / (15 / 21)) and team["light"] == "amber"
     reps = out[out["level"] == "rep"]
     assert list(reps.index) == ["R2", "R1"]
 

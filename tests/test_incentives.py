@@ -305,6 +305,8 @@ def test_payouts_json_plain_numbers(book):
     ({"commission": {"default_rate": "0.1"}}, "error.plans.number"),
     ({"non_cash": [{"min_attainment": 1, "reward": ""}]}, "error.plans.reward"),
     ({"clawback_days": 1.5}, "error.plans.whole_days"),
+    ({"carry_negative": 0}, "error.plans.carry_negative"),
+    ({"spiffs": [{"kind": "period_champion", "bonus": 1, "min_attainment": "1"}]}, "error.plans.number"),
 ])
 def test_invalid_plans(change, key):
     with pytest.raises(PlanError) as err:
@@ -454,6 +456,13 @@ def test_plan_form_round_trip():
     blank = tables["tiers"].copy()
     blank.loc[len(blank)] = [float("nan"), float("nan")]   # an empty row added in the editor
     assert inc.plan_from_form(fields, dict(tables, tiers=blank)) == STANDARD
+    # carry_negative and a champion's min_attainment come back from the form
+    spiffs = tables["spiffs"].copy()
+    spiffs.loc[spiffs["kind"] == "period_champion", "min_attainment"] = 0.9
+    edited = inc.plan_from_form(fields | {"carry_negative": False}, dict(tables, spiffs=spiffs))
+    assert edited.carry_negative is False
+    assert [s.min_attainment for s in edited.spiffs] == [None, 0.9]
+    assert inc.plan_tables(edited)["spiffs"]["min_attainment"].iloc[1] == 0.9
 
 
 def test_statement_xlsx_escapes_formulas(book):
@@ -509,7 +518,7 @@ def _tables(page: str) -> dict[str, list[list[str]]]:
 
 def test_statement_html_by_hand_in_english(book):
     row, lines = inc.statements(book, STANDARD, "2026-Q3")["A1"]
-    page = inc.statement_html(row, lines, {}, "2026-Q3", "Standard", "en")
+    page = inc.statement_html(row, lines, {}, "2026-Q3", "Standard", "en", currency="¥")
     assert page.startswith("<!DOCTYPE html>") and '<html lang="en">' in page
     assert "@media print" in page and "size: A4" in page
     assert "<script" not in page and "http" not in page and "<link" not in page and "url(" not in page
@@ -543,15 +552,19 @@ def test_statement_html_by_hand_in_english(book):
         assert cells[1] == ("" if pd.isna(rec["deal_id"]) else rec["deal_id"])
         assert cells[6] == f"{'-' if round(rec['amount'], 2) < 0 else ''}¥{abs(rec['amount']):,.2f}"
     assert "Sales rep signature" in page and "Manager signature" in page
-    same = inc.statement_html(row, lines, {}, "2026-Q3", STANDARD.name, "en")
+    same = inc.statement_html(row, lines, {}, "2026-Q3", STANDARD.name, "en", currency="¥")
+    from salescore import db
+    db.set_setting(book, "reporting_currency", "CNY")    # the page takes the reporting currency
     assert inc.statement_page(book, STANDARD, "2026-Q3", "A1", (), "en") == same
+    db.set_setting(book, "reporting_currency", "USD")
+    assert "$130,000.00" in inc.statement_page(book, STANDARD, "2026-Q3", "A1", (), "en")
 
 
 def test_statement_html_in_chinese_with_cuts_cap_and_escaping(book):
     row, lines = inc.statements(book, STANDARD, "2026-Q3")["A2"]
     evil = "<script>alert(1)</script>"
     row = dict(row, rep=evil, team='"T" & <b>')
-    page = inc.statement_html(row, lines, {}, "2026-Q3", "<img src=x onerror=alert(1)>", "zh")
+    page = inc.statement_html(row, lines, {}, "2026-Q3", "<img src=x onerror=alert(1)>", "zh", currency="¥")
     assert "<script" not in page.lower() and "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&quot;T&quot; &amp; &lt;b&gt;" in page
     assert '<html lang="zh-CN">' in page and "奖金结算单" in page
@@ -568,13 +581,17 @@ def test_statement_html_in_chinese_with_cuts_cap_and_escaping(book):
     assert len(body) == len(lines) + 1 and body[-1][-2] == "¥9,320.00"
     assert ["追回", "D8", "2026-07-30"] in [r[:3] for r in body]       # the refund's day
     assert [r[6] for r in body if r[0] == "追回"] == ["-¥600.00"]
+    assert [r[7] for r in body if r[0] == "追回"] == ["退款 · 原发放期间 2026-Q2 · Y5"]   # reason, period paid, row
 
     capped = inc.Plan.from_dict(STANDARD.to_dict() | {"payout_cap": 20000})
     row, lines = inc.statements(book, capped, "2026-Q3")["A1"]
-    summary = dict(_tables(inc.statement_html(row, lines, {}, "2026-Q3", "x", "en"))["summary"][1:])
+    summary = dict(_tables(inc.statement_html(row, lines, {}, "2026-Q3", "x", "en", currency="¥"))["summary"][1:])
     assert summary["Payout cap"] == "-¥14,000.00"      # 34,000 cut to 20,000
     assert summary["Total payout"] == "¥20,000.00"
     assert dict(_tables(inc.statement_html(row, lines, {}, "2026-Q3", "x", "en"))["head"])["Note"] == "capped"
+    # no currency known: amounts without a symbol, never a guessed ¥
+    assert dict(_tables(inc.statement_html(row, lines, {}, "2026-Q3", "x", "en"))["summary"][1:])[
+        "Total payout"] == "20,000.00"
 
 
 def test_recognition_and_promotion(book):

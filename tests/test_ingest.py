@@ -120,9 +120,12 @@ def test_good_deals_file_in_every_format(con, name, monkeypatch):
     assert prepared.rows_ok == 5
     keys = {w.key: w for w in prepared.warnings}
     assert keys["ingest.warn.unassigned"].count == 1
-    assert keys["ingest.warn.negative_amount"].count == 1
+    # the won (100) is a credit, kept as a won row with a negative amount (DESIGN.md §4)
+    assert keys["ingest.warn.credits"].count == 1 and "ingest.warn.negative_amount" not in keys
     result = load(con, prepared)
     assert (result.new, result.updated, result.unchanged) == (5, 0, 0)
+    # the one ￥ sign says the file's currency: every row is CNY
+    assert con.execute("select count(*) from deals where currency = 'CNY'").fetchall() == [(5,)]
     assert result.derived == {"reps": 3, "customers": 4, "products": 2}
     assert deals_summary(con) == (3, WON_TOTAL, 1, 1, 3, 4, 2)
     stage = con.execute("select stage, status, close_date from deals where amount = 8000"
@@ -261,12 +264,19 @@ def test_orders_sheet_every_row_won_on_order_date(con):
             ["A1", "2026-03-01", "甲", "笔", "10.5"], ["A1", "2026-03-01", "甲", "纸", "4.5"],
             ["A2", "2026-03-02", "乙", "笔", "10.5"]]
     prepared = prepare(csv_bytes(rows), "orders.csv")
-    assert prepared.extra["order_rule"] and prepared.extra["id_lines"]
+    # 订单号 is the order id: 3 lines, 2 orders (A1 has two lines), each line its own deal row
+    assert prepared.extra["order_rule"] and prepared.extra["orders"] == 2
+    assert prepared.mapping["订单号"] == "order_id"
+    grouped = {w.key: w for w in prepared.warnings}["ingest.warn.orders_grouped"]
+    assert (grouped.count, grouped.params["orders"]) == (3, "2")
+    assert grouped.text("en") == "Orders grouped: 3 lines into 2 orders (by “订单号”)"
     result = load(con, prepared)
     assert result.new == 3
     assert con.execute("select count(*), sum(amount), min(close_date), "
                        "bool_and(status = 'won') from deals").fetchall()[0] == (
         3, Decimal("25.50"), date(2026, 3, 1), True)
+    assert con.execute("select order_id, count(*), sum(amount) from deals group by 1 order by 1"
+                       ).fetchall() == [("A1", 2, Decimal("15.00")), ("A2", 1, Decimal("10.50"))]
     again = load(con, prepare(csv_bytes(rows), "orders.csv"))
     assert (again.new, again.unchanged) == (0, 3)
 

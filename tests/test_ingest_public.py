@@ -66,12 +66,68 @@ def test_superstore_2015_and_chinese_edition(con):
     assert abs(total - Decimal("2297200.86")) < 1
     p, r = _load(con, PUBLIC / "tableau_superstore_cn" / "示例 - 超市.xls")
     assert p.sheet == "订单" and r.new == 10000 and r.derived["customers"] == 790
-    assert {w.key for w in p.warnings} >= {"ingest.warn.unassigned", "ingest.warn.id_repeats"}
+    assert {w.key for w in p.warnings} >= {"ingest.warn.unassigned", "ingest.warn.orders_grouped"}
 
 
 def test_tmall_orders(con):
+    """Tmall: the paid column is already net of refunds (paid + refund = total on every paid
+    order), so the won amount is 买家实际支付金额; an order never paid is lost "unpaid", one
+    refunded in full lost "refunded" (DESIGN.md section 4). 订单编号 is unique: it is both
+    the order id and the row id."""
     p, r = _load(con, PUBLIC / "tmall_order_report_cn" / "tmall_order_report.csv")
     assert p.mapping["订单创建时间"] == "created_date"
+    assert p.mapping["买家实际支付金额"] == "paid_amount" and p.mapping["订单编号"] == "order_id"
     assert r.new == 28010
-    assert con.execute("select sum(amount), count(*) filter (where status = 'won') from deals"
-                       ).fetchall()[0] == (Decimal("2995760.61"), 28010)
+    won = con.execute("select count(*), sum(amount) from deals where status = 'won'").fetchall()
+    assert won == [(18955, Decimal("1902487.15"))]
+    lost = dict(con.execute("select lost_reason, count(*) from deals where status = 'lost' "
+                            "group by 1").fetchall())
+    assert lost == {"unpaid": 3923, "refunded": 5132}
+    closed = 18955 + 3923 + 5132
+    assert con.execute("select count(*) filter (where status = 'won') / count(*) from deals "
+                       "where status in ('won', 'lost')").fetchall()[0][0] == 18955 / closed
+    texts = {w.key: w.text("en") for w in p.warnings}
+    assert texts["ingest.warn.unpaid"].startswith("3,923 unpaid orders imported as lost")
+    assert texts["ingest.warn.refunded"].startswith("5,132 fully refunded orders imported as lost")
+    assert "ingest.warn.paid_net" in texts
+    # the order number is the row id: deal ids as before, each order its own order id
+    assert con.execute("select count(*) from deals where deal_id = order_id").fetchall() == [(28010,)]
+    # no currency sign anywhere: stored without one, unless the user says (here: CNY)
+    assert con.execute("select count(currency) from deals").fetchall() == [(0,)]
+    again = load(con, prepare((PUBLIC / "tmall_order_report_cn" / "tmall_order_report.csv")
+                              .read_bytes(), "tmall_order_report.csv"), currency="cny")
+    assert (again.new, again.updated) == (0, 28010)
+    assert con.execute("select currency, count(*) from deals group by 1").fetchall() == [("CNY", 28010)]
+    # history: every order once, then once more each (the currency is not tracked: no new rows)
+    assert con.execute("select count(*), count(distinct batch_id) from deal_history"
+                       ).fetchall() == [(28010, 1)]
+
+
+@pytest.mark.parametrize("path, sheet, lines, orders", [
+    (PUBLIC / "tableau_superstore_2015" / "Sample - Superstore.xls", None, 9994, 5009),
+    # 5,111 Order IDs, two of them reused for other customers or dates: 5,117 orders
+    (PUBLIC / "tableau_superstore_2023" / "Sample - Superstore.csv", None, 10194, 5117),
+    (PUBLIC / "tableau_superstore_2023" / "Sample - Superstore.xls", None, 10194, 5117),
+    # 订单 ID is reused by 1,409 ids: an order is (订单 ID, 客户 ID, 订单日期) -> 4,985 orders
+    (PUBLIC / "tableau_superstore_cn" / "示例 - 超市.xls", None, 10000, 4985),
+])
+def test_superstore_orders(con, path, sheet, lines, orders):
+    p, r = _load(con, path)
+    assert r.new == lines and p.extra["orders"] == orders
+    assert con.execute("select count(*), count(distinct order_id) from deals").fetchall() == [
+        (lines, orders)]
+    grouped = {w.key: w for w in p.warnings}["ingest.warn.orders_grouped"]
+    assert grouped.text("en").startswith(f"Orders grouped: {lines:,} lines into {orders:,} orders")
+    # re-import: idempotent, the lines stay distinct
+    again = load(con, prepare(path.read_bytes(), path.name))
+    assert (again.new, again.updated, again.unchanged) == (0, 0, lines)
+
+
+def test_maven_engage_date_proves_engaging(con):
+    """engage_date filled -> the deal reached Engaging (DESIGN.md section 4): every lost deal
+    has it, so none is left as 'reached the first stage only'. Status and stage unchanged."""
+    _load(con, MAVEN / "sales_pipeline.csv")
+    rows = con.execute("select stage, status, reached_stage, count(*) from deals "
+                       "group by all order by all").fetchall()
+    assert rows == [("Engaging", "open", "Engaging", 1589), ("Lost", "lost", "Engaging", 2473),
+                    ("Prospecting", "open", "Prospecting", 500), ("Won", "won", "Engaging", 4238)]

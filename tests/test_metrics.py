@@ -133,7 +133,8 @@ def test_summary_shape(small):
     assert set(out) >= {"totals", "by_rep", "funnel"}
     assert out["totals"]["revenue_won"] == 600
     assert {r["rep"] for r in out["by_rep"]} == {"Ann", "Bob", "Cai"}
-    assert out["funnel"][0] == {"stage": "Lead", "reached": 6, "conversion_to_next": pytest.approx(5 / 6)}
+    assert out["funnel"][0] == {"stage": "Lead", "reached": 6, "conversion_to_next": pytest.approx(5 / 6),
+                                "unknown": 0}
 
 
 def test_explicit_team_target_wins_month_by_month(small):
@@ -225,3 +226,155 @@ def test_live_period_is_the_running_one():
     assert metrics.live_period(march, date(2026, 3, 20)) == (march, False)
     assert metrics.live_period(january, date(2026, 3, 20)) == (march, True)
     assert metrics.live_period(parse("2026-Q1"), date(2026, 4, 2)) == (parse("2026-Q2"), True)
+
+
+# --- DESIGN §4 as revised (issue 16): credits, orders, order lists, repeat, targets, coverage --
+
+def test_a_credit_lowers_revenue_but_is_not_a_deal(small):
+    from tests.conftest import insert
+    # a credit note for C1 in February and a credit to a customer who never bought (C9)
+    insert(small, "deals", [
+        {"deal_id": "K1", "rep_id": "R1", "customer_id": "C1", "amount": -50, "stage": "Won",
+         "status": "won", "close_date": date(2026, 2, 20)},
+        {"deal_id": "K2", "rep_id": "R2", "customer_id": "C9", "amount": -30, "stage": "Won",
+         "status": "won", "close_date": date(2026, 2, 21)}])
+    k = metrics.kpis(small, *Q1)
+    assert k["revenue_won"] == 600 - 50 - 30
+    assert (k["deals_won"], k["deals_lost"]) == (3, 2)          # the credits are not deals
+    assert k["win_rate"] == pytest.approx(3 / 5)
+    assert k["avg_deal_size"] == pytest.approx(600 / 3)          # revenue of deals / deals won
+    assert k["new_customers"] == 1                               # C9's credit makes no customer
+    assert k["repeat_rate"] == pytest.approx(0.5)                # C9 is no buyer
+    ann = metrics.kpis(small, *Q1, Scope(rep_id="R1"))
+    assert ann["revenue_won"] == 350 and ann["deals_won"] == 2
+    assert metrics.monthly(small, *Q1)["deals_won"].tolist() == [1, 1, 1]
+
+
+def test_lines_sharing_an_order_id_are_one_deal(con):
+    from tests.conftest import insert
+    insert(con, "reps", [{"rep_id": "R1", "name": "Ann"}])
+    d = date(2026, 1, 10)
+    rows = [("L1", "A-1", "C1", 100), ("L2", "A-1", "C1", 50), ("L3", "A-1", "C1", 25),
+            ("L4", "A-2", "C2", 300), ("L5", None, "C1", 200)]           # L5: no order id
+    insert(con, "deals", [{"deal_id": i, "order_id": o, "rep_id": "R1", "customer_id": c,
+                           "amount": a, "status": "won", "created_date": d, "close_date": d}
+                          for i, o, c, a in rows]
+           + [{"deal_id": "X1", "order_id": "A-3", "rep_id": "R1", "status": "lost",
+               "close_date": d}, {"deal_id": "X2", "order_id": "A-3", "rep_id": "R1",
+                                  "status": "lost", "close_date": d}])
+    k = metrics.kpis(con, date(2026, 1, 1), date(2026, 1, 31))
+    # orders A-1 (175), A-2 (300) and the line L5 (200) are 3 deals; A-3 is one lost order
+    assert (k["deals_won"], k["deals_lost"]) == (3, 1)
+    assert k["revenue_won"] == 675 and k["avg_deal_size"] == pytest.approx(225)
+    assert k["win_rate"] == pytest.approx(3 / 4)
+    # C1 bought A-1 and L5 (two deals): a repeat buyer; C2 bought once
+    assert k["repeat_rate"] == pytest.approx(0.5)
+    assert k["new_customers"] == 2
+
+
+def test_an_order_list_has_no_win_rate_and_no_cycle(con):
+    from tests.conftest import insert
+    insert(con, "reps", [{"rep_id": "R1", "name": "Ann"}])
+    insert(con, "deals", [{"deal_id": f"O{i}", "rep_id": "R1", "customer_id": "C1", "amount": 10,
+                           "status": "won", "created_date": date(2026, 1, i),
+                           "close_date": date(2026, 1, i)} for i in range(1, 4)])
+    k = metrics.kpis(con)
+    assert k["win_rate"] is None and k["win_rate_note"] == metrics.NO_LOST_DEALS
+    assert k["sales_cycle_days"] is None and k["sales_cycle_days_median"] is None   # never 0.0
+    assert k["velocity"] is None and k["deals_won"] == 3
+    out = metrics.summary(con)["totals"]
+    assert out["win_rate"] is None and out["win_rate_note"] == "no lost deals in the data"
+    assert metrics.monthly(con, date(2026, 1, 1), date(2026, 1, 31))["win_rate"].isna().all()
+    assert metrics.cycle_by(con, None, None, Scope(), "all").empty
+    # one open deal anywhere and it is a pipeline again: the figures come back
+    insert(con, "deals", [{"deal_id": "P1", "rep_id": "R1", "status": "open", "stage": "Lead"}])
+    k = metrics.kpis(con)
+    assert k["win_rate"] == 1.0 and k["win_rate_note"] is None and k["sales_cycle_days"] == 0
+
+
+def test_repeat_rate_is_the_same_for_all_data_and_a_range_over_it(small):
+    from tests.conftest import insert
+    # C2 buys again in February 2026 (D2 on 4 Feb, E1 on 20 Feb): twice inside one quarter
+    insert(small, "deals", [{"deal_id": "E1", "rep_id": "R1", "customer_id": "C2", "amount": 10,
+                             "status": "won", "close_date": date(2026, 2, 20)}])
+    assert metrics.kpis(small, *Q1)["repeat_rate"] == pytest.approx(2 / 2)      # C1 and C2
+    lo, hi = metrics.data_range(small)
+    # all data: C1 (3 deals), C2 (2), C3 (1), C4 (1) -> 2/4, with or without explicit dates
+    assert metrics.kpis(small)["repeat_rate"] == pytest.approx(0.5)
+    assert metrics.kpis(small, lo, hi)["repeat_rate"] == pytest.approx(0.5)
+    # Q4 2025: buyers C3 (D7, once by year end) -> 0
+    assert metrics.kpis(small, date(2025, 10, 1), date(2025, 12, 31))["repeat_rate"] == 0
+
+
+def test_a_range_cutting_months_takes_their_share_of_the_target(con):
+    from tests.conftest import insert
+    insert(con, "reps", [{"rep_id": "R1", "name": "Ann", "team": "A"}])
+    insert(con, "targets", [{"scenario": "base", "period": m, "scope": "rep", "scope_id": "R1",
+                             "metric": "revenue", "value": v}
+                            for m, v in (("2026-06", 3000), ("2026-07", 3100), ("2026-08", 5000))])
+    insert(con, "deals", [{"deal_id": "D1", "rep_id": "R1", "amount": 1000, "status": "won",
+                           "close_date": date(2026, 6, 20)}])
+    assert metrics.month_shares(date(2026, 6, 15), date(2026, 7, 10)) == (
+        ["2026-06", "2026-07"], [16 / 30, 10 / 31])
+    k = metrics.kpis(con, date(2026, 6, 15), date(2026, 7, 10))
+    assert k["target"] == pytest.approx(3000 * 16 / 30 + 3100 * 10 / 31)        # 1600 + 1000
+    assert k["attainment"] == pytest.approx(1000 / 2600)
+    reps = metrics.by_group(con, date(2026, 6, 15), date(2026, 7, 10), "rep")
+    assert reps["target"].tolist() == pytest.approx([2600])
+    # whole months are whole
+    assert metrics.kpis(con, date(2026, 6, 1), date(2026, 7, 31))["target"] == pytest.approx(6100)
+
+
+def test_pipeline_coverage_counts_overdue_deals_of_the_current_period(con):
+    from tests.conftest import insert
+    insert(con, "reps", [{"rep_id": "R1", "name": "Ann", "team": "A"},
+                         {"rep_id": "R2", "name": "Bob", "team": "A"}])
+    insert(con, "targets", [{"scenario": "base", "period": m, "scope": "rep", "scope_id": r,
+                             "metric": "revenue", "value": 1000}
+                            for m in ("2026-04", "2026-05", "2026-06") for r in ("R1", "R2")])
+    d = date
+    insert(con, "deals", [
+        # the data's last date is 10 May 2026 (D1's close): Q2 is the current period
+        {"deal_id": "D1", "rep_id": "R1", "amount": 1000, "status": "won", "created_date": d(2026, 3, 1),
+         "close_date": d(2026, 5, 10)},
+        {"deal_id": "D2", "rep_id": "R1", "amount": 800, "status": "open", "stage": "Lead",
+         "created_date": d(2026, 3, 1), "expected_close_date": d(2026, 6, 15)},      # rest of Q2
+        {"deal_id": "D3", "rep_id": "R1", "amount": 600, "status": "open", "stage": "Lead",
+         "created_date": d(2026, 1, 1), "expected_close_date": d(2026, 3, 20)},      # overdue
+        {"deal_id": "D4", "rep_id": "R2", "amount": 900, "status": "open", "stage": "Lead",
+         "created_date": d(2026, 4, 1), "expected_close_date": d(2026, 8, 1)},       # Q3
+        {"deal_id": "D5", "rep_id": "R2", "amount": 700, "status": "open", "stage": "Lead",
+         "created_date": d(2026, 4, 1)},                                              # not dated
+        {"deal_id": "D6", "rep_id": "R2", "status": "lost", "stage": "Lead",
+         "created_date": d(2026, 4, 1), "close_date": d(2026, 4, 20)},
+    ])
+    q2 = parse("2026-Q2")
+    k = metrics.kpis(con, q2.start, q2.end)
+    # expected in the rest of Q2, overdue included: D2 800 + D3 600; remaining 6000 - 1000
+    assert k["pipeline_coverage"] == pytest.approx(1400 / 5000)
+    reps = metrics.by_group(con, q2.start, q2.end, "rep").set_index("rep_id")
+    assert reps.loc["R1", "pipeline_coverage"] == pytest.approx(1400 / 2000)
+    assert reps.loc["R2", "pipeline_coverage"] == 0
+    # the same pipeline per rep on a given date (for pacing): R1's 800 + 600; R2's D4 is in Q3
+    rest = metrics.coverage_pipeline(con, q2, date(2026, 5, 10))
+    assert rest.to_dict("list") == {"rep_id": ["R1"], "pipeline": [1400.0]}
+    out = metrics.summary(con, q2.start, q2.end)
+    assert out["totals"]["pipeline_coverage"] == pytest.approx(0.28)
+    assert {r["rep"]: r["pipeline_coverage"] for r in out["by_rep"]} == {
+        "Ann": pytest.approx(0.7), "Bob": 0}
+    # Q3 is ahead: D4 only (overdue deals belong to the current period); Q1 is over
+    q3 = parse("2026-Q3")
+    assert metrics.kpis(con, q3.start, q3.end)["pipeline_coverage"] is None          # no target
+    insert(con, "targets", [{"scenario": "base", "period": "2026-07", "scope": "company",
+                             "scope_id": "", "metric": "revenue", "value": 3000}])
+    assert metrics.kpis(con, q3.start, q3.end)["pipeline_coverage"] == pytest.approx(900 / 3000)
+    assert metrics.kpis(con, *Q1)["pipeline_coverage"] is None
+
+
+def test_summary_totals_carry_coverage_and_currency(small):
+    out = metrics.summary(small, *Q1)
+    assert {"pipeline_coverage", "currency", "win_rate_note"} <= set(out["totals"])
+    assert out["totals"]["currency"] is None                   # no currency known: never ¥
+    with db.transaction(small) as cur:
+        cur.execute("update deals set currency = 'USD'")
+    assert metrics.summary(small, *Q1)["totals"]["currency"] == "USD"

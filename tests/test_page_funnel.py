@@ -37,9 +37,10 @@ def test_funnel_page_shows_the_funnel_figures(at, demo_db, lang, entered, conver
     def figures(con):
         frame = metrics.funnel_compare(con, period.start, period.end, metrics.Scope(), None)
         cyc = metrics.cycle_by(con, period.start, period.end, metrics.Scope(), "all")
-        return frame, metrics.funnel_findings(frame), cyc
+        live, _ = metrics.live_period(period, ctx.as_of)
+        return frame, metrics.funnel_findings(frame), cyc, metrics.forecast(con, live, ctx.as_of)
 
-    frame, found, cyc = _open(demo_db, figures)
+    frame, found, cyc, fc = _open(demo_db, figures)
     assert cards[entered] == fmt.number(frame["reached"].iloc[0])
     assert cards[conversion] == fmt.pct(found["overall_conversion"])
     assert cards[cycle] == fmt.days(cyc["sales_cycle_days_median"].iloc[0], lang)
@@ -47,7 +48,15 @@ def test_funnel_page_shows_the_funnel_figures(at, demo_db, lang, entered, conver
     drop = found["drop"]
     assert any(drop["from"] in w.value and fmt.pct(drop["conversion"], 0) in w.value for w in at.warning)
     assert len(at.get("vega_lite_chart")) >= 6
-    assert len(at.get("download_button")) == 2     # stuck deals: CSV and Excel
+    # stuck deals, then the forecast's overdue and not-dated lists: CSV and Excel each
+    assert len(at.get("download_button")) == 2 + 2 * (fc["overdue"] > 0) + 2 * (fc["not_dated"] > 0)
+    # the conversion is labelled as a cohort of created deals (DESIGN §4)
+    cohort = ("阶段转化率按 {p} 新建的商机统计" if lang == "zh" else "deals created in {p}").format(p=period.label)
+    assert any(cohort in c.value for c in at.caption)
+    # the demo's overdue deals are counted in the running period and said so (DESIGN §4)
+    assert fc["overdue"] > 0
+    overdue = fmt.number(fc["overdue"])
+    assert any(overdue in w.value and ("逾期" in w.value or "overdue" in w.value) for w in at.warning)
 
 
 def test_team_filter_compares_with_other_teams(at, demo_db):

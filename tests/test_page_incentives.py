@@ -28,6 +28,16 @@ def _totals(path, plan, period):
         con.close()
 
 
+def _money(path, value):
+    """``value`` as the page shows it: in the demo's reporting currency (never a guessed ¥)."""
+    st.cache_resource.clear()
+    con = db.connect(path)
+    try:
+        return fmt.money(value, "zh", currency=fmt.symbol(db.reporting_currency(con)))
+    finally:
+        con.close()
+
+
 def _metric(at, label):
     return next(m for m in at.metric if m.label == label)
 
@@ -38,7 +48,7 @@ def test_page_renders_the_saved_plan(at, demo_db):
     period = parse(at.session_state["sim_period"])
     plan = incentives.Plan.from_dict(demo.PLAN_SPEC | {"name": "标准方案 2027"})
     expected = _totals(demo_db, plan, period)
-    assert _metric(at, "应发奖金合计").value == fmt.money(expected, "zh")
+    assert _metric(at, "应发奖金合计").value == _money(demo_db, expected)
     assert at.get("vega_lite_chart")
 
 
@@ -51,8 +61,8 @@ def test_slider_moves_the_total_by_what_salescore_says(at, demo_db):
     after = _totals(demo_db, incentives.with_lever(plan, "commission.default_rate", 0.10), period)
     assert after > before
     card = _metric(at, "应发奖金合计")
-    assert card.value == fmt.money(after, "zh")
-    assert fmt.money(after - before, "zh") in card.delta
+    assert card.value == _money(demo_db, after)
+    assert _money(demo_db, after - before) in card.delta
 
 
 def test_lever_sensitivity_only_on_the_budget_tab(at, monkeypatch):
@@ -95,3 +105,15 @@ def test_switch_template_and_english(at):
     at.radio(key="lang").set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "Incentives"
+
+
+def test_plan_form_sets_carry_negative_and_the_table_shows_balances(at):
+    """The editor's carry_negative toggle reaches the working plan; the per-rep table has the
+    carried balance columns (DESIGN §5 outputs)."""
+    assert at.toggle(key="sim_f_carry").value is True
+    at.toggle(key="sim_f_carry").set_value(False)
+    next(b for b in at.button if b.label == "应用修改").click().run()
+    assert not at.exception
+    assert at.session_state["sim_spec"]["carry_negative"] is False
+    shown = [frame.value for frame in at.dataframe if "carried_balance" in frame.value.columns]
+    assert shown and "carried_forward" in shown[0].columns

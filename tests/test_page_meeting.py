@@ -25,10 +25,12 @@ def _counter(at) -> str:
 
 
 def _kpis(path, period):
+    """metrics.kpis of ``period``, and the symbol amounts are shown with (``currency``)."""
     st.cache_resource.clear()  # release the file so it can be opened here
     con = db.connect(path)
     try:
-        return metrics.kpis(con, period.start, period.end)
+        return {**metrics.kpis(con, period.start, period.end),
+                "currency": fmt.symbol(db.reporting_currency(con))}   # ¥: the demo reports in CNY
     finally:
         con.close()
 
@@ -40,7 +42,7 @@ def test_first_slide_shows_salescore_figures_zh(at, demo_db):
     period = at.session_state["_context"].period
     cards = {m.label: m.value for m in at.metric}
     k = _kpis(demo_db, period)
-    assert cards["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True)
+    assert cards["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True, currency=k["currency"])
     assert cards["目标达成率"] == fmt.pct(k["attainment"])
     assert cards["赢单率"] == fmt.pct(k["win_rate"])
     assert len(at.get("vega_lite_chart")) == 1

@@ -28,10 +28,11 @@ def test_team_page_zh_matches_salescore(at, demo_db):
     assert at.title[0].value == "团队"
     ctx = at.session_state["_context"]
     rep_id = at.selectbox(key="team_rep").value
-    profile, effect, items = with_db(demo_db, lambda con: (
+    profile, effect, items, money = with_db(demo_db, lambda con: (
         team.profiles(con, ctx.period.start, ctx.period.end, ctx.scope),
         team.programme_effect(con, "顾问式销售训练营", 12, Scope()),
-        team.swot(con, ctx.period, "team", "华东", "previous")))
+        team.swot(con, ctx.period, "team", "华东", "previous"),
+        fmt.symbol(db.reporting_currency(con))))            # ¥: the demo reports in CNY
     row = profile.set_index("rep_id").loc[rep_id]
     cards = {m.label: m.value for m in at.metric}
     assert cards["赢单率"] == team.format_value("win_rate", row["win_rate"], "zh")
@@ -42,7 +43,7 @@ def test_team_page_zh_matches_salescore(at, demo_db):
     assert any("区间不含 0" in s.value for s in at.success)
     # the SWOT board (first subject: team 华东) shows the auto items in Chinese
     board = "\n".join(m.value for m in at.markdown)
-    assert items and all(team.render(i, "zh") in board for i in items)
+    assert items and all(team.render(i, "zh", money) in board for i in items)
     assert "竞品" in board                       # the demo's rising competitor losses
     assert len(at.get("vega_lite_chart")) >= 4
     # the board downloads as XLSX and as a picture (built only on click: AppTest sees the button)

@@ -18,6 +18,15 @@ def _kpis(path, period):
         con.close()
 
 
+def _symbol(path):
+    """The reporting currency's symbol the pages show amounts with ("" while not known)."""
+    con = db.connect(path)
+    try:
+        return fmt.symbol(db.reporting_currency(con))
+    finally:
+        con.close()
+
+
 def test_overview_zh_matches_metrics(at, demo_db):
     at.run()
     assert not at.exception
@@ -27,7 +36,7 @@ def test_overview_zh_matches_metrics(at, demo_db):
     k, default = _kpis(demo_db, period)
     assert period == default  # the latest complete month in the data
     cards = {m.label: m.value for m in at.metric}
-    assert cards["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True)
+    assert cards["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True, currency=_symbol(demo_db))
     assert cards["赢单率"] == fmt.pct(k["win_rate"])
     assert cards["目标达成率"] == fmt.pct(k["attainment"])
     assert len(at.get("vega_lite_chart")) >= 2
@@ -60,9 +69,11 @@ def test_quarter_and_team_filters(at, demo_db):
     con = db.connect(demo_db)
     try:
         k = metrics.kpis(con, ctx.period.start, ctx.period.end, metrics.Scope(team=team))
+        symbol = fmt.symbol(db.reporting_currency(con))
     finally:
         con.close()
-    assert {m.label: m.value for m in at.metric}["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True)
+    assert {m.label: m.value for m in at.metric}["成交金额"] == fmt.money(k["revenue_won"], "zh", wan=True,
+                                                                       currency=symbol)
 
 
 def test_data_page_shows_counts(at, demo_db):
@@ -122,4 +133,29 @@ def test_data_page_import_then_undo(tmp_path, monkeypatch):
     assert at.metric[0].value == "0"
     log = [d.value for d in at.dataframe if "What" in d.value.columns][0]
     assert list(log["What"][:2]) == ["undo", "import"]   # the audit log, newest first
+    st.cache_resource.clear()
+
+
+def test_overview_of_an_order_list_says_why_there_is_no_win_rate(tmp_path, monkeypatch):
+    """A list of orders (only won rows, DESIGN §4): no 100% win rate, no 0-day cycle; dollars
+    are shown as dollars."""
+    from datetime import date
+
+    from tests.conftest import insert
+
+    path = tmp_path / "orders.duckdb"
+    con = db.connect(path)
+    insert(con, "reps", [{"rep_id": "R1", "name": "Ann"}])
+    insert(con, "deals", [{"deal_id": f"O{i}", "rep_id": "R1", "amount": 100 * i, "status": "won",
+                           "currency": "USD", "created_date": date(2026, 1, 5 + i),
+                           "close_date": date(2026, 1, 5 + i)} for i in range(1, 4)])
+    con.close()
+    at = app_test(path, monkeypatch, timeout=60).run()
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    cards = {m.label: m for m in at.metric}
+    assert cards["Win rate"].value == "No lost deals"
+    assert "no win rate" in cards["Win rate"].help
+    assert cards["Sales cycle"].value == "—"
+    assert cards["Revenue won"].value == "$600"
     st.cache_resource.clear()

@@ -194,9 +194,14 @@ def tiny(con):
         ("d8", "C", "P1", 50, "won", D(2026, 2, 1), D(2026, 2, 14), True),
         ("d9", "A", "P1", 999, "open", D(2026, 1, 1), None, None),            # open: never counted
         ("d10", "A", "P1", 999, "won", D(2026, 2, 1), D(2026, 3, 1), False),  # after the range
+        # K first bought in 2025 from Zoe (in no group, before the range): K's later deals are
+        # not new customers; N2 and N8 first buy with d2 and d8 (DESIGN §4: first won deal)
+        ("d0", "Z", "P1", 10, "won", D(2025, 10, 1), D(2025, 11, 1), None),
     ]
+    customer = {"d0": "K", "d1": "K", "d2": "N2", "d5": "K", "d6": "K", "d8": "N8", "d10": "K"}
     insert(con, "deals", [{"deal_id": i, "rep_id": r, "product_id": p, "amount": a, "status": s,
-                           "created_date": cd, "close_date": cl, "is_new_customer": n}
+                           "created_date": cd, "close_date": cl, "is_new_customer": n,
+                           "customer_id": customer.get(i)}
                           for i, r, p, a, s, cd, cl, n in deals])
     return con
 
@@ -225,6 +230,15 @@ def test_kpi_panel_per_rep_month_by_hand(tiny):
     assert b2["win_rate"] == 0.5 and b2["sales_cycle_days"] == 31 and b2["margin_mix"] == 0
     assert got.loc[("C", "2026-02"), "new_customer_share"] == 1
     assert len(panel) == 5                                              # C has no January
+
+
+def test_new_customer_share_counts_first_won_deals_not_the_flag(tiny):
+    from salescore import db
+    # the file now claims d1 (K's later purchase) is new and d2 (N2's first) is not
+    with db.transaction(tiny) as cur:
+        cur.execute("update deals set is_new_customer = not is_new_customer where deal_id in ('d1', 'd2')")
+    panel = evaluation.kpi_panel(tiny, ["new_customer_share"], ["A"], [], D(2026, 1, 1), D(2026, 1, 31))
+    assert panel["new_customer_share"].tolist() == [0.5]           # still d2 of d1, d2
 
 
 def test_kpi_panel_pooled_group_and_window(tiny):

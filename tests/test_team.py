@@ -35,7 +35,10 @@ def crew(con):
 
     Win rates: R1 4/5 = 0.8, R2 0/5 = 0, R3 R4 R5 2/5 = 0.4; every won deal 100, product P1,
     cycle 10 days. R3's deals carry no new-customer flag and are their customers' first won
-    deals (new); everyone else's are flagged not new. Activities: R1 10, R2-R5 4 each.
+    deals (new); everyone else's are flagged not new and their customers bought before (a won
+    deal in 2020 by R0, a former rep with no row in reps), so they are not new by the one §4
+    notion either (the first won deal; the flag itself is never counted). Activities: R1 10,
+    R2-R5 4 each.
     """
     insert(con, "reps", [{"rep_id": f"R{i}", "name": f"Rep{i}", "team": "A" if i <= 5 else "B"}
                          for i in range(1, 7)])
@@ -49,7 +52,9 @@ def crew(con):
             new = None if rep == "R3" else False
             deals.append(_deal(n, rep, f"C{rep}{k}", 100, status, date(2026, 3, 10 + k), new=new))
     insert(con, "customers", [{"customer_id": d["customer_id"], "name": d["customer_id"]} for d in deals])
-    insert(con, "deals", deals)
+    before = [_deal(900 + k, "R0", d["customer_id"], 10, "won", date(2020, 1, 15))
+              for k, d in enumerate(deals) if d["status"] == "won" and d["is_new_customer"] is False]
+    insert(con, "deals", deals + before)
     acts = [("R1", 10), ("R2", 4), ("R3", 4), ("R4", 4), ("R5", 4)]
     insert(con, "activities", [
         {"activity_id": f"A{rep}{k}", "rep_id": rep, "activity_date": date(2026, 3, 5), "kind": "call"}
@@ -108,6 +113,16 @@ def test_profiles_figures(crew):
     assert p.loc["R1", "win_rate_median"] == pytest.approx(0.4)
     assert p.loc["R6", "win_rate_median"] == pytest.approx(0.6)
     assert np.isnan(p.loc["R1", "attainment"])                        # no targets
+
+
+def test_the_files_new_customer_flag_is_never_counted(crew):
+    from salescore import db
+    # R1's customers bought before (2020): flagging R1's deals new does not make them new
+    with db.transaction(crew) as cur:
+        cur.execute("update deals set is_new_customer = true where rep_id = 'R1'")
+        cur.execute("update deals set is_new_customer = false where rep_id = 'R3'")
+    p = team.profiles(crew, MARCH.start, MARCH.end).set_index("rep_id")
+    assert p.loc["R1", "new_customer_share"] == 0.0 and p.loc["R3", "new_customer_share"] == 1.0
 
 
 def test_profiles_team_scope(crew):
@@ -235,6 +250,11 @@ def test_growth_frame_and_items(market):
     assert team.render(big_item, "en") == "Segment “Big” is growing: ¥600 vs ¥300 the previous period (+100%)"
     small_item = next(i for i in items if i.params["name"] == "Small")
     assert team.render(small_item, "zh") == "客户类型“Small”在下滑：¥150，上期 ¥300（-50%）"
+    # in the data's currency (DESIGN §4): dollars, or no symbol while the currency is not known
+    assert team.render(big_item, "en", "$") == "Segment “Big” is growing: $600 vs $300 the previous period (+100%)"
+    assert team.render(small_item, "zh", "") == "客户类型“Small”在下滑：150，上期 300（-50%）"
+    assert team.format_value("avg_deal_size", 45_600, "en", "$") == "$45.6k"
+    assert team.format_value("win_rate", 0.25, "en", "$") == "25%"
 
 
 def test_growth_needs_a_base_and_enough_deals():

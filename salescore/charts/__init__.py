@@ -7,7 +7,7 @@ re-exported here, so callers write ``charts.revenue_trend(...)``.
 """
 from __future__ import annotations
 
-from salescore.charts.common import FONT, PALETTE, month_x, pace_rule, theme, updown
+from salescore.charts.common import FONT, PALETTE, money_format, month_x, number_locale, pace_rule, theme, updown
 from salescore.charts.customers import (cohort_heatmap, monthly_rate, score_by,
                                         score_distribution, stacked_months, top_customers)
 from salescore.charts.funnel import (cycle_groups, cycle_histogram, cycle_trend, forecast_bar,
@@ -29,7 +29,8 @@ __all__ = [
     "SWOT_ITEM_GAP", "SWOT_LINE", "SWOT_PAD", "SWOT_WIDTH", "SWOT_WRAP",
     "cohort_heatmap", "cycle_groups", "cycle_histogram", "cycle_trend", "forecast_bar",
     "funnel_stages", "funnel_steps", "goals_pacing", "goals_plan", "leaderboard",
-    "lever_tornado", "loss_pareto", "loss_stack", "meeting_actions", "month_x",
+    "lever_tornado", "loss_pareto", "loss_stack", "meeting_actions", "money_format", "month_x",
+    "number_locale",
     "monthly_rate", "pace_rule", "payout_change", "payout_distribution", "retention_quadrant",
     "revenue_trend", "review_change", "review_progress", "score_by", "score_distribution",
     "stacked_months", "swot_board", "team_attainment", "team_did", "team_rep_trend",

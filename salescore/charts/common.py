@@ -9,9 +9,28 @@ PALETTE = {"actual": "#2563eb", "target": "#f59e0b", "good": "#16a34a", "bad": "
            "neutral": "#64748b"}
 
 
-def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """``chart`` with the shared font, axis, legend and view configuration."""
-    return (chart.configure(font=FONT)
+def money_format(spec: str, currency: str | None) -> str:
+    """The d3 format of an amount on a chart that shows money (``currency`` not None):
+    ``spec`` with d3's currency slot ('$,.0f', '+$,.0f'), which prints the symbol of the
+    chart's locale (:func:`theme`); ``spec`` unchanged when the figure is not money."""
+    if currency is None:
+        return spec
+    sign = spec[0] if spec[:1] in ("+", "-", "(", " ") else ""
+    return f"{sign}${spec[len(sign):]}"
+
+
+def number_locale(currency: str) -> alt.Locale:
+    """The chart locale whose currency is ``currency`` (the reporting currency's symbol, ''
+    while it is not known: then money shows without a symbol, never a guessed one)."""
+    return alt.Locale(number=alt.NumberLocale(decimal=".", thousands=",", grouping=[3],
+                                              currency=[currency, ""]))
+
+
+def theme(chart: alt.TopLevelMixin, currency: str | None = None) -> alt.TopLevelMixin:
+    """``chart`` with the shared font, axis, legend and view configuration; a chart that
+    shows money names its ``currency`` (the symbol :func:`money_format` prints)."""
+    extra = {} if currency is None else {"locale": number_locale(currency)}
+    return (chart.configure(font=FONT, **extra)
             .configure_axis(labelFontSize=12, titleFontSize=12, grid=True, gridOpacity=0.4)
             .configure_legend(orient="top", title=None, labelFontSize=12)
             .configure_view(strokeWidth=0))

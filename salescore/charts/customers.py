@@ -4,21 +4,22 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, month_x, theme
+from salescore.charts.common import PALETTE, money_format, month_x, theme
 from salescore.i18n import t
 
 
 def stacked_months(frame: pd.DataFrame, lang: str, value: str, group: str,
-                   value_title: str) -> alt.TopLevelMixin:
+                   value_title: str, currency: str | None = None) -> alt.TopLevelMixin:
     """Bars per month stacked by a group (new customers by source, revenue new vs existing).
-    Columns: month, ``group``, ``value``."""
+    Columns: month, ``group``, ``value``. ``currency``: the symbol when ``value`` is money
+    ('' when not known), None for a count."""
     chart = alt.Chart(frame).mark_bar().encode(
         x=month_x(),
-        y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format="~s")),
+        y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=money_format("~s", currency))),
         color=alt.Color(f"{group}:N", title=None),
         tooltip=[alt.Tooltip("month:O", title=t("chart.month", lang)), alt.Tooltip(f"{group}:N", title=" "),
-                 alt.Tooltip(f"{value}:Q", title=value_title, format=",.0f")])
-    return theme(chart.properties(height=260))
+                 alt.Tooltip(f"{value}:Q", title=value_title, format=money_format(",.0f", currency))])
+    return theme(chart.properties(height=260), currency)
 
 
 def monthly_rate(frame: pd.DataFrame, lang: str, value: str, title: str,
@@ -80,12 +81,14 @@ def cohort_heatmap(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     return theme(alt.layer(rect, text).properties(height=max(160, 22 * frame["cohort"].nunique())))
 
 
-def top_customers(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
-    """Revenue share of the biggest customers. Columns: customer, share, revenue_won."""
+def top_customers(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.TopLevelMixin:
+    """Revenue share of the biggest customers. Columns: customer, share, revenue_won (in
+    ``currency``, a symbol)."""
     chart = alt.Chart(frame).mark_bar(cornerRadiusEnd=3, color=PALETTE["actual"]).encode(
         y=alt.Y("customer:N", sort=list(frame["customer"]), title=None),
         x=alt.X("share:Q", title=t("customers.share_of_revenue", lang), axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("customer:N", title=" "),
-                 alt.Tooltip("revenue_won:Q", title=t("metric.revenue_won", lang), format=",.0f"),
+                 alt.Tooltip("revenue_won:Q", title=t("metric.revenue_won", lang),
+                             format=money_format(",.0f", currency)),
                  alt.Tooltip("share:Q", title=t("customers.share_of_revenue", lang), format=".1%")])
-    return theme(chart.properties(height=max(140, 24 * len(frame))))
+    return theme(chart.properties(height=max(140, 24 * len(frame))), currency)

@@ -4,27 +4,30 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, month_x, theme, updown
+from salescore.charts.common import PALETTE, money_format, month_x, theme, updown
 from salescore.i18n import t
 
 
-def funnel_stages(frame: pd.DataFrame, lang: str, measure: str = "reached") -> alt.TopLevelMixin:
+def funnel_stages(frame: pd.DataFrame, lang: str, measure: str = "reached",
+                  currency: str = "") -> alt.TopLevelMixin:
     """The conversion funnel: one bar per stage (count or value), conversion to the next stage
-    as a label. Columns: stage, stage_label, reached, value, conversion_to_next."""
+    as a label. Columns: stage, stage_label, reached, value (in ``currency``, a symbol),
+    conversion_to_next."""
     title = t("funnel.reached" if measure == "reached" else "funnel.value", lang)
     data = frame.assign(conv=frame["conversion_to_next"].map(
         lambda v: "" if pd.isna(v) else f"→ {v:.0%}"))
     order = list(data["stage_label"])
     base = alt.Chart(data).encode(y=alt.Y("stage_label:N", sort=order, title=None))
     bars = base.mark_bar(cornerRadiusEnd=3, color=PALETTE["actual"]).encode(
-        x=alt.X(f"{measure}:Q", title=title, axis=alt.Axis(format="~s")),
+        x=alt.X(f"{measure}:Q", title=title,
+                axis=alt.Axis(format=money_format("~s", currency if measure == "value" else None))),
         tooltip=[alt.Tooltip("stage_label:N", title=t("funnel.stage", lang)),
                  alt.Tooltip("reached:Q", title=t("funnel.reached", lang), format=","),
-                 alt.Tooltip("value:Q", title=t("funnel.value", lang), format=",.0f"),
+                 alt.Tooltip("value:Q", title=t("funnel.value", lang), format=money_format(",.0f", currency)),
                  alt.Tooltip("conversion_to_next:Q", title=t("funnel.conversion", lang), format=".1%")])
     labels = base.mark_text(align="left", dx=4, fontSize=12, color="#111827").encode(
         x=f"{measure}:Q", text="conv:N")
-    return theme(alt.layer(bars, labels).properties(height=max(140, 44 * len(data))))
+    return theme(alt.layer(bars, labels).properties(height=max(140, 44 * len(data))), currency)
 
 
 def funnel_steps(frame: pd.DataFrame, lang: str, focus: str, rest: str) -> alt.TopLevelMixin:
@@ -88,34 +91,40 @@ def cycle_trend(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     return theme(chart.properties(height=260))
 
 
-def velocity_effects(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
-    """How much each driver moved sales velocity (money per day). Columns: label, effect."""
+def velocity_effects(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.TopLevelMixin:
+    """How much each driver moved sales velocity (money per day, in ``currency``, a symbol).
+    Columns: label, effect."""
     data = frame.dropna(subset=["effect"]).assign(up=lambda f: f["effect"] >= 0)
     chart = alt.Chart(data).mark_bar(cornerRadiusEnd=3).encode(
         y=alt.Y("label:N", sort=list(data["label"]), title=None),
-        x=alt.X("effect:Q", title=t("funnel.effect_axis", lang), axis=alt.Axis(format="~s")),
+        x=alt.X("effect:Q", title=t("funnel.effect_axis", lang),
+                axis=alt.Axis(format=money_format("~s", currency))),
         color=alt.Color("up:N", legend=None, scale=updown()),
         tooltip=[alt.Tooltip("label:N", title=" "),
-                 alt.Tooltip("effect:Q", format=",.0f", title=t("funnel.effect_axis", lang))])
-    return theme(chart.properties(height=180))
+                 alt.Tooltip("effect:Q", format=money_format(",.0f", currency),
+                             title=t("funnel.effect_axis", lang))])
+    return theme(chart.properties(height=180), currency)
 
 
-def loss_pareto(frame: pd.DataFrame, lang: str, measure: str = "deals_lost") -> alt.TopLevelMixin:
+def loss_pareto(frame: pd.DataFrame, lang: str, measure: str = "deals_lost",
+                currency: str = "") -> alt.TopLevelMixin:
     """Pareto of lost reasons: bars of the measure, line of the cumulative share.
-    Columns: reason_label, deals_lost, value_lost, cum_share."""
+    Columns: reason_label, deals_lost, value_lost (in ``currency``, a symbol), cum_share."""
     order = list(frame["reason_label"])
     title = t("funnel.deals_lost" if measure == "deals_lost" else "funnel.value_lost", lang)
     x = alt.X("reason_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0))
     bars = alt.Chart(frame).mark_bar(color=PALETTE["bad"], opacity=0.85).encode(
-        x=x, y=alt.Y(f"{measure}:Q", title=title, axis=alt.Axis(format="~s")),
+        x=x, y=alt.Y(f"{measure}:Q", title=title,
+                     axis=alt.Axis(format=money_format("~s", currency if measure == "value_lost" else None))),
         tooltip=[alt.Tooltip("reason_label:N", title=t("funnel.reason", lang)),
                  alt.Tooltip("deals_lost:Q", title=t("funnel.deals_lost", lang)),
-                 alt.Tooltip("value_lost:Q", title=t("funnel.value_lost", lang), format=",.0f"),
+                 alt.Tooltip("value_lost:Q", title=t("funnel.value_lost", lang),
+                             format=money_format(",.0f", currency)),
                  alt.Tooltip("cum_share:Q", title=t("funnel.cum_share", lang), format=".0%")])
     line = alt.Chart(frame).mark_line(point=True, color=PALETTE["neutral"]).encode(
         x=x, y=alt.Y("cum_share:Q", title=t("funnel.cum_share", lang), axis=alt.Axis(format="%"),
                      scale=alt.Scale(domain=[0, 1])))
-    return theme(alt.layer(bars, line).resolve_scale(y="independent").properties(height=280))
+    return theme(alt.layer(bars, line).resolve_scale(y="independent").properties(height=280), currency)
 
 
 def loss_stack(frame: pd.DataFrame, lang: str, normalize: bool = False) -> alt.TopLevelMixin:
@@ -141,15 +150,16 @@ def loss_stack(frame: pd.DataFrame, lang: str, normalize: bool = False) -> alt.T
 
 
 def forecast_bar(frame: pd.DataFrame, lang: str, target: float | None,
-                 run_rate: float | None) -> alt.TopLevelMixin:
+                 run_rate: float | None, currency: str = "") -> alt.TopLevelMixin:
     """Won so far plus weighted pipeline as one stacked bar, the target as a rule and the
-    run-rate as a tick. Columns: part, amount, order."""
+    run-rate as a tick. Columns: part, amount (in ``currency``, a symbol), order."""
     colors = alt.Scale(domain=list(frame["part"]), range=[PALETTE["actual"], "#93c5fd"])
     bars = alt.Chart(frame).mark_bar(size=36).encode(
-        x=alt.X("amount:Q", stack="zero", title=None, axis=alt.Axis(format="~s")),
+        x=alt.X("amount:Q", stack="zero", title=None, axis=alt.Axis(format=money_format("~s", currency))),
         color=alt.Color("part:N", scale=colors, title=None, sort=list(frame["part"])),
         order=alt.Order("order:Q"),
-        tooltip=[alt.Tooltip("part:N", title=" "), alt.Tooltip("amount:Q", format=",.0f", title=" ")])
+        tooltip=[alt.Tooltip("part:N", title=" "),
+                 alt.Tooltip("amount:Q", format=money_format(",.0f", currency), title=" ")])
     layers = [bars]
     marks = []
     if target is not None:
@@ -161,5 +171,6 @@ def forecast_bar(frame: pd.DataFrame, lang: str, target: float | None,
         layers.append(alt.Chart(rules).mark_rule(strokeWidth=3, strokeDash=[6, 3]).encode(
             x="x:Q", color=alt.Color("what:N", scale=alt.Scale(domain=list(rules["what"]),
                                                                 range=list(rules["color"])), title=None),
-            tooltip=[alt.Tooltip("what:N", title=" "), alt.Tooltip("x:Q", format=",.0f", title=" ")]))
-    return theme(alt.layer(*layers).resolve_scale(color="independent").properties(height=90))
+            tooltip=[alt.Tooltip("what:N", title=" "),
+                     alt.Tooltip("x:Q", format=money_format(",.0f", currency), title=" ")]))
+    return theme(alt.layer(*layers).resolve_scale(color="independent").properties(height=90), currency)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, month_x, pace_rule, theme
+from salescore.charts.common import PALETTE, money_format, month_x, pace_rule, theme
 from salescore.i18n import t
 
 
@@ -14,17 +14,18 @@ LIGHT_COLORS = {"green": PALETTE["good"], "amber": PALETTE["target"], "red": PAL
                 "none": PALETTE["neutral"]}
 
 
-def goals_plan(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
-    """Targets per month stacked by team. Columns: month, team, value."""
+def goals_plan(frame: pd.DataFrame, lang: str, currency: str | None = None) -> alt.TopLevelMixin:
+    """Targets per month stacked by team. Columns: month, team, value. ``currency``: the
+    symbol of a revenue target ('' when not known), None for a count."""
     title = t("metric.target", lang)
     chart = alt.Chart(frame).mark_bar().encode(
         x=month_x(),
-        y=alt.Y("sum(value):Q", title=title, axis=alt.Axis(format="~s")),
+        y=alt.Y("sum(value):Q", title=title, axis=alt.Axis(format=money_format("~s", currency))),
         color=alt.Color("team:N", title=None),
         tooltip=[alt.Tooltip("month:O", title=t("chart.month", lang)),
                  alt.Tooltip("team:N", title=t("sidebar.team", lang)),
-                 alt.Tooltip("value:Q", title=title, format=",.0f")])
-    return theme(chart.properties(height=280))
+                 alt.Tooltip("value:Q", title=title, format=money_format(",.0f", currency))])
+    return theme(chart.properties(height=280), currency)
 
 
 def goals_pacing(frame: pd.DataFrame, lang: str, time_share: float) -> alt.TopLevelMixin:

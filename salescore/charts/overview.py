@@ -4,31 +4,32 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, month_x, pace_rule, theme, updown
+from salescore.charts.common import PALETTE, money_format, month_x, pace_rule, theme, updown
 from salescore.i18n import t
 
 
-def revenue_trend(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
-    """Monthly revenue won (bars) against target (line). Columns: month, revenue_won, target."""
+def revenue_trend(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.TopLevelMixin:
+    """Monthly revenue won (bars) against target (line). Columns: month, revenue_won, target.
+    ``currency``: the symbol amounts are shown with (fmt.symbol of the reporting currency)."""
     actual, goal = t("metric.revenue_won", lang), t("metric.target", lang)
     data = frame.assign(actual=actual, goal=goal)
     colors = alt.Scale(domain=[actual, goal], range=[PALETTE["actual"], PALETTE["target"]])
     x = month_x()
     tooltip = [alt.Tooltip("month:O", title=t("chart.month", lang)),
-               alt.Tooltip("revenue_won:Q", title=actual, format=",.0f"),
-               alt.Tooltip("target:Q", title=goal, format=",.0f")]
+               alt.Tooltip("revenue_won:Q", title=actual, format=money_format(",.0f", currency)),
+               alt.Tooltip("target:Q", title=goal, format=money_format(",.0f", currency))]
     bars = alt.Chart(data).mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
-        x=x, y=alt.Y("revenue_won:Q", title=actual, axis=alt.Axis(format="~s")),
+        x=x, y=alt.Y("revenue_won:Q", title=actual, axis=alt.Axis(format=money_format("~s", currency))),
         color=alt.Color("actual:N", scale=colors, title=None), tooltip=tooltip)
     line = alt.Chart(data.dropna(subset=["target"])).mark_line(
         point=True, strokeDash=[6, 3], strokeWidth=2).encode(
         x=x, y="target:Q", color=alt.Color("goal:N", scale=colors, title=None), tooltip=tooltip)
-    return theme(alt.layer(bars, line).properties(height=300))
+    return theme(alt.layer(bars, line).properties(height=300), currency)
 
 
-def team_attainment(frame: pd.DataFrame, lang: str, pace: float = 1.0) -> alt.TopLevelMixin:
+def team_attainment(frame: pd.DataFrame, lang: str, pace: float = 1.0, currency: str = "") -> alt.TopLevelMixin:
     """Attainment per team as bars with a rule at the time pace. Columns: team, attainment,
-    revenue_won, target."""
+    revenue_won, target (amounts in ``currency``, a symbol)."""
     data = frame.dropna(subset=["attainment"]).copy()
     data["on_pace"] = data["attainment"] >= pace
     bars = alt.Chart(data).mark_bar(cornerRadiusEnd=3).encode(
@@ -37,22 +38,26 @@ def team_attainment(frame: pd.DataFrame, lang: str, pace: float = 1.0) -> alt.To
         color=alt.Color("on_pace:N", legend=None, scale=updown()),
         tooltip=[alt.Tooltip("team:N", title=t("sidebar.team", lang)),
                  alt.Tooltip("attainment:Q", title=t("metric.attainment", lang), format=".1%"),
-                 alt.Tooltip("revenue_won:Q", title=t("metric.revenue_won", lang), format=",.0f"),
-                 alt.Tooltip("target:Q", title=t("metric.target", lang), format=",.0f")],
+                 alt.Tooltip("revenue_won:Q", title=t("metric.revenue_won", lang),
+                             format=money_format(",.0f", currency)),
+                 alt.Tooltip("target:Q", title=t("metric.target", lang), format=money_format(",.0f", currency))],
     )
     labels = bars.mark_text(align="left", dx=4, fontSize=12).encode(
         text=alt.Text("attainment:Q", format=".0%"), color=alt.value("#111827"))
     rule = pace_rule(pace)
-    return theme(alt.layer(bars, labels, rule).properties(height=max(120, 48 * len(data))))
+    return theme(alt.layer(bars, labels, rule).properties(height=max(120, 48 * len(data))), currency)
 
 
-def leaderboard(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
-    """Horizontal bars of revenue_won per rep, best on top. Columns: rep, revenue_won, team."""
+def leaderboard(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.TopLevelMixin:
+    """Horizontal bars of revenue_won per rep, best on top. Columns: rep, revenue_won, team
+    (amounts in ``currency``, a symbol)."""
     chart = alt.Chart(frame).mark_bar(cornerRadiusEnd=3).encode(
         y=alt.Y("rep:N", sort="-x", title=None),
-        x=alt.X("revenue_won:Q", title=t("metric.revenue_won", lang), axis=alt.Axis(format="~s")),
+        x=alt.X("revenue_won:Q", title=t("metric.revenue_won", lang),
+                axis=alt.Axis(format=money_format("~s", currency))),
         color=alt.Color("team:N", title=None),
         tooltip=[alt.Tooltip("rep:N", title=t("metric.rep", lang)),
-                 alt.Tooltip("revenue_won:Q", format=",.0f", title=t("metric.revenue_won", lang))],
+                 alt.Tooltip("revenue_won:Q", format=money_format(",.0f", currency),
+                             title=t("metric.revenue_won", lang))],
     )
-    return theme(chart.properties(height=max(160, 28 * len(frame))))
+    return theme(chart.properties(height=max(160, 28 * len(frame))), currency)

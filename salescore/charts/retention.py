@@ -4,14 +4,15 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, theme
+from salescore.charts.common import PALETTE, money_format, theme
 from salescore.i18n import t
 
 
 _QUADRANT_COLORS = {"fair": "#16a34a", "loyalty": "#2563eb", "avoid": "#64748b", "exploited": "#dc2626"}
 
 
-def retention_quadrant(frame: pd.DataFrame, lang: str, moves: pd.DataFrame | None = None) -> alt.TopLevelMixin:
+def retention_quadrant(frame: pd.DataFrame, lang: str, moves: pd.DataFrame | None = None,
+                       currency: str = "") -> alt.TopLevelMixin:
     """The goal-difficulty x reward quadrant: shaded quadrants with their names, the two lines,
     one dot per placed rep (top performers big, labelled), and for a what-if a dashed line
     from each moving rep's dot to a hollow dot at the new place.
@@ -20,7 +21,9 @@ def retention_quadrant(frame: pd.DataFrame, lang: str, moves: pd.DataFrame | Non
     difficulty, total, target_pay, reward, attainment, top_performer, quadrant, risk_score,
     difficulty_line, reward_line. ``moves``: rep, difficulty_old, reward_old, difficulty_new,
     reward_new. Dots beyond 3x a line are drawn on the chart's edge (the tooltip has the figure).
+    Amounts (quota, baseline, total, target_pay) are shown in ``currency`` (a symbol).
     """
+    money = money_format(",.0f", currency)
     d_line = float(frame["difficulty_line"].iloc[0]) if len(frame) else 1.0
     r_line = float(frame["reward_line"].iloc[0]) if len(frame) else 1.0
     xs = [frame["difficulty"]] + ([moves["difficulty_new"]] if moves is not None and len(moves) else [])
@@ -65,11 +68,11 @@ def retention_quadrant(frame: pd.DataFrame, lang: str, moves: pd.DataFrame | Non
                alt.Tooltip("team:N", title=t("retention.col.team", lang)),
                alt.Tooltip("quadrant_name:N", title=t("retention.col.quadrant", lang)),
                alt.Tooltip("difficulty:Q", title=x_title, format=".2f"),
-               alt.Tooltip("quota:Q", title=t("retention.col.quota", lang), format=",.0f"),
-               alt.Tooltip("baseline:Q", title=t("retention.col.baseline", lang), format=",.0f"),
+               alt.Tooltip("quota:Q", title=t("retention.col.quota", lang), format=money),
+               alt.Tooltip("baseline:Q", title=t("retention.col.baseline", lang), format=money),
                alt.Tooltip("reward:Q", title=y_title, format=".2f"),
-               alt.Tooltip("total:Q", title=t("retention.col.total", lang), format=",.0f"),
-               alt.Tooltip("target_pay:Q", title=t("retention.col.target_pay", lang), format=",.0f"),
+               alt.Tooltip("total:Q", title=t("retention.col.total", lang), format=money),
+               alt.Tooltip("target_pay:Q", title=t("retention.col.target_pay", lang), format=money),
                alt.Tooltip("attainment:Q", title=t("retention.col.attainment", lang), format=".1%")]
     dots = alt.Chart(data).mark_circle(opacity=0.9, stroke="white", strokeWidth=1).encode(
         x=alt.X("x:Q", scale=x_scale), y=alt.Y("y:Q", scale=y_scale),
@@ -94,4 +97,4 @@ def retention_quadrant(frame: pd.DataFrame, lang: str, moves: pd.DataFrame | Non
                      alt.Tooltip("what:N", title=" "),
                      alt.Tooltip("difficulty_new:Q", title=x_title, format=".2f"),
                      alt.Tooltip("reward_new:Q", title=y_title, format=".2f")]))
-    return theme(alt.layer(*layers).properties(height=460))
+    return theme(alt.layer(*layers).properties(height=460), currency)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, month_x, theme
+from salescore.charts.common import PALETTE, money_format, month_x, theme
 from salescore.i18n import t
 
 
@@ -25,15 +25,18 @@ def review_progress(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
 
 
 def review_change(frame: pd.DataFrame, change: str, lang: str, *, title: str,
-                  percent: bool = False) -> alt.TopLevelMixin:
+                  percent: bool = False, currency: str | None = None) -> alt.TopLevelMixin:
     """A KPI per month for the changed and the comparison group, with a rule at the change.
-    Columns: month ('YYYY-MM'), group (label), value. ``change``: the month of the change."""
-    fmt_ = ".1%" if percent else ",.1f"
+    Columns: month ('YYYY-MM'), group (label), value. ``change``: the month of the change.
+    ``currency``: the symbol when the KPI is money ('' when not known), None otherwise."""
+    money = currency is not None and not percent
+    fmt_ = ".1%" if percent else money_format(",.0f", currency) if money else ",.1f"
     colors = alt.Scale(domain=list(dict.fromkeys(frame["group"])),
                        range=[PALETTE["actual"], PALETTE["neutral"]])
     x = month_x()
     lines = alt.Chart(frame).mark_line(point=True, strokeWidth=2).encode(
-        x=x, y=alt.Y("value:Q", title=title, axis=alt.Axis(format=".0%" if percent else "~s"),
+        x=x, y=alt.Y("value:Q", title=title,
+                     axis=alt.Axis(format=".0%" if percent else money_format("~s", currency if money else None)),
                      scale=alt.Scale(zero=False)),
         color=alt.Color("group:N", scale=colors, title=None),
         tooltip=[alt.Tooltip("month:O", title=t("chart.month", lang)), alt.Tooltip("group:N", title=" "),
@@ -42,4 +45,4 @@ def review_change(frame: pd.DataFrame, change: str, lang: str, *, title: str,
     rule = alt.Chart(marker).mark_rule(color=PALETTE["bad"], strokeDash=[6, 3], strokeWidth=2).encode(x=x)
     text = alt.Chart(marker).mark_text(align="left", dx=4, dy=-6, color=PALETTE["bad"], fontSize=12).encode(
         x=x, y=alt.value(0), text="label:N")
-    return theme(alt.layer(lines, rule, text).properties(height=300))
+    return theme(alt.layer(lines, rule, text).properties(height=300), currency if money else None)

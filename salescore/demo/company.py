@@ -10,7 +10,7 @@ import pandas as pd
 
 from salescore import db
 from salescore.demo.plans import _plans_frame, _targets_frame
-from salescore.demo.roster import LANGS, _L
+from salescore.demo.roster import AS_OF, LANGS, _L
 from salescore.demo.simulate import _customer_draws, _simulate_deals
 from salescore.demo.tables import (_activities_frame, _customers_frame, _deals_frame, _payments_frame,
                                    _products_frame, _reps_frame, _satisfaction_frame, _trainings_frame)
@@ -57,6 +57,24 @@ def generate(lang: str = "zh", seed: int = 7) -> dict[str, pd.DataFrame]:
             "payments": payments, "targets": targets, "plans": plans}
 
 
+def _history(cur: duckdb.DuckDBPyConnection, deals: pd.DataFrame, replace: bool) -> None:
+    """One deal_history row per demo deal, seen on the demo's as-of date (DESIGN.md section
+    8): the demo is one export of its CRM. Without ``replace`` the demo deals' own rows
+    (batch NULL) are written again, not doubled."""
+    cur.register("demo_ids", deals[["deal_id"]])
+    try:
+        if not replace:
+            cur.execute("delete from deal_history where batch_id is null and deal_id in "
+                        "(select deal_id from demo_ids)")
+        cur.execute("insert into deal_history (deal_id, seen_at, batch_id, stage, status, amount, "
+                    "expected_close_date, close_date, rep_id, forecast_category) "
+                    "select deal_id, $seen, null, stage, status, amount, expected_close_date, "
+                    "close_date, rep_id, forecast_category from deals "
+                    "where deal_id in (select deal_id from demo_ids)", {"seen": AS_OF})
+    finally:
+        cur.unregister("demo_ids")
+
+
 def load(con: duckdb.DuckDBPyConnection, lang: str = "zh", seed: int = 7, *,
          replace: bool = True) -> dict[str, int]:
     """Write the demo into the database in one transaction; returns rows written per table.
@@ -101,6 +119,8 @@ def load(con: duckdb.DuckDBPyConnection, lang: str = "zh", seed: int = 7, *,
             finally:
                 cur.unregister("demo_rows")
             counts[table] = len(frame)
+            if table == "deals":
+                _history(cur, frame, replace)
         settings = {"active_scenario": "base", "stage_order": _L[lang]["stages"],
                     "demo": {"lang": lang, "seed": seed}}
         for key, value in settings.items():

@@ -144,6 +144,7 @@ def _deals_frame(rng: np.random.Generator, sim: dict[str, np.ndarray],
         "channel": np.asarray(L["channels"], dtype=object)[channel],
         "lost_reason": lost_reason,
     })
+    frame["currency"] = "CNY"   # the demo company reports in CNY (DESIGN.md section 4)
     # is_new_customer: the customer had no won deal closed before this deal was created
     first = np.full(len(customers), np.nan)
     won_rows = frame["status"].to_numpy() == "won"

@@ -60,10 +60,12 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     Kpi("margin_rate", "rate",
         f"sum(d.amount::DOUBLE * p.margin_rate) filter (where {_WON} and p.margin_rate is not null) "
         f"/ nullif({_WON_REV} and p.margin_rate is not null), 0)"),
-    # share of won deals that opened a new customer
+    # share of won deals (naming a customer; credits are not deals) that are the customer's
+    # first won deal ever: DESIGN §4's one new-customer notion (metrics.first_won, joined as f)
     Kpi("new_customer_share", "rate",
-        f"count(*) filter (where {_WON} and d.is_new_customer)::DOUBLE "
-        f"/ nullif(count(*) filter (where {_WON} and d.is_new_customer is not null), 0)"),
+        f"count(*) filter (where {_WON} and f.deal_id is not null)::DOUBLE "
+        f"/ nullif(count(*) filter (where {_WON} and d.customer_id is not null "
+        f"and coalesce(d.amount, 0) >= 0), 0)"),
 )}
 #: Behaviour-level KPIs shown side by side for one change (what reps do, not only results).
 BEHAVIOUR_KPIS = ("win_rate", "avg_deal_size", "sales_cycle_days", "margin_mix", "new_customer_share")
@@ -104,11 +106,13 @@ def kpi_panel(con: duckdb.DuckDBPyConnection, kpis: Sequence[str], treated: Sequ
            count(*) as closed{''.join(', ' + e for e in exprs)}
     from deals d join g on g.rep_id = d.rep_id
     left join products p on p.product_id = d.product_id
+    {"left join _first_won f on f.deal_id = d.deal_id" if "f.deal_id" in " ".join(exprs) else ""}
     where d.status in ('won', 'lost') and d.close_date between $start and $end
     group by 1, 2, 3 order by 2 desc, 1, 3
     """
     frame = sql.run(con, query, {"treated": [str(x) for x in treated], "control": [str(x) for x in control],
-                                 **sql.date_range(start, end), "change": change})
+                                 **sql.date_range(start, end), "change": change},
+                    prepare=lambda cur: metrics.register_first_won(con, cur, query))
     frame["closed"] = frame["closed"].astype("int64")
     for k in kpis:
         frame[k] = frame[k].astype("float64")

@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from salescore import goals, i18n, metrics, sql, team
+from salescore import db, fmt, goals, i18n, metrics, sql, team
 from salescore.errors import SalesCoreError
 from salescore.evaluation.actions import _blank, _text
 from salescore.evaluation.effects import KPIS
@@ -84,6 +84,7 @@ def suggest_actions(con: duckdb.DuckDBPyConnection, scope: Scope = Scope(),
                 now=f"{float(row.share_now):.0%}", months=SUGGEST_MONTHS)
 
     profile = team.profiles(con, start, when, scope)
+    symbol = fmt.symbol(db.reporting_currency(con))
     if len(profile):
         links = team.training_links(profile, team.training_hours(con, start, when, scope))
         links = links[links["metric"].isin(KPIS)].drop_duplicates("rep_id").head(SUGGEST_EACH)
@@ -93,8 +94,8 @@ def suggest_actions(con: duckdb.DuckDBPyConnection, scope: Scope = Scope(),
                 owner=_text(managers.get(row.rep_id)), rep=row.rep,
                 topic=i18n.t(f"review.topic.{row.topic}", lang),
                 metric=i18n.t(f"review.kpi.{row.metric}", lang),
-                value=format_value(row.metric, row.value, lang),
-                median=format_value(row.metric, row.median, lang))
+                value=format_value(row.metric, row.value, lang, symbol),
+                median=format_value(row.metric, row.median, lang, symbol))
 
     frame = pd.DataFrame(out, columns=SUGGEST_COLUMNS)
     for col in ("baseline", "target"):   # rates to 4 decimals (0.1234 = 12.34 %), others to cents

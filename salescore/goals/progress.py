@@ -61,19 +61,10 @@ def pacing_table(rows: pd.DataFrame, period: Period, as_of: date) -> pd.DataFram
 
 
 def pipeline_rest(con: Con, period: Period, as_of: date, scope: Scope = Scope()) -> pd.DataFrame:
-    """Open pipeline expected to close in the rest of the period, per rep: deals created by
-    ``as_of`` and still open then, with expected_close_date after ``as_of`` and by the period
-    end. Columns: rep_id, pipeline."""
-    frame = sql.run(con, f"""
-        select d.rep_id, sum(d.amount)::DOUBLE as pipeline
-        from deals d left join reps r on r.rep_id = d.rep_id
-        where (d.created_date is null or d.created_date <= $as_of)
-          and (d.status = 'open' or d.close_date > $as_of)
-          and d.expected_close_date > $as_of and d.expected_close_date <= $end
-          and {sql.in_scope()}
-        group by 1""", {"as_of": as_of, "end": period.end, **scope.params})
-    frame["pipeline"] = frame["pipeline"].astype("float64")
-    return frame
+    """Open pipeline expected in the rest of the period, per rep, as pipeline_coverage counts
+    it (DESIGN §4: overdue deals included while the period runs): metrics.coverage_pipeline.
+    Columns: rep_id, pipeline."""
+    return metrics.coverage_pipeline(con, period, as_of, scope)
 
 
 def pacing(con: Con, period: Period, as_of: date | None = None, scope: Scope = Scope(),

@@ -245,13 +245,15 @@ _MONEYISH = ("per_month", "best", "teams", "reps")
 _PCTISH = ("growth", "vs_best", "probability", "cover", "share")
 
 
-def value_text(value: Any, metric: str, lang: str) -> str:
-    """A target value in words: money for revenue, a count otherwise."""
-    return fmt.money(value, lang) if metric == "revenue" else fmt.number(value)
+def value_text(value: Any, metric: str, lang: str, currency: str = fmt.CURRENCY) -> str:
+    """A target value in words: money for revenue (with ``currency``, the reporting currency's
+    symbol, fmt.symbol; '' when not known), a count otherwise."""
+    return fmt.money(value, lang, currency=currency) if metric == "revenue" else fmt.number(value)
 
 
-def smart_text(check: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The check with a ``sentence`` column in ``lang`` (the params formatted)."""
+def smart_text(check: pd.DataFrame, lang: str, currency: str = fmt.CURRENCY) -> pd.DataFrame:
+    """The check with a ``sentence`` column in ``lang`` (the params formatted; money in
+    ``currency``, as :func:`value_text`)."""
     out = check.copy()
     sentences = []
     for key, params in zip(out["key"], out["params"]):
@@ -259,7 +261,7 @@ def smart_text(check: pd.DataFrame, lang: str) -> pd.DataFrame:
         metric = p.get("metric", "revenue")
         for k in _MONEYISH:
             if k in p:
-                p[k] = value_text(p[k], metric, lang)
+                p[k] = value_text(p[k], metric, lang, currency)
         for k in _PCTISH:
             if k in p:
                 p[k] = fmt.pct(p[k], 0)

@@ -6,6 +6,7 @@ The package, along its seams (lowest first):
   PlanError messages a manager understands) and the template plans;
 - :mod:`~salescore.incentives.form`: the plan editor's tables;
 - :mod:`~salescore.incentives.store`: stored plans and their versions;
+- :mod:`~salescore.incentives.lines`: the engine's SQL (won rows for pay, credits, reversals);
 - :mod:`~salescore.incentives.engine`: :func:`payouts` (one row per rep) and :func:`explain`
   (the lines that add up to a rep's total), from one set of lines computed in DuckDB SQL;
   the rules the engine follows are written in that module's docstring;
@@ -17,17 +18,18 @@ Every name is re-exported here, so callers keep writing ``incentives.payouts``.
 """
 from __future__ import annotations
 
-from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con, _cents,
-                                         _compute, _period, _with_rounding, cents, explain,
+from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con,
+                                         _cents, _compute, _period, _with_rounding, cents, explain,
                                          payouts, payouts_from, payouts_json)
 from salescore.incentives.form import plan_from_form, plan_tables
 from salescore.incentives.plan import (BASES, EPS, PERIOD_KINDS, SPIFF_KINDS, TEMPLATES,
                                        Accelerator, BaseBonus, Commission, Decelerator,
                                        NonCash, Plan, Spiff, Tier, template)
 from salescore.incentives.recognition import promotion_ready, recognition, rewards_earned
-from salescore.incentives.statements import (PRINT_KEYS, statement_file, statement_html,
-                                             statement_labels, statement_page, statement_xlsx,
-                                             statements, statements_archive, statements_zip)
+from salescore.incentives.statements import (PRINT_KEYS, REASON_KEYS, SUMMARY_KEYS, line_detail,
+                                             statement_file, statement_html, statement_labels,
+                                             statement_page, statement_xlsx, statements,
+                                             statements_archive, statements_zip)
 from salescore.incentives.store import list_plans, load_plan, save_plan
 from salescore.incentives.whatif import (SCALABLE, Lever, budget_amount, compare,
                                          default_budget, levers, movers, scale, sensitivity,
@@ -39,7 +41,8 @@ __all__ = [
     "payouts_from", "payouts_json", "plan_from_form", "plan_tables", "BASES", "EPS",
     "PERIOD_KINDS", "SPIFF_KINDS", "TEMPLATES", "Accelerator", "BaseBonus", "Commission",
     "Decelerator", "NonCash", "Plan", "Spiff", "Tier", "template", "promotion_ready",
-    "recognition", "rewards_earned", "PRINT_KEYS", "statement_file", "statement_html",
+    "recognition", "rewards_earned", "PRINT_KEYS", "REASON_KEYS", "SUMMARY_KEYS", "line_detail",
+    "statement_file", "statement_html",
     "statement_labels", "statement_page", "statement_xlsx", "statements", "statements_archive",
     "statements_zip", "list_plans", "load_plan", "save_plan", "SCALABLE", "Lever",
     "budget_amount", "compare", "default_budget", "levers", "movers", "scale", "sensitivity",

@@ -1,48 +1,62 @@
 """The payout engine (DESIGN.md section 5): :func:`payouts` returns one row per rep;
 :func:`explain` the per-deal and per-component lines that add up to a rep's total. Both come
-from one set of lines computed in DuckDB SQL over the whole deals/payments tables
-(:func:`_compute`), so the table and the explanation can never disagree.
+from one set of lines computed in DuckDB SQL (:mod:`~salescore.incentives.lines`) over the
+whole deals/payments/deal_history tables (:func:`_compute`), so the table and the
+explanation can never disagree.
 
 Rules that DESIGN §5 leaves to the engine (stated here so statements can be checked by hand):
 
 - Ordering: a rep's won deals in a period are taken in (close_date, deal_id) order.
 - Thresholds are inclusive where §5 says "at": attainment exactly at the gate earns the base
-  bonus; exactly at ``below_attainment`` is not cut; a non-cash reward at exactly
-  ``min_attainment`` is earned. Revenue exactly at quota x above_attainment is not yet
+  bonus; exactly at ``below_attainment`` is not cut; a non-cash reward or a champion prize at
+  exactly ``min_attainment`` is earned. Revenue exactly at quota x above_attainment is not yet
   accelerated (only revenue *beyond* it). Comparisons allow 1e-9 of float noise.
 - Accelerator bands: band k runs from quota x threshold_k to the next threshold; its
   multiplier is the highest multiplier among the thresholds passed (so a lower multiplier
   listed at a higher threshold never lowers pay). accelerator_extra = commission of the part
-  in the band x (multiplier - 1).
+  in the band x (multiplier - 1). Deals only: a credit lowers attainment, not the position of
+  the deals against the thresholds.
+- Won for pay: a deal now won, or one that deal_history shows was won (its last won sighting
+  gives amount, close date and rep) even when the deals table now says lost: the period that
+  paid it keeps paying it, so re-importing a deal as lost never rewrites that period.
+- Credits (won rows with a negative amount, section 4) are not deals: no commission line, no
+  SPIFF, no new customer; they lower revenue_won (attainment, champion rank) of their close
+  period and are clawbacks (below).
 - Basis ``collected`` (回款): commission is paid on positive payments dated in the period for a
-  won deal (any close date), at the deal's tier rate; a payment row with no deal_id pays the
-  default rate to the payment's rep. Accelerators apply to cash in proportion to where the
-  deal sat in *its own* close period (quota x threshold of that period), so a deal won above
-  quota in June and paid in July earns the accelerated rate in July. Payments of open or lost
-  deals earn nothing.
-- Clawback (the data has no reversal date, so a refund is the reversal): a *refund* is a
-  payment row with a negative amount for a deal that had closed (status won, or lost when it
-  was marked lost after collection) dated 0..clawback_days days after the deal's close_date.
-  It takes back rate(deal) x the refunded amount (x margin_rate under basis ``margin``;
-  capped at the deal amount) from the deal's rep in the period of the refund's paid_date.
-  Accelerator extra and SPIFFs already paid are not clawed back. Refunds later than
-  clawback_days, and deals marked lost with no refund row, are not clawed back (and under
-  ``collected`` a refund never reduces the commission basis itself). A plan without
-  ``clawback_days`` claws nothing back.
+  won deal (any close date; for a deal later shown lost, payments before that sighting), at the
+  deal's tier rate; a payment row with no deal_id pays the default rate to the payment's rep.
+  Accelerators apply to cash in proportion to where the deal sat in *its own* close period.
+- Clawback (needs ``clawback_days``): a won deal reversed 0..clawback_days days after its
+  close date takes back what was actually paid on it in its own period: commission x the
+  decelerator multiplier of that period (when its attainment ended below) + accelerator
+  extra; SPIFFs are not taken back. A reversal is a refund (a negative payments row for the
+  deal: share = refund / deal amount, under ``collected`` / cash collected before it), a credit
+  naming the deal (same order_id: share = credit / the order's amount, every line of the
+  order) or the first import that shows the won deal lost (the rest; only while the deal is
+  not won again). The shares of a deal's
+  reversals never exceed 1 together. Until closed periods exist the reversal is charged once,
+  in the period of its day (the refund's paid date, the credit's close date, the seen_at of
+  the first 'lost' sighting); the line names the deal, the reason and the period that paid it.
+  A credit that names no deal takes back rate(its product) x its amount in its own period.
 - SPIFFs: every entry pays independently (a 1M first deal can earn a 500k and a 1M SPIFF).
   period_champion ranks reps with revenue_won > 0 within their team (competition ranking:
-  1, 1, 3), over all reps even when the scope is one team or one rep.
-- total is cut to payout_cap when above it (a ``payout_cap`` line records the cut); a total
-  may be negative when clawbacks exceed the rest. Every component is summed unrounded and
-  rounded to cents (half up) only in :func:`payouts`; :func:`explain` adds a ``rounding`` line
-  so its amounts add up to the rounded total.
+  1, 1, 3), over all reps even when the scope is one team or one rep; with ``min_attainment``
+  a rep at the rank below it gets no prize (nobody else moves up).
+- Negative totals: a balance carried in from earlier periods (``carried_balance``, positive)
+  is deducted like a clawback; a total still below zero pays 0 and the shortfall
+  (``carried_forward``) becomes the next period's carried_balance, unless the plan sets
+  ``carry_negative`` false (then it pays 0 and nothing is carried: a ``shortfall`` line either
+  way makes the lines add up to 0).
+- total is cut to payout_cap when above it (a ``payout_cap`` line records the cut). Every
+  component is summed unrounded and rounded to cents (half up) only in :func:`payouts`;
+  :func:`explain` adds a ``rounding`` line so its amounts add up to the rounded total.
 - A rep with no quota (no revenue target, or a zero one): attainment NaN, no base bonus, no
   accelerator, no decelerator, flag ``no_quota``; commission and SPIFFs still pay.
 """
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -50,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from salescore import metrics, sql
+from salescore.incentives import lines as lsql
 from salescore.incentives.plan import EPS, Plan, _fail
 from salescore.periods import Period, containing, parse
 from salescore.scope import Scope
@@ -59,14 +74,17 @@ Con = duckdb.DuckDBPyConnection
 #: Columns of :func:`payouts`, in order.
 PAYOUT_COLUMNS = ["rep_id", "rep", "team", "quota", "revenue_won", "margin_won", "attainment",
                   "base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                  "clawback", "total", "non_cash", "cost_of_sales", "flag"]
+                  "clawback", "carried_balance", "total", "carried_forward", "non_cash",
+                  "cost_of_sales", "flag"]
 #: The money components, as explain() names them, in statement order.
 COMPONENTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-              "clawback", "payout_cap", "rounding")
+              "clawback", "carried_balance", "shortfall", "payout_cap", "rounding")
+#: The components summed into a payouts column (cuts, clawbacks and balances reported positive).
+_SUMMED = COMPONENTS[:7]
 #: What the command line prints per rep (DESIGN §6: the §5 outputs plus "rep").
 CLI_FIELDS = ["rep", "rep_id", "team", "quota", "revenue_won", "attainment", "base_bonus",
-              "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback", "total",
-              "non_cash", "cost_of_sales", "flag"]
+              "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback",
+              "carried_balance", "total", "carried_forward", "non_cash", "cost_of_sales", "flag"]
 
 
 def _period(plan: Plan, period: Period | str) -> Period:
@@ -77,206 +95,6 @@ def _period(plan: Plan, period: Period | str) -> Period:
                     f"(such as {example}), not {p.label}.", kind=plan.period, value=p.label,
                     example=example)
     return p
-
-
-def _bands(plan: Plan) -> list[tuple[float, float | None, float]]:
-    """(lower threshold, upper threshold or None, multiplier) per accelerator band; the band's
-    multiplier is the highest of the thresholds passed (running max)."""
-    out, best = [], 1.0
-    accs = list(plan.accelerators)
-    for i, acc in enumerate(accs):
-        best = max(best, acc.multiplier)
-        upper = accs[i + 1].above_attainment if i + 1 < len(accs) else None
-        out.append((acc.above_attainment, upper, best))
-    return [b for b in out if b[2] > 1.0]
-
-
-def _lines_sql(plan: Plan, params: dict[str, Any]) -> str:
-    """The SQL that yields every money line of every rep for one period (see module doc).
-
-    Only fixed text and numbered ``$parameters`` are pasted in: plan values are bound.
-    """
-    comm = plan.commission
-    basis = comm.basis if comm else "revenue"
-    kind = plan.period  # validated: month / quarter / year
-    # rate(deal): the tier with the largest min_margin <= margin_rate, else default_rate
-    rate = "$default_rate"
-    params["default_rate"] = comm.default_rate if comm else 0.0
-    for i, tier in enumerate(comm.tiers if comm else ()):
-        params[f"tier_min_{i}"], params[f"tier_rate_{i}"] = tier.min_margin, tier.rate
-    cases = " ".join(f"when p.margin_rate >= $tier_min_{i} - 1e-12 then $tier_rate_{i}"
-                     for i in reversed(range(len(comm.tiers) if comm else 0)))
-    if cases:
-        rate = f"case {cases} else $default_rate end"
-
-    parts: list[str] = []
-    if comm:
-        # commission lines: one per deal (revenue, margin) or per payment (collected)
-        if basis == "collected":
-            parts.append("""
-            select w.rep_id, 'commission' as component, w.deal_id, c.paid_date as day,
-                   c.amount as basis, w.rate, 1.0 as multiplier, w.rate * c.amount as amount,
-                   c.payment_id as detail
-            from cash c join won w on w.deal_id = c.deal_id
-            union all
-            select c.rep_id, 'commission', null, c.paid_date, c.amount, $default_rate, 1.0,
-                   $default_rate * c.amount, c.payment_id
-            from cash c where c.deal_id is null and c.rep_id is not null""")
-        else:
-            b = "w.amount" if basis == "revenue" else "w.amount * coalesce(w.margin, 0)"
-            parts.append(f"""
-            select w.rep_id, 'commission', w.deal_id, w.close_date, {b}, w.rate, 1.0, w.rate * {b},
-                   null
-            from won w where w.pstart = $pstart""")
-        # accelerator lines: the part of each deal beyond quota x threshold, per band
-        for i, (lo, hi, mult) in enumerate(_bands(plan)):
-            params[f"band_lo_{i}"], params[f"band_mult_{i}"] = lo, mult
-            upper = ("w.cum_before + w.amount" if hi is None
-                     else f"least(w.cum_before + w.amount, w.quota * $band_hi_{i})")
-            if hi is not None:
-                params[f"band_hi_{i}"] = hi
-            part = f"greatest({upper} - greatest(w.cum_before, w.quota * $band_lo_{i}), 0)"
-            if basis == "collected":
-                parts.append(f"""
-                select w.rep_id, 'accelerator_extra', w.deal_id, c.paid_date,
-                       c.amount * ({part}) / w.amount, w.rate, $band_mult_{i},
-                       w.rate * c.amount * ({part}) / w.amount * ($band_mult_{i} - 1), 'band_{i}'
-                from cash c join pos w on w.deal_id = c.deal_id
-                where w.quota > 0 and {part} > 0""")
-            else:
-                pb = part if basis == "revenue" else f"({part}) * coalesce(w.margin, 0)"
-                parts.append(f"""
-                select w.rep_id, 'accelerator_extra', w.deal_id, w.close_date, {pb}, w.rate,
-                       $band_mult_{i}, w.rate * {pb} * ($band_mult_{i} - 1), 'band_{i}'
-                from pos w where w.quota > 0 and {part} > 0""")
-    # SPIFFs
-    for i, spiff in enumerate(plan.spiffs):
-        params[f"spiff_bonus_{i}"] = spiff.bonus
-        if spiff.kind == "new_customer_deal":
-            params[f"spiff_min_{i}"] = spiff.min_amount or 0.0
-            parts.append(f"""
-            select w.rep_id, 'spiffs', w.deal_id, w.close_date, w.amount, null, null,
-                   $spiff_bonus_{i}, 'new_customer_deal'
-            from won w where w.pstart = $pstart and w.amount >= $spiff_min_{i} and w.first_won""")
-        else:
-            params[f"spiff_rank_{i}"] = spiff.rank
-            parts.append(f"""
-            select s.rep_id, 'spiffs', null, $end, s.revenue_won, null, null, $spiff_bonus_{i},
-                   'period_champion:' || s.team_rank
-            from standing s where s.team_rank = $spiff_rank_{i}""")
-    # clawback: refunds (negative payments) within clawback_days of the deal's close
-    if comm and plan.clawback_days is not None:
-        params["claw_days"] = plan.clawback_days
-        b = "least(-r.amount, d.amount)"
-        if basis == "margin":
-            b = f"{b} * coalesce(d.margin, 0)"
-        parts.append(f"""
-        select d.rep_id, 'clawback', d.deal_id, r.paid_date, {b}, d.rate, null, -d.rate * {b},
-               r.payment_id
-        from payments r join closed d on d.deal_id = r.deal_id
-        where r.amount < 0 and r.paid_date between $start and $end
-          and r.paid_date - d.close_date between 0 and $claw_days""")
-
-    # deals whose position vs quota matters: this period's (and, under collected, those paid now)
-    relevant = "pstart = $pstart"
-    if basis == "collected":
-        relevant += " or deal_id in (select deal_id from cash)"
-    # the earliest close date that matters: refunds look back clawback_days, cash any time
-    params["lo"] = params["start"]
-    if comm and plan.clawback_days is not None:
-        params["lo"] = params["start"] - timedelta(days=plan.clawback_days)
-    lo = "$lo"
-    if basis == "collected":
-        lo = (f"least($lo, coalesce((select date_trunc('{kind}', min(d.close_date))::DATE "
-              "from payments y join deals d "
-              "on d.deal_id = y.deal_id where y.paid_date between $start and $end and y.amount > 0), $lo))")
-    news = [s.min_amount or 0.0 for s in plan.spiffs if s.kind == "new_customer_deal"]
-    params["news_min"] = min(news) if news else 0.0
-    firsts = "select null::VARCHAR as deal_id where false"
-    if news:   # each customer's first won deal ever, among this period's big enough deals
-        firsts = """select c.deal_id from closed c
-            where c.status = 'won' and c.pstart = $pstart and c.customer_id is not null
-              and c.amount >= $news_min
-              and not exists (select 1 from deals e where e.customer_id = c.customer_id
-                              and e.status = 'won' and e.close_date is not null
-                              and (e.close_date < c.close_date
-                                   or (e.close_date = c.close_date and e.deal_id < c.deal_id)))"""
-    union = "\nunion all\n".join(parts) or \
-        "select null::VARCHAR, null::VARCHAR, null::VARCHAR, null::DATE, 0.0, 0.0, 0.0, 0.0, null::VARCHAR where false"
-    return f"""
-    with
-    quota as (    -- the rep's quota per period; a what-if quota replaces one rep's for $pstart
-        select rep_id, pstart, sum(quota) as quota from (
-            select scope_id as rep_id,
-                   date_trunc('{kind}', strptime(period || '-01', '%Y-%m-%d'))::DATE as pstart,
-                   value::DOUBLE as quota, false as what_if
-            from targets where scenario = $scenario and scope = 'rep' and metric = 'revenue'
-              and period >= strftime(date_trunc('{kind}', {lo})::DATE, '%Y-%m')  -- older: unused
-            union all
-            select $qo_rep, $pstart, $qo_value, true where $qo_rep::VARCHAR is not null
-        ) t
-        where what_if or not coalesce(rep_id = $qo_rep and pstart = $pstart, false)
-        group by rep_id, pstart
-    ),
-    closed as (   -- every closed deal with its rate (clawbacks look back)
-        select d.deal_id, d.rep_id, d.customer_id, d.amount::DOUBLE as amount, d.close_date,
-               d.status, date_trunc('{kind}', d.close_date)::DATE as pstart,
-               p.margin_rate as margin, ({rate})::DOUBLE as rate
-        from deals d left join products p on p.product_id = d.product_id
-        where d.status in ('won', 'lost') and d.amount is not null
-          and d.close_date between {lo} and $end
-    ),
-    firsts as ({firsts}),
-    won as (
-        select c.*, c.deal_id in (select deal_id from firsts) as first_won
-        from closed c where c.status = 'won'
-    ),
-    cash as (      -- positive payments (回款) in the period
-        select payment_id, deal_id, rep_id, paid_date, amount::DOUBLE as amount from payments
-        where paid_date between $start and $end and amount > 0
-    ),
-    pos as (       -- position of each relevant won deal in its rep's period, vs that quota
-        select w.*, q.quota,
-               coalesce(sum(w.amount) over (partition by w.rep_id, w.pstart order by w.close_date, w.deal_id
-                        rows between unbounded preceding and 1 preceding), 0) as cum_before
-        from won w
-        join (select distinct rep_id, pstart from won where {relevant}) k
-          on k.rep_id = w.rep_id and k.pstart = w.pstart
-        left join quota q on q.rep_id = w.rep_id and q.pstart = w.pstart
-    ),
-    standing as (  -- revenue_won rank within the team (ties share: 1, 1, 3)
-        select w.rep_id, sum(w.amount) as revenue_won,
-               rank() over (partition by coalesce(r.team, '') order by sum(w.amount) desc) as team_rank
-        from won w left join reps r on r.rep_id = w.rep_id
-        where w.pstart = $pstart group by w.rep_id, coalesce(r.team, '')
-        having sum(w.amount) > 0
-    )
-    select rep_id, component, deal_id, day, basis::DOUBLE as basis, rate::DOUBLE as rate,
-           multiplier::DOUBLE as multiplier, amount::DOUBLE as amount, detail
-    from ({union}) x(rep_id, component, deal_id, day, basis, rate, multiplier, amount, detail)
-    """
-
-
-_REPS_SQL = f"""
-with quota as (
-    select scope_id as rep_id, sum(value)::DOUBLE as quota from targets
-    where scenario = $scenario and scope = 'rep' and metric = 'revenue' and list_contains($months, period)
-      and not coalesce(scope_id = $qo_rep, false)
-    group by 1
-    union all
-    select $qo_rep, $qo_value where $qo_rep::VARCHAR is not null
-),
-revenue as (
-    select d.rep_id, sum(d.amount)::DOUBLE as revenue_won,
-           sum(d.amount * p.margin_rate)::DOUBLE as margin_won
-    from deals d left join products p on p.product_id = d.product_id
-    where d.status = 'won' and d.close_date between $start and $end group by 1
-)
-select r.rep_id, r.name as rep, coalesce(r.team, '') as team, r.base_salary::DOUBLE as base_salary,
-       r.active, q.quota, coalesce(v.revenue_won, 0) as revenue_won, coalesce(v.margin_won, 0) as margin_won
-from reps r left join quota q using (rep_id) left join revenue v using (rep_id)
-where {sql.in_scope(rep="r.rep_id")}
-"""
 
 
 def _cents(value: float) -> float:
@@ -307,30 +125,161 @@ def _run_memo(con: Con, text: str, params: dict[str, Any], memo: dict | None) ->
     return memo[key].copy()
 
 
+def _decel(plan: Plan, attainment: pd.Series) -> pd.Series:
+    """The decelerator multiplier per attainment (1 without one, without a quota, or at or
+    above ``below_attainment``)."""
+    att = attainment.astype("float64")
+    if not plan.decelerator:
+        return pd.Series(1.0, index=att.index)
+    dc = plan.decelerator
+    return pd.Series(np.where(att.notna() & (att < dc.below_attainment - EPS), dc.multiplier, 1.0),
+                     index=att.index)
+
+
+def _label(day: Any, kind: str) -> str:
+    return containing(pd.Timestamp(day).date(), kind).label
+
+
+def _rates(plan: Plan, margin: pd.Series) -> pd.Series:
+    """rate(deal) per product margin_rate, as the SQL's tier rule (NaN margin: default rate)."""
+    comm = plan.commission
+    if comm is None:
+        return pd.Series(0.0, index=margin.index)
+    m = margin.astype("float64").to_numpy()
+    out = np.full(len(m), comm.default_rate)
+    for tier in comm.tiers:   # ascending min_margin: the largest one reached wins
+        out = np.where(~np.isnan(m) & (m >= tier.min_margin - 1e-12), tier.rate, out)
+    return pd.Series(out, index=margin.index)
+
+
+def _multipliers(plan: Plan) -> list[float]:
+    """The multiplier of each accelerator's band (the highest of the thresholds passed)."""
+    out, best = [], 1.0
+    for acc in plan.accelerators:
+        best = max(best, acc.multiplier)
+        out.append(best)
+    return out
+
+
+def _claws(con: Con, plan: Plan, base: dict[str, Any], day_lo: date, day_hi: date,
+           memo: dict | None) -> pd.DataFrame:
+    """One row per reversal charged between ``day_lo`` and ``day_hi``: rep_id, deal_id, day,
+    reason, ref, share, paid (what was paid on the deal in its own period: commission x its
+    decelerator + accelerator extra), amount (= paid x share, positive), origin (label(s) of
+    the period that paid it)."""
+    cols = ["rep_id", "deal_id", "day", "reason", "ref", "share", "paid", "amount", "origin"]
+    if plan.clawback_days is None or plan.commission is None:
+        return pd.DataFrame(columns=cols)
+    params = dict(base, day_lo=day_lo, day_hi=day_hi,
+                  claw_lo=containing(day_lo - timedelta(days=plan.clawback_days), plan.period).start)
+    if not _run_memo(con, lsql.reversals_exist_sql(), params, memo).iloc[0, 0]:
+        return pd.DataFrame(columns=cols)
+    pieces = _run_memo(con, lsql.claws_sql(plan, params), params, memo)
+    if pieces.empty:
+        return pd.DataFrame(columns=cols)
+    rate = _rates(plan, pieces["margin"])
+    units = sum((pieces[f"part_{i}"].fillna(0.0) * (m - 1.0) for i, m in enumerate(_multipliers(plan))),
+                start=pd.Series(0.0, index=pieces.index))
+    pieces["paid"] = (rate * pieces["basis"].fillna(0.0) * _decel(plan, pieces["attainment"])
+                      + rate * units * pieces["unit"].fillna(0.0))
+    keys = ["rep_id", "deal_id", "day", "reason", "ref", "share"]
+    pieces["ref"] = pieces["ref"].fillna("")
+    if plan.commission.basis == "collected":   # a piece per payment collected: one row per reversal
+        out = (pieces.groupby(keys, sort=False, dropna=False)
+               .agg(paid=("paid", "sum"), first=("opstart", "min"), last=("opstart", "max")).reset_index())
+    else:
+        out = pieces.assign(first=pieces["opstart"], last=pieces["opstart"])
+    names = {v: _label(v, plan.period) for v in pd.unique(pd.concat([out["first"], out["last"]]))}
+    out["origin"] = [names[a] if a == b else f"{names[a]}–{names[b]}" for a, b in zip(out["first"], out["last"])]
+    out["amount"] = out["paid"] * out["share"]
+    return out[cols]
+
+
+def _claw_lines(claws: pd.DataFrame) -> pd.DataFrame:
+    """Clawback lines: basis = what was paid on the deal, rate = the share taken back, amount
+    negative, detail 'reason · period that paid it[ · refund or credit row]'."""
+    detail = [" · ".join(x for x in (r, o, f) if x) for r, o, f in
+              zip(claws["reason"], claws["origin"], claws["ref"].fillna(""))]
+    return pd.DataFrame({"rep_id": claws["rep_id"], "component": "clawback", "deal_id": claws["deal_id"],
+                         "day": claws["day"], "basis": claws["paid"], "rate": claws["share"],
+                         "multiplier": None, "amount": -claws["amount"], "detail": detail})
+
+
+def _carry_in(con: Con, plan: Plan, p: Period, scope: Scope, base: dict[str, Any],
+              memo: dict | None) -> dict[str, tuple[float, str]]:
+    """rep_id -> (balance carried into ``p``, label of the period it was carried from).
+
+    A period can end below zero only where a clawback or a carried balance exceeds what its
+    commission pays at least (commission x the lowest decelerator multiplier; base bonus,
+    accelerator extra and SPIFFs only add): the engine runs in full only for such periods."""
+    if not plan.carry_negative or plan.clawback_days is None or plan.commission is None:
+        return {}
+    claws = _claws(con, plan, base, date(1900, 1, 1), p.start - timedelta(days=1), memo)
+    if claws.empty:
+        return {}
+    kind = plan.period
+    claws["pstart"] = [containing(pd.Timestamp(d).date(), kind).start for d in claws["day"]]
+    charged = claws.groupby(["rep_id", "pstart"])["amount"].sum().to_dict()
+    params = dict(base, reps=sorted(claws["rep_id"].unique()))
+    earned = _run_memo(con, lsql.earned_sql(plan, params), params, memo)
+    low = min(plan.decelerator.multiplier, 1.0) if plan.decelerator else 1.0
+    earned["floor"] = _rates(plan, earned["margin"]) * earned["basis"].fillna(0.0) * low
+    floor = {(r, pd.Timestamp(s).date()): c for (r, s), c in
+             earned.groupby(["rep_id", "pstart"])["floor"].sum().items()}
+    starts = sorted(set(claws["pstart"]))
+    carry: dict[str, tuple[float, str]] = {}
+    q = containing(starts[0], kind)
+    while q.start < p.start:
+        if not carry:
+            later = [s for s in starts if s >= q.start]
+            if not later:
+                break
+            q = containing(later[0], kind)
+        reps = set(carry) | {r for (r, s) in charged if s == q.start}
+        short = any(floor.get((r, q.start), 0.0) - charged.get((r, q.start), 0.0)
+                    - carry.get(r, (0.0, ""))[0] < -EPS for r in reps)
+        if short:
+            out, _ = _compute(con, plan, q, scope, memo=memo, carry_in=carry)
+            owed = out[out["carried_forward"] > EPS]
+            carry = {r: (float(v), q.label) for r, v in zip(owed["rep_id"], owed["carried_forward"])}
+        else:
+            carry = {}
+        q = q.next()
+    return carry
+
+
 def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
-             quota: tuple[str, float] | None = None,
-             memo: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             quota: tuple[str, float] | None = None, memo: dict | None = None,
+             carry_in: dict[str, tuple[float, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-rep frame before rounding, every line of the reps in scope); ``quota`` =
     (rep_id, value) replaces that rep's quota for the period (a what-if; nothing is stored).
-    ``memo``: a dict shared by several runs over the same data (sensitivity, budget solver)."""
+    ``memo``: a dict shared by several runs over the same data (sensitivity, budget solver).
+    ``carry_in``: the balances carried into the period (computed from earlier periods when
+    None)."""
     p = _period(plan, period)
-    base_params: dict[str, Any] = {"scenario": metrics.active_scenario(con), "start": p.start,
-                                   "end": p.end, "pstart": p.start, "months": p.months,
-                                   "team": scope.team, "rep": scope.rep_id,
-                                   "qo_rep": quota[0] if quota else None,
-                                   "qo_value": float(quota[1]) if quota else None}
-    params = dict(base_params)
-    deal_lines = _run_memo(con, _lines_sql(plan, params), params, memo)
-    reps = _run_memo(con, _REPS_SQL, base_params, memo)
-    # a deal line whose rep is missing from reps still gets a row (name = id)
-    if not deal_lines.empty and scope.team is None and scope.rep_id is None:
-        orphans = sorted(set(deal_lines["rep_id"].dropna().unique()) - set(reps["rep_id"]))
+    base: dict[str, Any] = {"scenario": metrics.active_scenario(con), "start": p.start,
+                            "end": p.end, "pstart": p.start, "months": p.months,
+                            "team": scope.team, "rep": scope.rep_id,
+                            "qo_rep": quota[0] if quota else None,
+                            "qo_value": float(quota[1]) if quota else None}
+    params = dict(base)
+    deal_lines = _run_memo(con, lsql.lines_sql(plan, params), params, memo)
+    claws = _claws(con, plan, base, p.start, p.end, memo)
+    if len(claws):
+        deal_lines = pd.concat([deal_lines, _claw_lines(claws)], ignore_index=True)
+    params = dict(base)
+    reps = _run_memo(con, lsql.reps_sql(plan, params), params, memo)
+    if carry_in is None:
+        carry_in = _carry_in(con, plan, p, scope, base, memo)
+    # a deal line (or a balance) whose rep is missing from reps still gets a row (name = id)
+    if scope.team is None and scope.rep_id is None:
+        orphans = sorted((set(deal_lines["rep_id"].dropna().unique()) | set(carry_in)) - set(reps["rep_id"]))
         if orphans:
             reps = pd.concat([reps, pd.DataFrame({"rep_id": orphans, "rep": orphans, "team": "",
                                                   "active": True, "revenue_won": 0.0,
                                                   "margin_won": 0.0})], ignore_index=True)
     deal_lines = deal_lines.merge(reps[["rep_id"]], on="rep_id")  # inner: keeps the line order
-    reps["quota"] = reps["quota"].where(reps["quota"] > 0)
+    reps["quota"] = reps["quota"].astype("float64").where(reps["quota"] > 0)
     reps["attainment"] = reps["revenue_won"] / reps["quota"]
     att = reps["attainment"]
     has_quota = att.notna()
@@ -349,7 +298,7 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     # decelerator: every commission line x (1 - multiplier) when attainment ends below
     if plan.decelerator and not deal_lines.empty:
         dc = plan.decelerator
-        below = reps.loc[has_quota & (att < dc.below_attainment - EPS), ["rep_id"]]
+        below = reps.loc[_decel(plan, att) < 1.0, ["rep_id"]]
         comm = deal_lines[deal_lines["component"] == "commission"].merge(below, on="rep_id")
         if len(comm):
             rep_lines.append(pd.DataFrame({
@@ -357,7 +306,14 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
                 "day": comm["day"], "basis": comm["amount"], "rate": 1.0 - dc.multiplier,
                 "multiplier": dc.multiplier, "amount": -comm["amount"] * (1.0 - dc.multiplier),
                 "detail": comm["detail"]}))
-    # accelerators need a quota: drop accelerator lines of reps without one (SQL gives none)
+    # balances carried in from earlier periods: recovered from this period's earnings
+    owed = {r: v for r, v in carry_in.items() if r in set(reps["rep_id"])}
+    if owed:
+        rep_lines.append(pd.DataFrame({
+            "rep_id": list(owed), "component": "carried_balance", "deal_id": None,
+            "day": pd.Timestamp(p.start), "basis": [v[0] for v in owed.values()], "rate": None,
+            "multiplier": None, "amount": [-v[0] for v in owed.values()],
+            "detail": [v[1] for v in owed.values()]}))
     frames = [f for f in [deal_lines, *rep_lines] if len(f)]
     lines = pd.concat(frames, ignore_index=True) if frames else deal_lines
     lines["rep_id"] = lines["rep_id"].astype("str")
@@ -365,35 +321,49 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     sums = (lines.groupby(["rep_id", "component"])["amount"].sum().unstack("component")
             if len(lines) else pd.DataFrame(index=pd.Index([], name="rep_id")))
     out = reps.merge(sums, left_on="rep_id", right_index=True, how="left")
-    for comp in COMPONENTS[:6]:
+    for comp in _SUMMED:
         if comp not in out:
             out[comp] = 0.0
         out[comp] = out[comp].astype("float64").fillna(0.0)
     keep = (out["active"].fillna(True).astype(bool) | out["quota"].notna()
             | out["rep_id"].isin(lines["rep_id"].unique()))
     out = out[keep].copy()
-    for comp in ("decelerator_cut", "clawback"):
+    for comp in ("decelerator_cut", "clawback", "carried_balance"):
         out[comp] = 0.0 - out[comp]  # reported as positive amounts (0.0 - x: no -0.0)
     out["total"] = (out["base_bonus"] + out["commission"] + out["accelerator_extra"] + out["spiffs"]
-                    - out["decelerator_cut"] - out["clawback"])
+                    - out["decelerator_cut"] - out["clawback"] - out["carried_balance"])
+    # below zero: pays 0; the shortfall is carried into the next period (unless carry_negative false)
+    short = out["total"] < -EPS
+    out["carried_forward"] = (0.0 - out["total"]).where(short, 0.0) if plan.carry_negative else 0.0
+    extra = []
+    if short.any():
+        neg = out[short]
+        where = p.next().label if plan.carry_negative else "not_carried"
+        extra.append(pd.DataFrame({
+            "rep_id": neg["rep_id"], "component": "shortfall", "deal_id": None, "day": pd.Timestamp(p.end),
+            "basis": neg["total"], "rate": None, "multiplier": None, "amount": 0.0 - neg["total"],
+            "detail": where}))
+        out.loc[short, "total"] = 0.0
     if plan.payout_cap is not None:
         over = out["total"] > plan.payout_cap
         if over.any():
             capped = out[over]
-            lines = pd.concat([lines, pd.DataFrame({
+            extra.append(pd.DataFrame({
                 "rep_id": capped["rep_id"], "component": "payout_cap", "deal_id": None,
                 "day": pd.Timestamp(p.end), "basis": capped["total"], "rate": None,
                 "multiplier": None, "amount": plan.payout_cap - capped["total"],
-                "detail": None})], ignore_index=True)
+                "detail": None}))
             out.loc[over, "total"] = plan.payout_cap
+    if extra:
+        lines = pd.concat([lines, *extra], ignore_index=True)
     out["non_cash"] = [
         [n.reward for n in plan.non_cash if not math.isnan(a) and a >= n.min_attainment - EPS]
         for a in out["attainment"].astype("float64")]
     flags = pd.Series("", index=out.index)
     flags = flags.where(out["quota"].notna(), "no_quota")
-    if plan.payout_cap is not None:
-        capped_ids = lines.loc[lines["component"] == "payout_cap", "rep_id"].unique()
-        flags = flags.where(~out["rep_id"].isin(capped_ids), (flags + ",capped").str.lstrip(","))
+    for flag, ids in (("capped", lines.loc[lines["component"] == "payout_cap", "rep_id"]),
+                      ("shortfall", lines.loc[lines["component"] == "shortfall", "rep_id"])):
+        flags = flags.where(~out["rep_id"].isin(ids.unique()), (flags + "," + flag).str.lstrip(","))
     out["flag"] = flags
     return out, lines
 
@@ -404,9 +374,11 @@ def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(),
 
     Columns: PAYOUT_COLUMNS = rep_id, rep, team, quota (NaN without one), revenue_won,
     margin_won (revenue x product margin), attainment (NaN without quota), base_bonus,
-    commission, accelerator_extra, decelerator_cut, spiffs, clawback (cut and clawback as
-    positive amounts), total, non_cash (list of rewards), cost_of_sales = total / revenue_won,
-    flag ('' or 'no_quota', 'capped', comma-joined). Money rounded to cents; sorted by team,
+    commission, accelerator_extra, decelerator_cut, spiffs, clawback, carried_balance (the
+    balance carried in from earlier periods and deducted here; cuts, clawbacks and balances as
+    positive amounts), total (never below 0), carried_forward (what a total below zero leaves
+    for the next period), non_cash (list of rewards), cost_of_sales = total / revenue_won,
+    flag ('' or 'no_quota', 'capped', 'shortfall', comma-joined). Money rounded to cents; sorted by team,
     then total (highest first). ``quota`` = (rep_id, value): that rep's quota for the period
     is taken as ``value`` instead of the stored target (what-if; nothing is written).
     """
@@ -418,7 +390,7 @@ def payouts_from(out: pd.DataFrame) -> pd.DataFrame:
     """Round the engine's per-rep frame to cents and order it (see :func:`payouts`)."""
     out = out.copy()
     for col in ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                "clawback", "total"):
+                "clawback", "carried_balance", "total", "carried_forward"):
         out[col] = cents(out[col])
     out["cost_of_sales"] = out["total"] / out["revenue_won"].where(out["revenue_won"] > 0)
     out = out.sort_values(["team", "total", "rep_id"], ascending=[True, False, True])

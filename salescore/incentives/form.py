@@ -13,8 +13,8 @@ from salescore.incentives.plan import Plan
 
 def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     """The plan's lists as editable tables: tiers (min_margin, rate), accelerators
-    (above_attainment, multiplier), spiffs (kind, min_amount, rank, bonus), non_cash
-    (min_attainment, reward)."""
+    (above_attainment, multiplier), spiffs (kind, min_amount, rank, min_attainment (a
+    champion's), bonus), non_cash (min_attainment, reward)."""
     comm = plan.commission
     return {
         "tiers": pd.DataFrame([t.to_dict() for t in (comm.tiers if comm else ())],
@@ -24,6 +24,8 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
         "spiffs": pd.DataFrame({"kind": pd.Series([s.kind for s in plan.spiffs], dtype="object"),
                                 "min_amount": pd.Series([s.min_amount for s in plan.spiffs], dtype="float64"),
                                 "rank": pd.Series([s.rank for s in plan.spiffs], dtype="float64"),
+                                "min_attainment": pd.Series([s.min_attainment for s in plan.spiffs],
+                                                            dtype="float64"),
                                 "bonus": pd.Series([s.bonus for s in plan.spiffs], dtype="float64")}),
         "non_cash": pd.DataFrame({"min_attainment": pd.Series([n.min_attainment for n in plan.non_cash],
                                                               dtype="float64"),
@@ -46,7 +48,8 @@ def plan_from_form(fields: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
     """Build (and validate) a plan from the editor: ``fields`` holds name, period, and per
     component an on/off flag plus its numbers (base_bonus_on, pct_of_salary, gate, cap;
     commission_on, basis, default_rate; decelerator_on, below_attainment, decel_multiplier;
-    clawback_on, clawback_days; payout_cap_on, payout_cap); ``tables`` as from plan_tables."""
+    clawback_on, clawback_days; carry_negative (default on); payout_cap_on, payout_cap);
+    ``tables`` as from plan_tables."""
     f = dict(fields)
     spec: dict[str, Any] = {"name": f.get("name", ""), "period": f.get("period")}
     if f.get("base_bonus_on"):
@@ -63,6 +66,7 @@ def plan_from_form(fields: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
     for row in _records(tables["spiffs"]):
         if row.get("kind") == "new_customer_deal":
             row.pop("rank", None)
+            row.pop("min_attainment", None)
         elif row.get("kind") == "period_champion":
             row.pop("min_amount", None)
             if "rank" in row:
@@ -70,6 +74,7 @@ def plan_from_form(fields: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
         spiffs.append(row)
     spec["spiffs"] = spiffs
     spec["clawback_days"] = int(f["clawback_days"]) if f.get("clawback_on") else None
+    spec["carry_negative"] = bool(f.get("carry_negative", True))
     spec["payout_cap"] = f.get("payout_cap") if f.get("payout_cap_on") else None
     spec["non_cash"] = _records(tables["non_cash"])
     return Plan.from_dict(spec)

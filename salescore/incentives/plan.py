@@ -165,12 +165,14 @@ class Decelerator:
 
 @dataclass(frozen=True)
 class Spiff:
-    """A special reward: ``new_customer_deal`` (min_amount) or ``period_champion`` (rank)."""
+    """A special reward: ``new_customer_deal`` (min_amount) or ``period_champion`` (rank, and
+    optionally min_attainment: no champion prize below it)."""
 
     kind: str
     bonus: float
     min_amount: float | None = None
     rank: int | None = None
+    min_attainment: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
@@ -178,6 +180,8 @@ class Spiff:
             out["min_amount"] = _clean_num(self.min_amount or 0.0)
         else:
             out["rank"] = self.rank
+            if self.min_attainment is not None:
+                out["min_attainment"] = self.min_attainment
         out["bonus"] = _clean_num(self.bonus)
         return out
 
@@ -194,7 +198,7 @@ class NonCash:
 
 
 _PLAN_KEYS = ("name", "period", "base_bonus", "commission", "accelerators", "decelerator", "spiffs",
-              "clawback_days", "payout_cap", "non_cash")
+              "clawback_days", "carry_negative", "payout_cap", "non_cash")
 
 
 @dataclass(frozen=True)
@@ -211,6 +215,9 @@ class Plan:
     clawback_days: int | None = None
     payout_cap: float | None = None
     non_cash: tuple[NonCash, ...] = field(default=())
+    #: a period total below zero is carried into the next period (recovered from later
+    #: earnings); False: it pays 0 and nothing is carried
+    carry_negative: bool = True
 
     @classmethod
     def from_dict(cls, data: Any) -> Plan:
@@ -257,16 +264,25 @@ class Plan:
                 spiffs.append(Spiff(kind, _nonneg(s.get("bonus"), f"{where}.bonus"),
                                     min_amount=_nonneg(s.get("min_amount", 0), f"{where}.min_amount")))
             else:
-                s = _obj(raw, where, ("kind", "rank", "bonus"))
+                s = _obj(raw, where, ("kind", "rank", "bonus", "min_attainment"))
                 rank = s.get("rank", 1)
                 if isinstance(rank, bool) or not isinstance(rank, (int, float)) or rank < 1 or rank != int(rank):
                     raise _fail("rank", f"Champion rank must be a whole number from 1 ({rank!r}).",
                                 value=str(rank))
-                spiffs.append(Spiff(kind, _nonneg(s.get("bonus"), f"{where}.bonus"), rank=int(rank)))
+                spiffs.append(Spiff(kind, _nonneg(s.get("bonus"), f"{where}.bonus"), rank=int(rank),
+                                    min_attainment=_nonneg(s.get("min_attainment"), f"{where}.min_attainment",
+                                                           required=False)))
         claw = _nonneg(d.get("clawback_days"), "clawback_days", required=False)
         if claw is not None and claw != int(claw):
             raise _fail("whole_days", f"clawback_days must be a whole number of days ({claw:g}).",
                         value=f"{claw:g}")
+        carry = d.get("carry_negative", True)
+        if carry is None:
+            carry = True
+        if not isinstance(carry, bool):
+            raise _fail("carry_negative", "carry_negative must be true (a negative period total is "
+                        f"recovered from later earnings) or false (it is not), not {carry!r}.",
+                        value=str(carry))
         rewards = []
         for i, raw in enumerate(_list(d.get("non_cash"), "non_cash")):
             n = _obj(raw, f"non_cash[{i + 1}]", ("min_attainment", "reward"))
@@ -283,7 +299,7 @@ class Plan:
             decelerator=decel, spiffs=tuple(spiffs),
             clawback_days=None if claw is None else int(claw),
             payout_cap=_nonneg(d.get("payout_cap"), "payout_cap", required=False),
-            non_cash=tuple(rewards))
+            non_cash=tuple(rewards), carry_negative=carry)
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
@@ -296,7 +312,8 @@ class Plan:
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The §5 JSON object (absent components are left out, payout_cap and clawback_days kept)."""
+        """The §5 JSON object (absent components are left out; clawback_days, carry_negative and
+        payout_cap always written)."""
         out: dict[str, Any] = {"name": self.name, "period": self.period}
         if self.base_bonus:
             out["base_bonus"] = self.base_bonus.to_dict()
@@ -309,6 +326,7 @@ class Plan:
         if self.spiffs:
             out["spiffs"] = [s.to_dict() for s in self.spiffs]
         out["clawback_days"] = self.clawback_days
+        out["carry_negative"] = self.carry_negative
         out["payout_cap"] = _clean_num(self.payout_cap)
         if self.non_cash:
             out["non_cash"] = [n.to_dict() for n in self.non_cash]

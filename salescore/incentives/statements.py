@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from salescore import fmt, i18n, xlsx
+from salescore import db, fmt, i18n, xlsx
 from salescore.incentives.engine import _compute, _period, _with_rounding, payouts_from
 from salescore.incentives.plan import Plan
 from salescore.periods import Period
@@ -24,20 +24,21 @@ Con = duckdb.DuckDBPyConnection
 
 
 def statement_xlsx(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[str, str],
-                   period: str, plan_name: str) -> bytes:
+                   period: str, plan_name: str, currency: str = "") -> bytes:
     """One rep's statement as an XLSX workbook: a summary block (the payouts row) and the
     explanation lines. ``labels`` maps column/component names to the user's language. Money
-    and rates are numbers; the day is ISO text (2026-07-10), as the statement always showed it."""
+    and rates are numbers (money formatted with the ``currency`` symbol, none when not known);
+    the day is ISO text (2026-07-10), as the statement always showed it."""
     book = xlsx.Workbook()
     sheet = book.sheet(labels.get("statement", "Statement"))
     bold = book.style(bold=True)
-    money = book.style(num_format="#,##0.00")
+    symbol = currency.replace('"', "")
+    money = book.style(num_format=(f'"{symbol}"' if symbol else "") + "#,##0.00")
     pct = book.style(num_format="0.0%")
     book.write(sheet, 0, 0, f"{row['rep']} · {row['team']} · {period}", bold)
     book.write(sheet, 1, 0, str(plan_name))
     r = 3
-    for key in ("quota", "revenue_won", "attainment", "base_bonus", "commission", "accelerator_extra",
-                "decelerator_cut", "spiffs", "clawback", "total", "cost_of_sales"):
+    for key in SUMMARY_KEYS:
         book.write(sheet, r, 0, str(labels.get(key, key)))
         book.write(sheet, r, 1, row.get(key), pct if key in ("attainment", "cost_of_sales") else money)
         r += 1
@@ -55,6 +56,8 @@ def statement_xlsx(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[
                 continue
             if name == "component":
                 book.write(sheet, r, c, str(labels.get(str(value), str(value))))
+            elif name == "detail":
+                book.write(sheet, r, c, line_detail(rec["component"], str(value), labels))
             elif name == "day":
                 book.write(sheet, r, c, pd.Timestamp(value).date().isoformat())
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -66,6 +69,39 @@ def statement_xlsx(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[
     return book.close()
 
 
+#: The figures of a statement's summary block, in order (payouts columns).
+SUMMARY_KEYS = ("quota", "revenue_won", "attainment", "base_bonus", "commission", "accelerator_extra",
+                "decelerator_cut", "spiffs", "clawback", "carried_balance", "total", "carried_forward",
+                "cost_of_sales")
+#: Words of an explanation line's detail (``incentives.reason.<key>``).
+REASON_KEYS = ("refund", "credit", "lost", "paid_in", "carried_from", "carried_into", "not_carried")
+
+
+def line_detail(component: str, detail: Any, labels: Mapping[str, str]) -> str:
+    """An explanation line's detail in the user's words (``labels`` from
+    :func:`statement_labels`): a clawback's reason, the period that paid the deal and the
+    refund or credit row; where a carried balance came from or a shortfall goes."""
+    if _blank(detail):
+        return ""
+    detail = str(detail)
+
+    def word(key: str, **values: str) -> str:
+        template = labels.get(f"reason.{key}", key + (" {period}" if values else ""))
+        return template.format(**values) if values else template
+
+    if component == "clawback":
+        reason, *rest = detail.split(" · ")
+        out = [word(reason)] if reason in REASON_KEYS else [reason]
+        if rest:
+            out.append(word("paid_in", period=rest[0]))
+        return " · ".join(out + rest[1:])
+    if component == "carried_balance":
+        return word("carried_from", period=detail)
+    if component == "shortfall":
+        return word("not_carried") if detail == "not_carried" else word("carried_into", period=detail)
+    return detail
+
+
 #: Keys of the printable statement's own words (``incentives.print.<key>`` in the catalogues).
 PRINT_KEYS = ("title", "rep", "team", "period", "plan", "attainment", "summary", "lines", "note",
               "sign_rep", "sign_manager", "sign_date", "print_hint", "none")
@@ -75,10 +111,12 @@ def statement_labels(lang: str) -> dict[str, str]:
     """Every word a statement needs in ``lang``: column and component names (``incentives.col``),
     flags (``flag.<name>``) and the printable view's own words (``print.<key>``)."""
     names = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-             "spiffs", "clawback", "total", "cost_of_sales", "non_cash", "flag", "payout_cap", "rounding",
+             "spiffs", "clawback", "carried_balance", "total", "carried_forward", "shortfall",
+             "cost_of_sales", "non_cash", "flag", "payout_cap", "rounding",
              "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail", "component")
     out = {n: i18n.t(f"incentives.col.{n}", lang) for n in names}
-    out.update({f"flag.{f}": i18n.t(f"incentives.flag.{f}", lang) for f in ("no_quota", "capped")})
+    out.update({f"flag.{f}": i18n.t(f"incentives.flag.{f}", lang) for f in ("no_quota", "capped", "shortfall")})
+    out.update({f"reason.{k}": i18n.t(f"incentives.reason.{k}", lang) for k in REASON_KEYS})
     out.update({f"print.{k}": i18n.t(f"incentives.print.{k}", lang) for k in PRINT_KEYS})
     out.update({"attainment": i18n.t("metric.attainment", lang),
                 "statement": i18n.t("incentives.statement", lang)})
@@ -117,14 +155,19 @@ tr.total td { font-weight: 700; border-top: 2px solid #111; border-bottom: 2px s
 
 
 def statement_html(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[str, str],
-                   period_label: str, plan_name: str, lang: str) -> str:
+                   period_label: str, plan_name: str, lang: str, currency: str = "") -> str:
     """One rep's statement as a self-contained, print-friendly HTML document (A4, no scripts, no
     external resources): header (rep, team, period, plan, quota, revenue won, attainment), the
     component summary of the payouts ``row`` (cuts and clawbacks negative; a payout-cap or
-    rounding line when the components do not add up to the total by themselves), the
-    explanation ``lines`` of :func:`explain` and signature lines. Every value is HTML-escaped.
-    ``labels`` overrides the words of :func:`statement_labels` (``lang``)."""
+    rounding line when the components do not add up to the total by themselves; what is
+    carried into the next period), the explanation ``lines`` of :func:`explain` and signature
+    lines. Every value is HTML-escaped. ``labels`` overrides the words of
+    :func:`statement_labels` (``lang``); money is shown with ``currency`` (the symbol of the
+    reporting currency: fmt.symbol(db.reporting_currency(con)); none when not known)."""
     text = {**statement_labels(lang), **labels}
+
+    def money(value: Any) -> str:
+        return fmt.cents(value, currency=currency)
 
     def e(value: Any) -> str:
         return escape("—" if _blank(value) else str(value), quote=True)
@@ -133,25 +176,31 @@ def statement_html(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[
         return e(text.get(key, key))
 
     head = [("print.rep", row.get("rep")), ("print.team", row.get("team")), ("print.period", period_label),
-            ("print.plan", plan_name), ("quota", fmt.cents(row.get("quota"))),
-            ("revenue_won", fmt.cents(row.get("revenue_won"))),
+            ("print.plan", plan_name), ("quota", money(row.get("quota"))),
+            ("revenue_won", money(row.get("revenue_won"))),
             ("print.attainment", "—" if _blank(row.get("attainment")) else f"{float(row['attainment']) * 100:.1f}%")]
     flags = [f for f in str(row.get("flag") or "").split(",") if f]
     if flags:
         head.append(("print.note", "; ".join(text.get(f"flag.{f}", f) for f in flags)))
     head_html = "".join(f"<tr><td class=\"k\">{w(k)}</td><td>{e(v)}</td></tr>" for k, v in head)
 
-    signs = {"decelerator_cut": -1.0, "clawback": -1.0}
+    signs = {"decelerator_cut": -1.0, "clawback": -1.0, "carried_balance": -1.0}
     parts = [(c, signs.get(c, 1.0) * float(row.get(c) or 0.0))
              for c in ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback")]
+    if float(row.get("carried_balance") or 0.0):
+        parts.append(("carried_balance", -float(row["carried_balance"])))
     total = float(row.get("total") or 0.0)
     rest = round(total - math.fsum(v for _, v in parts), 2)
     if abs(rest) >= 0.005:
-        parts.append(("payout_cap" if "capped" in flags else "rounding", rest))
-    summary_rows = "".join(f"<tr><td>{w(c)}</td><td class=\"num\">{e(fmt.cents(v))}</td></tr>"
+        parts.append(("payout_cap" if "capped" in flags else "shortfall" if "shortfall" in flags
+                      else "rounding", rest))
+    summary_rows = "".join(f"<tr><td>{w(c)}</td><td class=\"num\">{e(money(v))}</td></tr>"
                            for c, v in parts)
     summary_rows += (f"<tr class=\"total\"><td>{w('total')}</td>"
-                     f"<td class=\"num\">{e(fmt.cents(total))}</td></tr>")
+                     f"<td class=\"num\">{e(money(total))}</td></tr>")
+    if float(row.get("carried_forward") or 0.0):
+        summary_rows += (f"<tr><td>{w('carried_forward')}</td>"
+                         f"<td class=\"num\">{e(money(row['carried_forward']))}</td></tr>")
     rewards = list(row.get("non_cash") or [])
     summary_rows += (f"<tr><td>{w('non_cash')}</td>"
                      f"<td>{e('; '.join(map(str, rewards)) if rewards else text.get('print.none', '—'))}</td></tr>")
@@ -171,18 +220,20 @@ def statement_html(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[
             elif c == "day":
                 shown = pd.Timestamp(v).date().isoformat()
             elif c in ("basis", "amount"):
-                shown = fmt.cents(v)
+                shown = money(v)
             elif c == "rate":
                 shown = f"{float(v) * 100:.2f}%"
             elif c == "multiplier":
                 shown = f"{float(v):.3f}"
+            elif c == "detail":
+                shown = line_detail(str(rec.get("component")), v, text)
             else:
                 shown = str(v)
             cells.append(f"<td class=\"num\">{escape(shown)}</td>" if c in numeric else f"<td>{escape(shown)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     line_total = math.fsum(float(a) for a in lines["amount"]) if len(lines) else 0.0
     body.append(f"<tr class=\"total\"><td colspan=\"6\">{w('total')}</td>"
-                f"<td class=\"num\">{e(fmt.cents(line_total))}</td><td></td></tr>")
+                f"<td class=\"num\">{e(money(line_total))}</td><td></td></tr>")
 
     title = f"{text.get('print.title', 'Statement')} · {row.get('rep', '')} · {period_label}"
     html_lang = "zh-CN" if lang == "zh" else "en"
@@ -220,7 +271,8 @@ def statement_page(con: Con, plan: Plan, period: Period | str, rep_id: str,
     out, lines = _compute(con, plan, p, Scope(rep_id=rep_id))
     row = payouts_from(out).to_dict("records")[0]
     mine = _with_rounding(lines[lines["rep_id"] == rep_id].drop(columns="rep_id"), row["total"])
-    return statement_html(row, mine, dict(labels), p.label, plan.name, lang)
+    return statement_html(row, mine, dict(labels), p.label, plan.name, lang,
+                          currency=fmt.symbol(db.reporting_currency(con)))
 
 
 def statements(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope()) -> dict[str, tuple[dict, pd.DataFrame]]:
@@ -236,13 +288,13 @@ def statements(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(
 
 
 def statements_zip(items: Mapping[str, tuple[dict, pd.DataFrame]], labels: Mapping[str, str],
-                   period: str, plan_name: str) -> bytes:
+                   period: str, plan_name: str, currency: str = "") -> bytes:
     """All statements as one zip of XLSX files named after the reps."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
         for rep_id, (row, lines) in items.items():
             name = re.sub(r"[\\/:*?\"<>|]+", "_", f"{row['rep']}_{rep_id}_{period}.xlsx")
-            archive.writestr(name, statement_xlsx(row, lines, labels, period, plan_name))
+            archive.writestr(name, statement_xlsx(row, lines, labels, period, plan_name, currency))
     return buf.getvalue()
 
 
@@ -250,7 +302,8 @@ def statements_archive(con: Con, plan: Plan, period: Period | str, scope: Scope,
                        labels: tuple[tuple[str, str], ...]) -> bytes:
     """Every rep's statement as XLSX files in one zip (``labels`` as (name, text) pairs)."""
     p = _period(plan, period)
-    return statements_zip(statements(con, plan, p, scope), dict(labels), p.label, plan.name)
+    return statements_zip(statements(con, plan, p, scope), dict(labels), p.label, plan.name,
+                          fmt.symbol(db.reporting_currency(con)))
 
 
 def statement_file(con: Con, plan: Plan, period: Period | str, rep_id: str,
@@ -260,4 +313,4 @@ def statement_file(con: Con, plan: Plan, period: Period | str, rep_id: str,
     out, lines = _compute(con, plan, p, Scope(rep_id=rep_id))
     row = payouts_from(out).to_dict("records")[0]
     mine = _with_rounding(lines[lines["rep_id"] == rep_id].drop(columns="rep_id"), row["total"])
-    return statement_xlsx(row, mine, dict(labels), p.label, plan.name)
+    return statement_xlsx(row, mine, dict(labels), p.label, plan.name, fmt.symbol(db.reporting_currency(con)))

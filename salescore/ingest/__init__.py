@@ -10,6 +10,7 @@ from salescore.ingest.load import ImportResult, history, load, undo
 from salescore.ingest.prepare import peek, prepare
 from salescore.ingest.read import sheets
 from salescore.ingest.result import Notice, Prepared
+from salescore.ingest.rules import CURRENCIES, currency_code
 
-__all__ = ["ImportResult", "Notice", "Prepared", "history", "load", "peek", "prepare",
-           "rejected_xlsx", "sheets", "template_xlsx", "undo"]
+__all__ = ["CURRENCIES", "ImportResult", "Notice", "Prepared", "currency_code", "history", "load",
+           "peek", "prepare", "rejected_xlsx", "sheets", "template_xlsx", "undo"]

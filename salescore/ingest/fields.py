@@ -27,13 +27,18 @@ FIELD_TYPES: dict[str, str] = {
     "course": "text", "start_date": "date", "topic": "text", "hours": "number",
     "payment_id": "text", "paid_date": "date",
     "name": "text",
+    # schema 3: orders, paid/refunded order files, currency (DESIGN.md sections 3 and 4)
+    "order_id": "text", "paid_amount": "money", "refund_amount": "money", "currency": "text",
 }
 
 # Header synonyms per field, both languages. Normalised with norm_header before matching.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "deal_id": ("deal id", "deal_id", "opportunity_id", "opportunity id", "商机编号", "商机id",
-                "订单编号", "订单号", "订单id", "order id", "order no", "order number", "合同编号",
-                "合同号", "单号", "id", "编号"),
+                "合同编号", "合同号", "单号", "id", "编号"),
+    # lines sharing an order id are one order (DESIGN.md section 4); a unique one is also the
+    # row's id (Tmall's 订单编号)
+    "order_id": ("订单编号", "订单号", "订单id", "order id", "order no", "order number",
+                 "order_id"),
     "deal_name": ("opportunity name", "opportunity", "deal name", "deal", "商机名称", "商机",
                   "项目名称", "项目", "合同名称"),
     "rep": ("rep", "sales rep", "salesperson", "sales person", "sales_agent", "sales agent",
@@ -102,7 +107,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "topic": ("topic", "培训类型", "主题", "培训类别"),
     "hours": ("hours", "duration", "学时", "课时", "时长"),
     "payment_id": ("payment id", "回款编号", "收款编号", "流水号"),
-    "paid_date": ("paid date", "payment date", "回款日期", "收款日期", "到账日期", "付款日期"),
+    "paid_date": ("paid date", "payment date", "回款日期", "收款日期", "到账日期", "付款日期",
+                  "订单付款时间", "付款时间", "支付时间", "payment time", "paid at", "paid time"),
+    "paid_amount": ("买家实际支付金额", "实际支付金额", "实付金额", "实付款", "实收金额",
+                    "paid amount", "amount paid", "actual paid", "paid"),
+    "refund_amount": ("退款金额", "退款", "退货金额", "refund", "refund amount", "refunded",
+                      "amount refunded"),
+    "currency": ("币种", "货币", "币别", "结算币种", "货币代码", "currency", "currency code",
+                 "curr"),
     "name": ("name", "名称"),
 }
 
@@ -123,10 +135,11 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          ("deal_id", "deal_name", "rep", "rep_code", "customer", "customer_code", "product",
           "product_code", "amount", "stage", "status", "created_date", "close_date",
           "order_date", "expected_close_date", "channel", "lost_reason", "is_new_customer",
-          "team", "region", "segment", "industry", "category"),
-         (("amount", "stage", "status"),),
+          "team", "region", "segment", "industry", "category", "order_id", "paid_amount",
+          "refund_amount", "paid_date", "currency"),
+         (("amount", "stage", "status", "paid_amount"),),
          ("deal_id", "deal_name", "stage", "status", "created_date", "close_date",
-          "order_date", "expected_close_date", "lost_reason")),
+          "order_date", "expected_close_date", "lost_reason", "order_id", "refund_amount")),
     Kind("reps", "reps",
          ("rep", "rep_code", "name", "team", "region", "role", "manager", "hire_date",
           "base_salary", "active"),

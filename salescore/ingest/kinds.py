@@ -19,9 +19,9 @@ REMAP: dict[str, dict[str, str]] = {
     "products": {"name": "product", "deal_id": "product_code"},
     "targets": {"name": "rep", "deal_id": "rep_code"},
     "trainings": {"name": "rep"},
-    "activities": {"name": "customer"},
+    "activities": {"name": "customer", "order_id": "deal_id"},
     "satisfaction": {"name": "customer"},
-    "payments": {"name": "customer"},
+    "payments": {"name": "customer", "order_id": "deal_id", "paid_amount": "amount"},
 }
 
 # Fields whose values must be unique within one file (after trimming and lower-casing);
@@ -57,6 +57,10 @@ def kind_fields(kind: str, raw: dict[str, str | None]) -> dict[str, str]:
         if fld in spec.fields and fld not in used:
             out[header] = fld
             used.add(fld)
+    if kind == "deals" and not used & {"paid_amount", "refund_amount"}:
+        # a payment time means something to a deal only in a paid/refund order file; without
+        # those columns the sheet is more likely a payments (回款) list
+        out = {hd: f for hd, f in out.items() if f != "paid_date"}
     return out
 
 
@@ -72,7 +76,8 @@ def detect_kind(raw: dict[str, str | None], n_wide_months: int) -> str | None:
         if not all(present & set(alt) for alt in spec.required):
             continue
         if name == "deals" and not present & {"rep", "customer", "product", "deal_id",
-                                               "deal_name", "customer_code", "product_code"}:
+                                               "deal_name", "customer_code", "product_code",
+                                               "order_id"}:
             continue
         sig = set(spec.signature)
         score = 3 * len(present & sig) + len(present)
@@ -134,15 +139,16 @@ def file_key(kind: str, present: set[str]) -> tuple[str, ...] | None:
     return None
 
 
-def kind_rules(kind: str, present: set[str]) -> tuple[list[tuple[str, str, str]],
-                                                       list[tuple[str, str, dict]],
-                                                       dict[str, str], dict[str, str]]:
+def kind_rules(kind: str, present: set[str], paid_net: bool = True
+               ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, dict]],
+                          dict[str, str], dict[str, str]]:
     """(reject rules, warning rules, output expressions, derived columns) as SQL over the
     parsed table.
 
     Output expressions replace or add canonical columns of the good rows (a deal's final
     status, close date under the orders rule, 'unassigned' rep; a target's metric). Derived
-    columns are computed once per row before the rules read them.
+    columns are computed once per row before the rules read them. ``paid_net``: a deals
+    sheet's paid column is already net of refunds (see :func:`paid_is_net_sql`).
     """
     rules: list[tuple[str, str, str]] = []
     notes: list[tuple[str, str, dict]] = []
@@ -150,41 +156,7 @@ def kind_rules(kind: str, present: set[str]) -> tuple[list[tuple[str, str, str]]
     derived: dict[str, str] = {}
     spec = KINDS[kind]
     if kind == "deals":
-        has_status = bool(present & {"status", "stage"})
-        status_parts = [f"sc_status({f})" for f in ("status", "stage") if f in present]
-        status = "'won'"
-        if status_parts:
-            derived["_status"] = f"coalesce({', '.join(status_parts)})"
-            status = "_status"
-        close = "close_date" if "close_date" in present else "null"
-        if not has_status:
-            close = "coalesce(" + ", ".join(
-                f for f in ("close_date", "order_date", "created_date") if f in present) + ")" \
-                if present & {"close_date", "order_date", "created_date"} else "null"
-        amount = "amount" if "amount" in present else "null"
-        if has_status:
-            rules.append(("stage" if "stage" in present else "status", "missing_status",
-                          f"{status} is null"))
-        rules.append(("amount", "won_needs_amount", f"{status} = 'won' and {amount} is null"))
-        rules.append(("close_date" if "close_date" in present else
-                      ("order_date" if "order_date" in present else "close_date"),
-                      "won_needs_close_date", f"{status} = 'won' and {close} is null"))
-        rep = "rep" if "rep" in present else "null"
-        notes.append(("ingest.warn.unassigned", f"{rep} is null", {}))
-        if "amount" in present:
-            notes.append(("ingest.warn.negative_amount", "amount < 0", {}))
-        cust = "customer" if "customer" in present else (
-            "customer_code" if "customer_code" in present else "null")
-        notes.append(("ingest.warn.no_customer", f"{status} = 'won' and {cust} is null", {}))
-        if "created_date" in present and "close_date" in present:
-            notes.append(("ingest.warn.close_before_created", "close_date < created_date", {}))
-        outputs["status"] = status
-        outputs["close_date"] = close
-        created = [f for f in ("created_date", "order_date") if f in present]
-        outputs["created_date"] = (created[0] if len(created) == 1 else
-                                   f"coalesce({', '.join(created)})" if created else "null")
-        outputs["rep"] = "coalesce(rep, 'unassigned')" if "rep" in present else "'unassigned'"
-        return rules, notes, outputs, derived
+        return _deal_rules(present, paid_net)
     for alt in spec.required:
         have = [f for f in alt if f in present]
         if not have:
@@ -217,3 +189,95 @@ def missing_required(kind: str, mapping: dict[str, str]) -> list[str]:
         if not present & set(alt):
             out.append("/".join(alt))
     return out
+
+
+def paid_is_net_sql(present: set[str]) -> str | None:
+    """SQL (one aggregate over the parsed rows, to be followed by the rows' subquery) telling
+    whether a paid/refund order file's paid column is already net of refunds.
+
+    Only orders with a refund tell the two readings apart: net when paid + refund = total on
+    at least as many of them as paid = total (Tmall: on every one); without a total column,
+    a refund larger than the paid amount proves it net. None when the sheet has no paid and
+    refund columns (nothing to decide)."""
+    if "paid_amount" not in present or "refund_amount" not in present:
+        return None
+    paid, refund = "coalesce(paid_amount, 0)", "coalesce(refund_amount, 0)"
+    if "amount" in present:
+        # cents rounded one by one may differ by one cent
+        net_fit = f"abs({paid} + {refund} - amount) <= 0.01"
+        gross_fit = f"abs({paid} - amount) <= 0.01"
+        return (f"select count(*) filter (where {net_fit}) >= count(*) filter (where "
+                f"{gross_fit}) from (select * from {{rows}}) where {refund} > 0 "
+                f"and amount is not null")
+    return f"select coalesce(bool_or({refund} > {paid}), false) from {{rows}}"
+
+
+def _deal_rules(present: set[str], paid_net: bool):
+    """The rules of a deals sheet (DESIGN.md sections 3 and 4): status from a status or stage
+    column, else the orders rule (every row won, closed on its order date); a paid/refund
+    order file's won amount is what the customer kept paid, an order never paid is lost
+    ('unpaid'), one refunded in full is lost ('refunded'); a won row with a negative amount
+    is a credit."""
+    rules: list[tuple[str, str, str]] = []
+    notes: list[tuple[str, str, dict]] = []
+    outputs: dict[str, str] = {}
+    derived: dict[str, str] = {}
+    has_status = bool(present & {"status", "stage"})
+    status_parts = [f"sc_status({f})" for f in ("status", "stage") if f in present]
+    status = "'won'"
+    if status_parts:
+        derived["_status"] = f"coalesce({', '.join(status_parts)})"
+        status = "_status"
+    amount = "amount" if "amount" in present else "null"
+    if "paid_amount" in present:
+        first = f"coalesce({', '.join(status_parts)})" if status_parts else "'won'"
+        paid = "coalesce(paid_amount, 0)"
+        refund = "coalesce(refund_amount, 0)" if "refund_amount" in present else "0"
+        net = paid if paid_net else f"{paid} - {refund}"
+        unpaid = f"{paid} = 0 and {refund} = 0"
+        if "paid_date" in present:
+            unpaid = f"paid_date is null and {unpaid}"
+        derived["_pay"] = (f"case when {first} = 'won' then case when {unpaid} then 'unpaid' "
+                           f"when {net} <= 0 then 'refunded' end end")
+        derived["_net"] = f"cast({net} as decimal(18,2))"
+        status = f"(case when _pay is not null then 'lost' else {status} end)"
+        outputs["amount"] = (f"case when _pay is null and {first} = 'won' then _net "
+                             f"else {amount} end")
+        amount = outputs["amount"]
+        outputs["lost_reason"] = ("coalesce(_pay, lost_reason)" if "lost_reason" in present
+                                  else "_pay")
+        notes.append(("ingest.warn.unpaid", "_pay = 'unpaid'", {}))
+        notes.append(("ingest.warn.refunded", "_pay = 'refunded'", {}))
+    close = "close_date" if "close_date" in present else "null"
+    if not has_status:
+        close = "coalesce(" + ", ".join(
+            f for f in ("close_date", "order_date", "created_date") if f in present) + ")" \
+            if present & {"close_date", "order_date", "created_date"} else "null"
+    if has_status:
+        rules.append(("stage" if "stage" in present else "status", "missing_status",
+                      f"{status} is null"))
+    rules.append(("amount" if "amount" in present or "paid_amount" not in present
+                  else "paid_amount", "won_needs_amount",
+                  f"{status} = 'won' and ({amount}) is null"))
+    rules.append(("close_date" if "close_date" in present else
+                  ("order_date" if "order_date" in present else "close_date"),
+                  "won_needs_close_date", f"{status} = 'won' and {close} is null"))
+    rep = "rep" if "rep" in present else "null"
+    notes.append(("ingest.warn.unassigned", f"{rep} is null", {}))
+    if present & {"amount", "paid_amount"}:
+        # a won row with a negative amount is a credit (红冲/退款), kept as it is (DESIGN §4)
+        notes.append(("ingest.warn.credits", f"{status} = 'won' and ({amount}) < 0", {}))
+        notes.append(("ingest.warn.negative_amount", f"{status} <> 'won' and ({amount}) < 0",
+                      {}))
+    cust = "customer" if "customer" in present else (
+        "customer_code" if "customer_code" in present else "null")
+    notes.append(("ingest.warn.no_customer", f"{status} = 'won' and {cust} is null", {}))
+    if "created_date" in present and "close_date" in present:
+        notes.append(("ingest.warn.close_before_created", "close_date < created_date", {}))
+    outputs["status"] = status
+    outputs["close_date"] = close
+    created = [f for f in ("created_date", "order_date") if f in present]
+    outputs["created_date"] = (created[0] if len(created) == 1 else
+                               f"coalesce({', '.join(created)})" if created else "null")
+    outputs["rep"] = "coalesce(rep, 'unassigned')" if "rep" in present else "'unassigned'"
+    return rules, notes, outputs, derived

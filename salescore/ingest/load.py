@@ -9,16 +9,22 @@ values from files arrive as a registered Arrow table, never as SQL text.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from salescore import audit, db
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.ingest.export import reason_text
 from salescore.ingest.result import Prepared
+from salescore.ingest.rules import currency_code
+from salescore.ingest.snapshot import write_history
 
 # table -> (key columns, every other column except batch_id)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -29,7 +35,8 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "products": (("product_id",), ("name", "category", "margin_rate")),
     "deals": (("deal_id",), ("name", "rep_id", "customer_id", "product_id", "amount", "stage",
                              "status", "created_date", "close_date", "expected_close_date",
-                             "channel", "lost_reason", "is_new_customer")),
+                             "channel", "lost_reason", "is_new_customer", "order_id",
+                             "currency", "reached_stage")),
     "activities": (("activity_id",), ("rep_id", "customer_id", "deal_id", "activity_date",
                                       "kind", "outcome")),
     "satisfaction": (("customer_id", "survey_date"), ("score", "scale", "rep_id")),
@@ -77,15 +84,22 @@ def rep_id_of(name: str) -> str:
 
 def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: bool = False,
          file_name: str | None = None, sha256: str | None = None,
-         remember: bool = True) -> ImportResult:
+         remember: bool = True, currency: str | None = None,
+         as_of: date | None = None) -> ImportResult:
     """Store the good rows of ``prepared`` in one transaction, or nothing (see :func:`_load`).
+
+    ``currency`` (an ISO code, or what :func:`rules.currency_code` reads as one) is stored on
+    the deals whose file showed no currency; ``as_of`` is the date the export shows (the
+    deal_history rows' seen_at), default today.
 
     A database error while storing (a key conflict DuckDB only reports at commit, a value out
     of a column's range) rolls the whole file back and becomes an ImportRejected sentence.
     """
+    if currency and prepared.kind == "deals":
+        prepared = _with_currency(prepared, currency_code(currency))
     try:
         return _load(con, prepared, skip_bad_rows=skip_bad_rows, file_name=file_name,
-                     sha256=sha256, remember=remember)
+                     sha256=sha256, remember=remember, as_of=as_of or date.today())
     except duckdb.Error as exc:
         name = file_name or prepared.file_name
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -94,9 +108,19 @@ def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: b
                              detail=detail) from None
 
 
+def _with_currency(prepared: Prepared, code: str) -> Prepared:
+    """``prepared`` with ``code`` as the currency of every row that has none."""
+    table = prepared.table
+    filled = pa.array([code] * table.num_rows, pa.string())
+    if "currency" in table.column_names:
+        filled = pc.fill_null(table["currency"], code)
+        table = table.drop_columns(["currency"])
+    return dataclasses.replace(prepared, table=table.append_column("currency", filled))
+
+
 def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: bool = False,
          file_name: str | None = None, sha256: str | None = None,
-         remember: bool = True) -> ImportResult:
+         remember: bool = True, as_of: date | None = None) -> ImportResult:
     """Store the good rows of ``prepared`` in one transaction, or nothing.
 
     Refuses (ImportRejected, nothing stored) when rows were rejected and ``skip_bad_rows`` is
@@ -129,6 +153,8 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
             n_ids = _with_ids(cur, _cols(prepared))
             scenario = _setting(cur, "active_scenario") or "base"
             main_table, counts, derived = _load_kind(cur, prepared, batch, str(scenario))
+            if main_table == "deals":
+                write_history(cur, batch, as_of or date.today())
         except BaseException:
             # After a failed statement DuckDB accepts only ROLLBACK (which also removes the
             # helper tables): cleaning up here would fail and hide the first error.
@@ -249,8 +275,10 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
                                                   batch, _entity_rows(have, "_prod_id",
                                                                       len(cols) == 1))
         use_id = "deal_id" in have and not prepared.extra.get("id_lines")
+        # (an order-line file's order number sits where its deal_id column used to be: the
+        # ids of files imported before order_id existed stay the same)
         hashed = _natural_id("d", have, (rep_key, cust_key, prod_key), "created_date",
-                             ("deal_name", "deal_id"))
+                             ("deal_name", "deal_id", "order_id"))
         # ids known distinct: the file's own ids after prepare's duplicate check, or hashes
         # numbered within their natural key
         unique = not use_id
@@ -264,10 +292,14 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
                 "close_date": "close_date"}
         optional = {"name": "deal_name", "amount": "amount", "stage": "stage",
                     "expected_close_date": "expected_close_date", "channel": "channel",
-                    "lost_reason": "lost_reason", "is_new_customer": "is_new_customer"}
+                    "lost_reason": "lost_reason", "is_new_customer": "is_new_customer",
+                    "order_id": "order_key" if "order_key" in have else "order_id",
+                    "reached_stage": "reached_stage", "currency": "currency"}
         for col, src in optional.items():
             if src in have:
                 cols[col] = src
+        if "currency" in cols and prepared.table["currency"].null_count == prepared.rows_ok:
+            del cols["currency"]   # the file does not say: a currency stored before stays
         if "deal_name" not in have and "deal_id" in have and use_id:
             pass
         if cust_key not in have:

@@ -19,7 +19,7 @@ from salescore.db import get_setting
 from salescore.errors import ImportRejected
 from salescore.i18n import LANGS, t
 from salescore.ingest.clean import Cleaned, Scan, clean, scan
-from salescore.ingest.fields import KINDS
+from salescore.ingest.fields import KINDS, match_header
 from salescore.ingest.header import (cell_text, find_header, header_row_number, signature,
                                      unique_headers, year_hint)
 from salescore.ingest.kinds import (FILE_KEYS, REMAP, choose, detect_kind, guess_fields,
@@ -27,6 +27,7 @@ from salescore.ingest.kinds import (FILE_KEYS, REMAP, choose, detect_kind, guess
 from salescore.ingest.read import (SAMPLE_ROWS, NotUtf8, background, convert_cell, file_format,
                                    read_sheet_rows, read_text_sample, text_grid)
 from salescore.ingest.result import Notice, Prepared, to_json
+from salescore.ingest.rules import apply as deal_rules
 from salescore.ingest.validate import check, coerce
 from salescore.ingest.values import connect_work
 
@@ -99,6 +100,11 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
         if remembered:
             mapping = remembered.get("mapping")
             kind = kind or remembered.get("kind")
+            if mapping and kind == "deals":
+                # remembered before order_id existed: an order number was taken as the deal
+                # id; it is the order id now (the deal ids stay the same, see load.py)
+                mapping = {hd: ("order_id" if f == "deal_id" and match_header(hd) == "order_id"
+                                else f) for hd, f in mapping.items()}
 
     # year for wide targets and month-only values
     year = year or year_hint(title_texts)
@@ -114,12 +120,19 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     extra = {"order_rule": checked.order_rule, "id_lines": checked.id_lines, "sha256": sha,
              "months": months, "remembered": bool(remembered),
              "file_key": list(checked.file_key) if checked.file_key else None}
+    table, warnings = checked.table, checked.notices
+    if kind == "deals":
+        stage_order = get_setting(con, "stage_order") if con is not None else None
+        done = deal_rules(work, table, headers, fmap, cleaned,
+                          [str(s) for s in stage_order] if stage_order else None)
+        table, warnings = done.table, warnings + done.notices
+        extra.update(done.extra)
     return Prepared(
         file_name=file_name, sheet=sheet, kind=kind,
         header_row=header_row_number(cleaned.grid, h), columns=tuple(headers),
-        mapping=dict(fmap), unmapped=checked.unmapped, table=checked.table,
+        mapping=dict(fmap), unmapped=checked.unmapped, table=table,
         rejected=checked.rejected, rejected_rows=checked.rejected_rows,
-        warnings=checked.notices, rows_in=checked.rows_in, dayfirst=found.used_dayfirst,
+        warnings=warnings, rows_in=checked.rows_in, dayfirst=found.used_dayfirst,
         signature=sig, layout=layout, year=year, sheets=all_sheets, extra=extra)
 
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from salescore.errors import ImportRejected
 from salescore.ingest.clean import Cleaned, Scan
 from salescore.ingest.fields import FIELD_TYPES
-from salescore.ingest.kinds import file_key, kind_rules
+from salescore.ingest.kinds import file_key, kind_rules, paid_is_net_sql
 from salescore.ingest.result import Notice
 from salescore.ingest.values import money_sql
 
@@ -110,7 +110,10 @@ def check(cur: duckdb.DuckDBPyConnection, file_name: str, kind: str, layout: str
     key_probe, key_distinct = scan.key_probe, scan.key_distinct
     flags = list(flags)
     present = set(field_col)
-    rules, notices_sql, outputs, derived = kind_rules(kind, present)
+    paid_net, net_sql = True, paid_is_net_sql(present) if kind == "deals" else None
+    if net_sql:  # decided from the data (DESIGN.md section 4): one aggregate over the rows
+        paid_net = bool(cur.execute(net_sql.format(rows=f"({parsed})")).fetchall()[0][0])
+    rules, notices_sql, outputs, derived = kind_rules(kind, present, paid_net)
     if derived:  # values several rules read (a deal's status), computed once per row
         parsed = (f"select *, {', '.join(f'{e} as {c}' for c, e in derived.items())} "
                   f"from ({parsed})")
@@ -281,6 +284,10 @@ def check(cur: duckdb.DuckDBPyConnection, file_name: str, kind: str, layout: str
     if unmapped:
         notices.append(Notice("ingest.warn.unmapped", len(unmapped), (),
                               {"columns": ", ".join(unmapped[:12])}))
+    if net_sql:
+        notices.append(Notice("ingest.warn.paid_net" if paid_net else "ingest.warn.paid_gross",
+                              rows_in, (), {"paid": header_of_field["paid_amount"],
+                                            "refund": header_of_field["refund_amount"]}))
 
     # good rows, canonical columns: when every row is good and in order, the checked
     # table's own columns (no copy)

@@ -84,7 +84,26 @@ def macros() -> list[str]:
         f"{_sql_list(NULL_WORDS)} then null else sc_clean(x) end",
         # money: strip currency words/signs and separators, read sign, brackets and unit suffix
         r"""create or replace macro sc_money_body(x) as
-            regexp_replace(lower(x), '(rmb|cny|usd|人民币|元|[¥$€£,\s''])', '', 'g')""",
+            regexp_replace(lower(x), '(us\$|hk\$|rmb|cny|usd|hkd|eur|gbp|jpy|人民币|美元|欧元|英镑|港币|港元|日元|元|[¥$€£,\s''])', '', 'g')""",
+        # the currency an amount cell names by its sign or word (DESIGN.md section 4); a
+        # plain number names none. HK$ before $, 美元/日元 before 元.
+        r"""create or replace macro sc_currency(x) as case
+            when x is null or try_cast(replace(cast(x as varchar), ',', '') as double) is not null
+                 then null
+            when regexp_matches(x, 'hk\$|hkd|港币|港元', 'i') then 'HKD'
+            when regexp_matches(x, 'us\$|usd|美元|\$', 'i') then 'USD'
+            when regexp_matches(x, '€|eur|欧元', 'i') then 'EUR'
+            when regexp_matches(x, '£|gbp|英镑', 'i') then 'GBP'
+            when regexp_matches(x, 'jpy|日元|円', 'i') then 'JPY'
+            when regexp_matches(x, '¥|￥|元|cny|rmb|人民币', 'i') then 'CNY' end""",
+        # a currency column's value or a code the user gives: a three-letter code as it is
+        # (RMB is CNY), else the currency its sign or word names
+        r"""create or replace macro sc_currency_code(x) as case
+            when x is null then null
+            when regexp_matches(trim(x), '^[A-Za-z]{3}$')
+                 then (case upper(trim(x)) when 'RMB' then 'CNY' else upper(trim(x)) end)
+            when regexp_matches(x, '^\s*(人民币|美元|欧元|英镑|港币|港元|日元|元|[¥￥$€£]|us\$|hk\$)\s*$', 'i')
+                 then sc_currency(x) end""",
         r"""create or replace macro sc_money_parts(b) as regexp_extract(b,
             '^([+-]?)(\(?)([+-]?)(\d*\.?\d+(?:e[+-]?\d+)?)(万|w|千|k|m|mn|亿|百万)?(\)?)$',
             ['s1', 'open', 's2', 'n', 'u', 'close'])""",
@@ -263,3 +282,8 @@ def parse_status(values: Sequence[Any]) -> list[str | None]:
 def parse_month(values: Sequence[Any], year: int | None = None) -> list[str | None]:
     """'2026年7月' -> '2026-07'; '7月' with year 2026 -> '2026-07'."""
     return _run(f"sc_month(sc_val(v), {int(year) if year else 'null'})", values)
+
+
+def parse_currency(values: Sequence[Any]) -> list[str | None]:
+    """'usd' -> 'USD'; 'RMB' / '人民币' / '¥' -> 'CNY'; 'US$' -> 'USD'; anything else -> None."""
+    return _run("sc_currency_code(sc_val(v))", values)

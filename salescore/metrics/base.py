@@ -58,14 +58,57 @@ _SCOPED = """
         where """ + sqlkit.in_scope() + """
     )"""
 
+# A credit (a won row with a negative amount, DESIGN §4) is not a deal; rows sharing an order
+# id are one deal. DEAL and DEAL_KEY are fixed SQL text, pasted where a query needs "this row
+# is a deal" (alias-free: the scoped CTEs name their columns plainly) and "which deal".
+DEAL = "coalesce(amount, 0) >= 0"
+DEAL_KEY = "coalesce(order_id, deal_id)"
+
+
+def has_orders(con: Con) -> bool:
+    """Whether any deal row carries an order id (then deals are counted per order)."""
+    return bool(sqlkit.scalar(con, "select exists (select 1 from deals where order_id is not null)"))
+
+
+def deal_count(condition: str, orders: bool) -> str:
+    """SQL counting the deals among the rows matching ``condition`` (fixed SQL text): lines
+    sharing an order id once, rows without one each. Without any order id in the data
+    (``orders`` False) a plain count, which keeps count(distinct) out of the 1M-deal path."""
+    if not orders:
+        return f"count(*) filter (where {condition})"
+    return (f"(count(*) filter (where {condition} and order_id is null)"
+            f" + count(distinct order_id) filter (where {condition}))")
+
+
+# pipeline_coverage's pipeline (DESIGN §4): an open deal expected in the rest of $start..$end,
+# the overdue ones (expected close passed) included when the period is the current one
+# (``{current}``: SQL true when the period holds the as-of date). Used by kpis and
+# metrics.coverage_pipeline.
+EXPECTED_IN_REST = ("expected_close_date <= $end "
+                    "and (expected_close_date >= $start or {current})")
+
 # The smallest (close_date, deal_id, ...) struct per customer is its first won deal (ties on
 # the date go to the smallest deal_id, which is unique): one min() instead of an arg_min per
-# column, about half the time. channel may be NULL.
-_FIRST_WON_SQL = """
-select customer_id, m.d as close_date, m.i as deal_id, m.r as rep_id, m.c as channel
-from (select customer_id, min({'d': close_date, 'i': deal_id, 'r': rep_id, 'c': channel}) as m
-      from deals where status = 'won' and customer_id is not null and close_date is not null
-      group by customer_id)
+# column, about half the time. channel may be NULL. second_close_date: the close date of the
+# customer's second won deal (lines of one order count once), NULL when it has bought once:
+# repeat_rate's "two or more won deals closed up to the period's end".
+_FIRST_WON_SQL = f"""
+with won as (
+    select customer_id, order_id, deal_id, rep_id, channel, close_date from deals
+    where status = 'won' and {DEAL} and customer_id is not null and close_date is not null
+),
+per_deal as (    -- one row per deal: an order's lines count once, on its first close date
+    select customer_id, close_date as d from won where order_id is null
+    union all
+    select customer_id, min(close_date) from won where order_id is not null
+    group by customer_id, order_id
+),
+second as (select customer_id, min(d, 2)[2] as second_close_date from per_deal group by 1)
+select f.customer_id, f.m.d as close_date, f.m.i as deal_id, f.m.r as rep_id, f.m.c as channel,
+       s.second_close_date
+from (select customer_id, min({{'d': close_date, 'i': deal_id, 'r': rep_id, 'c': channel}}) as m
+      from won group by customer_id) f
+join second s on s.customer_id = f.customer_id
 """
 
 _FIRST_WON_LOCK = threading.Lock()
@@ -73,9 +116,10 @@ _FIRST_WON: dict[str, tuple[tuple[Any, ...], Any]] = {}   # database path -> (ke
 
 
 def first_won(con: Con) -> Any:
-    """Each customer's first won deal ever (DESIGN §4 new customer; ties on the date go to
-    the smallest deal_id): an Arrow table with customer_id, close_date, deal_id, rep_id,
-    channel.
+    """Each customer's first won deal ever (DESIGN §4 new customer: credits are not deals;
+    ties on the date go to the smallest deal_id): an Arrow table with customer_id, close_date,
+    deal_id, rep_id, channel, second_close_date (the customer's second won deal, NULL when
+    none: repeat_rate).
 
     Computed once per database and data version (every committed write bumps the version)
     and kept for the process: the pages ask for it in many figures, and finding it is a
@@ -127,10 +171,9 @@ def _clean(value: Any) -> Any:
 # --- the data's dates and names ------------------------------------------------------------
 
 def data_range(con: Con) -> tuple[date | None, date | None]:
-    """The first and last date found in deals (created or closed)."""
-    lo, hi = sqlkit.rows(
-        con, "select least(min(created_date), min(close_date)), "
-        "greatest(max(created_date), max(close_date)) from deals")[0]
+    """The first and last date found in deals (created or closed), company-wide even on a
+    restricted connection (the data_dates view)."""
+    lo, hi = sqlkit.rows(con, "select first_date, last_date from data_dates")[0]
     return lo, hi
 
 

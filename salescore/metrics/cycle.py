@@ -1,10 +1,11 @@
 """The sales cycle (DESIGN.md §4: close_date - created_date of won deals) per group, per month
-and as a histogram."""
+and as a histogram. Credits are not deals; a list of orders (no open or lost deal in the
+data) has no sales cycle, as in metrics.kpis."""
 from __future__ import annotations
 
 from datetime import date
 
-from salescore.metrics.base import _SCOPED, Con, _params, _query, pd
+from salescore.metrics.base import DEAL, _SCOPED, Con, _params, _query, pd
 from salescore.metrics.targets import months_between
 from salescore.scope import Scope
 
@@ -25,7 +26,8 @@ _WON_CYCLES = """
                ntile(4) over (order by s.amount, s.deal_id) as band
         from scoped s
         where s.status = 'won' and s.close_date between $start and $end
-          and s.created_date is not null
+          and s.created_date is not null and """ + DEAL.replace("amount", "s.amount") + """
+          and exists (select 1 from deals where status <> 'won')
     )"""
 
 
@@ -55,6 +57,7 @@ def cycle_by(con: Con, start: date | None, end: date | None, scope: Scope = Scop
     group by all
     """.format(scoped=_SCOPED.format(group="'all'"), won=_WON_CYCLES, key=key, label=label)
     frame = _query(con, sql, _params(start, end, scope))
+    frame = frame[frame["deals_won"] > 0].copy()   # "all" groups by constants: a row even when empty
     frame["deals_won"] = frame["deals_won"].astype("int64")
     for col in ("band_min", "band_max"):
         frame[col] = frame[col].astype("float64")

@@ -1,8 +1,13 @@
 """The funnel (DESIGN.md §4 "reached stage" rule): the stage order (saved or detected from the
-names), stage conversion, a team or rep against the rest, and what the funnel says.
+names), stage conversion over a cohort of created deals, a team or rep against the rest, and
+what the funnel says.
 
-Stage history (time spent in each stage) is not in the schema: funnel figures use the
-"reached stage" rule, and a deal's age counts from its created_date.
+A deal's reached stage is the furthest of its current stage (when in the order), the stage
+its file proves (deals.reached_stage, e.g. Maven's engage_date -> Engaging) and the furthest
+stage deal_history shows for it; a won deal reached every stage; a lost deal with none of
+these (its stage is "Lost", 输单 ...) is *unknown* and left out of every conversion, and an
+open deal whose stage is not in the order counts at the first stage. :func:`reached_ctes` is
+that rule in SQL, shared with the stage win probabilities and the forecast (metrics.pipeline).
 """
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from typing import Any
 
 from salescore import db
 from salescore import sql as sqlkit
-from salescore.metrics.base import _SCOPED, Con, _clean, _error, _missing, _params, _query, pd
+from salescore.metrics.base import DEAL, _SCOPED, Con, _clean, _error, _missing, _params, _query, pd
 from salescore.scope import Scope
 
 
@@ -52,25 +57,58 @@ def detect_stage_order(con: Con) -> list[str]:
 
 def funnel(con: Con, start: date | None = None, end: date | None = None, scope: Scope = Scope(),
            stages: list[str] | None = None) -> pd.DataFrame:
-    """Stage conversion (DESIGN §4) for deals created in the range.
+    """Stage conversion (DESIGN §4) for the deals created in the range (a cohort; with no
+    start, deals without a created date too). Credits are not deals.
 
-    A deal at stage k, or won, counts as having reached every earlier stage; a deal whose
-    stage is not in the list (a bare "Lost") counts as reaching the first stage only.
+    A deal counts at every stage up to its reached stage (module docstring); a lost deal
+    whose reached stage is unknown is left out of every row and counted in ``unknown``.
     Columns: stage, reached, value (amount of the deals that reached it),
-    conversion_to_next (NaN on the last row, which is the won count).
+    conversion_to_next (NaN on the last row, which is the won count), unknown (deals of the
+    cohort left out, the same on every row).
     """
     return _funnel(con, start, end, scope, stages)
 
 
-_FUNNEL_SQL = """
-with {scoped},
-stage_list as (select unnest($stages) as stage, generate_subscripts($stages, 1) as k),
-pos as (
-    select case when s.status = 'won' then $won_k else coalesce(o.k, 1) end as k, s.amount
-    from scoped s left join stage_list o on o.stage = s.stage
-    where (s.created_date is null and $open_start) or s.created_date between $start and $end
+# The reached stage k (1..n; won = n + 1, NULL = unknown) of every deal of ``scoped``, as the
+# CTE ``reached``: the furthest of the current stage and deals.reached_stage (positions in
+# $stages: array_position, no join), and the furthest deal_history stage per deal (read only
+# when ``{history}`` is that join: see _reached_ctes). greatest() skips NULLs.
+_REACHED_SQL = """
+stage_list as (select unnest($stages::VARCHAR[]) as stage,
+                      generate_subscripts($stages::VARCHAR[], 1) as k),
+history_k as (
+    select h.deal_id, max(array_position($stages::VARCHAR[], h.stage)) as k
+    from deal_history h where {history_filter} group by h.deal_id
 ),
-per_k as (select k, count(*) as n, sum(amount) as v from pos group by k),  -- then add up
+reached as (
+    select s.*,
+           case when s.status = 'won' then $won_k
+                else greatest(array_position($stages::VARCHAR[], s.stage),
+                              array_position($stages::VARCHAR[], s.reached_stage), {history_k},
+                              case when s.status = 'open' then 1 end) end as k
+    from scoped s {history_join}
+    where s.status <> 'won' or """ + DEAL + """
+)"""
+
+
+def reached_ctes(con: Con) -> str:
+    """The ``stage_list``, ``history_k`` and ``reached`` CTEs (text after a ``with scoped``),
+    reading deal_history only when it holds a row (it is empty until snapshots are imported,
+    and a join over 1M deals costs ~30 ms)."""
+    history = bool(sqlkit.scalar(con, "select exists (select 1 from deal_history)"))
+    return _REACHED_SQL.format(
+        history_filter="true" if history else "false",
+        history_k="hk.k" if history else "null",
+        history_join="left join history_k hk on hk.deal_id = s.deal_id" if history else "")
+
+
+_FUNNEL_SQL = """
+with {scoped},{reached},
+pos as (
+    select k, amount from reached
+    where (created_date is null and $open_start) or created_date between $start and $end
+),
+per_k as (select k, count(*) as n, sum(amount) as v from pos group by k),   -- k NULL: unknown
 steps as (
     select l.k, l.stage, coalesce(sum(p.n), 0)::BIGINT as reached,
            coalesce(sum(p.v), 0)::DOUBLE as value
@@ -80,7 +118,8 @@ steps as (
 )
 select stage, reached, value,
        lead(reached) over (order by k) / (case when reached > 0 then reached end)::DOUBLE
-           as conversion_to_next
+           as conversion_to_next,
+       (select coalesce(sum(n), 0) from per_k where k is null)::BIGINT as unknown
 from steps order by k
 """
 
@@ -91,11 +130,14 @@ def _funnel(con: Con, start: date | None, end: date | None, scope: Scope,
     stages = stages if stages is not None else stage_order(con)
     if not stages:
         if frame:
-            return pd.DataFrame(columns=["stage", "reached", "value", "conversion_to_next"])
+            return pd.DataFrame(columns=["stage", "reached", "value", "conversion_to_next", "unknown"])
         return []
-    sql = _FUNNEL_SQL.format(scoped=_SCOPED.format(group="'all'"))
+    sql = _FUNNEL_SQL.format(scoped=_SCOPED.format(group="'all'"), reached=reached_ctes(con))
     params = _params(start, end, scope) | {"stages": list(stages), "won_k": len(stages) + 1}
-    return _query(con, sql, params, frame)
+    out = _query(con, sql, params, frame)
+    if frame:
+        out["unknown"] = out["unknown"].astype("int64")
+    return out
 
 
 def save_stage_order(con: Con, stages: list[str]) -> list[str]:
@@ -159,8 +201,8 @@ def funnel_compare(con: Con, start: date | None, end: date | None, base: Scope,
 
     ``focus`` is a team or rep inside ``base`` (None: no comparison, rest_* are NaN). Deal
     counts add up, so the rest is base minus focus. Columns: stage, reached, value,
-    conversion_to_next (of focus, or of base without focus), rest_reached, rest_value,
-    rest_conversion. The last row is the won stage.
+    conversion_to_next, unknown (of focus, or of base without focus), rest_reached,
+    rest_value, rest_conversion, rest_unknown. The last row is the won stage.
     """
     stages = list(stages) if stages is not None else stage_order(con)
     whole = funnel(con, start, end, base, stages)
@@ -169,6 +211,7 @@ def funnel_compare(con: Con, start: date | None, end: date | None, base: Scope,
         out["rest_reached"] = float("nan")
         out["rest_value"] = float("nan")
         out["rest_conversion"] = float("nan")
+        out["rest_unknown"] = float("nan")
         return out
     mine = funnel(con, start, end, focus, stages)
     out = mine.copy()
@@ -176,6 +219,7 @@ def funnel_compare(con: Con, start: date | None, end: date | None, base: Scope,
     out["rest_value"] = whole["value"] - mine["value"]
     nxt = out["rest_reached"].shift(-1)
     out["rest_conversion"] = nxt / out["rest_reached"].where(out["rest_reached"] > 0)
+    out["rest_unknown"] = whole["unknown"] - mine["unknown"]
     return out
 
 

@@ -7,18 +7,24 @@ import math
 from datetime import date
 from typing import Any
 
+from salescore import db
 from salescore import sql as sqlkit
-from salescore.metrics.base import _SCOPED, Con, _clean, _missing, _params, _query, pd
+from salescore.metrics.base import (DEAL, EXPECTED_IN_REST, _SCOPED, Con, _clean, _missing, _params,
+                                    _query, deal_count, has_orders, pd)
 from salescore.metrics.funnel import _funnel
 from salescore.metrics.targets import (_TARGET_CTES, _level_rows, active_scenario,
-                                       months_between, targets_by)
+                                       month_shares, targets_by)
 from salescore.periods import Period
 from salescore.scope import Scope
 
-#: The section 4 figures :func:`kpis` returns, in display order.
+#: The section 4 figures :func:`kpis` returns, in display order (all numbers; kpis also
+#: gives ``win_rate_note``, the reason a win rate is missing).
 KPI_NAMES = ("revenue_won", "deals_won", "deals_lost", "win_rate", "avg_deal_size",
              "sales_cycle_days", "sales_cycle_days_median", "new_customers", "repeat_rate",
-             "open_deals", "open_pipeline", "velocity", "target", "attainment")
+             "open_deals", "open_pipeline", "velocity", "target", "attainment", "pipeline_coverage")
+
+#: The reason :func:`kpis` gives for a missing win rate when the data is a list of orders.
+NO_LOST_DEALS = "no lost deals in the data"
 
 # Grouping expressions, chosen from this whitelist only (never from user input).
 _GROUPS = {"all": "'all'", "team": "coalesce(r.team, '')", "rep": "d.rep_id"}
@@ -27,19 +33,36 @@ _GROUPS = {"all": "'all'", "team": "coalesce(r.team, '')", "rep": "d.rep_id"}
 # 1M deals (the scoped rows are read twice, for the closed and for the open figures).
 _SCOPED_CORE = """
     scoped as not materialized (
-        select d.deal_id, d.customer_id, d.amount, d.status, d.created_date, d.close_date,
-               {group} as grp
+        select d.deal_id, d.order_id, d.customer_id, d.amount, d.status, d.created_date,
+               d.close_date, d.expected_close_date, {group} as grp
         from deals d {join}
         where {scope_filter}
     )"""
 
-# Each customer's first won deal ever comes from the table :func:`first_won` registers as
-# _first_won (computed once per data version). A buyer of the period is a repeat buyer when
-# that first won deal closed before the period (= "had a won deal before"); with no start
-# date, one with more than one won deal. A bounded range keeps its few closed deals
-# (materialized: read by two figures); all data streams them instead (see _core).
+# DESIGN §4, as SQL over whole tables:
+# - facts: the data as a whole. An order list (no open or lost deal at all) has no win rate
+#   and no sales cycle (its dates are order dates); as_of is the data's "today" (last date).
+# - a credit (won, amount < 0) lowers revenue_won and is not a deal; deals_won counts orders
+#   (lines sharing an order id once; without one each row), deals_lost likewise.
+# - a buyer of the period is a repeat buyer when its second won deal (any rep; _first_won,
+#   computed once per data version) closed by the period's end.
+# - coverage_pipeline: open deals expected in the rest of the period, the overdue ones (their
+#   expected close has passed) included when the period is the current one; NULL once the
+#   period is over (nothing is left to cover).
+# A bounded range keeps its few closed deals (materialized: read by several figures); all data
+# streams them instead.
 _CORE_SQL = """
 with {scoped},
+facts as (
+    select exists (select 1 from deals where status <> 'won') as has_lost,
+           exists (select 1 from deals) as has_deals,
+           (select last_date from data_dates) as as_of
+),
+period_state as (
+    select f.*, coalesce(f.as_of <= $end, false) as live,
+           coalesce($start <= f.as_of and f.as_of <= $end, false) as current
+    from facts f
+),
 closed as {materialized} (
     select * from scoped
     where status in ('won', 'lost') and close_date between $start and $end
@@ -47,12 +70,13 @@ closed as {materialized} (
 closed_agg as (
     select grp,
            sum(amount) filter (where status = 'won')                 as revenue_won,
-           count(*) filter (where status = 'won')                    as deals_won,
-           count(*) filter (where status = 'lost')                   as deals_lost,
-           avg(close_date - created_date) filter (where status = 'won'
+           sum(amount) filter (where status = 'won' and {deal})      as deal_revenue,
+           {deals_won}                                               as deals_won,
+           {deals_lost}                                              as deals_lost,
+           avg(close_date - created_date) filter (where status = 'won' and {deal}
                and created_date is not null)                         as sales_cycle_days,
            percentile_cont(0.5) within group (order by close_date - created_date)
-               filter (where status = 'won' and created_date is not null)
+               filter (where status = 'won' and {deal} and created_date is not null)
                                                                      as sales_cycle_days_median
     from closed group by {by_grp}
 ),
@@ -65,7 +89,7 @@ new_agg as (     -- customers whose first won deal (any rep) falls in the range,
 ),
 buyers as (      -- customers with a won deal in the period, per group
     select grp, customer_id, count(*) as n_won
-    from closed where status = 'won' and customer_id is not null group by {by_buyer}
+    from closed where status = 'won' and {deal} and customer_id is not null group by {by_buyer}
 ),
 repeat_agg as (
     select b.grp, avg({repeat}) as repeat_rate
@@ -73,8 +97,9 @@ repeat_agg as (
     group by b.grp
 ),
 open_agg as (    -- open at the end of the period: created by then and not yet closed
-    select grp, count(*) as open_deals, sum(amount) as open_pipeline
-    from scoped
+    select grp, count(*) as open_deals, sum(amount) as open_pipeline,
+           sum(amount) filter (where status = 'open' and {in_rest}) as coverage_pipeline
+    from scoped cross join (select current from period_state) ps
     where (created_date is null or created_date <= $end)
       and (status = 'open' or close_date > $end)
     group by {by_grp}
@@ -87,14 +112,18 @@ select g.grp,
        coalesce(c.revenue_won, 0) as revenue_won,
        coalesce(c.deals_won, 0)   as deals_won,
        coalesce(c.deals_lost, 0)  as deals_lost,
-       c.deals_won::DOUBLE / nullif(c.deals_won + c.deals_lost, 0) as win_rate,
-       c.revenue_won / nullif(c.deals_won, 0)                     as avg_deal_size,
-       c.sales_cycle_days, c.sales_cycle_days_median,
+       case when ps.has_lost
+            then c.deals_won::DOUBLE / nullif(c.deals_won + c.deals_lost, 0) end as win_rate,
+       c.deal_revenue / nullif(c.deals_won, 0)                    as avg_deal_size,
+       case when ps.has_lost then c.sales_cycle_days end          as sales_cycle_days,
+       case when ps.has_lost then c.sales_cycle_days_median end   as sales_cycle_days_median,
        coalesce(n.new_customers, 0) as new_customers,
        rp.repeat_rate,
        coalesce(o.open_deals, 0)    as open_deals,
-       coalesce(o.open_pipeline, 0) as open_pipeline
+       coalesce(o.open_pipeline, 0) as open_pipeline,
+       o.coverage_pipeline
 from groups g
+cross join period_state ps
 left join closed_agg c on c.grp is not distinct from g.grp
 left join new_agg n on n.grp is not distinct from g.grp
 left join repeat_agg rp on rp.grp is not distinct from g.grp
@@ -116,12 +145,23 @@ _KPI_COLS = """coalesce(c.revenue_won, 0) as revenue_won, coalesce(c.deals_won, 
            coalesce(c.open_deals, 0) as open_deals, coalesce(c.open_pipeline, 0) as open_pipeline,
            c.velocity,"""
 
+# pipeline_coverage = coverage pipeline / remaining target (target - revenue_won), of the row
+# whose target is ``{t}``; NULL when nothing remains, without a target or once the period is over.
+_COVERAGE = """case when (select live from period_state)
+           then coalesce(c.coverage_pipeline, 0)::DOUBLE
+                / (case when {t} - coalesce(c.revenue_won, 0) > 0
+                        then {t} - coalesce(c.revenue_won, 0) end)::DOUBLE
+           end as pipeline_coverage"""
 
-def _core_ctes(start: date | None, scope: Scope, group: str, with_total: bool) -> str:
+
+def _core_ctes(start: date | None, end: date | None, scope: Scope, group: str,
+               with_total: bool, orders: bool = True) -> str:
     """``with`` ... ending in the CTE ``core``: the section 4 figures per ``group`` (column
     grp); ``with_total``: plus the scope's total as the row whose grp is NULL (grouping sets:
-    one pass for both; a real group is never NULL)."""
+    one pass for both; a real group is never NULL). ``orders``: some rows carry an order id
+    (:func:`has_orders`; False keeps the plain counts)."""
     bounded = start is not None
+    whole = start is None and end is None
     gexpr = _GROUPS[group]
     joined = scope.team is not None or group == "team"
     return _CORE_SQL.format(
@@ -135,9 +175,17 @@ def _core_ctes(start: date | None, scope: Scope, group: str, with_total: bool) -
         by_new=f"grouping sets (({gexpr}), ())" if with_total else "1",
         by_buyer="grouping sets ((grp, customer_id), (customer_id))" if with_total
         else "grp, customer_id",
-        materialized="materialized" if bounded else "not materialized",
-        repeat="coalesce(f.close_date < $start, false)::INTEGER" if bounded else "(b.n_won > 1)::INTEGER",
-        repeat_join="left join _first_won f on f.customer_id = b.customer_id" if bounded else "")
+        materialized="materialized" if bounded else "not materialized", deal=DEAL,
+        # all data without order ids: a buyer's won rows in the period are all its deals ever,
+        # so "two or more by the end" is n_won > 1 (no join with _first_won: ~20% of the
+        # 1M-deal metrics --json); else its second won deal closed by the period's end
+        repeat="(b.n_won > 1)::INTEGER" if whole and not orders
+        else "coalesce(f.second_close_date <= $end, false)::INTEGER",
+        repeat_join="" if whole and not orders
+        else "left join _first_won f on f.customer_id = b.customer_id",
+        deals_won=deal_count(f"status = 'won' and {DEAL}", orders),
+        deals_lost=deal_count("status = 'lost'", orders),
+        in_rest=EXPECTED_IN_REST.format(current="ps.current"))
 
 
 # The figures of a scope and of its reps or teams, with names and targets, in one statement:
@@ -152,7 +200,10 @@ scope_goal as (
 total as (
     select true as _total, {no_names}
            {kpis} sg.target::DOUBLE as target,
-           coalesce(c.revenue_won, 0) / nullif(sg.target, 0)::DOUBLE as attainment
+           coalesce(c.revenue_won, 0) / nullif(sg.target, 0)::DOUBLE as attainment,
+           {coverage_total},
+           case when (select has_deals and not has_lost from period_state)
+                then '""" + NO_LOST_DEALS + """' end as win_rate_note
     from scope_goal sg left join (select * from core where {total_row}) c on true
 ){groups}
 select * from total {union_groups}
@@ -169,7 +220,8 @@ grouped as (
     select false as _total, {name_cols}
            {kpis} g.target::DOUBLE as target,
            coalesce(c.revenue_won, 0) / (case when g.target > 0 then g.target end)::DOUBLE
-               as attainment
+               as attainment,
+           {coverage_group}, null::VARCHAR as win_rate_note
     from names n full join (select * from core where grp is not null) c on c.grp = n.key
     left join goals g on g.key = coalesce(n.key, c.grp)
     where {keep}
@@ -191,26 +243,30 @@ def _figures(con: Con, start: date | None, end: date | None, scope: Scope,
              level: str | None, frame: bool = True) -> Any:
     """The scope's total and (``level`` rep or team) its groups: a DataFrame (``frame``) or
     a list of dicts of plain Python values (no pandas: ``metrics --json``), first row the
-    total (``_total`` true). Columns: _total, rep_id, rep, team (those of the level), KPI_NAMES.
+    total (``_total`` true). Columns: _total, rep_id, rep, team (those of the level),
+    KPI_NAMES, win_rate_note (on the total row only).
     """
-    months = months_between(start, end, con)
+    months, shares = month_shares(start, end, con)
+    coverage = _COVERAGE.format(t="sg.target")
+    orders = has_orders(con)
     if level is None:
-        sql = _FIGURES_SQL.format(core=_core_ctes(start, scope, "all", False),
+        sql = _FIGURES_SQL.format(core=_core_ctes(start, end, scope, "all", False, orders),
                                   targets=_TARGET_CTES, no_names="", total_row="true",
                                   groups="", union_groups="", kpis=_KPI_COLS,
-                                  scope_level=_level_rows("slevel"))
+                                  scope_level=_level_rows("slevel"), coverage_total=coverage)
     else:
         names, name_cols, no_names, keep = _NAMES[level]
         sql = _FIGURES_SQL.format(
-            core=_core_ctes(start, scope, level, True), targets=_TARGET_CTES,
+            core=_core_ctes(start, end, scope, level, True, orders), targets=_TARGET_CTES,
             no_names=no_names, total_row="grp is null",
             groups=_GROUPS_SQL.format(names=names, name_cols=name_cols, keep=keep,
-                                      kpis=_KPI_COLS, group_level=_level_rows("glevel")),
+                                      kpis=_KPI_COLS, group_level=_level_rows("glevel"),
+                                      coverage_group=_COVERAGE.format(t="g.target")),
             union_groups="union all select * from grouped", kpis=_KPI_COLS,
-            scope_level=_level_rows("slevel"))
+            scope_level=_level_rows("slevel"), coverage_total=coverage)
     params = _params(start, end, scope) | {
         "scenario": active_scenario(con), "metric": "revenue", "months": months,
-        "slevel": scope.level, "glevel": level}
+        "shares": shares, "slevel": scope.level, "glevel": level}
     return _query(con, sql, params, frame)
 
 
@@ -233,14 +289,22 @@ def kpis(con: Con, start: date | None = None, end: date | None = None,
          scope: Scope = Scope()) -> dict[str, Any]:
     """The section 4 figures for one scope and date range, as plain Python numbers.
 
-    Keys: KPI_NAMES. ``target`` is the revenue target of the same scope and months;
-    ``attainment`` = revenue_won / target (None without a target).
+    Keys: KPI_NAMES and win_rate_note. ``target`` is the revenue target of the same scope
+    over the range (months cut by the range prorated by calendar days); ``attainment`` =
+    revenue_won / target (None without a target); ``pipeline_coverage`` = open pipeline
+    expected in the rest of the range (overdue deals included in the current period) /
+    remaining target (None once the range is over, without a target or when it is met);
+    ``win_rate_note`` = NO_LOST_DEALS when the data holds no open or lost deal at all (a list
+    of orders: win rate and sales cycle are None), else None.
     """
     return _kpis_row(_figures(con, start, end, scope, None, frame=False)[0])
 
 
 def _kpis_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: _clean(row[name]) for name in KPI_NAMES}
+    out = {name: _clean(row[name]) for name in KPI_NAMES}
+    note = row.get("win_rate_note")
+    out["win_rate_note"] = note if isinstance(note, str) else None
+    return out
 
 
 def kpis_and_groups(con: Con, start: date | None, end: date | None, level: str,
@@ -262,7 +326,7 @@ def by_group(con: Con, start: date | None, end: date | None, level: str,
 
 
 def _groups_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.iloc[1:].drop(columns="_total").reset_index(drop=True)
+    return frame.iloc[1:].drop(columns=["_total", "win_rate_note"]).reset_index(drop=True)
 
 
 def leaderboard(con: Con, start: date | None, end: date | None, scope: Scope = Scope(),
@@ -284,27 +348,39 @@ def leaderboard_from(reps: pd.DataFrame, top: int = 10) -> pd.DataFrame:
 
 
 def monthly(con: Con, start: date | None, end: date | None, scope: Scope = Scope()) -> pd.DataFrame:
-    """Revenue won and target per month: columns month (YYYY-MM), revenue_won, target,
-    deals_won, win_rate. Months with no deals appear with zero revenue."""
-    months = months_between(start, end, con)
+    """Revenue won and target per month: columns month (YYYY-MM), revenue_won, target
+    (a month cut by the range prorated by its days), deals_won, win_rate (the DESIGN §4
+    figures of each month: credits are not deals, an order's lines count once, no win rate
+    for a list of orders). Months with no deals appear with zero revenue."""
+    months, shares = month_shares(start, end, con)
     sql = """
-    with {scoped}
-    select strftime(close_date, '%Y-%m') as month,
-           sum(amount) filter (where status = 'won') as revenue_won,
-           count(*) filter (where status = 'won')    as deals_won,
-           count(*) filter (where status = 'won')::DOUBLE / nullif(count(*), 0) as win_rate
-    from scoped
-    where status in ('won', 'lost') and close_date between $start and $end
-    group by 1
-    """.format(scoped=_SCOPED.format(group="'all'"))
+    with {scoped},
+    counted as (
+        select strftime(close_date, '%Y-%m') as month,
+               sum(amount) filter (where status = 'won') as revenue_won,
+               {deals_won} as deals_won, {deals_lost} as deals_lost
+        from scoped
+        where status in ('won', 'lost') and close_date between $start and $end
+        group by 1
+    )
+    select month, revenue_won, deals_won,
+           case when exists (select 1 from deals where status <> 'won')
+                then deals_won::DOUBLE / nullif(deals_won + deals_lost, 0) end as win_rate
+    from counted
+    """
+    orders = has_orders(con)
+    sql = sql.format(scoped=_SCOPED.format(group="'all'"),
+                     deals_won=deal_count(f"status = 'won' and {DEAL}", orders),
+                     deals_lost=deal_count("status = 'lost'", orders))
     frame = _query(con, sql, _params(start, end, scope))
     base = pd.DataFrame({"month": months})
     out = base.merge(frame, on="month", how="left")
     goals = targets_by(con, months, scope.level, team=scope.team, rep_id=scope.rep_id,
-                       by_month=True).groupby("month")["target"].sum()
+                       by_month=True, shares=shares).groupby("month")["target"].sum()
     out["target"] = out["month"].map(goals).astype("float64")
     out["revenue_won"] = out["revenue_won"].astype("float64").fillna(0.0)
     out["deals_won"] = out["deals_won"].fillna(0).astype("int64")
+    out["win_rate"] = out["win_rate"].astype("float64")
     return out[["month", "revenue_won", "target", "deals_won", "win_rate"]]
 
 
@@ -317,13 +393,17 @@ def summary(con: Con, start: date | None = None, end: date | None = None,
             scope: Scope = Scope()) -> dict[str, Any]:
     """What ``python -m salescore metrics --json`` prints (DESIGN §6):
     {"totals": {...}, "by_rep": [{"rep": name, ...}], "funnel": [{"stage", "reached",
-    "conversion_to_next"}]}, plain numbers with the section 4 names. Built from DuckDB rows
-    without pandas (the CLI does not import it: a third of its run at 1M deals)."""
+    "conversion_to_next", "unknown"}]}, plain numbers with the section 4 names; totals also
+    carry win_rate_note (the reason a win rate is missing, else None) and currency (the
+    reporting currency's ISO code, None while unknown). Built from DuckDB rows without
+    pandas (the CLI does not import it: a third of its run at 1M deals)."""
     rows = _figures(con, start, end, scope, "rep", frame=False)
-    totals = _kpis_row(rows[0])
-    by_rep = [{k: _clean(v) for k, v in row.items() if k != "_total"} for row in rows[1:]]
+    totals = _kpis_row(rows[0]) | {"currency": db.reporting_currency(con)}
+    by_rep = [{k: _clean(v) for k, v in row.items() if k not in ("_total", "win_rate_note")}
+              for row in rows[1:]]
     funnel_rows = [{"stage": r["stage"], "reached": int(r["reached"]),
-                    "conversion_to_next": _clean(r["conversion_to_next"])}
+                    "conversion_to_next": _clean(r["conversion_to_next"]),
+                    "unknown": int(r["unknown"])}
                    for r in _funnel(con, start, end, scope, None, frame=False)]
     return {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
             "totals": totals, "by_rep": by_rep, "funnel": funnel_rows}

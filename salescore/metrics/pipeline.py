@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from salescore import sql as sqlkit
-from salescore.metrics.base import _SCOPED, Con, _params, _query, pd
-from salescore.metrics.funnel import stage_order
+from salescore.metrics.base import EXPECTED_IN_REST, _SCOPED, Con, _params, _query, pd
+from salescore.metrics.funnel import reached_ctes, stage_order
 from salescore.metrics.kpis import kpis
 from salescore.metrics.targets import target
 from salescore.periods import Period, containing, pace
@@ -91,28 +91,27 @@ def stuck_summary(stuck: pd.DataFrame) -> dict[str, Any]:
 
 def stage_win_probability(con: Con, when: date, scope: Scope = Scope(),
                           stages: list[str] | None = None, lookback_days: int = 365) -> pd.DataFrame:
-    """Historical win probability per open stage: of the deals of ``scope`` closed in the
-    ``lookback_days`` up to ``when`` that reached the stage (DESIGN §4 reached rule; a lost
-    deal whose stage is not in the list reached the first stage only), the share won.
-    Columns: stage, closed, won, win_probability (NaN when none closed)."""
+    """Historical win probability per open stage (DESIGN §4): of the deals of ``scope``
+    closed in the ``lookback_days`` up to ``when`` that reached the stage (the reached-stage
+    rule of metrics.funnel), won / (won + lost). Lost deals whose reached stage is unknown
+    and credits are left out. Columns: stage, closed, won, win_probability (NaN when none
+    closed)."""
     stages = list(stages) if stages is not None else stage_order(con)
     if not stages:
         return pd.DataFrame({"stage": [], "closed": [], "won": [], "win_probability": []})
-    order = pd.DataFrame({"stage": stages, "k": range(1, len(stages) + 1)})
     sql = """
-    with {scoped},
-    pos as (
-        select case when s.status = 'won' then $won_k else coalesce(o.k, 1) end as k, s.status
-        from scoped s left join stage_list o on o.stage = s.stage
-        where s.status in ('won', 'lost') and s.close_date between $start and $end
-    )
+    with {scoped},{reached}
     select l.k, count(p.k) as closed, count(p.k) filter (where p.status = 'won') as won
-    from stage_list l left join pos p on p.k >= l.k
+    from stage_list l
+    left join (select k, status from reached
+               where status in ('won', 'lost') and close_date between $start and $end) p
+           on p.k >= l.k
     group by l.k order by l.k
-    """.format(scoped=_SCOPED.format(group="'all'"))
+    """
+    sql = sql.format(scoped=_SCOPED.format(group="'all'"), reached=reached_ctes(con))
     start = date.fromordinal(when.toordinal() - lookback_days)
-    params = _params(start, when, scope) | {"won_k": len(stages) + 1}
-    frame = sqlkit.run(con, sql, params, prepare=lambda cur: cur.register("stage_list", order))
+    params = _params(start, when, scope) | {"stages": stages, "won_k": len(stages) + 1}
+    frame = _query(con, sql, params)
     frame["stage"] = stages
     frame["closed"] = frame["closed"].astype("int64")
     frame["won"] = frame["won"].astype("int64")
@@ -120,20 +119,56 @@ def stage_win_probability(con: Con, when: date, scope: Scope = Scope(),
     return frame[["stage", "closed", "won", "win_probability"]]
 
 
+#: The forecast's buckets of open deals (DESIGN §4): expected in the period, overdue (expected
+#: close passed; counted in the current period), not dated (listed, never counted).
+BUCKETS = ("in_period", "overdue", "not_dated")
+
+# Open deals of the scope on $when with their bucket for the period $pstart..$pend and their
+# reached stage k (an open deal reached at least the first stage). $current: the period holds
+# $when (only then are overdue deals expected in it).
+_OPEN_SQL = """
+with {scoped},{reached},
+open_now as (
+    select r.*,
+           case when r.expected_close_date is null then 'not_dated'
+                when r.expected_close_date < $when then
+                     case when $current then 'overdue' end
+                when r.expected_close_date between $pstart and $pend then 'in_period'
+           end as bucket
+    from reached r
+    where (r.status = 'open' or r.close_date > $when)
+      and (r.created_date is null or r.created_date <= $when)
+)"""
+
+
+def _open_buckets(con: Con, period: Period, when: date, scope: Scope, stages: list[str],
+                  select: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    sql = (_OPEN_SQL + select).format(scoped=_SCOPED.format(group="'all'"), reached=reached_ctes(con))
+    base = _params(None, None, scope) | {
+        "when": when, "pstart": period.start, "pend": period.end,
+        "current": period.start <= when <= period.end,
+        "stages": list(stages) or [""], "won_k": len(stages) + 1}
+    return _query(con, sql, base | (params or {}))
+
+
 def forecast(con: Con, period: Period, when: date, scope: Scope = Scope(),
              stages: list[str] | None = None) -> dict[str, Any]:
-    """Where ``period`` will end, seen on ``when``.
+    """Where ``period`` will end, seen on ``when`` (DESIGN §4 forecast).
 
     - revenue_won: won so far in the period (closed up to ``when``);
-    - weighted_pipeline: open deals whose expected_close_date falls in the period, each
-      amount times its stage's historical win probability (:func:`stage_win_probability`;
-      a stage not in the list takes the first stage's);
+    - weighted_pipeline: open deals expected to close in the period (in_period: expected
+      close from ``when`` to the period end) plus, in the current period, the overdue ones
+      (expected close before ``when``, still open), each amount times the win probability of
+      its reached stage (:func:`stage_win_probability`; a stage not in the order counts as
+      the first);
     - forecast = revenue_won + weighted_pipeline; run_rate = revenue_won / share of the
       period elapsed (pace);
     - gap = target - forecast, run_rate_gap = target - run_rate (None without a target).
     Also: target, elapsed, finished (the period is over: forecast = revenue_won),
-    not_dated (open deals of the scope with no expected close date: not counted) and stages
-    (frame: stage, open_deals, open_value, win_probability, weighted).
+    not_dated (how many open deals have no expected close date: listed, not counted),
+    overdue (how many are overdue), stages (frame: bucket, stage, open_deals, open_value,
+    win_probability, weighted; in_period rows first) and buckets (frame: bucket (BUCKETS),
+    open_deals, open_value, weighted (NaN for not_dated), counted (bool)).
     """
     stages = list(stages) if stages is not None else stage_order(con)
     elapsed = pace(period, when)
@@ -141,39 +176,86 @@ def forecast(con: Con, period: Period, when: date, scope: Scope = Scope(),
     won = kpis(con, period.start, min(when, period.end), scope)["revenue_won"] if when >= period.start else 0.0
     goal = target(con, period.months, scope)
     probs = stage_win_probability(con, when, scope, stages)
-    first_p = probs["win_probability"].iloc[0] if len(probs) else float("nan")
-    sql = """
-    with {scoped}
-    select stage,
-           count(*) filter (where expected_close_date between $pstart and $pend) as open_deals,
-           coalesce(sum(amount) filter (where expected_close_date between $pstart and $pend), 0)
-               as open_value,
-           count(*) filter (where expected_close_date is null) as not_dated
-    from scoped
-    where (status = 'open' or close_date > $when) and (created_date is null or created_date <= $when)
-    group by stage
-    """.format(scoped=_SCOPED.format(group="'all'"))
-    params = _params(None, None, scope) | {"when": when, "pstart": period.start, "pend": period.end}
-    raw = _query(con, sql, params)
-    not_dated = int(raw["not_dated"].sum()) if len(raw) else 0
-    dated = raw[raw["open_deals"] > 0].copy()
-    prob = dict(zip(probs["stage"], probs["win_probability"]))
-    dated["win_probability"] = dated["stage"].map(prob).astype("float64").fillna(first_p)
-    dated["open_value"] = dated["open_value"].astype("float64")
-    dated["open_deals"] = dated["open_deals"].astype("int64")
-    dated["weighted"] = dated["open_value"] * dated["win_probability"].fillna(0.0)
-    rank = {s: i for i, s in enumerate(stages)}
-    dated = dated.assign(_k=dated["stage"].map(rank).fillna(-1)).sort_values(["_k", "stage"])
-    frame = dated[["stage", "open_deals", "open_value", "win_probability", "weighted"]].reset_index(drop=True)
+    raw = _open_buckets(con, period, when, scope, stages, """
+    select bucket, coalesce(k, 1) as k, count(*) as open_deals,
+           coalesce(sum(amount), 0)::DOUBLE as open_value
+    from open_now where bucket is not null group by all
+    """)
+    prob = dict(enumerate(probs["win_probability"], start=1)) if len(probs) else {}
+    name = dict(enumerate(stages, start=1))
+    raw["stage"] = raw["k"].map(name)
+    raw["win_probability"] = raw["k"].map(prob).astype("float64")
+    raw["open_deals"] = raw["open_deals"].astype("int64")
+    raw["open_value"] = raw["open_value"].astype("float64")
+    counted = raw["bucket"] != "not_dated"
+    raw["weighted"] = (raw["open_value"] * raw["win_probability"].fillna(0.0)).where(counted)
+    order = {b: i for i, b in enumerate(BUCKETS)}
+    raw = raw.assign(_b=raw["bucket"].map(order)).sort_values(["_b", "k"])
+    frame = raw[raw["bucket"] != "not_dated"][["bucket", "stage", "open_deals", "open_value",
+                                                "win_probability", "weighted"]].reset_index(drop=True)
+    sums = raw.groupby("bucket")[["open_deals", "open_value", "weighted"]].sum(min_count=1)
+    buckets = pd.DataFrame({"bucket": list(BUCKETS)}).merge(
+        sums.reset_index(), on="bucket", how="left")
+    buckets["open_deals"] = buckets["open_deals"].fillna(0).astype("int64")
+    buckets["open_value"] = buckets["open_value"].astype("float64").fillna(0.0)
+    buckets["counted"] = buckets["bucket"] != "not_dated"
+    buckets["weighted"] = buckets["weighted"].astype("float64").where(buckets["counted"])
+    buckets.loc[buckets["counted"], "weighted"] = buckets.loc[buckets["counted"], "weighted"].fillna(0.0)
     weighted = 0.0 if finished else float(frame["weighted"].sum())
     result = float(won) + weighted
     run_rate = float(won) / elapsed if elapsed > 0 else None
+    count = dict(zip(buckets["bucket"], buckets["open_deals"]))
     return {"period": period.label, "when": when, "elapsed": elapsed, "finished": finished,
             "revenue_won": float(won), "weighted_pipeline": weighted, "forecast": result,
             "run_rate": run_rate, "target": goal,
             "gap": goal - result if goal is not None else None,
             "run_rate_gap": goal - run_rate if goal is not None and run_rate is not None else None,
-            "not_dated": not_dated, "stages": frame}
+            "not_dated": int(count["not_dated"]), "overdue": int(count["overdue"]),
+            "stages": frame, "buckets": buckets}
+
+
+def forecast_deals(con: Con, period: Period, when: date, scope: Scope = Scope(),
+                   bucket: str = "overdue", stages: list[str] | None = None) -> pd.DataFrame:
+    """The open deals of one forecast bucket (BUCKETS) of ``period`` seen on ``when``, for the
+    lists beside the forecast. Columns: deal_id, deal, rep, team, customer, stage, amount,
+    expected_close_date, days_overdue (when - expected close; NaN when not dated). Largest
+    amounts first."""
+    if bucket not in BUCKETS:
+        raise ValueError(bucket)
+    stages = list(stages) if stages is not None else stage_order(con)
+    frame = _open_buckets(con, period, when, scope, stages, """
+    select o.deal_id, o.name as deal, coalesce(r.name, o.rep_id) as rep,
+           coalesce(r.team, '') as team, coalesce(c.name, o.customer_id) as customer, o.stage,
+           o.amount::DOUBLE as amount, o.expected_close_date,
+           ($when - o.expected_close_date)::DOUBLE as days_overdue
+    from open_now o
+    left join reps r on r.rep_id = o.rep_id
+    left join customers c on c.customer_id = o.customer_id
+    where o.bucket = $bucket
+    order by o.amount desc nulls last, o.expected_close_date, o.deal_id
+    """, {"bucket": bucket})
+    frame["amount"] = frame["amount"].astype("float64")
+    frame["days_overdue"] = frame["days_overdue"].astype("float64")
+    return frame
+
+
+def coverage_pipeline(con: Con, period: Period, as_of: date, scope: Scope = Scope()) -> pd.DataFrame:
+    """The pipeline of DESIGN §4 pipeline_coverage per rep, seen on ``as_of``: deals open then
+    (created by then, not closed by then) expected in the rest of ``period``, overdue ones
+    included when the period holds ``as_of`` (the same rule as kpis' pipeline_coverage).
+    Columns: rep_id, pipeline."""
+    sql = """
+    with {scoped}
+    select rep_id, sum(amount)::DOUBLE as pipeline from scoped
+    where (created_date is null or created_date <= $when) and (status = 'open' or close_date > $when)
+      and {in_rest}
+    group by 1 order by 1
+    """.format(scoped=_SCOPED.format(group="'all'"), in_rest=EXPECTED_IN_REST.format(current="$current"))
+    params = _params(period.start, period.end, scope) | {
+        "when": as_of, "current": period.start <= as_of <= period.end}
+    frame = _query(con, sql, params)
+    frame["pipeline"] = frame["pipeline"].astype("float64")
+    return frame
 
 
 def live_period(period: Period, as_of: date) -> tuple[Period, bool]:

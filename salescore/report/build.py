@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from salescore import fmt, goals, incentives, metrics, periods, retention
+from salescore import db, fmt, goals, incentives, metrics, periods, retention
 from salescore.errors import SalesCoreError
 from salescore.i18n import t
 from salescore.periods import Period
@@ -61,8 +61,19 @@ class _Build:
     def txt(self, key: str, **params: Any) -> str:
         return t(f"meeting.{key}", self.lang, **params)
 
+    @cached_property
+    def currency(self) -> str:
+        """The symbol of the reporting currency (db.reporting_currency, read once per deck);
+        '' while it is not known: amounts then show without a symbol, never a guessed one."""
+        return fmt.symbol(self.q(db.reporting_currency))
+
     def money(self, value: Any) -> str:
-        return fmt.money(value, self.lang, wan=True)
+        """An amount, short (¥4.6万 / $45.6k), in the reporting currency."""
+        return fmt.money(value, self.lang, wan=True, currency=self.currency)
+
+    def amount(self, value: Any) -> str:
+        """An amount in whole units (¥1,234 / $1,234), in the reporting currency."""
+        return fmt.money(value, self.lang, currency=self.currency)
 
     @property
     def scope_label(self) -> str:

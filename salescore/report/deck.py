@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from salescore import metrics
+from salescore import fmt, metrics
 from salescore.i18n import t
 from salescore.images import chart_png
 from salescore.periods import Period
@@ -21,7 +21,17 @@ from salescore.report.slides import slides
 from salescore.scope import Scope
 
 
-_NUMERIC = re.compile(r"^[\s+\-−¥$€%.,\d万亿kM×/()—]+$")
+_NUMERIC = re.compile(r"^[\s+\-−%.,\d万亿kM×/()—]+$")
+#: Currency symbols a figure may carry (longest first: "HK$" before "$"), any of fmt.SYMBOLS
+#: or an ISO code shown as itself ("CHF 1,234").
+_SYMBOLS = re.compile("|".join(re.escape(s) for s in sorted(set(fmt.SYMBOLS.values()) | {"$", "€"},
+                                                              key=len, reverse=True)) + r"|\b[A-Z]{3} ")
+
+
+def _numeric(text: str) -> bool:
+    """Whether a table cell is a figure (right-aligned): digits, signs, units and at most the
+    currency symbols of amounts."""
+    return bool(_NUMERIC.match(_SYMBOLS.sub("", text)))
 
 
 def _fonts(run: Any) -> None:
@@ -143,7 +153,7 @@ def _table_shape(page: Any, box: tuple[float, float, float, float], frame: pd.Da
         table.columns[j].width = Inches(w)
     for i, h in enumerate(heights):
         table.rows[i].height = Inches(h)
-    numeric = [len(frame) > 0 and all(_NUMERIC.match(str(v)) for v in frame[c] if str(v)) for c in frame.columns]
+    numeric = [len(frame) > 0 and all(_numeric(str(v)) for v in frame[c] if str(v)) for c in frame.columns]
     for j, col in enumerate(frame.columns):
         values = [str(col)] + ["" if _missing(v) else str(v) for v in frame[col]]
         for i, value in enumerate(values):

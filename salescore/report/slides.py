@@ -49,7 +49,7 @@ def _kpis(b: _Build) -> Slide:
         notes.append(b.txt("note.no_targets"))
     return Slide("kpis", b.txt("slide.kpis"), b.txt("sub.kpis", period=b.period.label, scope=b.scope_label,
                                                    previous=prev),
-                 "figures", figs, None, charts.revenue_trend(b.trend, lang), notes=tuple(notes))
+                 "figures", figs, None, charts.revenue_trend(b.trend, lang, b.currency), notes=tuple(notes))
 
 
 def _leaderboard(b: _Build) -> Slide:
@@ -74,7 +74,7 @@ def _leaderboard(b: _Build) -> Slide:
     sep = "；" if lang == "zh" else "; "
     notes = [b.txt("note.champions", names=sep.join(f"{r.team} {r.rep} ({b.money(r.revenue_won)})"
                                                      for r in champs.itertuples()))]
-    chart = charts.leaderboard(top[["rep", "revenue_won", "team"]], lang)
+    chart = charts.leaderboard(top[["rep", "revenue_won", "team"]], lang, b.currency)
     return Slide("leaderboard", b.txt("slide.leaderboard"), b.txt("sub.leaderboard", period=b.period.label),
                  "chart_table", {}, table, chart, notes=tuple(notes))
 
@@ -131,7 +131,7 @@ def _funnel(b: _Build) -> Slide:
              "conversion": "" if _missing(r.conversion_to_next) else fmt.pct(r.conversion_to_next)}
             for r in frame.itertuples()]
     table = _table(rows, _cols(b, "stage", "reached", "value", "conversion"))
-    chart = charts.funnel_stages(frame.assign(stage_label=frame["stage"].map(label)), lang)
+    chart = charts.funnel_stages(frame.assign(stage_label=frame["stage"].map(label)), lang, currency=b.currency)
     return Slide("funnel", title, sub, "chart_table", figs, table, chart, notes=tuple(notes))
 
 
@@ -195,7 +195,7 @@ def _incentives(b: _Build) -> Slide:
         notes.append(b.txt("note.pay_period", kind=b.txt(f"kind.{plan.period}"), period=b.pay_period.label,
                             meeting=b.period.label))
     table = _table(_plan_terms(b, plan), {"item": b.txt("col.item"), "value": b.txt("col.value_text")})
-    chart = charts.payout_distribution(pay, b.lang) if len(pay) else None
+    chart = charts.payout_distribution(pay, b.lang, b.currency) if len(pay) else None
     return Slide("incentives", b.txt("slide.incentives"), b.txt("sub.incentives", plan=name, period=b.pay_period.label),
                  "chart_table" if chart is not None else "table", figs, table, chart, notes=tuple(notes))
 
@@ -205,10 +205,10 @@ def _payouts(b: _Build) -> Slide:
     pay = b.payouts.sort_values(["total", "rep"], ascending=[False, True])
     shown = pay.head(MAX_ROWS["payouts"])
     rows = [{"rep": r.rep, "team": r.team, "attainment": _pct0(r.attainment),
-             "base_bonus": fmt.money(r.base_bonus, b.lang), "commission": fmt.money(r.commission, b.lang),
-             "accelerator_extra": fmt.money(r.accelerator_extra, b.lang),
-             "decelerator_cut": fmt.money(-r.decelerator_cut if r.decelerator_cut else 0, b.lang),
-             "spiffs": fmt.money(r.spiffs, b.lang), "total": fmt.money(r.total, b.lang),
+             "base_bonus": b.amount(r.base_bonus), "commission": b.amount(r.commission),
+             "accelerator_extra": b.amount(r.accelerator_extra),
+             "decelerator_cut": b.amount(-r.decelerator_cut if r.decelerator_cut else 0),
+             "spiffs": b.amount(r.spiffs), "total": b.amount(r.total),
              "cost_of_sales": _pct0(r.cost_of_sales)} for r in shown.itertuples()]
     table = _table(rows, _cols(b, "rep", "team", "attainment", "base_bonus", "commission", "accelerator_extra",
                                "decelerator_cut", "spiffs", "total", "cost_of_sales"))

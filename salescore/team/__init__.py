@@ -4,11 +4,12 @@ Everything here is plain Python over SQL (no Streamlit). The §4 figures come fr
 :func:`salescore.metrics.by_group`; this module adds the profile figures §4 does not define,
 in one SQL pass over whole tables:
 
-- new_customer_share: of the rep's won deals closed in the period (where it can be told),
-  the share won from a new customer: the deal's own ``is_new_customer`` flag when the data
-  records it (CRMs mark deals opened on accounts that never bought), else whether it is the
-  customer's first won deal ever (the §4 new-customer rule); new_revenue_share is the same by
-  won revenue, repeat_revenue_share = 1 - new_revenue_share (revenue from existing customers);
+- new_customer_share: of the rep's won deals closed in the period that name a customer
+  (credits are not deals), the share that are the customer's first won deal ever (the one §4
+  new-customer notion; a file's own ``is_new_customer`` flag is its claim, never counted:
+  salescore.customers.new_customer_claims shows where it disagrees); new_revenue_share is the
+  same by won revenue, repeat_revenue_share = 1 - new_revenue_share (revenue from existing
+  customers);
 - activities: activities logged in the period; product_breadth: distinct products won in
   the period;
 - satisfaction: mean CSAT (1-5, scale csat5) of the surveys of the rep's customers in the

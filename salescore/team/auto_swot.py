@@ -259,17 +259,18 @@ def _rep_team(con: Con, rep_id: str) -> str | None:
     return rows[0][0]
 
 
-def render(item: SwotItem, lang: str) -> str:
-    """The item's sentence in ``lang`` (figures formatted, names translated)."""
+def render(item: SwotItem, lang: str, currency: str = fmt.CURRENCY) -> str:
+    """The item's sentence in ``lang`` (figures formatted, money with ``currency``, the
+    reporting currency's symbol; names translated)."""
     p = dict(item.params)
     if "metric" in p:
-        p["value"] = format_value(p["metric"], p["value"], lang)
-        p["ref"] = format_value(p["metric"], p["ref"], lang)
+        p["value"] = format_value(p["metric"], p["value"], lang, currency)
+        p["ref"] = format_value(p["metric"], p["ref"], lang, currency)
         p["metric"] = i18n.t(f"team.metric.{p['metric']}", lang)
     if "dimension" in p:
         p["dimension"] = i18n.t(f"team.dimension.{p['dimension']}", lang)
-        p["now"] = fmt.money(p["now"], lang, wan=True)
-        p["before"] = fmt.money(p["before"], lang, wan=True)
+        p["now"] = fmt.money(p["now"], lang, wan=True, currency=currency)
+        p["before"] = fmt.money(p["before"], lang, wan=True, currency=currency)
         p["change"] = f"{p['change']:+.0%}"
         p["compare"] = i18n.t(f"team.compare.{p['compare']}", lang)
     elif item.key == "team.swot.loss_rising":

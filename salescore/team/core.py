@@ -28,13 +28,14 @@ MAD_SCALE = 1.4826        # MAD -> standard deviation for normal data
 MEANAD_SCALE = 1.2533     # mean absolute deviation -> standard deviation (sqrt(pi/2))
 
 
-def format_value(metric: str, value: Any, lang: str) -> str:
-    """A profile figure formatted by its kind (KIND)."""
+def format_value(metric: str, value: Any, lang: str, currency: str = fmt.CURRENCY) -> str:
+    """A profile figure formatted by its kind (KIND); money with ``currency`` (the reporting
+    currency's symbol, fmt.symbol; '' when not known)."""
     kind = KIND.get(metric, "number")
     if kind == "pct":
         return fmt.pct(value, 0)
     if kind == "money":
-        return fmt.money(value, lang, wan=True)
+        return fmt.money(value, lang, wan=True, currency=currency)
     if kind == "days":
         return fmt.days(value, lang)
     if kind == "score":

@@ -15,20 +15,21 @@ from salescore.team.core import (LOWER_IS_BETTER, MAD_SCALE, MEANAD_SCALE, PROFI
                                  SATISFACTION_MONTHS, SWOT_METRICS, Con)
 
 _EXTRAS_SQL = f"""
-with first_won as (   -- each customer's first won deal ever (DESIGN §4 new_customers):
+with first_won as (   -- each customer's first won deal ever (DESIGN §4 new_customers, the
+                      -- only notion: deals.is_new_customer is the file's claim, not counted):
                       -- metrics.first_won, once per data version; other won deals: not first
     select deal_id, true as is_first from _first_won
 ),
 won as (
-    select d.rep_id, d.amount, d.product_id,
-           d.is_new_customer is not null or d.customer_id is not null as known,
-           coalesce(d.is_new_customer, f.is_first, false) as is_first
+    select d.rep_id, d.amount, d.product_id, d.customer_id is not null as known,
+           {metrics.DEAL.replace("amount", "d.amount")} as is_deal,   -- a credit is not a deal
+           coalesce(f.is_first, false) as is_first
     from deals d left join first_won f on f.deal_id = d.deal_id
     where d.status = 'won' and d.close_date between $start and $end
 ),
 won_agg as (
     select rep_id,
-           count(*) filter (where known)                                  as won_with_customer,
+           count(*) filter (where known and is_deal)                      as won_with_customer,
            count(*) filter (where known and is_first)                     as new_customer_deals,
            coalesce(sum(amount) filter (where known), 0)                  as customer_revenue,
            coalesce(sum(amount) filter (where known and is_first), 0)     as new_customer_revenue,

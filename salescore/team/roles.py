@@ -136,14 +136,15 @@ def next_hire(profile: pd.DataFrame, gaps: pd.DataFrame, rules: RoleRules = Role
     return {"key": "team.hire.profile_plain", "params": params}
 
 
-def render_hire(hire: dict[str, Any], lang: str) -> str:
-    """The next-hire sentence in ``lang``."""
+def render_hire(hire: dict[str, Any], lang: str, currency: str = fmt.CURRENCY) -> str:
+    """The next-hire sentence in ``lang`` (money with ``currency``, the reporting currency's
+    symbol)."""
     p = dict(hire["params"])
     if "role" in p:
         p["role"] = i18n.t(f"team.role.{p['role']}", lang)
     if "metric" in p:
-        p["value"] = format_value(p["metric"], p["value"], lang)
-        p["ref"] = format_value(p["metric"], p["ref"], lang)
+        p["value"] = format_value(p["metric"], p["value"], lang, currency)
+        p["ref"] = format_value(p["metric"], p["ref"], lang, currency)
         p["metric"] = i18n.t(f"team.metric.{p['metric']}", lang)
     if "share" in p:
         p["share"] = fmt.pct(p["share"], 0)

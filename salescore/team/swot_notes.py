@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salescore import db, sql
+from salescore import db, fmt, sql
 from salescore.errors import SalesCoreError
 from salescore.team.core import Con
 from salescore.team.auto_swot import QUADRANTS, SwotItem, render
@@ -122,14 +122,18 @@ def sync_notes(con: Con, scope: str, scope_id: str, edited: pd.DataFrame) -> dic
     return {"added": len(new), "updated": len(changes), "deleted": len(gone)}
 
 
-def save_auto(con: Con, scope: str, scope_id: str, items: list[SwotItem], lang: str) -> int:
+def save_auto(con: Con, scope: str, scope_id: str, items: list[SwotItem], lang: str,
+              currency: str | None = None) -> int:
     """Store the rendered text of auto items as origin 'auto' notes, skipping items whose
-    text is already on the board. Returns how many were added."""
+    text is already on the board. Money is written with ``currency`` (default: the symbol of
+    the reporting currency, as on the board). Returns how many were added."""
+    if currency is None:
+        currency = fmt.symbol(db.reporting_currency(con))
     stored = notes(con, scope, scope_id)
     existing = set(zip(stored["quadrant"], stored["text"]))
     rows = []
     for item in items:
-        text = render(item, lang)
+        text = render(item, lang, currency)
         if (item.quadrant, text) not in existing:
             existing.add((item.quadrant, text))
             rows.append((item.quadrant, _check_note(scope, item.quadrant, text)))
@@ -140,14 +144,16 @@ def save_auto(con: Con, scope: str, scope_id: str, items: list[SwotItem], lang: 
     return len(rows)
 
 
-def board(stored: pd.DataFrame, items: list[SwotItem], lang: str) -> pd.DataFrame:
-    """The 2x2 board's content: stored notes first, then auto items not stored yet.
+def board(stored: pd.DataFrame, items: list[SwotItem], lang: str,
+          currency: str = fmt.CURRENCY) -> pd.DataFrame:
+    """The 2x2 board's content: stored notes first, then auto items not stored yet (rendered
+    with ``currency``, the reporting currency's symbol).
 
     Columns: quadrant, text, origin (auto/manual), saved (bool), note_id (NaN when unsaved).
     """
     saved = stored.assign(saved=True)[["quadrant", "text", "origin", "saved", "note_id"]]
     have = set(zip(saved["quadrant"], saved["text"]))
-    extra = [{"quadrant": i.quadrant, "text": render(i, lang), "origin": "auto", "saved": False,
+    extra = [{"quadrant": i.quadrant, "text": render(i, lang, currency), "origin": "auto", "saved": False,
               "note_id": np.nan} for i in items]
     extra = [e for e in extra if (e["quadrant"], e["text"]) not in have]
     out = pd.concat([saved.astype({"note_id": "float64"}),

@@ -7,7 +7,7 @@ from datetime import date
 
 import streamlit as st
 
-from salescore import access, i18n, metrics, scope
+from salescore import access, db, i18n, metrics, scope
 from salescore.periods import Period, containing, default_for, parse
 from salescore.scope import Scope
 from salescore.ui import auth, cache
@@ -66,6 +66,8 @@ def sidebar() -> Context:
                             format_func=lambda v: v or all_teams, key="team")
         st.toggle(t("sidebar.wan"), key="wan", help=t("sidebar.wan_help"))
         st.caption(t("sidebar.as_of", date=last.isoformat()))
+        code = cache.query(db.reporting_currency)   # what every amount is shown in (ui.currency)
+        st.caption(t("sidebar.currency", code=code) if code else t("sidebar.currency_unknown"))
     return Context(lang(), parse(label), Scope(team=team or None), last, True)
 
 

@@ -12,10 +12,11 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from salescore import db
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.fmt import md_escape
 from salescore.i18n import error_text, t
-from salescore.ingest import (history, load, peek, prepare, rejected_xlsx, sheets,
+from salescore.ingest import (CURRENCIES, history, load, peek, prepare, rejected_xlsx, sheets,
                               template_xlsx, undo)
 from salescore.ingest.export import reason_text
 from salescore.ingest.fields import KINDS
@@ -23,6 +24,10 @@ from salescore.ingest.fields import KINDS
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods"]
 AUTO = "__auto__"
+# the notices that say what a rule of DESIGN.md sections 3-4 did, repeated after the import
+RULE_NOTICES = {f"ingest.warn.{key}" for key in (
+    "unpaid", "refunded", "credits", "orders_grouped", "orders_reused", "paid_net", "paid_gross",
+    "currency_sign", "currency_header", "currency_column", "currency_mixed", "reached_stage")}
 
 
 def render(con: duckdb.DuckDBPyConnection, lang: str) -> None:
@@ -131,11 +136,12 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
 
     if prepared.rows_ok == 0:
         return
+    currency = _currency_question(con, lang, k, prepared)
     label = t("ingest.import_button", lang) if not prepared.rows_rejected else \
         t("ingest.import_remaining", lang, n=prepared.rows_ok, bad=prepared.rows_rejected)
     if st.button(label, key=f"{k}_import", type="primary"):
         with st.status(t("ingest.importing", lang, file=name)) as status:
-            result = load(con, prepared, skip_bad_rows=True, file_name=name)
+            result = load(con, prepared, skip_bad_rows=True, file_name=name, currency=currency)
             status.update(state="complete")
         msg = t("ingest.imported", lang, file=md_escape(name), new=result.new, updated=result.updated,
                 unchanged=result.unchanged)
@@ -143,9 +149,27 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
             msg += " " + t("ingest.derived", lang, reps=result.derived.get("reps", 0),
                            customers=result.derived.get("customers", 0),
                            products=result.derived.get("products", 0))
+        # what each rule did (DESIGN.md section 3-4), and the currency the user chose
+        rules = [w.text(lang) for w in prepared.warnings if w.key in RULE_NOTICES]
+        if currency:
+            rules.append(t("ingest.currency_stored", lang, currency=currency))
+        if rules:
+            msg += "  \n" + "  \n".join(md_escape(r) for r in rules)
         st.session_state[f"{k}_done"] = msg
         st.cache_data.clear()
         st.rerun()  # redraw the whole page: its counts and the other pages' caches are stale
+
+
+def _currency_question(con, lang: str, k: str, prepared) -> str | None:
+    """When a deals file shows no currency on some rows: which is it? (prefilled with the
+    reporting currency, else CNY; DESIGN.md section 4). None for other files."""
+    missing = (prepared.extra.get("currency") or {}).get("missing") if prepared.kind == "deals" else 0
+    if not missing:
+        return None
+    default = db.reporting_currency(con) or "CNY"
+    options = list(CURRENCIES) if default in CURRENCIES else [default, *CURRENCIES]
+    return st.selectbox(t("ingest.currency_question", lang), options,
+                        index=options.index(default), key=f"{k}_currency")
 
 
 def _mapping_editor(lang: str, k: str, chosen: str, sheet: Any, kind: str, headers: list[str],

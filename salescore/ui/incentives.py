@@ -155,13 +155,16 @@ def plan_editor(plan: Plan) -> None:
                                     "kind": st.column_config.SelectboxColumn(t("incentives.f.kind"),
                                                                              options=spiff_kinds, required=True),
                                     "min_amount": st.column_config.NumberColumn(t("incentives.f.min_amount"),
-                                                                                min_value=0.0, format="%,.0f"),
+                                                                                min_value=0.0, format=ui.money_pattern(0)),
                                     "rank": st.column_config.NumberColumn(t("incentives.f.rank"), min_value=1,
                                                                           step=1, format="%d"),
+                                    "min_attainment": st.column_config.NumberColumn(
+                                        t("incentives.f.champion_min_attainment"), format="percent",
+                                        min_value=0.0, max_value=5.0, step=0.05),
                                     "bonus": st.column_config.NumberColumn(t("incentives.f.bonus"),
-                                                                           min_value=0.0, format="%,.0f")})
+                                                                           min_value=0.0, format=ui.money_pattern(0))})
         st.caption(t("incentives.f.spiff_help"))
-        c = st.columns(4)
+        c = st.columns(5)
         claw_on = c[0].toggle(t("incentives.f.clawback"), value=d.get("clawback_days") is not None,
                               key="sim_f_claw_on")
         claw = c[1].number_input(t("incentives.f.clawback_days"), 0, 3650, int(d.get("clawback_days") or 90), 15,
@@ -170,6 +173,8 @@ def plan_editor(plan: Plan) -> None:
                              key="sim_f_cap_on")
         pcap = c[3].number_input(t("incentives.f.payout_cap_amount"), 0.0, 1e9, float(d.get("payout_cap") or 100000),
                                  5000.0, key="sim_f_pcap")
+        carry = c[4].toggle(t("incentives.f.carry_negative"), value=d.get("carry_negative", True),
+                            key="sim_f_carry", help=t("incentives.f.carry_negative_help"))
         st.markdown(f"**{t('incentives.f.non_cash')}**")
         rewards = st.data_editor(tables["non_cash"], num_rows="dynamic", key="sim_ed_rewards", width="stretch",
                                  column_config={"min_attainment": st.column_config.NumberColumn(
@@ -182,7 +187,7 @@ def plan_editor(plan: Plan) -> None:
                   "gate": gate / 100, "cap": cap / 100 if cap else None, "commission_on": comm_on,
                   "basis": basis, "default_rate": rate / 100, "decelerator_on": dec_on,
                   "below_attainment": below / 100, "decel_multiplier": dmult, "clawback_on": claw_on,
-                  "clawback_days": claw, "payout_cap_on": cap_on, "payout_cap": pcap}
+                  "clawback_days": claw, "carry_negative": carry, "payout_cap_on": cap_on, "payout_cap": pcap}
         try:
             plan = incentives.plan_from_form(fields, {"tiers": tiers, "accelerators": accs, "spiffs": spiffs,
                                                       "non_cash": rewards})
@@ -223,7 +228,7 @@ def lever_sliders(plan: Plan) -> Plan:
     for i, lever in enumerate(items):
         percent = lever.kind in ("rate", "attainment")
         k = 100.0 if percent else 1.0
-        fmt_ = "%.1f%%" if percent else ("%.2f×" if lever.kind == "multiplier" else "%,.0f")
+        fmt_ = "%.1f%%" if percent else ("%.2f×" if lever.kind == "multiplier" else ui.money_pattern(0))
         with cols[i % 3]:
             value = st.slider(_label(lever.key), round(lever.low * k, 4), round(lever.high * k, 4),
                               round(lever.value * k, 4), round(lever.step * k, 4), format=fmt_,
@@ -267,7 +272,7 @@ def whatif_panel(working: Plan, reference: Plan, period: Period, scope: Scope, l
     left, right = st.columns([1, 1])
     with left:
         st.subheader(t("incentives.distribution"))
-        ui.chart(charts.payout_distribution(moved, lang), width="stretch")
+        ui.chart(charts.payout_distribution(moved, lang, currency=ui.currency()), width="stretch")
     with right:
         st.subheader(t("incentives.gainers_losers"))
         gainers_losers(change)
@@ -291,11 +296,11 @@ def gainers_losers(change: pd.DataFrame) -> None:
 
 
 _MONEY_COLS = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-               "spiffs", "clawback", "total")
+               "spiffs", "clawback", "carried_balance", "total", "carried_forward")
 
 
 def _column_config() -> dict[str, Any]:
-    config: dict[str, Any] = {c: st.column_config.NumberColumn(t(f"incentives.col.{c}"), format="%,.0f")
+    config: dict[str, Any] = {c: st.column_config.NumberColumn(t(f"incentives.col.{c}"), format=ui.money_pattern(0))
                               for c in _MONEY_COLS}
     config.update({
         "rep": t("metric.rep"), "team": t("sidebar.team"),
@@ -308,7 +313,7 @@ def _column_config() -> dict[str, Any]:
 
 
 def _flags(frame: pd.DataFrame) -> pd.DataFrame:
-    labels = {"no_quota": t("incentives.flag.no_quota"), "capped": t("incentives.flag.capped")}
+    labels = {f: t(f"incentives.flag.{f}") for f in ("no_quota", "capped", "shortfall")}
     out = frame.copy()
     out["flag"] = [", ".join(labels.get(f, f) for f in str(v).split(",") if f) for v in out["flag"]]
     if "non_cash" in out:
@@ -319,7 +324,8 @@ def _flags(frame: pd.DataFrame) -> pd.DataFrame:
 def payout_table(frame: pd.DataFrame, change: pd.DataFrame) -> None:
     shown = _flags(frame).merge(change[["rep_id", "change"]], on="rep_id", how="left")
     cols = ["rep", "team", "attainment", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-            "spiffs", "clawback", "total", "change", "cost_of_sales", "non_cash", "flag"]
+            "spiffs", "clawback", "carried_balance", "total", "carried_forward", "change", "cost_of_sales",
+            "non_cash", "flag"]
     st.dataframe(shown[cols], hide_index=True, width="stretch", column_config=_column_config())
 
 
@@ -331,8 +337,10 @@ def retention_risk(diff: pd.DataFrame) -> None:
     st.dataframe(drops[["rep", "team", "attainment", "total_a", "total_b", "change", "change_pct"]],
                  hide_index=True, width="stretch",
                  column_config={**_column_config(),
-                                "total_a": st.column_config.NumberColumn(t("incentives.total_a"), format="%,.0f"),
-                                "total_b": st.column_config.NumberColumn(t("incentives.total_b"), format="%,.0f"),
+                                "total_a": st.column_config.NumberColumn(t("incentives.total_a"),
+                                                                         format=ui.money_pattern(0)),
+                                "total_b": st.column_config.NumberColumn(t("incentives.total_b"),
+                                                                         format=ui.money_pattern(0)),
                                 "change_pct": st.column_config.NumberColumn(t("incentives.change_pct"),
                                                                             format="percent")})
 
@@ -372,9 +380,10 @@ def budget_solver(plan: Plan, period: Period, scope: Scope, totals: dict[str, An
 # --- statements ----------------------------------------------------------------------------
 
 def _statement_labels() -> tuple[tuple[str, str], ...]:
-    names = [*_MONEY_COLS, "cost_of_sales", "non_cash", "flag", "payout_cap", "rounding", "deal_id", "day",
-             "basis", "rate", "multiplier", "amount", "detail", "component"]
+    names = [*_MONEY_COLS, "cost_of_sales", "non_cash", "flag", "payout_cap", "shortfall", "rounding", "deal_id",
+             "day", "basis", "rate", "multiplier", "amount", "detail", "component"]
     pairs = [(n, t(f"incentives.col.{n}")) for n in names]
+    pairs += [(f"reason.{k}", t(f"incentives.reason.{k}")) for k in incentives.REASON_KEYS]
     pairs += [("attainment", t("metric.attainment")), ("statement", t("incentives.statement"))]
     return tuple(pairs)
 
@@ -396,18 +405,19 @@ def statements(plan: Plan, period: Period, scope: Scope, frame: pd.DataFrame) ->
                           "amount": [row[c] for c in _MONEY_COLS[2:]]})
     st.dataframe(parts, hide_index=True, width="stretch",
                  column_config={"component": text["component"],
-                                "amount": st.column_config.NumberColumn(text["amount"], format="%,.2f")})
+                                "amount": st.column_config.NumberColumn(text["amount"], format=ui.money_pattern(2))})
     if row["non_cash"]:
         st.info(t("incentives.non_cash_earned", rewards="; ".join(row["non_cash"])))
     st.caption(t("incentives.lines_help"))
-    shown = lines.assign(component=[text.get(c, c) for c in lines["component"]])
+    shown = lines.assign(component=[text.get(c, c) for c in lines["component"]],
+                         detail=[incentives.line_detail(c, v, text) for c, v in zip(lines["component"], lines["detail"])])
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={"component": text["component"], "deal_id": text["deal_id"],
                                 "day": st.column_config.DateColumn(text["day"]),
-                                "basis": st.column_config.NumberColumn(text["basis"], format="%,.2f"),
+                                "basis": st.column_config.NumberColumn(text["basis"], format=ui.money_pattern(2)),
                                 "rate": st.column_config.NumberColumn(text["rate"], format="percent"),
                                 "multiplier": st.column_config.NumberColumn(text["multiplier"], format="%.3f"),
-                                "amount": st.column_config.NumberColumn(text["amount"], format="%,.2f"),
+                                "amount": st.column_config.NumberColumn(text["amount"], format=ui.money_pattern(2)),
                                 "detail": text["detail"]})
     c = st.columns(3)
     c[0].download_button(t("incentives.download_xlsx"),

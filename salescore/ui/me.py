@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from salescore import db, fmt, me
+from salescore import db, fmt, incentives, me
 from salescore import ui
 from salescore.access import User
 from salescore.periods import Period
@@ -50,14 +50,15 @@ def leaderboard_table(frame: Any) -> None:
                      "rank": st.column_config.NumberColumn(t("metric.rank"), format="%d"),
                      "rep": t("metric.rep"), "team": t("sidebar.team"),
                      "revenue_won": st.column_config.NumberColumn(t("metric.revenue_won"),
-                                                                  format=fmt.money_pattern(0)),
+                                                                  format=ui.money_pattern(0)),
                      "deals_won": st.column_config.NumberColumn(t("metric.deals_won"), format="%d"),
                      "attainment": st.column_config.ProgressColumn(
                          t("metric.attainment"), format="%.0f%%", min_value=0, max_value=150)})
 
 
 def statement_view(mine: me.Statement) -> None:
-    """The statement: total, attainment and revenue cards, the components, the lines."""
+    """The statement: total, attainment and revenue cards, the components (cuts, clawbacks
+    and the balance carried in deducted), what is carried into the next period, the lines."""
     st.subheader(t("access.statement_title", plan=mine.plan, period=mine.period.label))
     row = mine.row
     cards = st.columns(3)
@@ -67,6 +68,19 @@ def statement_view(mine: me.Statement) -> None:
     parts = [(t(f"access.part.{name}"), row[name]) for name in me.STATEMENT_PARTS]
     st.dataframe({t("access.component"): [p[0] for p in parts],
                   t("access.amount"): [round(float(p[1]), 2) for p in parts]},
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch",
+                 column_config={t("access.amount"): st.column_config.NumberColumn(format=ui.money_pattern(2))})
+    if float(row.get("carried_forward") or 0.0):
+        st.info(f"{t('incentives.col.carried_forward')}: {ui.money(row['carried_forward'])}")
     st.caption(t("access.lines_help"))
-    st.dataframe(mine.lines, hide_index=True, width="stretch")
+    words = incentives.statement_labels(ui.lang())
+    lines = mine.lines.assign(
+        component=[words.get(c, c) for c in mine.lines["component"]],
+        detail=[incentives.line_detail(c, v, words) for c, v in zip(mine.lines["component"], mine.lines["detail"])])
+    st.dataframe(lines, hide_index=True, width="stretch",
+                 column_config={"basis": st.column_config.NumberColumn(words["basis"], format=ui.money_pattern(2)),
+                                "amount": st.column_config.NumberColumn(words["amount"], format=ui.money_pattern(2)),
+                                "rate": st.column_config.NumberColumn(words["rate"], format="percent"),
+                                "component": words["component"], "deal_id": words["deal_id"],
+                                "day": st.column_config.DateColumn(words["day"]),
+                                "multiplier": words["multiplier"], "detail": words["detail"]})

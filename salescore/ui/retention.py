@@ -11,9 +11,7 @@ import streamlit as st
 from salescore import fmt, incentives, retention
 from salescore.incentives import Plan
 from salescore.ui import incentives as sim   # the same plan names as on the Incentives page
-from salescore.ui import t
-
-_MONEY = fmt.money_pattern(0)
+from salescore.ui import money_pattern, t
 
 
 def quadrant_names() -> dict[str, str]:
@@ -66,17 +64,18 @@ def _flags(values: pd.Series) -> list[str]:
 
 
 def _config() -> dict[str, Any]:
+    money = money_pattern(0)     # the reporting currency of this run's database
     return {
         "rep": t("retention.col.rep"), "team": t("retention.col.team"),
         "top_performer": st.column_config.CheckboxColumn(t("retention.col.top")),
         "quadrant": t("retention.col.quadrant"),
         "difficulty": st.column_config.NumberColumn(t("retention.col.difficulty"), format="%.2f"),
         "reward": st.column_config.NumberColumn(t("retention.col.reward"), format="%.2f"),
-        "quota": st.column_config.NumberColumn(t("retention.col.quota"), format=_MONEY),
-        "baseline": st.column_config.NumberColumn(t("retention.col.baseline"), format=_MONEY),
+        "quota": st.column_config.NumberColumn(t("retention.col.quota"), format=money),
+        "baseline": st.column_config.NumberColumn(t("retention.col.baseline"), format=money),
         "history_months": st.column_config.NumberColumn(t("retention.col.history_months"), format="%d"),
-        "total": st.column_config.NumberColumn(t("retention.col.total"), format=_MONEY),
-        "target_pay": st.column_config.NumberColumn(t("retention.col.target_pay"), format=_MONEY),
+        "total": st.column_config.NumberColumn(t("retention.col.total"), format=money),
+        "target_pay": st.column_config.NumberColumn(t("retention.col.target_pay"), format=money),
         "attainment": st.column_config.NumberColumn(t("retention.col.attainment"), format="percent"),
         "risk_score": st.column_config.NumberColumn(t("retention.col.risk_score"), format="%.2f"),
         "action": t("retention.col.action"), "flag": t("retention.col.flag"),

@@ -13,6 +13,7 @@ import streamlit as st
 
 from salescore import evaluation
 from salescore.i18n import t
+from salescore.ui.text import currency
 
 #: Columns of the action editor, in screen order (action_id travels hidden).
 EDITOR_ORDER = ["overdue_flag", "title", "rule", "owner", "start_date", "due_date", "status", "kpi",
@@ -29,7 +30,7 @@ def editor_frame(actions: pd.DataFrame, lang: str) -> pd.DataFrame:
     and 'baseline → target' in the KPI's unit."""
     frame = actions[evaluation.ACTION_COLUMNS].copy()
     frame.insert(0, "overdue_flag", [t("review.overdue_flag", lang) if o else "" for o in actions["overdue"]])
-    frame["goal"] = evaluation.action_goal(actions, lang)
+    frame["goal"] = evaluation.action_goal(actions, lang, currency())
     for col in ("start_date", "due_date"):
         frame[col] = pd.to_datetime(frame[col])
     for col in ("title", "rule", "owner", "status", "kpi"):
@@ -110,7 +111,7 @@ def suggestion_frame(suggestions: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Suggestions with an 'accept' tick box first and labels for rule and KPI."""
     frame = suggestions.copy()
     frame.insert(0, "accept", False)
-    frame["goal"] = evaluation.action_goal(suggestions, lang)
+    frame["goal"] = evaluation.action_goal(suggestions, lang, currency())
     return frame
 
 
@@ -165,9 +166,17 @@ def monthly_frame(effect: evaluation.ChangeEffect, lang: str) -> pd.DataFrame:
 
 
 def behaviour_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """evaluation.behaviour_effects as text, each figure in its KPI's unit."""
+    """evaluation.behaviour_effects as text, each figure in its KPI's unit (money in the
+    reporting currency)."""
     verdicts = labels("review.verdict_short", ("better", "worse", "noise"), lang)
-    fv, fc = evaluation.format_value, evaluation.format_change
+    symbol = currency()
+
+    def fv(kpi: str, value: Any, lang: str) -> str:
+        return evaluation.format_value(kpi, value, lang, symbol)
+
+    def fc(kpi: str, value: Any, lang: str) -> str:
+        return evaluation.format_change(kpi, value, lang, symbol)
+
     return pd.DataFrame({
         t("review.eval.kpi", lang): [t(f"review.kpi.{k}", lang) for k in frame["kpi"]],
         t("review.col.before", lang): [fv(k, v, lang) for k, v in zip(frame["kpi"], frame["before"])],

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from salescore import fmt, i18n, team
-from salescore.ui import lang, t
+from salescore import i18n, team
+from salescore.ui import currency, lang, money_pattern, t
 
 
 def profile_table(profile: pd.DataFrame) -> None:
@@ -15,7 +15,7 @@ def profile_table(profile: pd.DataFrame) -> None:
         if team.KIND[m] == "pct":
             frame[m] = frame[m] * 100
     config = {"rep": t("metric.rep"), "team": t("sidebar.team")}
-    formats = {"pct": "%.0f%%", "money": fmt.money_pattern(), "days": "%.1f", "number": "%d", "score": "%.1f"}
+    formats = {"pct": "%.0f%%", "money": money_pattern(), "days": "%.1f", "number": "%d", "score": "%.1f"}
     for m in team.PROFILE_METRICS:
         config[m] = st.column_config.NumberColumn(t(f"team.metric.{m}"), format=formats[team.KIND[m]],
                                                   help=t(f"team.help.{m}"))
@@ -24,13 +24,14 @@ def profile_table(profile: pd.DataFrame) -> None:
 
 def rep_cards(row: pd.Series) -> None:
     """The rep's figures as cards, each with the team median underneath."""
-    language = lang()
+    language, symbol = lang(), currency()
     cols = [*st.columns(5), *st.columns(5)]
     for col, m in zip(cols, team.PROFILE_METRICS):
         with col:
-            st.metric(t(f"team.metric.{m}"), team.format_value(m, row[m], language),
+            st.metric(t(f"team.metric.{m}"), team.format_value(m, row[m], language, symbol),
                       help=t(f"team.help.{m}"), border=True)
-            st.caption(t("team.profiles.median", value=team.format_value(m, row[f"{m}_median"], language)))
+            st.caption(t("team.profiles.median",
+                         value=team.format_value(m, row[f"{m}_median"], language, symbol)))
 
 
 def swot_board(content: pd.DataFrame) -> None:
@@ -68,16 +69,16 @@ def z_frame(profile: pd.DataFrame) -> pd.DataFrame:
     """team.z_scores with translated metric names and formatted values, for the heatmap.
     Cached on the profile's content: a rerun that changes no figure does not redo it (2,000
     reps x 6 figures take ~0.3 s)."""
-    return _z_frame(profile, lang())
+    return _z_frame(profile, lang(), currency())
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _z_frame(profile: pd.DataFrame, language: str) -> pd.DataFrame:
+def _z_frame(profile: pd.DataFrame, language: str, symbol: str) -> pd.DataFrame:
     z = team.z_scores(profile)
     labels = {m: i18n.t(f"team.metric.{m}", language) for m in z["metric"].unique()}
     z["metric_label"] = z["metric"].map(labels)
-    z["value_text"] = [team.format_value(m, v, language) for m, v in zip(z["metric"], z["value"])]
-    z["median_text"] = [team.format_value(m, v, language) for m, v in zip(z["metric"], z["median"])]
+    z["value_text"] = [team.format_value(m, v, language, symbol) for m, v in zip(z["metric"], z["value"])]
+    z["median_text"] = [team.format_value(m, v, language, symbol) for m, v in zip(z["metric"], z["median"])]
     z["better_z"] = z["better_z"].fillna(0.0)
     return z
 
@@ -89,10 +90,15 @@ def training_links(profile: pd.DataFrame, hours: pd.DataFrame) -> pd.DataFrame:
 
 
 def trend_frame(trend: pd.DataFrame) -> pd.DataFrame:
-    """Translated figure names; rates in percent (one axis format serves every small chart)."""
-    pct = trend["metric"].map(lambda m: team.KIND.get(m) == "pct")
+    """Translated figure names, the unit of rates (in percent: one axis format serves every
+    small chart) and of amounts (the reporting currency's symbol, when known) in the name."""
+    kind = trend["metric"].map(lambda m: team.KIND.get(m))
+    pct = kind == "pct"
     scale = pct.map({True: 100.0, False: 1.0})
     labels = trend["metric"].map(lambda m: t(f"team.metric.{m}"))
+    symbol = currency().strip()
+    if symbol:
+        labels = labels.where(kind != "money", labels + f" ({symbol})")
     return trend.assign(metric_label=labels.where(~pct, labels + " (%)"),
                         value=trend["value"] * scale, team_median=trend["team_median"] * scale)
 

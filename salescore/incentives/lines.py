@@ -1,0 +1,407 @@
+"""The SQL of the payout engine (DESIGN.md section 5), one text builder per statement:
+
+- :func:`reps_sql`: one row per rep in scope with the period's quota and revenue_won;
+- :func:`lines_sql`: the period's commission, accelerator and SPIFF lines of every rep;
+- :func:`claws_sql`: the reversals charged in a span of days, each with what was paid on the
+  reversed deal in its own period (commission and accelerator extra, plus that period's
+  attainment for the decelerator, which the engine applies);
+- :func:`earned_sql`: commission per rep and period before the multipliers (a lower bound of
+  what a period pays, so the carried-balance chain runs the engine only where a period may
+  end below zero).
+
+They share the definitions written once in :func:`_base`: the won rows for pay (deals now won
+and deals that deal_history shows were won: re-importing a deal as lost never rewrites the
+period that paid it), credit notes (won rows with a negative amount: not deals, they lower
+revenue_won of their close period and are clawbacks), rate(deal), quota and attainment per
+rep and period. Only fixed text and ``$parameters`` are pasted in: plan values are bound.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from salescore import sql
+from salescore.incentives.plan import Plan
+
+#: The latest day any data can carry (a deal never reversed is reversed "after" it).
+NEVER = "DATE '9999-12-31'"
+
+
+def rate_expr(plan: Plan, params: dict[str, Any]) -> str:
+    """rate(deal): the tier with the largest min_margin <= the product's margin_rate, else
+    default_rate (the column ``margin`` of the row), with its values bound in ``params``."""
+    comm = plan.commission
+    params["default_rate"] = comm.default_rate if comm else 0.0
+    tiers = comm.tiers if comm else ()
+    for i, tier in enumerate(tiers):
+        params[f"tier_min_{i}"], params[f"tier_rate_{i}"] = tier.min_margin, tier.rate
+    cases = " ".join(f"when p.margin_rate >= $tier_min_{i} - 1e-12 then $tier_rate_{i}"
+                     for i in reversed(range(len(tiers))))
+    return f"case {cases} else $default_rate end" if cases else "$default_rate"
+
+
+def bands(plan: Plan) -> list[tuple[float, float | None, float]]:
+    """(lower threshold, upper threshold or None, multiplier) per accelerator band; the band's
+    multiplier is the highest of the thresholds passed (running max)."""
+    out, best = [], 1.0
+    accs = list(plan.accelerators)
+    for i, acc in enumerate(accs):
+        best = max(best, acc.multiplier)
+        upper = accs[i + 1].above_attainment if i + 1 < len(accs) else None
+        out.append((acc.above_attainment, upper, best))
+    return [b for b in out if b[2] > 1.0]
+
+
+def band_part(i: int, hi: float | None, alias: str = "w") -> str:
+    """The part of a deal's amount in accelerator band ``i`` (beyond quota x threshold)."""
+    upper = (f"{alias}.cum_before + {alias}.amount" if hi is None
+             else f"least({alias}.cum_before + {alias}.amount, {alias}.quota * $band_hi_{i})")
+    return f"greatest({upper} - greatest({alias}.cum_before, {alias}.quota * $band_lo_{i}), 0)"
+
+
+def _bind_bands(plan: Plan, params: dict[str, Any]) -> list[tuple[int, float | None, float]]:
+    out = []
+    for i, (lo, hi, mult) in enumerate(bands(plan)):
+        params[f"band_lo_{i}"], params[f"band_mult_{i}"] = lo, mult
+        if hi is not None:
+            params[f"band_hi_{i}"] = hi
+        out.append((i, hi, mult))
+    return out
+
+
+def basis_expr(plan: Plan, alias: str = "w") -> str:
+    """The commission basis of a won row: amount, or amount x margin_rate under ``margin``
+    (``collected`` is paid on payments: the row's amount stands for its cash)."""
+    comm = plan.commission
+    if comm and comm.basis == "margin":
+        return f"{alias}.amount * coalesce({alias}.margin, 0)"
+    return f"{alias}.amount"
+
+
+def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0") -> str:
+    """The shared CTEs (see module doc); won rows closing between ``lo`` and ``hi`` (SQL
+    expressions), the quota of every period from ``lo``'s."""
+    kind = plan.period  # validated: month / quarter / year
+    return f"""
+    quota as (    -- the rep's quota per period; a what-if quota replaces one rep's for $pstart
+        select rep_id, pstart, sum(quota) as quota from (
+            select scope_id as rep_id,
+                   date_trunc('{kind}', strptime(period || '-01', '%Y-%m-%d'))::DATE as pstart,
+                   value::DOUBLE as quota, false as what_if
+            from targets where scenario = $scenario and scope = 'rep' and metric = 'revenue'
+              and period >= strftime(date_trunc('{kind}', {lo})::DATE, '%Y-%m')
+            union all
+            select $qo_rep, $pstart, $qo_value, true where $qo_rep::VARCHAR is not null
+        ) t
+        where what_if or not coalesce(rep_id = $qo_rep and pstart = $pstart, false)
+        group by rep_id, pstart
+    ),
+    hist as (     -- deal_history in import order (section 8), of the deals once won and now not
+        select deal_id, seen_at, status, amount, close_date, rep_id,
+               row_number() over (partition by deal_id order by seen_at, coalesce(batch_id, 0)) as n
+        from deal_history
+        where deal_id in (select deal_id from deal_history where status = 'won')
+          and deal_id in (select deal_id from deals where status <> 'won')
+    ),
+    hwon as (select deal_id, min(n) as first_n, max(n) as last_n from hist where status = 'won' group by 1),
+    hlast as (    -- the values of a deal's last won sighting
+        select h.deal_id, h.amount, h.close_date, h.rep_id
+        from hist h join hwon w on w.deal_id = h.deal_id and h.n = w.last_n
+    ),
+    hlost as (    -- the first import that shows a won deal lost
+        select h.deal_id, min(h.seen_at) as lost_day
+        from hist h join hwon w on w.deal_id = h.deal_id and h.n > w.first_n
+        where h.status = 'lost' group by 1
+    ),
+    paid_rows as (  -- won for pay: now won, or won in an earlier import (and now not)
+        select d.deal_id, d.order_id, d.customer_id, d.product_id,
+               case when d.status = 'won' then d.rep_id else coalesce(l.rep_id, d.rep_id) end as rep_id,
+               (case when d.status = 'won' then d.amount else coalesce(l.amount, d.amount) end)::DOUBLE
+                   as amount,
+               case when d.status = 'won' then d.close_date else coalesce(l.close_date, d.close_date) end
+                   as close_date,
+               case when d.status <> 'won' then x.lost_day end as lost_day
+        from deals d left join hlast l on l.deal_id = d.deal_id left join hlost x on x.deal_id = d.deal_id
+        where d.status = 'won' or l.deal_id is not null
+    ),
+    rated as (
+        select r.*, date_trunc('{kind}', r.close_date)::DATE as pstart, p.margin_rate as margin,
+               ({rate})::DOUBLE as rate
+        from paid_rows r left join products p on p.product_id = r.product_id
+        where r.amount is not null and r.close_date between {lo} and {hi}
+    ),
+    won as (select * from rated where amount >= 0),        -- deals
+    credit as (select * from rated where amount < 0),      -- credit notes (section 4)
+    revenue as (  -- revenue_won per rep and period: deals and credits
+        select rep_id, pstart, sum(amount) as revenue_won, sum(amount * margin) as margin_won
+        from rated group by all
+    ),
+    att as (
+        select v.rep_id, v.pstart, v.revenue_won / q.quota as attainment
+        from revenue v join quota q on q.rep_id = v.rep_id and q.pstart = v.pstart
+        where q.quota > 0
+    )"""
+
+
+def _pos(keys: str) -> str:
+    """The position of each won deal of the (rep, period) partitions ``keys`` selects, in
+    (close_date, deal_id) order, against that period's quota."""
+    return f"""
+    pos as (
+        select w.*, q.quota,
+               coalesce(sum(w.amount) over (partition by w.rep_id, w.pstart order by w.close_date, w.deal_id
+                        rows between unbounded preceding and 1 preceding), 0) as cum_before
+        from won w
+        join (select distinct rep_id, pstart from won where {keys}) k
+          on k.rep_id = w.rep_id and k.pstart = w.pstart
+        left join quota q on q.rep_id = w.rep_id and q.pstart = w.pstart
+    )"""
+
+
+def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
+    """rep_id, rep, team, base_salary, active, quota, revenue_won, margin_won of every rep in
+    scope for the period [$start, $end]."""
+    return f"""
+    with {_base(plan, params, "$start", "$end")},
+    mine as (select * from revenue where pstart = $pstart),
+    q as (select * from quota where pstart = $pstart)
+    select r.rep_id, r.name as rep, coalesce(r.team, '') as team, r.base_salary::DOUBLE as base_salary,
+           r.active, q.quota, coalesce(v.revenue_won, 0)::DOUBLE as revenue_won,
+           coalesce(v.margin_won, 0)::DOUBLE as margin_won
+    from reps r left join q on q.rep_id = r.rep_id left join mine v on v.rep_id = r.rep_id
+    where {sql.in_scope(rep="r.rep_id")}
+    """
+
+
+def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
+    """Every commission, accelerator and SPIFF line of every rep for the period (columns
+    rep_id, component, deal_id, day, basis, rate, multiplier, amount, detail)."""
+    comm = plan.commission
+    basis = comm.basis if comm else "revenue"
+    kind = plan.period
+    rate = rate_expr(plan, params)
+    parts: list[str] = []
+    if comm:
+        if basis == "collected":
+            parts.append("""
+            select w.rep_id, 'commission' as component, w.deal_id, c.paid_date as day,
+                   c.amount as basis, w.rate, 1.0 as multiplier, w.rate * c.amount as amount,
+                   c.payment_id as detail
+            from cash c join won w on w.deal_id = c.deal_id
+            where c.paid_date < coalesce(w.lost_day, """ + NEVER + """)
+            union all
+            select c.rep_id, 'commission', null, c.paid_date, c.amount, $default_rate, 1.0,
+                   $default_rate * c.amount, c.payment_id
+            from cash c where c.deal_id is null and c.rep_id is not null""")
+        else:
+            b = basis_expr(plan)
+            parts.append(f"""
+            select w.rep_id, 'commission', w.deal_id, w.close_date, {b}, w.rate, 1.0, w.rate * {b},
+                   null
+            from won w where w.pstart = $pstart""")
+        for i, hi, _ in _bind_bands(plan, params):
+            part = band_part(i, hi)
+            if basis == "collected":
+                parts.append(f"""
+                select w.rep_id, 'accelerator_extra', w.deal_id, c.paid_date,
+                       c.amount * ({part}) / w.amount, w.rate, $band_mult_{i},
+                       w.rate * c.amount * ({part}) / w.amount * ($band_mult_{i} - 1), 'band_{i}'
+                from cash c join pos w on w.deal_id = c.deal_id
+                where w.quota > 0 and {part} > 0 and c.paid_date < coalesce(w.lost_day, {NEVER})""")
+            else:
+                pb = part if basis == "revenue" else f"({part}) * coalesce(w.margin, 0)"
+                parts.append(f"""
+                select w.rep_id, 'accelerator_extra', w.deal_id, w.close_date, {pb}, w.rate,
+                       $band_mult_{i}, w.rate * {pb} * ($band_mult_{i} - 1), 'band_{i}'
+                from pos w where w.pstart = $pstart and w.quota > 0 and {part} > 0""")
+    for i, spiff in enumerate(plan.spiffs):
+        params[f"spiff_bonus_{i}"] = spiff.bonus
+        if spiff.kind == "new_customer_deal":
+            params[f"spiff_min_{i}"] = spiff.min_amount or 0.0
+            parts.append(f"""
+            select w.rep_id, 'spiffs', w.deal_id, w.close_date, w.amount, null, null,
+                   $spiff_bonus_{i}, 'new_customer_deal'
+            from won w where w.pstart = $pstart and w.amount >= $spiff_min_{i}
+              and w.deal_id in (select deal_id from firsts)""")
+        else:
+            params[f"spiff_rank_{i}"] = spiff.rank
+            floor = ""
+            if spiff.min_attainment is not None:   # no champion prize below it (section 5)
+                params[f"spiff_att_{i}"] = spiff.min_attainment
+                floor = f" and coalesce(s.attainment >= $spiff_att_{i} - 1e-9, false)"
+            parts.append(f"""
+            select s.rep_id, 'spiffs', null, $end, s.revenue_won, null, null, $spiff_bonus_{i},
+                   'period_champion:' || s.team_rank
+            from standing s where s.team_rank = $spiff_rank_{i}{floor}""")
+
+    # deals whose position vs quota matters: this period's (and, under collected, those paid now)
+    relevant = "pstart = $pstart"
+    lo = "date_trunc('" + kind + "', $start)::DATE"
+    if basis == "collected":
+        relevant += " or deal_id in (select deal_id from cash)"
+        # the deal's close period (in deals, or in deal_history for a deal won before)
+        for source in ("deals", "deal_history"):
+            lo = (f"least({lo}, coalesce((select date_trunc('{kind}', min(d.close_date))::DATE "
+                  f"from payments y join {source} d on d.deal_id = y.deal_id "
+                  f"where y.paid_date between $start and $end and y.amount > 0), {lo}))")
+    news = [s.min_amount or 0.0 for s in plan.spiffs if s.kind == "new_customer_deal"]
+    params["news_min"] = min(news) if news else 0.0
+    firsts = "select null::VARCHAR as deal_id where false"
+    if news:   # each customer's first won deal ever (credits excluded), among this period's
+        firsts = """select c.deal_id from won c
+            where c.pstart = $pstart and c.customer_id is not null and c.amount >= $news_min
+              and not exists (select 1 from paid_rows e where e.customer_id = c.customer_id
+                              and e.amount >= 0 and e.close_date is not null
+                              and (e.close_date < c.close_date
+                                   or (e.close_date = c.close_date and e.deal_id < c.deal_id)))"""
+    union = "\nunion all\n".join(parts) or \
+        "select null::VARCHAR, null::VARCHAR, null::VARCHAR, null::DATE, 0.0, 0.0, 0.0, 0.0, null::VARCHAR where false"
+    return f"""
+    with {_base(plan, params, lo, "$end", rate)},
+    firsts as ({firsts}),
+    cash as (      -- positive payments (回款) in the period
+        select payment_id, deal_id, rep_id, paid_date, amount::DOUBLE as amount from payments
+        where paid_date between $start and $end and amount > 0
+    ),
+    {_pos(relevant)},
+    standing as (  -- revenue_won rank within the team (ties share: 1, 1, 3)
+        select v.rep_id, v.revenue_won, t.attainment,
+               rank() over (partition by coalesce(r.team, '') order by v.revenue_won desc) as team_rank
+        from revenue v left join reps r on r.rep_id = v.rep_id
+        left join att t on t.rep_id = v.rep_id and t.pstart = v.pstart
+        where v.pstart = $pstart and v.revenue_won > 0
+    )
+    select rep_id, component, deal_id, day, basis::DOUBLE as basis, rate::DOUBLE as rate,
+           multiplier::DOUBLE as multiplier, amount::DOUBLE as amount, detail
+    from ({union}) x(rep_id, component, deal_id, day, basis, rate, multiplier, amount, detail)
+    """
+
+
+def _parts(plan: Plan, params: dict[str, Any], alias: str = "p") -> list[str]:
+    """Per accelerator (in threshold order): the part of the deal's amount between its
+    threshold and the next one (quota x threshold), 0 without a quota. The multipliers are
+    applied by the engine, so the statement does not change when only a rate or a multiplier
+    moves (what-if, budget solver)."""
+    out = []
+    accs = list(plan.accelerators)
+    for i, acc in enumerate(accs):
+        params[f"acc_lo_{i}"] = acc.above_attainment
+        upper = f"{alias}.cum_before + {alias}.amount"
+        if i + 1 < len(accs):
+            params[f"acc_hi_{i}"] = accs[i + 1].above_attainment
+            upper = f"least({upper}, {alias}.quota * $acc_hi_{i})"
+        out.append(f"case when {alias}.quota > 0 then greatest({upper} - greatest({alias}.cum_before, "
+                   f"{alias}.quota * $acc_lo_{i}), 0) else 0.0 end")
+    return out
+
+
+def reversals_exist_sql() -> str:
+    """True when any refund, credit or 'lost' sighting falls between $day_lo and $day_hi (the
+    only rows a reversal can come from), so the clawback statement runs only when it may find one."""
+    return """
+    select exists (select 1 from payments where amount < 0 and paid_date between $day_lo and $day_hi)
+        or exists (select 1 from deals where status = 'won' and amount < 0
+                   and close_date between $day_lo and $day_hi)
+        or exists (select 1 from deal_history where status = 'lost' and seen_at between $day_lo and $day_hi)
+    """
+
+
+def claws_sql(plan: Plan, params: dict[str, Any]) -> str:
+    """The reversals charged between $day_lo and $day_hi (DESIGN §5 clawback_days), one row
+    per reversal and piece of what was paid on the deal: rep_id, deal_id, day (the reversal's),
+    reason (refund / credit / lost), ref (the refund's payment or the credit's row), share (of
+    what was paid, taken back; all reversals of a deal together never exceed 1), opstart (the
+    start of the period that paid it), basis (the commission basis of the piece), margin (for
+    the tier rate), unit (accelerated revenue -> basis), part_i (the deal's amount in
+    accelerator i's band, see :func:`_parts`) and attainment (that period's, for its
+    decelerator). Under ``collected`` a piece is a payment collected before the reversal. A
+    credit that names no deal is a piece of its own period (basis: its amount, no multipliers).
+    Rates and multipliers are not in the text: the engine applies them. Needs clawback_days."""
+    comm = plan.commission
+    collected = bool(comm) and comm.basis == "collected"
+    margin = bool(comm) and comm.basis == "margin"
+    kind = plan.period
+    params["claw_days"] = plan.clawback_days
+    lo = "$claw_lo"   # the start of the period of ($day_lo - clawback_days)
+    parts = _parts(plan, params)
+    part_cols = "".join(f", {x} as part_{i}" for i, x in enumerate(parts))
+    zero_parts = "".join(f", 0.0 as part_{i}" for i in range(len(parts)))
+    names = "".join(f", part_{i}::DOUBLE as part_{i}" for i in range(len(parts)))
+    if collected:
+        paid_before = ("(select sum(z.amount) from payments z where z.deal_id = w.deal_id and z.amount > 0 "
+                       f"and z.paid_date <= y.paid_date and z.paid_date < coalesce(w.lost_day, {NEVER}))")
+        pieces = f"""
+        select v.*, p.rep_id, date_trunc('{kind}', z.paid_date)::DATE as opstart,
+               z.amount::DOUBLE as basis, p.margin, z.amount::DOUBLE / nullif(p.amount, 0) as unit{part_cols},
+               t.attainment
+        from charged v join pos p on p.deal_id = v.deal_id
+        join payments z on z.deal_id = v.deal_id and z.amount > 0 and z.paid_date <= v.day
+             and z.paid_date < coalesce(p.lost_day, {NEVER})
+        left join att t on t.rep_id = p.rep_id and t.pstart = date_trunc('{kind}', z.paid_date)"""
+    else:
+        paid_before = "w.amount"
+        unit = "coalesce(p.margin, 0)" if margin else "1.0"
+        pieces = f"""
+        select v.*, p.rep_id, p.pstart as opstart, {basis_expr(plan, "p")} as basis, p.margin,
+               {unit} as unit{part_cols}, t.attainment
+        from charged v join pos p on p.deal_id = v.deal_id
+        left join att t on t.rep_id = p.rep_id and t.pstart = p.pstart"""
+    return f"""
+    with {_base(plan, params, lo, "$day_hi")},
+    orders as (select order_id, sum(amount) as total from won where order_id is not null group by 1),
+    rev_raw as (
+        select 'refund' as reason, y.payment_id as ref, w.deal_id, y.paid_date as day, 1 as ord,
+               -y.amount::DOUBLE / nullif({paid_before}, 0) as share
+        from payments y join won w on w.deal_id = y.deal_id
+        where y.amount < 0 and y.paid_date <= $day_hi
+        union all   -- a credit naming the deal: the credit's order id is the deal's
+        select 'credit', c.deal_id, w.deal_id, c.close_date, 2, -c.amount / nullif(o.total, 0)
+        from credit c join orders o on o.order_id = c.order_id
+        join won w on w.order_id = c.order_id
+        union all   -- an import that shows the won deal lost (deal_history)
+        select 'lost', null, w.deal_id, w.lost_day, 3, 1.0
+        from won w where w.lost_day is not null and w.lost_day <= $day_hi
+    ),
+    rev as (
+        select v.*, greatest(0, least(coalesce(v.share, 0), 1 - coalesce(sum(coalesce(v.share, 0)) over (
+                   partition by v.deal_id order by v.day, v.ord, v.ref
+                   rows between unbounded preceding and 1 preceding), 0))) as eff
+        from (select r.* from rev_raw r join won w on w.deal_id = r.deal_id
+              where r.day - w.close_date between 0 and $claw_days) v
+    ),
+    charged as (
+        select deal_id, reason, ref, day, eff as share from rev
+        where day between $day_lo and $day_hi and eff > 0
+    ),
+    {_pos("deal_id in (select deal_id from charged)")}
+    select rep_id, deal_id, day, reason, ref, share::DOUBLE as share, opstart, basis::DOUBLE as basis,
+           margin::DOUBLE as margin, unit::DOUBLE as unit{names}, attainment::DOUBLE as attainment
+    from ({pieces}) x
+    union all   -- credits naming no deal
+    select c.rep_id, c.deal_id, c.close_date, 'credit', null, 1.0, c.pstart, -({basis_expr(plan, "c")}),
+           c.margin, 0.0{zero_parts}, null
+    from credit c
+    where c.close_date between $day_lo and $day_hi
+      and not exists (select 1 from orders o where o.order_id = c.order_id)
+    """
+
+
+def earned_sql(plan: Plan, params: dict[str, Any]) -> str:
+    """The commission basis per rep, period and product margin for the reps $reps and the
+    periods before $pstart: rep_id, pstart, margin, basis (the engine applies the rates)."""
+    comm = plan.commission
+    kind = plan.period
+    if comm and comm.basis == "collected":
+        body = f"""
+        select w.rep_id, date_trunc('{kind}', y.paid_date)::DATE as pstart, w.margin, sum(y.amount) as basis
+        from payments y join won w on w.deal_id = y.deal_id
+        where y.amount > 0 and y.paid_date < $pstart and y.paid_date < coalesce(w.lost_day, {NEVER})
+          and list_contains($reps, w.rep_id)
+        group by all"""
+    else:
+        body = f"""
+        select w.rep_id, w.pstart, w.margin, sum({basis_expr(plan)}) as basis from won w
+        where list_contains($reps, w.rep_id) group by all"""
+    return f"""
+    with {_base(plan, params, "DATE '1900-01-01'", "$pstart - INTERVAL 1 DAY")}
+    select rep_id, pstart, margin::DOUBLE as margin, basis::DOUBLE as basis from ({body}) x
+    """
