@@ -11,7 +11,7 @@ from salescore import charts, fmt, metrics, periods
 from salescore import ui
 from salescore.scope import Scope
 from salescore.ui import t
-from salescore.ui.funnel import downloads, needs_data
+from salescore.ui.funnel import downloads, needs_data, reason_label
 
 ctx = ui.page("funnel.title")
 
@@ -253,29 +253,28 @@ with tab_loss:
                                         format_func=loss_labels.__getitem__, key="funnel_loss_measure") \
         or "deals_lost"
     reasons = ui.query(metrics.loss_reasons, period.start, period.end, scope, loss_measure)
-    not_recorded = t("funnel.not_recorded")
     lost = metrics.loss_summary(reasons)
     if reasons.empty:
         st.info(t("funnel.no_losses", period=period.label))
     elif not lost["recorded"]:
         needs_data("funnel.needs_lost_reason")
     else:
-        st.info(ui.tx("funnel.loss_top", reason=lost["top_reason"] or not_recorded,
+        st.info(ui.tx("funnel.loss_top", reason=reason_label(lost["top_reason"]),
                   share=fmt.pct(lost["top_share"], 0), lost=fmt.number(lost["deals_lost"]),
                   value=ui.money(lost["value_lost"], wan=True)))
-        view = reasons.assign(reason_label=reasons["reason"].fillna(not_recorded))
+        view = reasons.assign(reason_label=reasons["reason"].map(reason_label))
         ui.chart(charts.loss_pareto(view, lang, loss_measure, currency=ui.currency()), width="stretch")
         left, right = st.columns(2)
         with left:
             st.subheader(t("funnel.loss_trend"))
             by_month = ui.query(metrics.loss_reasons_by, periods.trend_start(period), period.end,
                                 scope, "month")
-            ui.chart(charts.loss_stack(by_month.assign(reason_label=by_month["reason"].fillna(not_recorded)),
+            ui.chart(charts.loss_stack(by_month.assign(reason_label=by_month["reason"].map(reason_label)),
                                               lang), width="stretch")
         with right:
             st.subheader(t("funnel.loss_by_rep"))
             by_rep = ui.query(metrics.loss_reasons_by, period.start, period.end, scope, "rep")
-            ui.chart(charts.loss_stack(by_rep.assign(reason_label=by_rep["reason"].fillna(not_recorded)),
+            ui.chart(charts.loss_stack(by_rep.assign(reason_label=by_rep["reason"].map(reason_label)),
                                               lang, normalize=True), width="stretch")
 
 # --- forecast --------------------------------------------------------------------------------

@@ -276,7 +276,11 @@ def _deal_rules(present: set[str], paid_net: bool):
         notes.append(("ingest.warn.close_before_created", "close_date < created_date", {}))
     outputs["status"] = status
     outputs["close_date"] = close
-    created = [f for f in ("created_date", "order_date") if f in present]
+    # A list of orders has no creation date: its order date is the close date, and a cycle
+    # of 0 days would be made up (DESIGN §4 sales_cycle_days). Beside a status or stage, an
+    # order date stands in for a missing creation date.
+    created = [f for f in ("created_date", "order_date") if f in present
+               and (f == "created_date" or has_status)]
     outputs["created_date"] = (created[0] if len(created) == 1 else
                                f"coalesce({', '.join(created)})" if created else "null")
     outputs["rep"] = "coalesce(rep, 'unassigned')" if "rep" in present else "'unassigned'"

@@ -32,7 +32,8 @@ def loss_reasons(con: Con, start: date | None, end: date | None, scope: Scope = 
     frame = _query(con, sql, _params(start, end, scope))
     frame["deals_lost"] = frame["deals_lost"].astype("int64")
     frame["value_lost"] = frame["value_lost"].astype("float64")
-    frame = frame.sort_values([measure, "deals_lost"], ascending=False, kind="stable").reset_index(drop=True)
+    frame = frame.sort_values([measure, "deals_lost", "reason"], ascending=[False, False, True],
+                              na_position="last", kind="stable").reset_index(drop=True)
     total = float(frame[measure].sum())
     frame["share"] = frame[measure] / total if total else float("nan")
     frame["cum_share"] = frame["share"].cumsum()
@@ -56,7 +57,9 @@ def loss_reasons_by(con: Con, start: date | None, end: date | None, scope: Scope
     frame["deals_lost"] = frame["deals_lost"].astype("int64")
     frame["value_lost"] = frame["value_lost"].astype("float64")
     frame["share"] = frame["deals_lost"] / frame.groupby("key")["deals_lost"].transform("sum")
-    return frame.sort_values(["key", "deals_lost"], ascending=[True, False]).reset_index(drop=True)
+    # ties in count: recorded reasons by name, "not recorded" last (the SQL grouping has no order)
+    return frame.sort_values(["key", "deals_lost", "reason"], ascending=[True, False, True],
+                             na_position="last").reset_index(drop=True)
 
 
 def loss_summary(reasons: pd.DataFrame) -> dict[str, Any]:

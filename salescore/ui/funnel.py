@@ -27,3 +27,16 @@ def downloads(frame: pd.DataFrame, stem: str, key: str) -> None:
         t("funnel.download_xlsx"), functools.partial(xlsx.table_bytes, frame, "xlsx", stem),
         file_name=f"{stem}.xlsx", key=f"{key}_xlsx", icon=":material/download:", on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+#: Loss reasons the importer writes itself (paid/refund order files, DESIGN.md section 4).
+IMPORT_REASONS = ("unpaid", "refunded")
+
+
+def reason_label(reason: object) -> str:
+    """A lost reason as the page shows it: "not recorded" for none, the importer's own codes
+    (unpaid, refunded) in the user's language, anything else as the file wrote it."""
+    if reason is None or reason != reason:   # None or NaN
+        return t("funnel.not_recorded")
+    text = str(reason)
+    return t(f"funnel.reason_code.{text}") if text in IMPORT_REASONS else text
