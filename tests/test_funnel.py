@@ -385,3 +385,14 @@ def test_maven_pipeline_win_rate_and_stage_counts(con):
     assert frame["conversion_to_next"].tolist()[:2] == pytest.approx([8300 / 8800, 4238 / 8300])
     assert round(frame["conversion_to_next"].iloc[0], 3) == 0.943
     assert round(frame["conversion_to_next"].iloc[1], 3) == 0.511
+
+
+def test_stage_table_of_a_file_without_open_stages(con):
+    """An order list (won and lost rows, no stage at all) has an empty stage table, not a
+    KeyError (the Funnel page on the Tmall order report)."""
+    insert(con, "deals", [
+        {"deal_id": "o1", "rep_id": "R1", "amount": 10, "status": "won", "close_date": date(2020, 2, 1)},
+        {"deal_id": "o2", "rep_id": "R1", "amount": 5, "status": "lost", "lost_reason": "unpaid",
+         "close_date": date(2020, 2, 2)}])
+    table = metrics.stage_table(con)
+    assert table.empty and list(table.columns) == ["stage", "position", "open_deals", "deals"]

@@ -58,6 +58,7 @@ def test_upload_report_import_undo(app):
     assert float(con.execute("select sum(amount) from deals").fetchall()[0][0]) == 26000.0
     hist = at.dataframe[-1].value
     assert hist["rows_loaded"].tolist() == [2]
+    assert hist[["kind", "status", "sheet"]].values.tolist() == [["Deals / orders", "Imported", ""]]
     at.button(key="data_undo").click().run()
     at.button(key="data_undo_yes").click().run()
     assert not at.exception

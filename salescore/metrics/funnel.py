@@ -173,7 +173,10 @@ def stage_table(con: Con) -> pd.DataFrame:
     frame = sqlkit.run(
         con, "select stage, count(*) filter (where status = 'open') as open_deals, count(*) as deals "
         "from deals where stage is not null and status <> 'won' group by stage")
-    frame = frame[[not _TERMINAL.search(str(s).strip()) for s in frame["stage"]]]
+    # a boolean Series, not a list: an empty list would select no *columns* (a file of orders
+    # has no open stage at all)
+    open_stage = frame["stage"].map(lambda s: not _TERMINAL.search(str(s).strip())).astype(bool)
+    frame = frame[open_stage]
     order = stage_order(con)
     pos = {s: i + 1 for i, s in enumerate(order)}
     missing = [s for s in order if s not in set(frame["stage"])]   # saved but no longer in data

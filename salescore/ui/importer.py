@@ -197,7 +197,11 @@ def _history(con, lang: str) -> None:
     if hist.empty:
         st.caption(t("ingest.history_empty", lang))
         return
-    st.dataframe(hist, hide_index=True)
+    shown = hist.assign(kind=hist["kind"].map(lambda k: t(f"ingest.kind.{k}", lang)),
+                        status=hist["status"].map(lambda s: t(f"ingest.history_status.{s}", lang)),
+                        sheet=hist["sheet"].fillna(""))
+    st.dataframe(shown, hide_index=True, column_config={
+        col: t(f"ingest.history_col.{col}", lang) for col in shown.columns})
     if st.session_state.pop("data_undone", None):
         st.success(st.session_state.pop("data_undone_msg", ""))
     live = hist[hist["status"] == "loaded"]
