@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salescore import access, audit, ui
+from salescore import access, audit, files, ui
 from salescore.ui import auth
+
+files.keep_private()   # also under a bare `streamlit run app.py`: files this server creates are 0600
 
 st.set_page_config(page_title="salescore", page_icon="📈", layout="wide",
                    initial_sidebar_state="expanded")

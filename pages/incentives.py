@@ -21,6 +21,7 @@ top = st.columns([2, 1, 1])
 top[0].selectbox(t("incentives.source"), list(sources), format_func=sources.__getitem__,
                  key="sim_source", on_change=sim.reset_working)
 reference = sim.source_plan(st.session_state["sim_source"])
+sim.remember_base(saved)
 working = sim.working_plan(reference)
 
 kind = working.period

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 import duckdb
 
-from salescore import audit, db
+from salescore import audit, db, files
 from salescore.errors import SalesCoreError
 
 FORMAT = "salescore-backup"
@@ -121,6 +121,7 @@ def write(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str] | IO[bytes
             partial = target.with_name(target.name + ".partial")
             try:
                 _zip(folder, manifest, partial)
+                files.make_private(partial)   # every salary and password hash is in it
                 os.replace(partial, target)
             except OSError as exc:
                 partial.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import salescore
-from salescore import db, fmt, metrics
+from salescore import db, files, fmt, metrics
 from salescore.errors import SalesCoreError
 from salescore.periods import parse
 from salescore.scope import Scope
@@ -170,7 +170,7 @@ def cmd_deck(args: argparse.Namespace) -> int:
     finally:
         con.close()
     try:
-        out.write_bytes(data)
+        files.write_private(out, data)
     except OSError as exc:
         raise SalesCoreError(f"Cannot write {out}: {exc.strerror}.", key="error.generic") from None
     print(f"Meeting deck for {period.label} ({args.lang}) written to {out}: {len(data):,} bytes")
@@ -466,6 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    files.keep_private()   # the database, its WAL, backups and decks: 0600 (README "Security")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from salescore import sql
+from salescore import files, sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
 SCHEMA_VERSION = 3
@@ -78,8 +78,9 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
     Raises :class:`DatabaseBusy` when another process holds the file.
     """
     target = str(path) if path is not None else str(default_path())
+    new_file = target != ":memory:" and not Path(target).exists()
     if target != ":memory:":
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        files.private_dir(Path(target).parent)
     try:
         con = duckdb.connect(target)
     except duckdb.IOException as exc:
@@ -89,6 +90,8 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
                 path=target) from None
         raise SalesCoreError(f"Cannot open the database file {target}: {exc}",
                              key="error.db_open", path=target) from None
+    if new_file and Path(target).exists():
+        files.make_private(target)   # salaries and commissions: the owner's only (0600)
     try:
         migrate(con)
     except Exception:

@@ -351,6 +351,41 @@ def test_save_adds_versions_and_load(con):
     assert pid3.startswith("plan-")
 
 
+def test_a_save_based_on_an_old_version_is_refused(con):
+    """Two editors opened version 1; the second save must not overwrite the first (issue 17)."""
+    from salescore import i18n
+
+    inc.save_plan(con, STANDARD)
+    mine = inc.Plan.from_dict(STANDARD.to_dict() | {"payout_cap": 1000})
+    theirs = inc.Plan.from_dict(STANDARD.to_dict() | {"payout_cap": 2000})
+    assert inc.save_plan(con, theirs, plan_id="standard", base_version=1) == ("standard", 2)
+    with pytest.raises(PlanError) as err:
+        inc.save_plan(con, mine, plan_id="standard", base_version=1)
+    assert err.value.key == "error.plans.stale"
+    assert "第 2 版" in i18n.error_text(err.value, "zh") and "version 2" in str(err.value)
+    assert inc.load_plan(con, "standard") == theirs               # nothing overwritten
+    assert len(inc.list_plans(con, all_versions=True)) == 2
+    assert inc.save_plan(con, mine, plan_id="standard", base_version=2) == ("standard", 3)
+
+
+def test_plan_size_limits():
+    """A pasted plan may not hold hundreds of entries or megabytes of text (issue 17)."""
+    from salescore import i18n
+
+    huge = STANDARD.to_dict() | {"accelerators": [{"above_attainment": 1 + i / 100, "multiplier": 1.5}
+                                                  for i in range(300)]}
+    with pytest.raises(PlanError) as err:
+        inc.Plan.from_dict(huge)
+    assert err.value.key == "error.plans.too_many"
+    assert "300" in i18n.error_text(err.value, "en") and "10" in i18n.error_text(err.value, "zh")
+    ten = STANDARD.to_dict() | {"accelerators": [{"above_attainment": 1 + i / 10, "multiplier": 1.5}
+                                                 for i in range(10)]}
+    assert len(inc.Plan.from_dict(ten).accelerators) == 10
+    with pytest.raises(PlanError) as err:
+        inc.Plan.from_json(json.dumps(STANDARD.to_dict() | {"name": "x" * 70_000}))
+    assert err.value.key == "error.plans.too_long"
+
+
 _rate = st.floats(0, 1, allow_nan=False)
 _mult = st.floats(1, 4, allow_nan=False)
 _plans = st.builds(

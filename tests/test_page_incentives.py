@@ -117,3 +117,31 @@ def test_plan_form_sets_carry_negative_and_the_table_shows_balances(at):
     assert at.session_state["sim_spec"]["carry_negative"] is False
     shown = [frame.value for frame in at.dataframe if "carried_balance" in frame.value.columns]
     assert shown and "carried_forward" in shown[0].columns
+
+
+def test_a_stale_save_is_refused_on_the_page(writable):
+    """This browser opened the saved plan; someone else saved a newer version meanwhile: the
+    Save button refuses with a sentence and the other version stays the latest (issue 17)."""
+    from tests.conftest import with_db
+
+    at, path = writable
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    source = at.session_state["sim_source"]
+    assert source.startswith("saved:")
+    plan_id = source.partition(":")[2]
+
+    def someone_else_saves(con):
+        plan = incentives.load_plan(con, plan_id)
+        richer = incentives.Plan.from_dict(plan.to_dict() | {"payout_cap": 123456})
+        return incentives.save_plan(con, richer, plan_id=plan_id)[1]
+
+    theirs = with_db(path, someone_else_saves)
+    at.run()
+    at.button(key="sim_save").click().run()
+    assert not at.exception
+    assert any("已有他人修改" in e.value for e in at.error), [e.value for e in at.error]
+    latest = with_db(path, lambda con: incentives.load_plan(con, plan_id))
+    assert latest.payout_cap == 123456
+    assert with_db(path, lambda con: int(incentives.list_plans(con)["version"].max())) == theirs

@@ -57,11 +57,21 @@ def _obj(value: Any, where: str, allowed: Iterable[str]) -> dict[str, Any]:
     return dict(value)
 
 
+#: The most entries a plan's lists may hold (a pasted plan with hundreds of accelerators once
+#: kept the Incentives page busy for 91 s), and the longest plan JSON accepted.
+MAX_ITEMS = {"commission.tiers": 20, "accelerators": 10, "spiffs": 20, "non_cash": 20}
+MAX_JSON_CHARS = 64_000
+
+
 def _list(value: Any, where: str) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, (list, tuple)):
         raise _fail("list", f"{where} must be a list ([...]).", field=where)
+    most = MAX_ITEMS.get(where)
+    if most is not None and len(value) > most:
+        raise _fail("too_many", f"{where} has {len(value)} entries: a plan may have at most {most}.",
+                    field=where, count=len(value), most=most)
     return list(value)
 
 
@@ -303,7 +313,11 @@ class Plan:
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
-        """Parse the §5 JSON text; invalid JSON is a PlanError too."""
+        """Parse the §5 JSON text; invalid or oversized JSON is a PlanError too."""
+        if isinstance(text, (str, bytes)) and len(text) > MAX_JSON_CHARS:
+            raise _fail("too_long", f"The plan text is {len(text):,} characters long: a plan may "
+                        f"have at most {MAX_JSON_CHARS:,}.", size=f"{len(text):,}",
+                        most=f"{MAX_JSON_CHARS:,}")
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, TypeError) as exc:

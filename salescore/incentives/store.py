@@ -22,18 +22,25 @@ def _plan_id(name: str) -> str:
 
 
 def save_plan(con: Con, plan: Plan, plan_id: str | None = None,
-              effective_from: date | None = None) -> tuple[str, int]:
+              effective_from: date | None = None, base_version: int | None = None) -> tuple[str, int]:
     """Store ``plan`` as a new version (history is never overwritten); returns (plan_id, version).
 
     Without ``plan_id`` the plan of the same name is continued, or a new id made from the name.
+    ``base_version``: the version the editor started from; when someone saved a later one in
+    between, the save is refused with a sentence (PlanError ``stale``), never overwritten.
     """
     with db.transaction(con) as cur:
         if plan_id is None:
             rows = cur.execute("select plan_id from plans where name = $n order by created_at desc, "
                                "version desc limit 1", {"n": plan.name}).fetchall()
             plan_id = rows[0][0] if rows else _plan_id(plan.name)
-        version = cur.execute("select coalesce(max(version), 0) + 1 from plans where plan_id = $p",
-                              {"p": plan_id}).fetchall()[0][0]
+        latest = int(cur.execute("select coalesce(max(version), 0) from plans where plan_id = $p",
+                                 {"p": plan_id}).fetchall()[0][0])
+        if base_version is not None and latest > base_version:
+            raise _fail("stale", f"{plan.name} was changed by someone else after you opened it "
+                        f"(now version {latest}, you started from {base_version}): reload the plan "
+                        "and make your change again.", name=plan.name, latest=latest, base=base_version)
+        version = latest + 1
         cur.execute("insert into plans (plan_id, version, name, spec, effective_from) "
                     "values ($p, $v, $n, $s, $e)",
                     {"p": plan_id, "v": version, "n": plan.name,

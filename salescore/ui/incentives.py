@@ -43,8 +43,19 @@ def source_plan(key: str) -> Plan:
 def reset_working() -> None:
     """A new starting plan: forget the edited copy and every editor/slider value."""
     for key in list(st.session_state):
-        if key == "sim_spec" or str(key).startswith(_RESET_PREFIXES):
+        if key in ("sim_spec", "sim_base") or str(key).startswith(_RESET_PREFIXES):
             del st.session_state[key]
+
+
+def remember_base(saved: pd.DataFrame) -> None:
+    """Note which version of the chosen saved plan this browser started editing from (once per
+    choice), so that a save made after someone else's is refused instead of overwriting it."""
+    source = st.session_state.get("sim_source", "")
+    if not source.startswith("saved:") or st.session_state.get("sim_base", (None,))[0] == source:
+        return
+    rows = saved[saved["plan_id"] == source.partition(":")[2]]
+    if len(rows):
+        st.session_state["sim_base"] = (source, int(rows["version"].max()))
 
 
 def working_plan(reference: Plan) -> Plan:
@@ -68,8 +79,11 @@ def save(plan: Plan, period: Period) -> None:
     """Store the working plan as a new version of the chosen saved plan (or a new plan)."""
     source = st.session_state.get("sim_source", "")
     plan_id = source.partition(":")[2] if source.startswith("saved:") else None
-    plan_id, version = incentives.save_plan(ui.con(), plan, plan_id=plan_id, effective_from=period.start)
+    base = st.session_state.get("sim_base", (None, None))
+    plan_id, version = incentives.save_plan(ui.con(), plan, plan_id=plan_id, effective_from=period.start,
+                                            base_version=base[1] if base[0] == source else None)
     st.session_state["sim_source"] = f"saved:{plan_id}"
+    st.session_state["sim_base"] = (f"saved:{plan_id}", version)
     st.session_state.pop("sim_spec", None)
     ui.flash("success", t("incentives.saved", name=plan.name, version=version))
 
