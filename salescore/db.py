@@ -20,7 +20,7 @@ import duckdb
 from salescore import files, sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_DB = Path("data") / "salescore.duckdb"
 
 
@@ -57,6 +57,12 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
                    greatest(max(created_date), max(close_date)) AS last_date
             FROM deals;
     """,   # orders, currencies, forecast categories, reached stage, leavers, deal history
+    4: """
+        ALTER TABLE users ADD COLUMN IF NOT EXISTS email VARCHAR;
+        ALTER TABLE users ADD COLUMN IF NOT EXISTS sso BOOLEAN DEFAULT false;
+        ALTER TABLE users ADD COLUMN IF NOT EXISTS session_epoch INTEGER DEFAULT 0;
+        ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS restored_from VARCHAR;
+    """,   # single sign-on by verified e-mail, sessions ended by a password change, restored audit rows
 }
 
 # Tables holding imported business data, in dependency order (parents first).

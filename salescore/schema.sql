@@ -199,7 +199,10 @@ CREATE TABLE IF NOT EXISTS users (
     name           VARCHAR NOT NULL UNIQUE,
     role           VARCHAR NOT NULL CHECK (role IN ('admin', 'manager', 'rep', 'viewer')),
     team           VARCHAR,
-    password_hash  VARCHAR
+    password_hash  VARCHAR,
+    email          VARCHAR,                 -- single sign-on: the verified e-mail it matches
+    sso            BOOLEAN DEFAULT false,   -- created for single sign-on (no password)
+    session_epoch  INTEGER DEFAULT 0        -- +1 on a password change: other sessions end
 );
 
 CREATE TABLE IF NOT EXISTS audit_log (
@@ -207,7 +210,8 @@ CREATE TABLE IF NOT EXISTS audit_log (
     event_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
     user_name VARCHAR,
     action    VARCHAR NOT NULL,
-    detail    JSON
+    detail    JSON,
+    restored_from VARCHAR                   -- NULL, or the backup a restored row came from
 );
 
 -- ingest (appended by the importer): rows an import overwrote, as JSON, so that undoing

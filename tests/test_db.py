@@ -124,9 +124,10 @@ def test_data_version_remembered_until_this_process_writes(tmp_path):
         con.close()
 
 
-def test_schema_2_file_is_migrated_to_3(tmp_path):
+def test_schema_2_file_is_migrated_to_the_newest(tmp_path):
     """A schema-2 file gains the order, currency, forecast-category and reached-stage columns,
-    reps.leave_date and deal_history; its rows are kept and new columns are NULL."""
+    reps.leave_date and deal_history (3), the users' sign-on columns and audit_log.restored_from
+    (4); its rows are kept and new columns are NULL or their default."""
     import subprocess
 
     old_sql = subprocess.run(["git", "show", "4d4a1e1:salescore/schema.sql"], capture_output=True,
@@ -141,16 +142,19 @@ def test_schema_2_file_is_migrated_to_3(tmp_path):
     raw.execute("insert into schema_version (version) values (2)")
     raw.execute("insert into reps (rep_id, name) values ('R1', 'Ann')")
     raw.execute("insert into deals (deal_id, rep_id, status, amount) values ('D1', 'R1', 'won', 5)")
+    raw.execute("insert into users (user_id, name, role) values ('U1', 'Ann', 'admin')")
     raw.close()
     con = db.connect(path)
-    assert db.schema_version(con) == 3
+    assert db.schema_version(con) == db.SCHEMA_VERSION == 4
+    assert con.execute("select name, email, sso, session_epoch from users").fetchall() == [
+        ("Ann", None, False, 0)]
     assert con.execute("select deal_id, amount, order_id, currency, forecast_category, "
                        "reached_stage from deals").fetchall() == [("D1", Decimal("5.00"), None, None, None, None)]
     assert con.execute("select leave_date from reps").fetchall() == [(None,)]
     assert con.execute("select count(*) from deal_history").fetchall() == [(0,)]
     fresh = db.connect(tmp_path / "new.duckdb")
     columns = "select table_name, column_name, data_type from information_schema.columns " \
-              "where table_name in ('deals', 'reps', 'deal_history') order by table_name, ordinal_position"
+              "where table_name in ('deals', 'reps', 'deal_history', 'users', 'audit_log') order by table_name, ordinal_position"
     assert con.execute(columns).fetchall() == fresh.execute(columns).fetchall()
     con.close()
     fresh.close()
