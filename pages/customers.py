@@ -7,6 +7,7 @@ from salescore import charts, customers, fmt, metrics, periods
 from salescore import ui
 from salescore.ui import t
 from salescore.ui.funnel import downloads, needs_data
+from salescore.ui.widgets import table, tn, with_team_names
 
 ctx = ui.page("customers.title")
 
@@ -76,18 +77,18 @@ with tab_follow:
         with_accounts = right.toggle(t("customers.include_accounts"), value=True,
                                      key="customers_follow_accounts", help=t("customers.accounts_help"))
         due = ui.query(customers.follow_up, as_of, int(days), scope, bool(with_accounts))
-        st.caption(t("customers.follow_caption", date=as_of.isoformat(), days=int(days)))
+        st.caption(tn("customers.follow_caption", days, date=as_of.isoformat(), days=int(days)))
         if due.empty:
-            st.success(t("customers.nothing_due", days=int(days)))
+            st.success(tn("customers.nothing_due", days, days=int(days)))
         else:
-            per_rep = customers.follow_up_by_rep(due)
+            per_rep = with_team_names(customers.follow_up_by_rep(due))
             head = customers.list_totals(due, "open_value")
             cards = st.columns(3)
             cards[0].metric(t("customers.due"), fmt.number(head["count"]), border=True)
             cards[1].metric(t("customers.due_open_value"), ui.money(head["value"], wan=True),
                             border=True)
             cards[2].metric(t("customers.due_reps"), fmt.number(len(per_rep)), border=True)
-            st.dataframe(per_rep.drop(columns="rep_id"), hide_index=True, width="stretch", column_config={
+            table(per_rep.drop(columns="rep_id"), column_config={
                 "rep": t("metric.rep"), "team": t("sidebar.team"),
                 "customers": st.column_config.NumberColumn(t("customers.customers"), format="%d"),
                 "open_deals": st.column_config.NumberColumn(t("metric.open_deals"), format="%d"),
@@ -100,12 +101,12 @@ with tab_follow:
                     "reason": t("customers.reason"), "open_deals": t("metric.open_deals"),
                     "open_value": t("customers.open_value"), "last_contact": t("customers.last_contact"),
                     "days_since": t("customers.days_since")}
-            table = due.assign(reason=due["reason"].map(reasons))[list(cols)].rename(columns=cols)
-            st.dataframe(table, hide_index=True, width="stretch", column_config={
+            due_table = with_team_names(due).assign(reason=due["reason"].map(reasons))[list(cols)].rename(columns=cols)
+            table(due_table, column_config={
                 cols["open_value"]: st.column_config.NumberColumn(format=ui.money_pattern()),
                 cols["days_since"]: st.column_config.NumberColumn(format="%d"),
             })
-            downloads(table, t("customers.follow_file", date=as_of.isoformat()), "customers_follow")
+            downloads(due_table, t("customers.follow_file", date=as_of.isoformat()), "customers_follow")
 
 # --- satisfaction ----------------------------------------------------------------------------
 with tab_sat:
@@ -160,14 +161,13 @@ with tab_sat:
             st.success(t("customers.no_detractors"))
         else:
             head = customers.list_totals(flagged, "open_value", key="customer_id")
-            st.warning(t("customers.detractors_found", count=fmt.number(head["count"]),
+            st.warning(tn("customers.detractors_found", head["count"], count=fmt.number(head["count"]),
                          value=ui.money(head["value"], wan=True)))
             cols = {"customer": t("customers.customer"), "score": t("customers.score"),
                     "survey_date": t("customers.survey_date"), "rep": t("metric.rep"),
                     "open_deals": t("metric.open_deals"), "open_value": t("customers.open_value")}
-            st.dataframe(flagged[list(cols)].rename(columns=cols), hide_index=True, width="stretch",
-                         column_config={
-                             cols["open_value"]: st.column_config.NumberColumn(format=ui.money_pattern())})
+            table(flagged[list(cols)].rename(columns=cols), column_config={
+                cols["open_value"]: st.column_config.NumberColumn(format=ui.money_pattern())})
 
 # --- loyalty ---------------------------------------------------------------------------------
 with tab_loyal:
@@ -199,26 +199,27 @@ with tab_loyal:
                 ui.chart(charts.top_customers(conc["top"], lang, currency=ui.currency()), width="stretch")
         st.subheader(t("customers.cohorts"))
         st.caption(t("customers.cohort_help"))
-        table = ui.query(customers.cohorts, window, period.end, scope)
-        if table.empty:
+        cohorts = ui.query(customers.cohorts, window, period.end, scope)
+        if cohorts.empty:
             st.info(t("customers.no_new"))
         else:
-            ui.chart(charts.cohort_heatmap(table, lang), width="stretch")
+            ui.chart(charts.cohort_heatmap(cohorts, lang), width="stretch")
         st.subheader(t("customers.churned"))
         months = st.number_input(t("customers.churn_months"), min_value=1, max_value=60, value=12, step=1,
                                  key="customers_churn_months")
         gone = ui.query(customers.churned, as_of, int(months), scope)
         if gone.empty:
-            st.success(t("customers.no_churned", months=int(months)))
+            st.success(tn("customers.no_churned", months, months=int(months)))
         else:
             head = customers.list_totals(gone, "revenue_won")
-            st.warning(t("customers.churned_found", count=fmt.number(head["count"]), months=int(months),
-                         value=ui.money(head["value"], wan=True)))
+            st.warning(tn("customers.churned_found", head["count"], count=fmt.number(head["count"]),
+                          months=tn("customers.months", months, n=int(months)),
+                          value=ui.money(head["value"], wan=True)))
             cols = {"customer": t("customers.customer"), "segment": t("customers.segment"),
                     "rep": t("metric.rep"), "last_purchase": t("customers.last_purchase"),
                     "days_since": t("customers.days_since_purchase"), "deals_won": t("metric.deals_won"),
                     "revenue_won": t("customers.lifetime_revenue"), "open_deals": t("metric.open_deals")}
             churn_table = gone[list(cols)].rename(columns=cols)
-            st.dataframe(churn_table, hide_index=True, width="stretch", column_config={
+            table(churn_table, column_config={
                 cols["revenue_won"]: st.column_config.NumberColumn(format=ui.money_pattern())})
             downloads(churn_table, t("customers.churn_file", date=as_of.isoformat()), "customers_churn")

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salescore import access, audit, db, demo, fmt, metrics
+from salescore import audit, db, demo, fmt, metrics
 from salescore import ui
 from salescore.ui import backup as backup_ui
+from salescore.ui import confirm
 from salescore.ui import importer, t
+from salescore.ui import users as users_ui
 
 ctx = ui.context()
 st.title(t("data.title"))
@@ -46,9 +48,9 @@ def _load_demo() -> None:
 
 
 def _reset() -> None:
+    confirm.require("data_reset_confirm", "data.reset_word", ctx.lang)  # typed, not one click
     db.reset(con)
     st.cache_data.clear()
-    st.session_state["data_reset_confirm"] = False
     ui.flash("success", t("data.reset_done"))
 
 
@@ -58,21 +60,13 @@ with left:
     st.button(t("data.demo_button"), type="primary", disabled=not confirm_demo, key="data_demo",
               on_click=ui.guarded(_load_demo))
 with right:
-    confirm_reset = st.checkbox(t("data.reset_confirm"), key="data_reset_confirm")
+    confirm_reset = confirm.word_input("data_reset_confirm", "data.reset_confirm", "data.reset_word",
+                                       ctx.lang)
     st.button(t("data.reset_button"), disabled=not confirm_reset, key="data_reset", on_click=ui.guarded(_reset))
 
 
 st.subheader(t("data.security_title"))
-
-
-def _toggle_sign_in() -> None:
-    access.set_auth_required(con, bool(st.session_state["data_auth_required"]))
-    ui.flash("success", t("data.sign_in_on") if st.session_state["data_auth_required"]
-             else t("data.sign_in_off"))
-
-
-st.toggle(t("data.sign_in_required"), value=access.auth_required(con), key="data_auth_required",
-          help=t("data.sign_in_help"), on_change=ui.guarded(_toggle_sign_in))
+users_ui.render(con, ui.user())
 with st.expander(t("data.audit_title")):
     log = ui.query(audit.events, 500)
     if log.empty:

@@ -12,6 +12,7 @@ from salescore import ui
 from salescore.scope import Scope
 from salescore.ui import t
 from salescore.ui.funnel import downloads, needs_data, reason_label
+from salescore.ui.widgets import table, tn, with_team_names
 
 ctx = ui.page("funnel.title")
 
@@ -29,9 +30,9 @@ def _stage_label(stage: str) -> str:
 # --- stage order -----------------------------------------------------------------------------
 with st.expander(t("funnel.stages_title"), expanded=not stages):
     st.caption(t("funnel.stages_help"))
-    table = ui.query(metrics.stage_table)
+    stage_frame = ui.query(metrics.stage_table)
     edited = st.data_editor(
-        table, key="funnel_stage_editor", hide_index=True, width="stretch",
+        stage_frame, key="funnel_stage_editor", hide_index=True, width="stretch",
         disabled=["stage", "open_deals", "deals"],
         column_config={
             "stage": t("funnel.stage"),
@@ -74,8 +75,8 @@ with tab_conv:
     else:
         options["none"] = t("funnel.focus_none")
         options.update({f"team:{team}": t("funnel.focus_team", team=team) for team in teams})
-    options.update({f"rep:{row.rep_id}": t("funnel.focus_rep", rep=row.rep, team=row.team)
-                    for row in reps.itertuples()})
+    options.update({f"rep:{row.rep_id}": t("funnel.focus_rep", rep=row.rep, team=row.team) if row.team
+                    else row.rep for row in reps.itertuples()})
     left, right = st.columns([3, 2])
     choice = left.selectbox(t("funnel.focus"), list(options), format_func=options.__getitem__,
                             key="funnel_focus")
@@ -99,7 +100,7 @@ with tab_conv:
     st.caption(t("funnel.cohort", period=period.label))
     unknown = int(frame["unknown"].iloc[0]) if len(frame) else 0
     if unknown:
-        st.caption(t("funnel.unknown_left_out", count=fmt.number(unknown), period=period.label))
+        st.caption(tn("funnel.unknown_left_out", unknown, count=fmt.number(unknown), period=period.label))
     if int(frame["reached"].iloc[0]) == 0:
         st.info(t("funnel.no_deals_created", period=period.label))
     else:
@@ -148,7 +149,7 @@ with tab_conv:
         shown[["conversion_to_next", "rest_conversion"]] *= 100
         if focus is None:
             shown = shown.drop(columns="rest_conversion")
-        st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        table(shown, column_config={
             "stage_label": t("funnel.stage"),
             "reached": st.column_config.NumberColumn(t("funnel.reached"), format="%d"),
             "value": st.column_config.NumberColumn(t("funnel.value"), format=ui.money_pattern()),
@@ -196,7 +197,7 @@ with tab_velocity:
     previous = prev_period.label
     st.caption(t("funnel.velocity_help", previous=previous))
     drivers = vel["drivers"]
-    cards = st.columns(5)
+    cards = [*st.columns(3), *st.columns(3)]   # five cards whole on a 1280 px screen
     cards[0].metric(t("metric.velocity"), ui.money(vel["velocity"], wan=True),
                     delta=None if vel["change"] is None else t("overview.vs_prev", change=f"{vel['change']:+.1%}"),
                     border=True)
@@ -237,14 +238,14 @@ with tab_stuck:
                 "deal": t("funnel.deal"), "stage": t("funnel.stage"), "amount": t("funnel.amount"),
                 "age_days": t("funnel.age_days"), "stage_p75_days": t("funnel.stage_p75"),
                 "idle_days": t("funnel.idle_col"), "expected_close_date": t("funnel.expected_close")}
-        table = stuck[list(cols)].rename(columns=cols)
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
+        stuck_table = with_team_names(stuck)[list(cols)].rename(columns=cols)
+        table(stuck_table, column_config={
             cols["amount"]: st.column_config.NumberColumn(format=ui.money_pattern()),
             cols["age_days"]: st.column_config.NumberColumn(format="%d"),
             cols["stage_p75_days"]: st.column_config.NumberColumn(format="%.0f"),
             cols["idle_days"]: st.column_config.NumberColumn(format="%d"),
         })
-        downloads(table, t("funnel.stuck_file", date=ctx.as_of.isoformat()), "funnel_stuck")
+        downloads(stuck_table, t("funnel.stuck_file", date=ctx.as_of.isoformat()), "funnel_stuck")
 
 # --- loss reasons ----------------------------------------------------------------------------
 with tab_loss:
@@ -259,7 +260,7 @@ with tab_loss:
     elif not lost["recorded"]:
         needs_data("funnel.needs_lost_reason")
     else:
-        st.info(ui.tx("funnel.loss_top", reason=reason_label(lost["top_reason"]),
+        st.info(tn("funnel.loss_top", lost["deals_lost"], reason=reason_label(lost["top_reason"]),
                   share=fmt.pct(lost["top_share"], 0), lost=fmt.number(lost["deals_lost"]),
                   value=ui.money(lost["value_lost"], wan=True)))
         view = reasons.assign(reason_label=reasons["reason"].map(reason_label))
@@ -312,14 +313,14 @@ with tab_forecast:
     buckets = fc["buckets"].set_index("bucket")
     bucket_names = {b: t(f"funnel.bucket_{b}") for b in metrics.BUCKETS}
     if fc["overdue"]:
-        st.warning(t("funnel.overdue_note", count=fmt.number(fc["overdue"]), period=live.label,
+        st.warning(tn("funnel.overdue_note", fc["overdue"], count=fmt.number(fc["overdue"]), period=live.label,
                      value=ui.money(buckets.loc["overdue", "open_value"], wan=True)))
     if fc["not_dated"]:
-        st.caption(t("funnel.not_dated", count=fmt.number(fc["not_dated"]),
+        st.caption(tn("funnel.not_dated", fc["not_dated"], count=fmt.number(fc["not_dated"]),
                      value=ui.money(buckets.loc["not_dated", "open_value"], wan=True)))
-    table = fc["stages"].assign(win_probability=fc["stages"]["win_probability"] * 100,
-                                bucket=fc["stages"]["bucket"].map(bucket_names))
-    st.dataframe(table, hide_index=True, width="stretch", column_config={
+    stage_rows = fc["stages"].assign(win_probability=fc["stages"]["win_probability"] * 100,
+                                     bucket=fc["stages"]["bucket"].map(bucket_names))
+    table(stage_rows, column_config={
         "bucket": t("funnel.bucket"),
         "stage": t("funnel.stage"),
         "open_deals": st.column_config.NumberColumn(t("funnel.expected_in_period"), format="%d"),
@@ -338,8 +339,8 @@ with tab_forecast:
             listed = ui.query(metrics.forecast_deals, live, ctx.as_of, scope, bucket, tuple(stages))
             cols = dict(deal_cols) if bucket == "overdue" else {
                 k: v for k, v in deal_cols.items() if k not in ("expected_close_date", "days_overdue")}
-            shown = listed[list(cols)].rename(columns=cols)
-            st.dataframe(shown, hide_index=True, width="stretch", column_config={
+            shown = with_team_names(listed)[list(cols)].rename(columns=cols)
+            table(shown, column_config={
                 cols["amount"]: st.column_config.NumberColumn(format=ui.money_pattern()),
                 **({cols["days_overdue"]: st.column_config.NumberColumn(format="%d")}
                    if bucket == "overdue" else {})})

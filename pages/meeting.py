@@ -14,10 +14,12 @@ if not ctx.has_data:
     ui.no_data()
     st.stop()
 
-period, scope = ctx.period, ctx.scope
+period, scope, user = ctx.period, ctx.scope, ui.user()
 top = st.columns([3, 2, 2, 2], vertical_alignment="center")
 top[0].caption(t("meeting.caption", period=period.label, scope=scope.team or t("meeting.all_teams"),
                  date=ctx.as_of.isoformat()))
+if report.left_out(user):  # a viewer: no pay or retention slide, here and in the deck
+    top[0].caption(t("meeting.access.left_out", role=t(f"access.role.{user.role}")))
 anonymize = top[1].toggle(t("meeting.anonymize"), key="meeting_anonymize", help=t("meeting.anonymize_help"))
 rep_safe = top[2].toggle(t("meeting.rep_safe"), key="meeting_rep_safe", help=t("meeting.rep_safe_help"))
 with top[3]:
@@ -28,7 +30,7 @@ with top[3]:
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         on_click="ignore", help=t("meeting.download_pptx_help"))
 
-keys = report.slide_keys(rep_safe)
+keys = report.slide_keys(rep_safe, user)
 index = deck.current(len(keys))
 # every query behind the slide goes through the page cache (shared with Overview, Goals, ...)
 slide = report.slide(ui.con(), keys[index], period, ctx.lang, scope=scope, anonymize=anonymize,

@@ -6,6 +6,7 @@ import streamlit as st
 from salescore import charts, fmt, metrics, periods
 from salescore import ui
 from salescore.ui import t
+from salescore.ui.widgets import has_teams
 
 ctx = ui.page("overview.title")
 
@@ -32,7 +33,9 @@ with left:
     ui.chart(charts.revenue_trend(trend, ctx.lang, currency=ui.currency()), width="stretch")
 with right:
     st.subheader(t("overview.teams"))
-    if teams["attainment"].notna().any():
+    if not has_teams(teams):
+        st.info(t("overview.no_teams"))
+    elif teams["attainment"].notna().any():
         ui.chart(charts.team_attainment(teams, ctx.lang, share, currency=ui.currency()), width="stretch")
         if share < 1:
             st.caption(t("overview.pace_note", pace=fmt.pct(share, 0)))

@@ -9,6 +9,7 @@ from salescore.errors import SalesCoreError
 from salescore.periods import parse
 from salescore.ui import retention as rui
 from salescore.ui import t
+from salescore.ui.widgets import tn
 
 ctx = ui.page("retention.title")
 
@@ -23,7 +24,7 @@ default = retention.default_period(ctx.as_of, ctx.period, kind)
 options = [p.label for p in retention.period_options(ctx.as_of, kind, 8)]
 if default.label not in options:
     options.append(default.label)
-top = st.columns([1, 2, 1, 1])
+top = [*st.columns([1, 2]), *st.columns(2)]   # the toggles' labels stay whole at 1280 px
 label = top[0].selectbox(t("retention.period", kind=kinds[kind]), options, index=options.index(default.label),
                          key=f"retention_period_{default.label}")   # follows the sidebar's period
 period = parse(label)
@@ -53,7 +54,7 @@ st.subheader(t("retention.chart_title"))
 st.caption(t("retention.chart_help"))
 ui.chart(charts.retention_quadrant(placed, ctx.lang, currency=ui.currency()), width="stretch")
 if counts["reps"] > counts["placed"]:
-    st.caption(t("retention.not_placed", n=counts["reps"] - counts["placed"]))
+    st.caption(tn("retention.not_placed", counts["reps"] - counts["placed"], n=counts["reps"] - counts["placed"]))
 rui.definitions(frame)
 
 # --- at risk ---------------------------------------------------------------------------------
@@ -97,10 +98,12 @@ st.caption(t("retention.growth_help"))
 cols = st.columns(2)
 bar = cols[0].number_input(t("retention.growth_min"), min_value=50, max_value=200, value=100, step=5,
                            format="%d", key="retention_growth_min")
-count = cols[1].number_input(t("retention.growth_count"), min_value=1, max_value=8, value=2, step=1,
+# the bar and run of Incentives › Ready for promotion (100%, 3 periods): one definition of
+# promotion-ready on both pages (incentives.promotion_ready)
+count = cols[1].number_input(t("retention.growth_count"), min_value=1, max_value=8, value=3, step=1,
                              key="retention_growth_count")
 ready = ui.query(retention.growth, period, scope, bar / 100, int(count))
 if ready.empty:
-    st.info(t("retention.growth_none", bar=f"{bar}%", n=int(count)))
+    st.info(tn("retention.growth_none", count, bar=f"{bar}%", n=int(count)))
 else:
     rui.growth_table(ready)

@@ -9,6 +9,7 @@ from salescore.errors import SalesCoreError
 from salescore.scope import Scope
 from salescore.ui import t
 from salescore.ui import team as team_ui
+from salescore.ui.widgets import table, team_name, tn, with_team_names
 
 ctx = ui.page("team.title")
 
@@ -35,7 +36,7 @@ with tab_profiles:
     with st.expander(t("team.profiles.table")):
         team_ui.profile_table(profile)
 
-    reps = team.rep_labels(profile)
+    reps = team_ui.rep_labels(profile)
     rep_id = st.selectbox(t("team.profiles.pick_rep"), list(reps), format_func=reps.__getitem__,
                           key="team_rep")
     row = profile[profile["rep_id"] == rep_id].iloc[0]
@@ -49,6 +50,7 @@ with tab_profiles:
 with tab_swot:
     st.subheader(t("team.swot.title"))
     values, labels = team.subject_options(profile)
+    labels = team_ui.subject_labels(labels)
     left, right = st.columns([2, 1])
     with left:
         subject = st.selectbox(t("team.swot.subject"), values, format_func=labels.__getitem__,
@@ -65,7 +67,7 @@ with tab_swot:
 
     def _save_auto() -> None:
         added = team.save_auto(ui.con(), kind, subject_id, items, lang, money)
-        ui.flash("success", t("team.swot.saved", count=added))
+        ui.flash("success", tn("team.swot.saved", added, count=added))
 
     b1, b2, b3 = st.columns(3)
     with b1:
@@ -85,7 +87,8 @@ with tab_swot:
         version = st.session_state.get("team_notes_version", 0)
         quadrant_labels = {q: t(f"team.quadrant.{q}") for q in team.QUADRANTS}
         edited = st.data_editor(
-            stored, key=f"team_notes_{subject}_{version}", num_rows="dynamic", hide_index=True,
+            team_ui.notes_frame(stored), key=f"team_notes_{subject}_{version}", num_rows="dynamic",
+            hide_index=True, placeholder="",
             width="stretch", column_order=["quadrant", "text", "origin"],
             column_config={
                 "quadrant": st.column_config.SelectboxColumn(
@@ -131,7 +134,7 @@ with tab_roles:
     gaps = team.role_gaps(company_year, company_roles, goals)
     gaps = gaps[gaps["team"].isin(roles["team"].unique())]
     for rec in gaps[gaps["flagged"]].to_dict("records"):
-        st.warning(ui.tx(f"team.roles.flag_{rec['basis']}", team=rec["team"],
+        st.warning(ui.tx(f"team.roles.flag_{rec['basis']}", team=team_name(rec["team"]),
                      target=fmt.number(rec["new_customer_target"]),
                      share=fmt.pct(rec["new_revenue_share"], 0),
                      company=fmt.pct(rec["company_new_revenue_share"], 0)))
@@ -139,14 +142,14 @@ with tab_roles:
         st.caption(t("team.roles.no_new_targets"))
     hire = team.next_hire(company_year, gaps, rules)
     if hire:
-        st.info(team.render_hire(hire, lang, money), icon=":material/person_add:")
+        st.info(fmt.md_escape(team_ui.hire_text(hire)), icon=":material/person_add:")
 
     role_labels = {r: t(f"team.role.{r}") for r in team.ROLES}
-    shown = roles.assign(role=roles["role"].map(role_labels),
+    shown = with_team_names(roles).assign(role=roles["role"].map(role_labels),
                          new_revenue_share=roles["new_revenue_share"] * 100,
                          repeat_revenue_share=roles["repeat_revenue_share"] * 100,
                          win_rate=roles["win_rate"] * 100, win_rate_p75=roles["win_rate_p75"] * 100)
-    st.dataframe(shown.drop(columns=["rep_id"]), hide_index=True, width="stretch", column_config={
+    table(shown.drop(columns=["rep_id"]), column_config={
         "rep": t("metric.rep"), "team": t("sidebar.team"), "role": t("team.col.role"),
         "new_revenue_share": st.column_config.NumberColumn(t("team.metric.new_revenue_share"), format="%.0f%%"),
         "repeat_revenue_share": st.column_config.NumberColumn(t("team.metric.repeat_revenue_share"), format="%.0f%%"),
@@ -175,12 +178,12 @@ with tab_training:
         st.caption(t("team.training.no_links", z=team.Z_REP))
     else:
         topic_labels = {x: t(f"team.topic.{x}") for x in team.TOPICS}
-        st.dataframe(links.assign(
+        table(with_team_names(links).assign(
             metric=links["metric"].map(lambda m: t(f"team.metric.{m}")),
             value=[team.format_value(m, v, lang, money) for m, v in zip(links["metric"], links["value"])],
             median=[team.format_value(m, v, lang, money) for m, v in zip(links["metric"], links["median"])],
             topic=links["topic"].map(topic_labels)).drop(columns=["rep_id"]),
-            hide_index=True, width="stretch", column_config={
+            column_config={
                 "rep": t("metric.rep"), "team": t("sidebar.team"), "metric": t("team.col.weakness"),
                 "value": t("team.chart.value"), "median": t("team.chart.team_median"),
                 "topic": t("team.col.topic"),
@@ -207,10 +210,11 @@ with tab_training:
             st.caption(t("team.training.windows", start=effect.start.isoformat(),
                          b0=effect.before[0].isoformat(), b1=effect.before[1].isoformat(),
                          a0=effect.after[0].isoformat(), a1=effect.after[1].isoformat()))
-            m1, m2, m3 = st.columns(3)
-            m1.metric(t("team.training.did"), fmt.points(d.estimate, lang), border=True)
+            m1, m2, m3 = st.columns([1, 2, 1])   # the interval is the card's widest value
+            m1.metric(t("team.training.did"), fmt.points(d.estimate, lang, short=True), border=True)
             m2.metric(t("team.training.ci", level=f"{d.level:.0%}"),
-                      f"{fmt.points(d.low, lang)} … {fmt.points(d.high, lang)}", border=True)
+                      f"{fmt.points(d.low, lang, short=True)} … {fmt.points(d.high, lang, short=True)}",
+                      border=True)
             m3.metric(t("team.training.reps"), f"{d.n_treated} / {d.n_control}", border=True)
             sentence = team.render_effect(effect, lang)
             {"up": st.success, "down": st.warning}.get(effect.verdict, st.info)(sentence)

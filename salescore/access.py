@@ -33,9 +33,9 @@ caches keyed by the database path (metrics.first_won) do not serve a restricted 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +43,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from salescore import audit, db
+from salescore import audit, db, lockout
 from salescore.errors import SalesCoreError
 
 ROLES = ("admin", "manager", "rep", "viewer")
@@ -56,19 +56,30 @@ _READ_TYPES = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLA
 
 @dataclass(frozen=True)
 class User:
-    """A signed-in user: name, role (admin/manager/rep/viewer), team (managers), rep_id (reps)."""
+    """A signed-in user: name, role (admin/manager/rep/viewer), team (managers), rep_id (reps),
+    and epoch: the users.session_epoch at sign-in (a password change raises it, which ends
+    every session signed in before)."""
 
     name: str
     role: str
     team: str | None = None
     rep_id: str | None = None
+    epoch: int = 0
 
 
 # --- passwords ------------------------------------------------------------------------------
 
+# OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): about 0.03 s per verification on a
+# 2-core laptop, against 0.2-0.6 s for argon2-cffi's RFC 9106 defaults (64 MiB, 3 passes,
+# 4 lanes), which let every failed sign-in burn that much CPU. Hashes made with other
+# parameters still verify, and are rehashed with these at their next successful sign-in.
+ARGON2 = {"time_cost": 2, "memory_cost": 19_456, "parallelism": 1}
+
+
+@functools.cache
 def _hasher() -> Any:
-    from argon2 import PasswordHasher  # argon2-cffi: RFC 9106 low-memory defaults
-    return PasswordHasher()
+    from argon2 import PasswordHasher  # argon2-cffi
+    return PasswordHasher(**ARGON2)
 
 
 def hash_password(password: str) -> str:
@@ -91,14 +102,10 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-_DUMMY_HASH: list[str] = []
-
-
+@functools.cache
 def _dummy_hash() -> str:
     # an unknown name costs the same argon2 verification as a wrong password (no timing oracle)
-    if not _DUMMY_HASH:
-        _DUMMY_HASH.append(_hasher().hash(uuid.uuid4().hex))
-    return _DUMMY_HASH[0]
+    return _hasher().hash(uuid.uuid4().hex)
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -111,55 +118,112 @@ def _check_role(role: str, team: str | None) -> None:
         raise SalesCoreError("A manager needs a team (--team).", key="access.error.team")
 
 
-def add_user(con: Any, name: str, role: str, team: str | None = None,
-             password: str | None = None) -> User:
-    """Create a user. ``password`` None makes a single-sign-on-only user (no password).
+def _check_email(email: str) -> str:
+    email = email.strip()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or any(c.isspace() for c in email) or len(email) > 254:
+        raise SalesCoreError(f"{email} is not an e-mail address.", key="access.error.email",
+                             email=email)
+    return email
 
-    Raises SalesCoreError for an empty or taken name, an unknown role, a manager without a
-    team, or a password shorter than MIN_PASSWORD.
+
+def add_user(con: Any, name: str, role: str, team: str | None = None,
+             password: str | None = None, sso_email: str | None = None) -> User:
+    """Create a user who signs in either with ``password`` or, with single sign-on, as the
+    identity provider's verified ``sso_email`` (then there is no password).
+
+    The first user must be an admin with a password: from then on everyone signs in
+    (salescore.ui.auth), so the first one must be able to, with or without an identity
+    provider. Raises SalesCoreError for that, for an empty or taken name, a taken e-mail, an
+    unknown role, a manager without a team, both or neither of password and e-mail, or a
+    password shorter than MIN_PASSWORD.
     """
     name = (name or "").strip()
     if not name:
         raise SalesCoreError("A user needs a name.", key="access.error.name")
     team = (team or "").strip() or None
     _check_role(role, team)
+    email = _check_email(sso_email) if sso_email is not None else None
+    if (password is None) == (email is None):
+        raise SalesCoreError("A user signs in with a password or with single sign-on "
+                             "(an e-mail address): give one of the two.", key="access.error.how")
     hashed = hash_password(password) if password is not None else None
     with db.transaction(con) as cur:
-        taken = cur.execute("select count(*) from users where name = $n", {"n": name}).fetchall()[0][0]
-        if taken:
+        if not _count(cur, "select count(*) from users") and (role != "admin" or hashed is None):
+            raise SalesCoreError("The first user must be an admin with a password: once a user "
+                                 "exists, everyone signs in.", key="access.error.first_admin")
+        if _count(cur, "select count(*) from users where name = $n", {"n": name}):
             raise SalesCoreError(f"A user called {name} exists already.", key="access.error.exists",
                                  name=name)
-        cur.execute("insert into users (user_id, name, role, team, password_hash) "
-                    "values ($id, $n, $r, $t, $h)",
-                    {"id": uuid.uuid4().hex, "n": name, "r": role, "t": team, "h": hashed})
-        audit.record(cur, "user_add", {"name": name, "role": role, "team": team})
-    return User(name, role, team, _rep_id(con, name) if role == "rep" else None)
+        if email and _count(cur, "select count(*) from users where sso and lower(email) = lower($e)",
+                            {"e": email}):
+            raise SalesCoreError(f"A single-sign-on user with {email} exists already.",
+                                 key="access.error.email_taken", email=email)
+        cur.execute("insert into users (user_id, name, role, team, password_hash, email, sso) "
+                    "values ($id, $n, $r, $t, $h, $e, $s)",
+                    {"id": uuid.uuid4().hex, "n": name, "r": role, "t": team, "h": hashed,
+                     "e": email, "s": email is not None})
+        audit.record(cur, "user_add", {"name": name, "role": role, "team": team,
+                                       **({"sso_email": email} if email else {})})
+    return _user(con, name, role, team)
 
 
-def set_password(con: Any, name: str, password: str) -> None:
-    """Replace a user's password (raises SalesCoreError for an unknown user)."""
+def _count(cur: Any, query: str, params: dict[str, Any] | None = None) -> int:
+    return int(cur.execute(query, params or {}).fetchall()[0][0])
+
+
+def _unknown(name: str) -> SalesCoreError:
+    return SalesCoreError(f"No user called {name}.", key="access.error.unknown", name=name)
+
+
+def set_password(con: Any, name: str, password: str) -> User:
+    """Replace a user's password and end their other sessions (users.session_epoch + 1: the
+    sign-in gate signs out every session of an older epoch). Returns the user with the new
+    epoch, which the session that made the change keeps. SalesCoreError for an unknown user
+    or a single-sign-on user (who has no password)."""
     hashed = hash_password(password)
     with db.transaction(con) as cur:
-        found = cur.execute("update users set password_hash = $h where name = $n returning 1",
-                            {"h": hashed, "n": name}).fetchall()
-        if not found:
-            raise SalesCoreError(f"No user called {name}.", key="access.error.unknown", name=name)
+        rows = cur.execute("select coalesce(sso, false) from users where name = $n",
+                           {"n": name}).fetchall()
+        if not rows:
+            raise _unknown(name)
+        if rows[0][0]:
+            raise SalesCoreError(f"{name} signs in with single sign-on and has no password.",
+                                 key="access.error.sso_password", name=name)
+        cur.execute("update users set password_hash = $h, "
+                    "session_epoch = coalesce(session_epoch, 0) + 1 where name = $n",
+                    {"h": hashed, "n": name})
         audit.record(cur, "user_password", {"name": name})
+    found = lookup(con, name)
+    assert found is not None  # updated just now, under the write lock
+    return found
 
 
 def remove_user(con: Any, name: str) -> None:
-    """Delete a user (raises SalesCoreError for an unknown user)."""
+    """Delete a user. Refused (SalesCoreError) for an unknown user, and for the last admin
+    with a password while other users remain: they would all have to sign in, and nobody
+    could manage users in the app any more. Removing the very last user turns sign-in off."""
     with db.transaction(con) as cur:
-        found = cur.execute("delete from users where name = $n returning 1", {"n": name}).fetchall()
-        if not found:
-            raise SalesCoreError(f"No user called {name}.", key="access.error.unknown", name=name)
+        rows = cur.execute("select role = 'admin' and password_hash is not null from users "
+                           "where name = $n", {"n": name}).fetchall()
+        if not rows:
+            raise _unknown(name)
+        others = _count(cur, "select count(*) from users where name <> $n", {"n": name})
+        admins = _count(cur, "select count(*) from users where name <> $n and role = 'admin' "
+                             "and password_hash is not null", {"n": name})
+        if rows[0][0] and others and not admins:
+            raise SalesCoreError(f"{name} is the last admin with a password: add another admin "
+                                 "first.", key="access.error.last_admin", name=name)
+        cur.execute("delete from users where name = $n", {"n": name})
         audit.record(cur, "user_remove", {"name": name})
 
 
 def list_users(con: Any) -> pd.DataFrame:
-    """Every user: columns name, role, team, has_password (never the hash), by name."""
+    """Every user: columns name, role, team, has_password (never the hash), sso and email
+    (the single-sign-on e-mail, else None), by name."""
     with con.cursor() as cur:
-        return cur.execute("select name, role, team, password_hash is not null as has_password "
+        return cur.execute("select name, role, team, password_hash is not null as has_password, "
+                           "coalesce(sso, false) as sso, case when sso then email end as email "
                            "from users order by name").df()
 
 
@@ -172,90 +236,73 @@ def _rep_id(con: Any, name: str) -> str | None:
     return rows[0][0] if len(rows) == 1 else None
 
 
-def _user(con: Any, name: str, role: str, team: str | None) -> User:
-    return User(name, role, team, _rep_id(con, name) if role == "rep" else None)
+def _user(con: Any, name: str, role: str, team: str | None, epoch: int | None = 0) -> User:
+    return User(name, role, team, _rep_id(con, name) if role == "rep" else None, int(epoch or 0))
 
 
-MAX_FAILURES = 5          # wrong passwords in a row for one name ...
-LOCKOUT_SECONDS = 60.0    # ... before that name must wait this long
-_FAILURES: dict[str, tuple[int, float]] = {}
-_FAILURES_LOCK = threading.Lock()
+_COLUMNS = "name, role, team, session_epoch"
 
 
-def authenticate(con: Any, name: str, password: str, *, now: float | None = None) -> User:
+def authenticate(con: Any, name: str, password: str, *, address: str | None = None,
+                 now: float | None = None) -> User:
     """The user whose name and password match; otherwise SalesCoreError with one sentence,
-    the same for an unknown name and a wrong password. After MAX_FAILURES failures in a row a
-    name is refused for LOCKOUT_SECONDS (``now``: a time.monotonic() value, for tests)."""
+    the same for an unknown name, a wrong password and a single-sign-on user (no password
+    sign-in for them). Too many failures for this name from ``address`` (the browser's IP;
+    None: this computer), or from ``address`` for any names, are refused before the password
+    is checked (salescore.lockout; ``now``: a time.monotonic() value, for tests). A hash made
+    with older argon2 parameters is replaced on success."""
     name = (name or "").strip()
-    now = time.monotonic() if now is None else now
-    with _FAILURES_LOCK:
-        count, until = _FAILURES.get(name, (0, 0.0))
-    if count >= MAX_FAILURES and now < until:
-        raise SalesCoreError("Too many wrong passwords: wait a minute and try again.",
-                             key="access.error.locked")
+    address = address or "local"
+    lockout.FAILURES.begin(name, address, now)
     with con.cursor() as cur:
-        rows = cur.execute("select name, role, team, password_hash from users where name = $n",
-                           {"n": name}).fetchall()
-    stored = rows[0][3] if rows else None
-    ok = verify_password(stored or _dummy_hash(), password)
-    if not rows or not stored or not ok:
-        with _FAILURES_LOCK:
-            count = (count if count < MAX_FAILURES else 0) + 1
-            _FAILURES[name] = (count, now + LOCKOUT_SECONDS)
+        rows = cur.execute(f"select {_COLUMNS}, password_hash from users where name = $n "
+                           "and not coalesce(sso, false)", {"n": name}).fetchall()
+    stored = rows[0][4] if rows else None
+    if not (verify_password(stored or _dummy_hash(), password) and stored):
         raise SalesCoreError("Wrong name or password.", key="access.error.sign_in")
-    with _FAILURES_LOCK:
-        _FAILURES.pop(name, None)
-    return _user(con, rows[0][0], rows[0][1], rows[0][2])
+    lockout.FAILURES.succeeded(name, address, now)
+    if _hasher().check_needs_rehash(stored):
+        with db.transaction(con) as cur:
+            cur.execute("update users set password_hash = $h where name = $n and password_hash = $old",
+                        {"h": _hasher().hash(password), "n": name, "old": stored})
+            audit.record(cur, "user_rehash", {"name": name}, user=name)
+    return _user(con, *rows[0][:4])
 
 
 def lookup(con: Any, name: str) -> User | None:
-    """The user called ``name`` as the database has it now (role changes apply at once),
-    or None when it was removed."""
+    """The user called ``name`` as the database has it now (role and epoch changes apply at
+    once), or None when it was removed."""
     with con.cursor() as cur:
-        rows = cur.execute("select name, role, team from users where name = $n", {"n": name}).fetchall()
+        rows = cur.execute(f"select {_COLUMNS} from users where name = $n", {"n": name}).fetchall()
     return _user(con, *rows[0]) if rows else None
 
 
-def user_for_login(con: Any, *names: str | None) -> User:
-    """The user for a single-sign-on identity: the first users row whose name equals one of
-    ``names`` (the e-mail, then the display name, compared case-insensitively); SalesCoreError
-    when none is registered."""
-    wanted = [n.strip() for n in names if n and n.strip()]
+def user_for_login(con: Any, email: str | None, email_verified: Any) -> User:
+    """The user for a single-sign-on identity: the user created for single sign-on whose
+    e-mail equals ``email`` (case-insensitive), and only when the identity provider says it
+    verified that e-mail (``email_verified`` true; some providers send the text "true").
+    A display name is never matched: anyone can choose theirs. SalesCoreError otherwise."""
+    email = (email or "").strip()
+    if not email:
+        raise SalesCoreError("Your identity provider did not give an e-mail address, which "
+                             "salescore needs for single sign-on.", key="access.error.sso_no_email")
+    if not (email_verified is True or str(email_verified).strip().lower() == "true"):
+        raise SalesCoreError(f"Your identity provider has not verified {email}: verify it "
+                             "there, then sign in again.", key="access.error.sso_unverified",
+                             email=email)
     with con.cursor() as cur:
-        for candidate in wanted:
-            rows = cur.execute("select name, role, team from users where lower(name) = lower($n) "
-                               "order by name limit 1", {"n": candidate}).fetchall()
-            if rows:
-                return _user(con, *rows[0])
-    raise SalesCoreError("This account is not registered in salescore: ask an admin to add it.",
-                         key="access.error.not_registered", name=wanted[0] if wanted else "")
-
-
-def auth_required(con: Any) -> bool:
-    """The 'auth_required' setting (sign-in even when the app listens only on this computer)."""
-    return bool(db.get_setting(con, "auth_required", False))
-
-
-def set_auth_required(con: Any, on: bool) -> None:
-    """Turn the sign-in requirement on or off. Refuses to turn it on while no admin has a
-    password (nobody could sign in to turn it off again)."""
-    if on:
-        with con.cursor() as cur:
-            admins = cur.execute("select count(*) from users where role = 'admin' "
-                                 "and password_hash is not null").fetchall()[0][0]
-        if not admins:
-            raise SalesCoreError("Add an admin with a password first (python -m salescore user add "
-                                 "NAME --role admin).", key="access.error.no_admin")
-    with db.transaction(con) as cur:
-        cur.execute("insert into settings (key, value) values ('auth_required', $v) "
-                    "on conflict (key) do update set value = excluded.value",
-                    {"v": "true" if on else "false"})
-        audit.record(cur, "settings", {"auth_required": bool(on)})
+        rows = cur.execute(f"select {_COLUMNS} from users where sso and lower(email) = lower($e) "
+                           "order by name limit 1", {"e": email}).fetchall()
+    if not rows:
+        raise SalesCoreError(f"{email} is not registered in salescore for single sign-on: ask an "
+                             "admin to add it.", key="access.error.not_registered", email=email)
+    return _user(con, *rows[0])
 
 
 def has_users(con: Any) -> bool:
+    """Whether any user exists: from the first one on, everyone signs in (salescore.ui.auth)."""
     with con.cursor() as cur:
-        return bool(cur.execute("select count(*) from users").fetchall()[0][0])
+        return bool(_count(cur, "select count(*) from users"))
 
 
 # --- restricted connections -----------------------------------------------------------------

@@ -3,7 +3,8 @@ backups, restores), in table ``audit_log``.
 
 ``record`` writes inside the caller's transaction cursor, so an event is stored exactly when
 the change it describes commits, and vanishes with it on rollback. ``events`` reads the log,
-``export_csv`` gives it as CSV with spreadsheet-formula cells escaped.
+``export_csv`` gives it as CSV with spreadsheet-formula cells escaped. Events a restore
+brought in from a backup say so (``restored_from``).
 """
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ ACTIONS = ("import", "undo", "plan_edit", "target_save", "backup", "restore", "r
            "demo_load", "settings")
 _ACTION = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 MAX_DETAIL_CHARS = 100_000
-COLUMNS = ["event_id", "event_at", "user_name", "action", "detail"]
+#: restored_from: NULL for this database's own events; for events a restore brought in, the
+#: backup they came from (salescore.backup.backup_id): a backup cannot pass off its events as
+#: this database's own.
+COLUMNS = ["event_id", "event_at", "user_name", "action", "detail", "restored_from"]
 
 
 # Who is acting, for events recorded without an explicit user: the signed-in user in the app
@@ -82,8 +86,9 @@ def record(cur: duckdb.DuckDBPyConnection, action: str, detail: dict[str, Any] |
 
 def events(con: duckdb.DuckDBPyConnection, limit: int | None = None,
            action: str | None = None) -> pd.DataFrame:
-    """Events, newest first: event_id, event_at, user_name, action, detail (JSON text).
-    ``limit`` keeps the newest n; ``action`` keeps one kind of event."""
+    """Events, newest first: event_id, event_at, user_name, action, detail (JSON text),
+    restored_from (see :data:`COLUMNS`). ``limit`` keeps the newest n; ``action`` keeps one
+    kind of event."""
     where = "where action = $a" if action is not None else ""
     tail = "limit $n" if limit is not None else ""
     params: dict[str, Any] = {}
@@ -93,8 +98,9 @@ def events(con: duckdb.DuckDBPyConnection, limit: int | None = None,
         params["n"] = max(int(limit), 0)
     with con.cursor() as cur:
         frame = cur.execute(
-            f"select event_id, event_at, user_name, action, cast(detail as varchar) as detail "
-            f"from audit_log {where} order by event_at desc, event_id desc {tail}", params).df()
+            f"select event_id, event_at, user_name, action, cast(detail as varchar) as detail, "
+            f"restored_from from audit_log {where} order by event_at desc, event_id desc {tail}",
+            params).df()
     return frame[COLUMNS]
 
 

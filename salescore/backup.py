@@ -9,13 +9,26 @@ A restore validates the zip before touching anything (manifest present and reada
 not newer than this salescore, exactly the expected members, no ``..`` or absolute paths,
 no encrypted or oversized members: a zip bomb is refused from its headers and again while
 extracting), then replaces the contents of every table in ONE transaction: a restore that
-fails leaves the database exactly as it was. Two things are deliberately not overwritten:
-the ``data_version`` setting (it keys the UI's caches and must only grow) and the audit log,
-which is append-only: events of the backup that the current log lacks are added, none is
-deleted, and the restore itself is recorded.
+fails leaves the database exactly as it was. Things deliberately not overwritten:
+
+- the ``data_version`` setting (it keys the UI's caches and must only grow);
+- the users and the sign-in settings (``auth...`` keys), unless the admin asks for them
+  (``with_users``; the Data page's checkbox, ``restore --with-users``): a backup must not
+  quietly bring back a removed user with her old password. :func:`preview` lists what would
+  change (users added, removed, with another role, team, password or single sign-on; never a
+  hash). A restored user whose credentials differ from today's gets a new session epoch, so
+  the sessions signed in before the restore end (the sign-in gate compares epochs);
+- the audit log, which is append-only: events of the backup that the current log lacks are
+  added with ``restored_from`` naming the backup (a file cannot pass off events as this
+  database's own), none is deleted, and the restore itself is recorded.
+
+Every table has a row cap (:data:`MAX_ROWS`), checked on the manifest and on each Parquet
+file's own metadata before a row is loaded: Parquet compresses repeated rows so well that a
+member of a few hundred KB holds 50 million audit rows (2.4 GB of memory to load).
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -23,6 +36,9 @@ import re
 import stat
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -30,6 +46,8 @@ from typing import IO, Any
 import duckdb
 
 from salescore import audit, db, files
+from salescore.backup_users import (SIGN_IN_SETTING, Change, epochs, read_users, setting_changes,
+                                    user_changes)
 from salescore.errors import SalesCoreError
 
 FORMAT = "salescore-backup"
@@ -63,6 +81,20 @@ MAX_TOTAL_BYTES = 8 << 30                    # 8 GiB uncompressed, all members t
 MAX_RATIO = 200                              # uncompressed / compressed, for members > 1 MiB
 MAX_SEQUENCE_STEPS = 50_000_000              # ~5 s of nextval; real ids are far below
 _CHUNK = 1 << 20
+
+#: Rows per table a restore accepts: far above what a real company reaches (the scale target
+#: is 1M+ deals; an audit event is one import, edit or sign-in setting, so 1M of them is a
+#: century of daily use), far below what takes the server's memory.
+MAX_ROWS: dict[str, int] = {
+    "reps": 1_000_000, "customers": 20_000_000, "products": 1_000_000, "deals": 20_000_000,
+    "deal_history": 50_000_000, "activities": 50_000_000, "satisfaction": 20_000_000,
+    "trainings": 10_000_000, "payments": 20_000_000, "targets": 10_000_000, "plans": 100_000,
+    "swot_notes": 1_000_000, "actions": 1_000_000, "imports": 1_000_000,
+    "import_undo": 20_000_000, "settings": 100_000, "users": 100_000, "audit_log": 1_000_000,
+    "schema_version": 1_000,
+}
+MAX_CREATED_AT = 64                          # characters of the manifest's created_at
+MAX_LABEL = 120                              # characters of a file name in restored_from
 
 
 class BackupError(SalesCoreError):
@@ -252,6 +284,11 @@ def _manifest(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> 
     if not isinstance(tables, dict) or set(tables) != set(ALL_TABLES) or not all(
             isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in tables.values()):
         raise _refuse("manifest", "manifest.json does not list the row count of every table.")
+    for table in ALL_TABLES:
+        _check_rows(table, tables[table])
+    created = manifest.get("created_at")
+    if created is not None and (not isinstance(created, str) or len(created) > MAX_CREATED_AT):
+        raise _refuse("manifest", "manifest.json has an unreadable creation time.")
     sequences = manifest.get("sequences", {})
     if not isinstance(sequences, dict) or not set(sequences) <= set(SEQUENCES) or not all(
             isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**62
@@ -261,6 +298,15 @@ def _manifest(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> 
     if missing:
         raise _refuse("missing", f"the backup lacks {', '.join(missing)}.", name=", ".join(missing))
     return manifest
+
+
+def _check_rows(table: str, rows: int) -> None:
+    """Refuse a table longer than :data:`MAX_ROWS` allows (the sentence names table and cap)."""
+    cap = MAX_ROWS[table]
+    if rows > cap:
+        raise _refuse("too_many_rows", f"the backup's {table} table holds {rows:,} rows, more "
+                      f"than salescore restores ({cap:,}).",
+                      table=table, rows=f"{rows:,}", cap=f"{cap:,}")
 
 
 def inspect(source: str | os.PathLike[str] | bytes | IO[bytes]) -> dict[str, Any]:
@@ -273,25 +319,100 @@ def inspect(source: str | os.PathLike[str] | bytes | IO[bytes]) -> dict[str, Any
 
 # --- restore ---------------------------------------------------------------------------------
 
-def restore(con: duckdb.DuckDBPyConnection, source: str | os.PathLike[str] | bytes | IO[bytes],
-            user: str | None = None) -> dict[str, Any]:
-    """Replace the whole database with the backup in ``source`` (path, bytes or file object),
-    in one transaction; returns the manifest. On any problem raises :class:`BackupError`
-    and the database is exactly as before."""
+Source = str | os.PathLike[str] | bytes | IO[bytes]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a restore would bring: the manifest, and how the backup's users and sign-in
+    settings differ from the database's (what ``with_users`` would change)."""
+
+    manifest: dict[str, Any]
+    changes: tuple[Change, ...]
+
+
+@contextmanager
+def _opened(source: Source) -> Iterator[tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo],
+                                              dict[str, Any], Path]]:
+    """The checked zip, its members, its manifest and a private temporary folder."""
     with _open_zip(source) as archive, \
             tempfile.TemporaryDirectory(prefix="salescore-restore-") as tmp:
         members = _check_members(archive)
-        manifest = _manifest(archive, members)
-        files: dict[str, Path] = {}
-        budget = MAX_TOTAL_BYTES
-        for table in ALL_TABLES:
-            # the extracted file's name is ours, never the zip's
-            path = Path(tmp) / f"t{len(files)}.parquet"
-            with path.open("wb") as sink:
-                budget -= _read_member(archive, members[f"{table}.parquet"], sink, budget)
-            files[table] = path
-        _load(con, manifest, files, user)
+        yield archive, members, _manifest(archive, members), Path(tmp)
+
+
+def _extract(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
+             tables: tuple[str, ...], folder: Path) -> dict[str, Path]:
+    """Copy the tables' Parquet members into ``folder`` under names of ours (never the zip's),
+    within the total size budget."""
+    paths: dict[str, Path] = {}
+    budget = MAX_TOTAL_BYTES
+    for table in tables:
+        path = folder / f"t{len(paths)}.parquet"
+        with path.open("wb") as sink:
+            budget -= _read_member(archive, members[f"{table}.parquet"], sink, budget)
+        paths[table] = path
+    return paths
+
+
+def preview(con: duckdb.DuckDBPyConnection, source: Source) -> Preview:
+    """Check a backup like :func:`restore` does (zip, manifest, the users and settings files)
+    and compare its users and sign-in settings with the database's; writes nothing."""
+    with _opened(source) as (archive, members, manifest, tmp):
+        paths = _extract(archive, members, ("users", "settings"), tmp)
+        with con.cursor() as cur:
+            names = _check_file(cur, "users", paths["users"], manifest["tables"]["users"])
+            _check_file(cur, "settings", paths["settings"], manifest["tables"]["settings"])
+            changes = (*user_changes(*read_users(cur, paths["users"], names)),
+                       *setting_changes(cur, paths["settings"]))
+    return Preview(manifest, changes)
+
+
+def restore(con: duckdb.DuckDBPyConnection, source: Source, user: str | None = None, *,
+            with_users: bool = False, name: str | None = None) -> dict[str, Any]:
+    """Replace the database's contents with the backup in ``source`` (path, bytes or file
+    object), in one transaction; returns the manifest. The users and sign-in settings are
+    kept unless ``with_users``. ``name``: the file's name for the audit log (a path's own
+    name by default). On any problem raises :class:`BackupError` and the database is
+    exactly as before."""
+    with _opened(source) as (archive, members, manifest, tmp):
+        paths = _extract(archive, members, ALL_TABLES, tmp)
+        origin = backup_id(manifest, name or _name(source), _sha256(source))
+        _load(con, manifest, paths, user, with_users, origin)
     return manifest
+
+
+def _name(source: Source) -> str | None:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    named = getattr(source, "name", None)
+    return Path(named).name if isinstance(named, str) else None
+
+
+def _sha256(source: Source) -> str:
+    """The backup file's SHA-256 (the zip as a whole, as ``sha256sum`` prints it)."""
+    digest = hashlib.sha256()
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        digest.update(source)
+    elif isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+    else:
+        at = source.tell()
+        source.seek(0)
+        while chunk := source.read(_CHUNK):
+            digest.update(chunk)
+        source.seek(at)
+    return digest.hexdigest()
+
+
+def backup_id(manifest: dict[str, Any], name: str | None, sha256: str) -> str:
+    """How restored audit rows name their backup (audit_log.restored_from): the file's name,
+    when the backup says it was made, and the start of the file's SHA-256."""
+    label = re.sub(r"[\x00-\x1f\x7f]", "", name or "")[:MAX_LABEL]
+    made = str(manifest.get("created_at") or "?").replace("T", " ")
+    return " · ".join(part for part in (label, made, f"sha256:{sha256[:16]}") if part)
 
 
 def _columns(cur: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -302,13 +423,18 @@ def _columns(cur: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
 
 
 def _check_file(cur: duckdb.DuckDBPyConnection, table: str, path: Path, rows: int) -> list[str]:
-    """The columns of one extracted table file, after checking it against the schema and the
-    manifest's row count."""
+    """The columns of one extracted table file, after checking its row count (the file's own
+    metadata, before anything is read) against the cap and the manifest, and its columns
+    against the schema."""
+    try:
+        found = int(cur.execute("select num_rows from parquet_file_metadata($p)",
+                                {"p": str(path)}).fetchall()[0][0])
+    except (duckdb.Error, IndexError, TypeError):
+        raise _refuse("damaged", f"{table}.parquet is damaged.", name=f"{table}.parquet") from None
+    _check_rows(table, found)
     try:
         described = cur.execute("describe select * from read_parquet($p)", {"p": str(path)}
                                 ).fetchall()
-        found = int(cur.execute("select count(*) from read_parquet($p)", {"p": str(path)}
-                                ).fetchall()[0][0])
     except duckdb.Error:
         raise _refuse("damaged", f"{table}.parquet is damaged.", name=f"{table}.parquet") from None
     names = [r[0] for r in described]
@@ -322,33 +448,58 @@ def _check_file(cur: duckdb.DuckDBPyConnection, table: str, path: Path, rows: in
     return names
 
 
-def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], files: dict[str, Path],
-          user: str | None) -> None:
+def _replace_users(cur: duckdb.DuckDBPyConnection, path: Path, names: list[str],
+                   epoch_of: dict[str, int]) -> None:
+    """The backup's users in place of today's (by column name: a schema-3 backup has no
+    email, sso or session_epoch), each with its session epoch from :func:`epochs`."""
+    _empty(cur, "users")
+    cols = ", ".join(f'"{c}"' for c in names)  # checked against the schema
+    cur.execute(f"insert into users ({cols}) select {cols} from read_parquet($p)", {"p": str(path)})
+    if epoch_of:
+        cur.execute("update users set session_epoch = e.epoch from "
+                    "(select unnest($n) as name, unnest($e) as epoch) e where users.name = e.name",
+                    {"n": list(epoch_of), "e": list(epoch_of.values())})
+
+
+def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], paths: dict[str, Path],
+          user: str | None, with_users: bool, origin: str) -> None:
     counts = manifest["tables"]
+    # settings a restore replaces: not data_version (it must only grow), nor sign-in's own
+    # unless the users are replaced too
+    kept = "key <> 'data_version'" + ("" if with_users else f" and not {SIGN_IN_SETTING}")
+    replaced = tuple(t for t in RESTORE_TABLES if t != "users")
     step = "manifest.json"
     try:
         with db.transaction(con) as cur:
-            cols = {t: _check_file(cur, t, files[t], counts[t])
+            cols = {t: _check_file(cur, t, paths[t], counts[t])
                     for t in (*RESTORE_TABLES, *MERGE_TABLES)}
-            for table in reversed(RESTORE_TABLES):
+            now, then = read_users(cur, paths["users"], cols["users"])
+            changes = [*user_changes(now, then), *setting_changes(cur, paths["settings"])]
+            for table in reversed(replaced):
                 if table == "settings":
-                    cur.execute("delete from settings where key <> 'data_version'")
+                    cur.execute(f"delete from settings where {kept}")
                 else:
                     _empty(cur, table)
-            for table in RESTORE_TABLES:
+            for table in replaced:
                 step = f"{table}.parquet"
                 names = ", ".join(f'"{c}"' for c in cols[table])  # checked against the schema
-                where = " where key <> 'data_version'" if table == "settings" else ""
+                where = f" where {kept}" if table == "settings" else ""
                 cur.execute(f"insert into {table} ({names}) select {names} "
-                            f"from read_parquet($p){where}", {"p": str(files[table])})
+                            f"from read_parquet($p){where}", {"p": str(paths[table])})
+            if with_users:
+                step = "users.parquet"
+                _replace_users(cur, paths["users"], cols["users"], epochs(now, then))
             step = "audit_log.parquet"
-            _merge_audit(cur, files["audit_log"])
+            _merge_audit(cur, paths["audit_log"], origin)
             step = "manifest.json"
             _advance_sequences(cur, manifest.get("sequences", {}))
-            audit.record(cur, "restore", {"created_at": str(manifest.get("created_at")),
-                                          "schema_version": manifest["schema_version"],
-                                          "tables": {t: counts[t] for t in db.DATA_TABLES}},
-                         user=user)
+            audit.record(cur, "restore", {
+                "backup": origin, "created_at": str(manifest.get("created_at")),
+                "schema_version": manifest["schema_version"],
+                "tables": {t: counts[t] for t in db.DATA_TABLES},
+                "users": "replaced" if with_users else "kept",
+                "differences": len(changes),
+                "changed": [f"{c.kind} {c.name}" for c in changes[:50]]}, user=user)
     except duckdb.Error as exc:
         raise _refuse("damaged", f"{step} does not fit the database "
                       f"({str(exc).splitlines()[0]}).", name=step) from None
@@ -373,19 +524,21 @@ def _empty(cur: duckdb.DuckDBPyConnection, table: str) -> None:
         cur.execute(statement)
 
 
-def _merge_audit(cur: duckdb.DuckDBPyConnection, path: Path) -> None:
+def _merge_audit(cur: duckdb.DuckDBPyConnection, path: Path, origin: str) -> None:
     """Append the backup's audit events the current log lacks (same time, action, user and
-    detail); nothing is deleted. Restored events get new ids, in their original order."""
+    detail); nothing is deleted. Restored events get new ids, in their original order, and
+    ``restored_from`` = ``origin`` (:func:`backup_id`): whatever the file says, they are shown
+    as coming from that backup, never as this database's own."""
     cur.execute("""
-        insert into audit_log (event_at, user_name, action, detail)
-        select b.event_at, b.user_name, b.action, b.detail
+        insert into audit_log (event_at, user_name, action, detail, restored_from)
+        select b.event_at, b.user_name, b.action, b.detail, $origin
         from read_parquet($p) b
         where not exists (
             select 1 from audit_log a
             where a.event_at = b.event_at and a.action = b.action
               and a.user_name is not distinct from b.user_name
               and cast(a.detail as varchar) is not distinct from cast(b.detail as varchar))
-        order by b.event_at, b.event_id""", {"p": str(path)})
+        order by b.event_at, b.event_id""", {"p": str(path), "origin": origin})
 
 
 def _advance_sequences(cur: duckdb.DuckDBPyConnection, saved: dict[str, int]) -> None:

@@ -10,6 +10,7 @@ import getpass
 import importlib
 import json
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -114,13 +115,31 @@ def cmd_restore(args: argparse.Namespace) -> int:
     manifest = backup.inspect(args.file)  # refuse a bad file before opening the database
     con = db.connect(args.db or db.default_path())
     try:
-        manifest = backup.restore(con, args.file)
+        changes = backup.preview(con, args.file).changes
+        if changes and args.with_users:   # the difference first, then the replacement
+            print("Users and sign-in settings replaced by the backup's:")
+            print(_change_lines(changes))
+        manifest = backup.restore(con, args.file, with_users=args.with_users)
     finally:
         con.close()
     tables = manifest["tables"]
-    print(f"Restored {args.file} (made {manifest['created_at']}): "
+    print(f"Restored {args.file} (made {manifest.get('created_at') or '?'}): "
           + ", ".join(f"{tables[t]} {t}" for t in db.DATA_TABLES))
+    if changes and not args.with_users:
+        print("Users and sign-in settings kept as they were; the backup's differ "
+              "(restore --with-users replaces them):")
+        print(_change_lines(changes))
     return 0
+
+
+def _change_lines(changes: Any, most: int = 50) -> str:
+    """A backup's user and sign-in differences, one indented line each (never a hash; a
+    name's control characters, which could drive the terminal, left out)."""
+    lines = [re.sub(r"[\x00-\x1f\x7f]", "", f"  {change.name}: {change.text('en')}")
+             for change in changes[:most]]
+    if len(changes) > most:
+        lines.append(f"  ... and {len(changes) - most} more")
+    return "\n".join(lines)
 
 
 def cmd_payouts(args: argparse.Namespace) -> int:
@@ -200,6 +219,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             except OSError as exc:
                 raise SalesCoreError(f"{path}: cannot read the file ({exc.strerror}).",
                                      key="error.generic") from None
+            except MemoryError:
+                raise SalesCoreError(f"{path}: the file is too large to read into memory.",
+                                     key="error.generic") from None
             prepared = ingest.prepare(data, Path(path).name, sheet=args.sheet, kind=args.kind,
                                       dayfirst=dayfirst, year=args.year, con=con)
             if args.dry_run:
@@ -266,16 +288,22 @@ def cmd_user(args: argparse.Namespace) -> int:
     con = db.connect(args.db or db.default_path())
     try:
         if args.action == "add":
-            password = None if args.no_password else _read_password()
-            user = access.add_user(con, args.name, args.role, team=args.team, password=password)
+            first = not access.has_users(con)
+            password = None if args.sso_email is not None else _read_password()
+            user = access.add_user(con, args.name, args.role, team=args.team, password=password,
+                                   sso_email=args.sso_email)
             linked = f", linked to rep {user.rep_id}" if user.rep_id else ""
-            print(f"User {user.name} added as {user.role}{linked}.")
+            how = f", signing in with single sign-on as {args.sso_email.strip()}" if args.sso_email else ""
+            print(f"User {user.name} added as {user.role}{linked}{how}.")
+            if first:
+                print("Sign-in is now required: everyone who opens salescore signs in from now on, "
+                      "on this computer too.")
             if user.role == "rep" and not user.rep_id:
                 print("warning: no sales rep has this name or ID yet; the user sees no figures "
                       "until one does.", file=sys.stderr)
         elif args.action == "passwd":
             access.set_password(con, args.name, _read_password("New password: "))
-            print(f"Password of {args.name} changed.")
+            print(f"Password of {args.name} changed; their open sessions are signed out.")
         elif args.action == "remove":
             access.remove_user(con, args.name)
             print(f"User {args.name} removed.")
@@ -285,8 +313,9 @@ def cmd_user(args: argparse.Namespace) -> int:
                 print(json.dumps(frame.astype(object).where(frame.notna(), None).to_dict("records"),
                                  ensure_ascii=False))
             for row in ([] if args.json else frame.itertuples()):
+                how = f"single sign-on: {row.email}" if row.sso else "password" if row.has_password else "-"
                 print(f"{row.name:<24} {row.role:<8} {row.team if isinstance(row.team, str) else '':<12} "
-                      f"{'password' if row.has_password else 'single sign-on only'}")
+                      f"{how}")
     finally:
         con.close()
     return 0
@@ -298,7 +327,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.db:
         os.environ["SALESCORE_DB"] = str(args.db)
     return serve.main(["--server.address", args.address, "--server.port", str(args.port),
-                       *args.streamlit_args])
+                       *serve.streamlit_args(args.streamlit_args)])
 
 
 def _bench(name: str) -> Any:
@@ -400,18 +429,24 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(p)
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("restore", help="replace the whole database with a backup zip")
+    p = sub.add_parser("restore", help="replace the whole database with a backup zip "
+                                       "(users and sign-in settings are kept)")
     p.add_argument("file", type=Path, metavar="FILE.zip")
     _db_arg(p)
+    p.add_argument("--with-users", action="store_true",
+                   help="also replace the users and sign-in settings with the backup's "
+                        "(their passwords of then; the differences are printed first)")
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("user", help="users and roles for shared use (sign-in)")
     users = p.add_subparsers(dest="action", required=True)
-    q = users.add_parser("add", help="add a user; the password is read from stdin (or asked)")
+    q = users.add_parser("add", help="add a user; the password is read from stdin (or asked); "
+                                     "the first user must be an admin with a password")
     q.add_argument("name", help="sign-in name; for a rep, the rep's name or ID")
     q.add_argument("--role", required=True, choices=["admin", "manager", "rep", "viewer"])
     q.add_argument("--team", help="the manager's team (required for --role manager)")
-    q.add_argument("--no-password", action="store_true", help="single sign-on only (OIDC)")
+    q.add_argument("--sso-email", metavar="E", help="signs in with single sign-on (OIDC) as this "
+                                                    "verified e-mail address, no password")
     _db_arg(q)
     q = users.add_parser("passwd", help="set a user's password (read from stdin, or asked)")
     q.add_argument("name")
@@ -424,14 +459,17 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(q)
     p.set_defaults(func=cmd_user)
 
-    p = sub.add_parser("serve", help="start the app (what make run does)")
+    # Streamlit's own options (--server.headless true ...) are whatever argparse does not know:
+    # main() hands them on (an argparse.REMAINDER positional refuses a first "--option")
+    p = sub.add_parser("serve", help="start the app (what make run does)",
+                       usage="python -m salescore serve [--db DB] [--address ADDRESS] [--port PORT] "
+                             "[STREAMLIT OPTIONS ...]",
+                       epilog="Further options are passed to streamlit, e.g. --server.headless true")
     _db_arg(p)
     p.add_argument("--address", default="127.0.0.1",
                    help="listen address (default 127.0.0.1: this computer only)")
     p.add_argument("--port", type=int, default=8501)
-    p.add_argument("streamlit_args", nargs=argparse.REMAINDER,
-                   help="further options passed to streamlit, e.g. --server.headless true")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=cmd_serve, streamlit_args=[])
 
     p = sub.add_parser("payouts", help="incentive payouts per rep for a plan (DESIGN section 5)")
     p.add_argument("--plan", required=True, type=Path, help="the plan, as DESIGN section 5 JSON")
@@ -468,7 +506,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     files.keep_private()   # the database, its WAL, backups and decks: 0600 (README "Security")
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.func is not cmd_serve:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if unknown:
+        args.streamlit_args = unknown   # serve: Streamlit's options, in the order given
     try:
         return int(args.func(args) or 0)
     except SalesCoreError as err:

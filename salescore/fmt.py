@@ -35,26 +35,36 @@ def symbol(code: str | None) -> str:
     return SYMBOLS.get(code, f"{code} ")
 
 
+#: The scale words of short figures per language, largest first: (size, word). One set per
+#: language for every place that shortens a figure: the cards (:func:`money` with ``wan``)
+#: and the chart axes (salescore.charts.common.short_axis). Chinese counts in 万 and 亿,
+#: English in k and M.
+SCALE_WORDS: dict[str, tuple[tuple[float, str], ...]] = {
+    "zh": ((1e8, "亿"), (1e4, "万")),
+    "en": ((1e6, "M"), (1e3, "k")),
+}
+
+
+def scale_words(lang: str) -> tuple[tuple[float, str], ...]:
+    """:data:`SCALE_WORDS` of ``lang`` (English for any language but Chinese)."""
+    return SCALE_WORDS["zh" if lang == "zh" else "en"]
+
+
 def money(value: Any, lang: str = "zh", *, wan: bool = False, currency: str = CURRENCY) -> str:
-    """¥1,234,568 (whole units); short (``wan``): zh ¥4.6万 / ¥1,193万 / ¥1.23亿, en ¥45.6k /
-    ¥1.23M. Missing -> '—'."""
+    """¥1,234,568 (whole units); short (``wan``, the words of :data:`SCALE_WORDS`): zh ¥4.6万 /
+    ¥1,193万 / ¥1.23亿, en ¥45.6k / ¥1.23M. Missing -> '—'."""
     if missing(value):
         return "—"
     amount = float(Decimal(str(value)))
     sign = "-" if amount < 0 else ""
     amount = abs(amount)
-    if wan and lang == "zh":
-        if amount >= 1e8:
-            return f"{sign}{currency}{amount / 1e8:,.2f}亿"
-        if amount >= 1e6:
-            return f"{sign}{currency}{amount / 1e4:,.0f}万"
-        if amount >= 1e4:
-            return f"{sign}{currency}{amount / 1e4:,.1f}万"
-    if wan and lang != "zh":
-        if amount >= 1e6:
-            return f"{sign}{currency}{amount / 1e6:,.2f}M"
-        if amount >= 1e3:
-            return f"{sign}{currency}{amount / 1e3:,.1f}k"
+    if wan:
+        (top, _), *_ = words = scale_words(lang)
+        for size, word in words:
+            if amount >= size:
+                # the largest word to the cent of its unit; 万 whole from 100万 (¥1,193万)
+                digits = 2 if size == top else 0 if lang == "zh" and amount >= 100 * size else 1
+                return f"{sign}{currency}{amount / size:,.{digits}f}{word}"
     return f"{sign}{currency}{amount:,.0f}"
 
 
@@ -101,6 +111,17 @@ def points(value: Any, lang: str = "zh", *, short: bool = False) -> str:
     if short:
         return f"{v:+.1f}pt"
     return f"{v:+.1f} 个百分点" if lang == "zh" else f"{v:+.1f} pts"
+
+
+def dates_only(frame: Any) -> Any:
+    """``frame`` (a DataFrame) with each timestamp column that holds no time of day as plain
+    dates (missing ones None), so a table shows 2026-12-31, not 2026-12-31 00:00:00; the
+    frame itself when there is none. Columns with real times are left as they are."""
+    stamps = [c for c in frame.columns if str(frame[c].dtype).startswith("datetime64")]
+    whole = [c for c in stamps if (frame[c].dropna() == frame[c].dropna().dt.normalize()).all()]
+    if not whole:
+        return frame
+    return frame.assign(**{c: [None if missing(v) else v.date() for v in frame[c]] for c in whole})
 
 
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})

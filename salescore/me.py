@@ -21,8 +21,7 @@ from salescore.scope import Scope
 LEADERBOARD_COLUMNS = ("rank", "rep", "team", "revenue_won", "deals_won", "attainment")
 
 #: The payout components a rep's statement lists, in order (incentives.payouts columns).
-STATEMENT_PARTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                   "clawback", "carried_balance")
+STATEMENT_PARTS = incentives.SUMMARY_PARTS
 
 
 def leaderboard(con: duckdb.DuckDBPyConnection, start: Any, end: Any, top: int = 10) -> pd.DataFrame:

@@ -1,15 +1,17 @@
 """Users, passwords and role restrictions (salescore.access) on real DuckDB files."""
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
-from salescore import access, customers, db, demo, incentives, me, metrics, retention, team
+from salescore import access, customers, db, demo, incentives, lockout, me, metrics, retention, team
 from salescore.access import User
 from salescore.errors import SalesCoreError
 from salescore.metrics import Scope
@@ -36,31 +38,53 @@ def test_password_hash_is_argon2id_and_salted():
     assert err.value.key == "access.error.short_password"
 
 
+def _file_hash(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _refused_leaves_file_unchanged(path, attempt) -> SalesCoreError:
+    """Run ``attempt(con)`` on a fresh connection to ``path``; it must raise SalesCoreError and
+    leave the closed file byte-for-byte as it was. Returns the error."""
+    before = _file_hash(path)
+    connection = db.connect(path)
+    try:
+        with pytest.raises(SalesCoreError) as err:
+            attempt(connection)
+    finally:
+        connection.close()
+    assert _file_hash(path) == before
+    return err.value
+
+
 def test_add_authenticate_list_remove(con):
     access.add_user(con, "boss", "admin", password="boss-pass-1")
-    access.add_user(con, "sso@example.com", "viewer")                  # single sign-on only
+    access.add_user(con, "ann", "viewer", sso_email="Ann@Example.com")          # single sign-on
     assert access.authenticate(con, " boss ", "boss-pass-1") == User("boss", "admin")
     with pytest.raises(SalesCoreError) as wrong:
         access.authenticate(con, "boss", "boss-pass-2")
     with pytest.raises(SalesCoreError) as unknown:
         access.authenticate(con, "nobody", "boss-pass-1")
     with pytest.raises(SalesCoreError) as no_password:
-        access.authenticate(con, "sso@example.com", "")
+        access.authenticate(con, "ann", "")
     # one sentence whatever was wrong: the form does not reveal which names exist
     assert str(wrong.value) == str(unknown.value) == str(no_password.value) == "Wrong name or password."
     frame = access.list_users(con)
-    assert list(frame.columns) == ["name", "role", "team", "has_password"]
-    assert frame["has_password"].tolist() == [True, False]
+    assert list(frame.columns) == ["name", "role", "team", "has_password", "sso", "email"]
+    assert frame["has_password"].tolist() == [False, True] and frame["sso"].tolist() == [True, False]
+    assert frame["email"].tolist()[0] == "Ann@Example.com" and pd.isna(frame["email"].tolist()[1])
     with con.cursor() as cur:
         stored = cur.execute("select password_hash from users where name = 'boss'").fetchall()[0][0]
     assert stored.startswith("$argon2id$") and "boss-pass-1" not in stored
-    access.set_password(con, "boss", "new-pass-22")
+    assert access.set_password(con, "boss", "new-pass-22") == User("boss", "admin", epoch=1)
     assert access.authenticate(con, "boss", "new-pass-22").role == "admin"
-    access.remove_user(con, "boss")
-    assert access.list_users(con)["name"].tolist() == ["sso@example.com"]
+    access.remove_user(con, "ann")
+    access.remove_user(con, "boss")                 # the very last user: sign-in is off again
+    assert access.list_users(con).empty and not access.has_users(con)
     assert access.lookup(con, "boss") is None
     with pytest.raises(SalesCoreError):
         access.remove_user(con, "boss")
+    actions = [a for (a,) in con.execute("select action from audit_log order by event_id").fetchall()]
+    assert actions == ["user_add", "user_add", "user_password", "user_remove", "user_remove"]
 
 
 @pytest.mark.parametrize("kwargs, key", [
@@ -68,51 +92,183 @@ def test_add_authenticate_list_remove(con):
     ({"name": "x", "role": "manager", "password": "long-enough"}, "access.error.team"),
     ({"name": "  ", "role": "admin", "password": "long-enough"}, "access.error.name"),
     ({"name": "x", "role": "admin", "password": "short"}, "access.error.short_password"),
+    ({"name": "x", "role": "admin"}, "access.error.how"),
+    ({"name": "x", "role": "admin", "password": "long-enough", "sso_email": "x@example.com"},
+     "access.error.how"),
+    ({"name": "x", "role": "admin", "sso_email": "not an address"}, "access.error.email"),
+    # the first user must be able to sign in, without an identity provider, and manage users
+    ({"name": "x", "role": "viewer", "password": "long-enough"}, "access.error.first_admin"),
+    ({"name": "x", "role": "admin", "sso_email": "x@example.com"}, "access.error.first_admin"),
 ])
-def test_add_user_refuses_bad_input(con, kwargs, key):
-    with pytest.raises(SalesCoreError) as err:
-        access.add_user(con, **kwargs)
-    assert err.value.key == key
-    assert access.list_users(con).empty
+def test_add_user_refuses_bad_input(tmp_path, kwargs, key):
+    path = tmp_path / "users.duckdb"
+    db.connect(path).close()
+    err = _refused_leaves_file_unchanged(path, lambda c: access.add_user(c, **kwargs))
+    assert err.key == key
 
 
 def test_add_user_twice_is_refused(con):
+    access.add_user(con, "boss", "admin", password="long-enough")
     access.add_user(con, "ann", "viewer", password="long-enough")
     with pytest.raises(SalesCoreError) as err:
         access.add_user(con, "ann", "admin", password="long-enough")
     assert err.value.key == "access.error.exists"
-    assert access.lookup(con, "ann").role == "viewer"
+    access.add_user(con, "sso-ann", "viewer", sso_email="ann@example.com")
+    with pytest.raises(SalesCoreError) as err:
+        access.add_user(con, "other-ann", "admin", sso_email="ANN@example.com")
+    assert err.value.key == "access.error.email_taken"
+    assert access.lookup(con, "ann").role == "viewer" and access.lookup(con, "other-ann") is None
 
 
-def test_lockout_after_five_wrong_passwords(con):
-    access.add_user(con, "lock", "viewer", password="right-pass-1")
-    for _ in range(access.MAX_FAILURES):
-        with pytest.raises(SalesCoreError):
-            access.authenticate(con, "lock", "wrong", now=1000.0)
+def test_the_last_admin_with_a_password_stays(tmp_path):
+    path = tmp_path / "admins.duckdb"
+    con = db.connect(path)
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    access.add_user(con, "sso-boss", "admin", sso_email="boss@example.com")
+    access.add_user(con, "look", "viewer", password="look-pass-1")
+    con.close()
+    err = _refused_leaves_file_unchanged(path, lambda c: access.remove_user(c, "boss"))
+    assert err.key == "access.error.last_admin"
+    assert str(err) == "boss is the last admin with a password: add another admin first."
+    con = db.connect(path)
+    try:
+        access.remove_user(con, "sso-boss")         # another admin, but not the last with a password
+        access.add_user(con, "boss2", "admin", password="boss-pass-2")
+        access.remove_user(con, "boss")             # now another admin with a password remains
+        assert access.list_users(con)["name"].tolist() == ["boss2", "look"]
+    finally:
+        con.close()
+
+
+# --- lockout (salescore.lockout): per name and address, bounded --------------------------
+
+@pytest.fixture(autouse=True)
+def fresh_lockout():
+    """Each test starts with no failed sign-ins (the table is process-wide)."""
+    lockout.FAILURES.clear()
+    yield lockout.FAILURES
+    lockout.FAILURES.clear()
+
+
+def _fail(con, name, address, now, times=1):
+    for _ in range(times):
+        with pytest.raises(SalesCoreError) as err:
+            access.authenticate(con, name, "wrong-password", address=address, now=now)
+        assert err.value.key == "access.error.sign_in"
+
+
+def test_lockout_after_five_wrong_passwords(con, fresh_lockout):
+    access.add_user(con, "lock", "admin", password="right-pass-1")
+    _fail(con, "lock", "10.0.0.1", 1000.0, lockout.MAX_FAILURES)
     with pytest.raises(SalesCoreError) as err:                       # even the right password
-        access.authenticate(con, "lock", "right-pass-1", now=1010.0)
+        access.authenticate(con, "lock", "right-pass-1", address="10.0.0.1", now=1010.0)
     assert err.value.key == "access.error.locked"
     # a minute after the last failure the right password works again
-    assert access.authenticate(con, "lock", "right-pass-1", now=1000.0 + access.LOCKOUT_SECONDS + 1).name == "lock"
+    assert access.authenticate(con, "lock", "right-pass-1", address="10.0.0.1",
+                               now=1000.0 + lockout.LOCKOUT_SECONDS + 1).name == "lock"
+
+
+def test_locking_the_admin_from_one_address_leaves_other_addresses_free(con, fresh_lockout):
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    _fail(con, "boss", "203.0.113.9", 1000.0, lockout.MAX_FAILURES)     # the attacker's address
+    with pytest.raises(SalesCoreError) as err:
+        access.authenticate(con, "boss", "boss-pass-1", address="203.0.113.9", now=1001.0)
+    assert err.value.key == "access.error.locked"
+    # the admin herself, from her own address, signs in at once
+    assert access.authenticate(con, "boss", "boss-pass-1", address="192.168.1.20", now=1001.0).name == "boss"
+    # retrying while locked does not extend the lock: nothing is verified, nothing counted
+    for _ in range(50):
+        with pytest.raises(SalesCoreError):
+            access.authenticate(con, "boss", "guess", address="203.0.113.9", now=1030.0)
+    assert access.authenticate(con, "boss", "boss-pass-1", address="203.0.113.9",
+                               now=1000.0 + lockout.LOCKOUT_SECONDS + 1).name == "boss"
+
+
+def test_one_address_cannot_burn_cpu_with_endless_names(con, fresh_lockout, monkeypatch):
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    verified = []
+    real = access.verify_password
+    monkeypatch.setattr(access, "verify_password", lambda h, p: verified.append(p) or real(h, p))
+    for i in range(200):                 # invented names: each would cost one argon2 verification
+        with pytest.raises(SalesCoreError):
+            access.authenticate(con, f"name-{i}", "guess", address="198.51.100.7", now=2000.0)
+    assert len(verified) == lockout.MAX_ADDRESS_FAILURES                # then refused unverified
+    with pytest.raises(SalesCoreError) as err:
+        access.authenticate(con, "boss", "boss-pass-1", address="198.51.100.7", now=2001.0)
+    assert err.value.key == "access.error.locked"
+    assert access.authenticate(con, "boss", "boss-pass-1", address="198.51.100.8", now=2001.0).name == "boss"
+
+
+def test_the_failure_table_stays_bounded_after_50000_names():
+    table = lockout.Lockout()
+    for i in range(50_000):                       # attacker-chosen names from many addresses
+        table.begin(f"invented-{i}", f"10.{i // 65536}.{i // 256 % 256}.{i % 256}", now=float(i) / 1000)
+    assert len(table) <= lockout.MAX_KEYS
+    # the least recently touched entries went first; the newest are kept
+    assert ("user", "invented-49999", "10.0.195.79") in table._rows
+    assert ("user", "invented-0", "10.0.0.0") not in table._rows
+
+
+def test_a_weaker_old_hash_is_rehashed_on_sign_in(con, fresh_lockout):
+    from argon2 import PasswordHasher
+
+    old = PasswordHasher().hash("boss-pass-1")                     # argon2-cffi's defaults
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    con.execute("update users set password_hash = $h where name = 'boss'", {"h": old})
+    assert "m=65536,t=3,p=4" in old
+    assert access.authenticate(con, "boss", "boss-pass-1").name == "boss"
+    stored = con.execute("select password_hash from users where name = 'boss'").fetchall()[0][0]
+    assert stored != old and "m=19456,t=2,p=1" in stored
+    assert access.verify_password(stored, "boss-pass-1")
+
+
+def test_a_password_change_raises_the_session_epoch(con):
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    access.add_user(con, "ann", "viewer", sso_email="ann@example.com")
+    assert access.lookup(con, "boss").epoch == 0
+    assert access.set_password(con, "boss", "boss-pass-2").epoch == 1
+    assert access.set_password(con, "boss", "boss-pass-3").epoch == 2
+    assert access.lookup(con, "boss") == User("boss", "admin", epoch=2)
+    with pytest.raises(SalesCoreError) as err:                      # single sign-on: no password
+        access.set_password(con, "ann", "ann-pass-01")
+    assert err.value.key == "access.error.sso_password"
+
+
+# --- single sign-on -----------------------------------------------------------------------
+
+def test_single_sign_on_matches_the_verified_email_of_sso_users_only(con):
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    access.add_user(con, "Ann", "viewer", sso_email="ann@example.com")
+    access.add_user(con, "eve@example.com", "admin", password="eve-pass-01")  # named like an e-mail
+    assert access.user_for_login(con, "ANN@Example.com", True) == User("Ann", "viewer")
+    assert access.user_for_login(con, "ann@example.com", "true").name == "Ann"   # a text claim
+    refused = {
+        "display name": ("boss", True),              # an identity provider's display name
+        "unverified": ("ann@example.com", False),
+        "no claim": ("ann@example.com", None),
+        "not an sso user": ("eve@example.com", True),  # a password user's name is never matched
+        "no e-mail": (None, True),
+    }
+    keys = {}
+    for what, (email, verified) in refused.items():
+        with pytest.raises(SalesCoreError) as err:
+            access.user_for_login(con, email, verified)
+        keys[what] = err.value.key
+    assert keys == {"display name": "access.error.not_registered",
+                    "unverified": "access.error.sso_unverified",
+                    "no claim": "access.error.sso_unverified",
+                    "not an sso user": "access.error.not_registered",
+                    "no e-mail": "access.error.sso_no_email"}
 
 
 def test_rep_user_is_linked_by_rep_id_or_unique_name(small):
     con = small
+    access.add_user(con, "boss", "admin", password="long-enough")
     insert(con, "reps", [{"rep_id": "R4", "name": "Bob", "team": "B"}])   # a second Bob
     assert access.add_user(con, "Ann", "rep", password="long-enough").rep_id == "R1"
     assert access.add_user(con, "R3", "rep", password="long-enough").rep_id == "R3"
     assert access.add_user(con, "Bob", "rep", password="long-enough").rep_id is None   # ambiguous
     assert access.authenticate(con, "Ann", "long-enough") == User("Ann", "rep", None, "R1")
-
-
-def test_auth_required_needs_an_admin_first(con):
-    assert access.auth_required(con) is False
-    with pytest.raises(SalesCoreError) as err:
-        access.set_auth_required(con, True)
-    assert err.value.key == "access.error.no_admin"
-    access.add_user(con, "boss", "admin", password="boss-pass-1")
-    access.set_auth_required(con, True)
-    assert access.auth_required(con) is True
 
 
 def test_pages_per_role():
@@ -277,6 +433,7 @@ def test_users_in_threads_never_see_each_other(small):
 @pytest.fixture(scope="module")
 def demo_con(tmp_path_factory, demo_copy):
     connection = db.connect(demo_copy(tmp_path_factory.mktemp("access") / "demo.duckdb", "en"))
+    access.add_user(connection, "boss", "admin", password="boss-pass-1")   # the first user
     yield connection
     connection.close()
 
@@ -348,25 +505,41 @@ def test_cli_user_add_list_passwd_remove(tmp_path, monkeypatch, capsys):
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
         return cli.main(list(argv))
 
+    assert run("user", "add", "look", "--role", "viewer", "--db", path, stdin="look-pass-1\n") == 2
+    assert "The first user must be an admin with a password" in capsys.readouterr().err
     assert run("user", "add", "boss", "--role", "admin", "--db", path, stdin="boss-pass-1\n") == 0
+    out = capsys.readouterr().out
+    assert "User boss added as admin." in out and "Sign-in is now required" in out   # the first user
     assert run("user", "add", "lead", "--role", "manager", "--db", path, stdin="lead-pass-1\n") == 2
     assert "A manager needs a team" in capsys.readouterr().err
     assert run("user", "add", "lead", "--role", "manager", "--team", "East", "--db", path,
                stdin="lead-pass-1\n") == 0
+    assert "Sign-in is now required" not in capsys.readouterr().out          # only for the first
+    assert run("user", "add", "ann", "--role", "viewer", "--sso-email", "Ann@example.com",
+               "--db", path) == 0                                           # no password read
+    assert "single sign-on as Ann@example.com" in capsys.readouterr().out
     assert run("user", "add", "boss", "--role", "viewer", "--db", path, stdin="other-pass-1\n") == 2
     assert run("user", "add", "short", "--role", "viewer", "--db", path, stdin="abc\n") == 2
     capsys.readouterr()
     assert run("user", "list", "--json", "--db", path) == 0
     assert json.loads(capsys.readouterr().out) == [
-        {"name": "boss", "role": "admin", "team": None, "has_password": True},
-        {"name": "lead", "role": "manager", "team": "East", "has_password": True}]
+        {"name": "ann", "role": "viewer", "team": None, "has_password": False, "sso": True,
+         "email": "Ann@example.com"},
+        {"name": "boss", "role": "admin", "team": None, "has_password": True, "sso": False, "email": None},
+        {"name": "lead", "role": "manager", "team": "East", "has_password": True, "sso": False,
+         "email": None}]
+    assert run("user", "list", "--db", path) == 0
+    assert "single sign-on: Ann@example.com" in capsys.readouterr().out
     assert run("user", "passwd", "lead", "--db", path, stdin="new-lead-pass\n") == 0
-    assert run("user", "remove", "boss", "--db", path) == 0
-    assert run("user", "remove", "boss", "--db", path) == 2
+    assert run("user", "passwd", "ann", "--db", path, stdin="new-ann-pass\n") == 2
+    assert run("user", "remove", "boss", "--db", path) == 2                  # the last admin
+    assert "boss is the last admin with a password" in capsys.readouterr().err
+    assert run("user", "remove", "ann", "--db", path) == 0
+    assert run("user", "remove", "ann", "--db", path) == 2
     con = db.connect(path)
     try:
-        assert access.authenticate(con, "lead", "new-lead-pass") == User("lead", "manager", "East")
-        assert access.list_users(con)["name"].tolist() == ["lead"]
+        assert access.authenticate(con, "lead", "new-lead-pass") == User("lead", "manager", "East", epoch=1)
+        assert access.list_users(con)["name"].tolist() == ["boss", "lead"]
     finally:
         con.close()
 

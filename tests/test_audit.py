@@ -22,7 +22,9 @@ def test_record_commits_with_the_transaction(con):
                                                    "value": Decimal("1500.50")})
     assert second == first + 1
     log = audit.events(con)
-    assert list(log.columns) == ["event_id", "event_at", "user_name", "action", "detail"]
+    assert list(log.columns) == ["event_id", "event_at", "user_name", "action", "detail",
+                                 "restored_from"]
+    assert log["restored_from"].isna().all()          # this database's own events
     assert list(log["action"]) == ["target_save", "import"]          # newest first
     # the explicit user, else the actor (here the operating-system user: nobody signed in)
     assert log["user_name"].tolist() == [audit.actor(), "ann"]
@@ -78,7 +80,7 @@ def test_export_csv_escapes_formulas(con):
     data = audit.export_csv(con)
     assert data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["event_id", "event_at", "user_name", "action", "detail"]
+    assert rows[0] == ["event_id", "event_at", "user_name", "action", "detail", "restored_from"]
     body = rows[1:]
     assert [r[3] for r in body] == ["import", "plan_edit", "undo", "restore", "backup"]  # oldest first
     assert [r[2] for r in body] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+cmd|' /C calc'!A0",
@@ -136,3 +138,37 @@ def test_actor_defaults_to_the_operating_system_user(con):
     with db.transaction(con) as cur:
         audit.record(cur, "settings", {"key": "x"})
     assert audit.events(con)["user_name"].iloc[0] == audit.actor() != ""
+
+
+@pytest.mark.parametrize(("lang", "header"), [("en", "Restored from backup"), ("zh", "恢复自备份")])
+def test_the_data_page_shows_where_restored_events_came_from(tmp_path, monkeypatch, lang, header):
+    """The audit view on the Data page has the restored_from column, named in the user's
+    language, with the backup's name on the events a restore brought in."""
+    import streamlit as st
+
+    from salescore import backup
+    from tests.conftest import open_page
+
+    path = tmp_path / "log.duckdb"
+    con = db.connect(path)
+    try:
+        with db.transaction(con) as cur:
+            audit.record(cur, "plan_edit", {"plan": "standard"}, user="ann")
+        backup.write(con, tmp_path / "b.zip")
+        with db.transaction(con) as cur:
+            cur.execute("delete from audit_log")
+        backup.restore(con, tmp_path / "b.zip")
+    finally:
+        con.close()
+    at = open_page(path, monkeypatch, "pages/data.py")
+    try:
+        at.session_state["lang"] = lang
+        at.run()
+        assert not at.exception
+        logs = [f.value for f in at.dataframe if header in f.value.columns]
+        assert len(logs) == 1
+        column = logs[0][header]
+        assert column.isna().tolist() == [True, False]        # the restore itself, ann's edit
+        assert column[1].startswith("b.zip · ")
+    finally:
+        st.cache_resource.clear()

@@ -1,4 +1,5 @@
-"""AppTest: the sign-in gate, what each role sees, sign-out, and single sign-on (issue 10)."""
+"""AppTest: the sign-in gate, what each role sees, sign-out, single sign-on, the admins' users
+panel and the end of other sessions after a password change (issues 10 and 17)."""
 from __future__ import annotations
 
 import shutil
@@ -7,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import access, db, fmt, metrics
+from salescore import access, db, fmt, lockout, metrics
 from salescore.metrics import Scope
 
 APP = "../app.py"
@@ -17,7 +18,7 @@ PASSWORDS = {"boss": "boss-pass-1", "east": "east-pass-1", "north": "north-pass-
 
 @pytest.fixture(scope="module")
 def shared_db(tmp_path_factory, demo_copy):
-    """Demo data (English names) with one user per role and sign-in required."""
+    """Demo data (English names) with one user per role (so sign-in is required)."""
     path = tmp_path_factory.mktemp("auth") / "shared.duckdb"
     con = db.connect(demo_copy(path, "en"))
     access.add_user(con, "boss", "admin", password=PASSWORDS["boss"])
@@ -25,8 +26,7 @@ def shared_db(tmp_path_factory, demo_copy):
     access.add_user(con, "north", "manager", team="North", password=PASSWORDS["north"])
     access.add_user(con, "Ava Collins", "rep", password=PASSWORDS["Ava Collins"])
     access.add_user(con, "look", "viewer", password=PASSWORDS["look"])
-    access.add_user(con, "ann@example.com", "viewer")                       # single sign-on only
-    access.set_auth_required(con, True)
+    access.add_user(con, "Ann", "viewer", sso_email="ann@example.com")      # single sign-on only
     con.close()
     return path
 
@@ -38,7 +38,7 @@ def db_file(shared_db, tmp_path, monkeypatch):
     monkeypatch.setenv("SALESCORE_DB", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
-    access._FAILURES.clear()
+    lockout.FAILURES.clear()
     yield path
     st.cache_resource.clear()
 
@@ -73,21 +73,40 @@ def test_which_addresses_need_sign_in(address, beyond):
     assert auth.beyond_loopback(address) is beyond     # unset = every interface = shared
 
 
-def test_sign_in_is_off_by_default_on_this_computer(tmp_path, monkeypatch, demo_copy):
-    path = tmp_path / "local.duckdb"
-    con = db.connect(demo_copy(path, "en"))
-    access.add_user(con, "boss", "admin", password="boss-pass-1")   # users alone change nothing
-    con.close()
+def _app(path, monkeypatch) -> AppTest:
     monkeypatch.setenv("SALESCORE_DB", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
     at = AppTest.from_file(APP, default_timeout=60)
     at.session_state["lang"] = "en"
-    at.run()
+    return at.run()
+
+
+def test_no_users_on_this_computer_means_no_sign_in(tmp_path, monkeypatch, demo_copy):
+    at = _app(demo_copy(tmp_path / "local.duckdb", "en"), monkeypatch)
     st.cache_resource.clear()
+    assert st.get_option("server.address") == "127.0.0.1"           # .streamlit/config.toml
     assert not at.exception
     assert at.title[0].value == "Overview"
     assert "auth_name" not in at.session_state and "auth_sign_out" not in [b.key for b in at.button]
+
+
+def test_one_user_means_sign_in_even_on_this_computer(tmp_path, monkeypatch, demo_copy):
+    # a reverse proxy or an ssh tunnel keeps the server on 127.0.0.1 while others reach it
+    path = demo_copy(tmp_path / "proxied.duckdb", "en")
+    con = db.connect(path)
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    con.execute("insert into settings (key, value) values ('auth_required', 'false')")  # an old file's switch
+    con.close()
+    at = _app(path, monkeypatch)
+    assert st.get_option("server.address") == "127.0.0.1"
+    assert not at.exception
+    assert at.title[0].value == "Sign in to salescore" and not at.metric
+    at.switch_page("pages/data.py").run()
+    assert at.title[0].value == "Sign in to salescore"
+    _sign_in(at, "boss", "boss-pass-1")
+    assert not at.exception and at.title[0].value == "Data"
+    st.cache_resource.clear()
 
 
 def test_wrong_password_gives_one_sentence(at):
@@ -196,28 +215,163 @@ def test_rep_sees_own_results_leaderboard_and_statement(at, db_file):
     assert cards["Revenue won"] == fmt.money(_figures(db_file, period, Scope(rep_id="R05"))["revenue_won"], "en", wan=True)
     board = at.dataframe[0].value
     assert len(board) == 10 and len(set(board["team"])) > 1           # the company leaderboard
-    assert "Payout" in cards                                          # her own statement
+    assert "Total payout" in cards                                    # her own statement
     assert any(s.value.startswith("My statement") for s in at.subheader)
     at.switch_page("pages/overview.py").run()
     assert [w.value for w in at.warning] == ["Your role cannot open this page."]
 
 
-def test_single_sign_on_maps_the_account_to_a_user(db_file):
+SSO = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+       "client_id": "id", "client_secret": "secret",
+       "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration"}
+
+
+def _sso_app(identity: dict) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=60)
     app.session_state["lang"] = "en"
-    app.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
-                           "client_id": "id", "client_secret": "secret",
-                           "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration"}
+    app.secrets["auth"] = SSO
+    app.user = {"is_logged_in": True, **identity}
+    return app.run()
+
+
+def test_single_sign_on_maps_the_verified_email_to_a_user(db_file):
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["lang"] = "en"
+    app.secrets["auth"] = SSO
     app.run()
     assert app.title[0].value == "Sign in to salescore"
     assert "auth_sso" in [b.key for b in app.button]
-    app.user = {"is_logged_in": True, "email": "ANN@example.com", "name": "Ann"}
+    app.user = {"is_logged_in": True, "email": "ANN@example.com", "name": "Ann", "email_verified": True}
     app.run()
     assert not app.exception and app.title[0].value == "Overview"
-    assert app.session_state["auth_user"] == access.User("ann@example.com", "viewer")
-    app.user = {"is_logged_in": True, "email": "eve@example.com", "name": "Eve"}
-    app.session_state["auth_user"] = None
+    assert app.session_state["auth_user"] == access.User("Ann", "viewer")
+    app.user = {"is_logged_in": True, "email": "eve@example.com", "name": "Eve", "email_verified": True}
     del app.session_state["auth_user"]
     app.run()
     assert app.title[0].value == "Sign in to salescore"
-    assert [e.value for e in app.error] == ["This account is not registered in salescore: ask an admin to add it."]
+    assert [e.value for e in app.error] == [
+        "eve@example.com is not registered in salescore for single sign-on: ask an admin to add it."]
+
+
+@pytest.mark.parametrize("identity, sentence", [
+    # anyone can call themselves "boss" at an identity provider: the admin is never matched
+    ({"email": "someone@example.com", "name": "boss", "email_verified": True},
+     "someone@example.com is not registered in salescore for single sign-on: ask an admin to add it."),
+    ({"email": "ann@example.com", "name": "Ann", "email_verified": False},
+     "Your identity provider has not verified ann@example.com: verify it there, then sign in again."),
+    ({"email": "ann@example.com", "name": "Ann"},
+     "Your identity provider has not verified ann@example.com: verify it there, then sign in again."),
+    ({"name": "boss", "email_verified": True},
+     "Your identity provider did not give an e-mail address, which salescore needs for single sign-on."),
+])
+def test_single_sign_on_refuses_display_names_and_unverified_emails(db_file, identity, sentence):
+    app = _sso_app(identity)
+    assert not app.exception
+    assert app.title[0].value == "Sign in to salescore" and "auth_user" not in app.session_state
+    assert [e.value for e in app.error] == [sentence]
+
+
+def test_a_single_sign_on_user_cannot_sign_in_with_a_password(at, db_file):
+    _sign_in(at, "Ann", "")
+    assert [e.value for e in at.error] == ["Wrong name or password."]
+    assert "auth_user" not in at.session_state
+
+
+# --- the users panel on the Data page (admins) -----------------------------------------------
+
+def _signed_in_on_data(name: str = "boss") -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["lang"] = "en"
+    app.run()
+    _sign_in(app, name)
+    return app.switch_page("pages/data.py").run()
+
+
+def test_the_users_panel_lists_adds_and_refuses_removing_the_last_admin(db_file):
+    at = _signed_in_on_data()
+    assert not at.exception
+    users = next(d.value for d in at.dataframe if "Signs in with" in d.value.columns)
+    assert list(users.columns) == ["Name", "Role", "Team", "Signs in with"]
+    assert dict(zip(users["Name"], users["Signs in with"])) == {
+        "Ann": "single sign-on: ann@example.com", "Ava Collins": "password", "boss": "password",
+        "east": "password", "look": "password", "north": "password"}
+    assert dict(zip(users["Name"], users["Role"]))["Ava Collins"] == "sales rep"
+    # add a manager who signs in with single sign-on
+    at.selectbox(key="users_add_role").set_value("manager").run()
+    at.radio(key="users_add_kind").set_value("sso").run()
+    assert "users_add_password" not in [i.key for i in at.text_input]    # no password for them
+    at.text_input(key="users_add_name").set_value("west")
+    at.text_input(key="users_add_team").set_value("South")
+    at.text_input(key="users_add_email").set_value("west@example.com")
+    at.button(key="users_add").click().run()
+    assert not at.exception
+    assert "west was added as manager." in [m.value for m in at.success]
+    # the only admin cannot be removed
+    at.selectbox(key="users_rm_name").set_value("boss")
+    at.checkbox(key="users_rm_confirm").check().run()
+    at.button(key="users_rm").click().run()
+    assert "boss is the last admin with a password: add another admin first." in [e.value for e in at.error]
+    st.cache_resource.clear()
+    con = db.connect(db_file)
+    try:
+        assert access.lookup(con, "boss") is not None
+        assert access.user_for_login(con, "west@example.com", True) == access.User("west", "manager", "South")
+        actions = [a for (a,) in con.execute("select action from audit_log where action like 'user%' "
+                                             "order by event_id").fetchall()]
+        assert actions[-1] == "user_add"
+    finally:
+        con.close()
+
+
+def test_a_password_change_ends_the_users_other_sessions(db_file):
+    other = AppTest.from_file(APP, default_timeout=60)        # boss on another computer
+    other.session_state["lang"] = "en"
+    other.run()
+    _sign_in(other, "boss")
+    assert other.title[0].value == "Overview"
+    at = _signed_in_on_data()                                  # boss here sets a new password
+    at.selectbox(key="users_pw_name").set_value("boss")
+    at.text_input(key="users_pw_new").set_value("boss-pass-2")
+    at.button(key="users_pw_set").click().run()
+    assert not at.exception
+    assert "boss has a new password; their other sessions were signed out." in [m.value for m in at.success]
+    assert at.title[0].value == "Data" and at.session_state["auth_user"].epoch == 1   # still signed in
+    assert at.session_state["users_pw_new"] == ""
+    other.run()                                                # the other session's next click
+    assert not other.exception
+    assert other.title[0].value == "Sign in to salescore" and "auth_user" not in other.session_state
+    assert [i.value for i in other.info] == [
+        "Your password was changed in another session: sign in again with the new one."]
+    _sign_in(other, "boss", "boss-pass-1")
+    assert [e.value for e in other.error] == ["Wrong name or password."]
+    _sign_in(other, "boss", "boss-pass-2")
+    assert other.title[0].value == "Overview"
+
+
+def test_the_first_user_is_an_admin_and_signs_this_browser_out(tmp_path, monkeypatch, demo_copy):
+    path = demo_copy(tmp_path / "first.duckdb", "en")
+    at = _app(path, monkeypatch)
+    at.switch_page("pages/data.py").run()
+    assert not at.exception and at.title[0].value == "Data"
+    assert "users_add_role" not in [s.key for s in at.selectbox]           # an admin, nothing else
+    assert any("turns sign-in on for everyone" in w.value for w in at.warning)
+    at.text_input(key="users_add_name").set_value("boss")
+    at.text_input(key="users_add_password").set_value("boss-pass-1")
+    at.button(key="users_add").click().run()                               # not confirmed yet
+    assert [e.value for e in at.error] == [
+        "Tick the box first: adding the first user turns sign-in on for everyone."]
+    assert at.title[0].value == "Data" and at.session_state["users_add_password"] == ""
+    con = db.connect(path)               # a second connection of this process, the app's stays
+    assert not access.has_users(con)                                       # nothing happened
+    con.close()
+    at.text_input(key="users_add_password").set_value("boss-pass-1")
+    at.checkbox(key="users_add_confirm").check()
+    at.button(key="users_add").click().run()
+    assert not at.exception
+    assert at.title[0].value == "Sign in to salescore"
+    assert [i.value for i in at.info] == [
+        "Sign-in is now on for everyone. Sign in as boss with the password you just set."]
+    _sign_in(at, "boss", "boss-pass-1")
+    assert not at.exception and at.title[0].value == "Data"                 # back where it was
+    assert any("Signed in as boss (admin)" in c.value for c in at.caption)
+    st.cache_resource.clear()

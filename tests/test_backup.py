@@ -7,6 +7,7 @@ headers, encrypted members, damaged Parquet) is refused with a sentence and chan
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import struct
@@ -38,11 +39,16 @@ def contents(con, tables=COMPARED) -> dict[str, pd.DataFrame]:
     return out
 
 
-def assert_same(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame]) -> None:
+def assert_same(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame],
+                epochs: bool = True) -> None:
+    """Same rows in every table; ``epochs=False``: users.session_epoch aside (a restore of
+    users raises the epoch of those whose sign-in changed, see test_restore_with_users_*)."""
     assert before.keys() == after.keys()
     for table in before:
-        pd.testing.assert_frame_equal(before[table], after[table], check_dtype=False,
-                                      obj=table)
+        left, right = before[table], after[table]
+        if table == "users" and not epochs:
+            left, right = left.drop(columns="session_epoch"), right.drop(columns="session_epoch")
+        pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=table)
 
 
 DEALS_CSV = ("商机编号,销售员,客户名称,金额,阶段,创建日期,成交日期\n"
@@ -95,8 +101,8 @@ def test_round_trip_demo(tmp_path, rich_zip, demo_copy):
             cur.execute("insert into reps (rep_id, name) values ('ZZ', 'after backup')")
         assert db.table_counts(con)["deals"] == 0
         version = db.data_version(con)
-        backup.restore(con, out)
-        assert_same(before, contents(con))
+        backup.restore(con, out, with_users=True)       # users too: the whole database back
+        assert_same(before, contents(con), epochs=False)
         assert db.data_version(con) > version          # the UI's caches see the change
         # sequences moved past the restored ids: the next import and note do not collide
         batch = ingest.load(con, ingest.prepare(REPS_CSV.replace(b"9000", b"9500"),
@@ -133,12 +139,20 @@ def test_restore_into_fresh_db_merges_audit_log(tmp_path, rich_zip):
         with db.transaction(con) as cur:
             audit.record(cur, "settings", {"lang": "en"}, user="bob")
         backup.restore(con, path)
-        assert_same(before, contents(con))
+        # everything but the users: this database had none, and keeps having none
+        assert_same({t: f for t, f in before.items() if t != "users"},
+                    contents(con, tuple(t for t in COMPARED if t != "users")))
+        assert con.execute("select count(*) from users").fetchall() == [(0,)]
         log = audit.events(con)
         # bob's event is kept, the backup's events (the fixture's two imports and plan_edit,
         # made when the fixture ran, so older) are added, and the restore is recorded
         assert list(log["action"]) == ["restore", "settings", "plan_edit", "import", "import"]
         assert log["user_name"].tolist()[1:] == ["bob", "ann", audit.actor(), audit.actor()]
+        # the backup's events say where they came from; this database's own events do not
+        assert log["restored_from"].isna().tolist() == [True, True, False, False, False]
+        origin = set(log["restored_from"][2:])
+        made = json.loads(log["detail"][0])["created_at"].replace("T", " ")
+        assert origin == {f"rich.zip · {made} · sha256:{_sha(path)[:16]}"}
         backup.restore(con, path)   # restoring twice adds no duplicate of the backup's events
         assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "plan_edit",
                                                      "import", "import"]
@@ -176,7 +190,7 @@ def test_failed_restore_changes_nothing(tmp_path, rich_zip, demo_copy):
         before = contents(con)
         version = db.data_version(con)
         with pytest.raises(backup.BackupError) as err:
-            backup.restore(con, bad)
+            backup.restore(con, bad, with_users=True)
         assert err.value.key == "backup.error.damaged" and err.value.params["name"] == "users.parquet"
         assert "unchanged" in str(err.value)
         assert_same(before, contents(con))
@@ -337,6 +351,107 @@ def test_bad_backup_refused_and_nothing_changes(case, bad_zips, small_db):
         con.close()
 
 
+def _sha(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _refused_unchanged(path: Path, data: bytes) -> backup.BackupError:
+    """Restore ``data`` into the database at ``path``: refused, and the file (closed before
+    and after) byte for byte as it was. Returns the refusal."""
+    db.connect(path).close()
+    before = _sha(path)
+    con = db.connect(path)
+    try:
+        with pytest.raises(backup.BackupError) as err:
+            backup.restore(con, data, with_users=True)
+    finally:
+        con.close()
+    assert _sha(path) == before
+    return err.value
+
+
+def _with_rows(good: dict[str, bytes], tmp: Path, table: str, rows: int, claimed: int) -> bytes:
+    """The backup with ``table`` holding ``rows`` copies of one row (Parquet compresses them to
+    a few KB) and a manifest that claims ``claimed`` rows."""
+    src, dst = tmp / "one.parquet", tmp / "many.parquet"
+    src.write_bytes(good[f"{table}.parquet"])
+    with duckdb.connect() as c:
+        c.execute(f"copy (select b.* from (select * from read_parquet('{src}') limit 1) b, "
+                  f"range({rows})) to '{dst}' (format parquet, compression zstd)")
+    members = {**good, f"{table}.parquet": dst.read_bytes()}
+    counts = json.loads(good["manifest.json"])["tables"]
+    return _zip(_with_manifest(members, tables={**counts, table: claimed}))
+
+
+def test_row_caps_name_table_and_cap():
+    assert set(backup.MAX_ROWS) == set(backup.ALL_TABLES)
+    # far above the scale target (1M+ deals), far below what takes the server's memory
+    assert backup.MAX_ROWS["deals"] == 20_000_000 and backup.MAX_ROWS["audit_log"] == 1_000_000
+
+
+def test_a_manifest_claiming_50_million_deals_is_refused_before_reading(rich_zip, tmp_path,
+                                                                        small_db):
+    good = _members(rich_zip[0])
+    counts = json.loads(good["manifest.json"])["tables"]
+    data = _zip(_with_manifest(good, tables={**counts, "deals": 50_000_000}))
+    with pytest.raises(backup.BackupError) as err:
+        backup.inspect(data)             # the Data page says so before the restore button
+    assert str(err.value) == ("Not restored, the database is unchanged: the backup's deals table "
+                              "holds 50,000,000 rows, more than salescore restores (20,000,000).")
+    path = tmp_path / "s.duckdb"
+    path.write_bytes(small_db.read_bytes())
+    refusal = _refused_unchanged(path, data)
+    assert refusal.key == "backup.error.too_many_rows"
+    assert i18n.error_text(refusal, "zh") == ("备份中的 deals 表有 50,000,000 行，超过 salescore "
+                                              "可恢复的上限（20,000,000 行），已拒绝。数据未做任何更改。")
+
+
+@pytest.mark.parametrize("claimed", [1_000_001, 3])
+def test_a_parquet_file_with_too_many_audit_rows_is_refused_before_loading(
+        claimed, rich_zip, tmp_path, small_db):
+    """One audit event repeated 1,000,001 times: a Parquet member of a few KB. With a manifest
+    that agrees, and with one that lies (3 rows): the file's own metadata is read first."""
+    data = _with_rows(_members(rich_zip[0]), tmp_path, "audit_log", 1_000_001, claimed)
+    assert len(data) < 5_000_000
+    path = tmp_path / "s.duckdb"
+    path.write_bytes(small_db.read_bytes())
+    refusal = _refused_unchanged(path, data)
+    assert refusal.key == "backup.error.too_many_rows"
+    assert refusal.params == {"table": "audit_log", "rows": "1,000,001", "cap": "1,000,000"}
+
+
+def test_restored_audit_events_say_which_backup_they_came_from(tmp_path, rich_zip, small_db):
+    """A backup can carry events nobody did here (a forged user_add by 'admin'): restored, they
+    are marked with the backup's name, date and hash; this database's own events are not."""
+    forged = _rewrite_parquet(rich_zip[0], tmp_path, "audit_log",
+                              "select * replace ('user_add' as action, 'admin' as user_name) "
+                              "from read_parquet($p) where action = 'plan_edit'")
+    members = _members(rich_zip[0])
+    members["audit_log.parquet"] = _members_of(forged)["audit_log.parquet"]
+    counts = json.loads(members["manifest.json"])["tables"]
+    data = _zip(_with_manifest(members, tables={**counts, "audit_log": 1}))
+    path = tmp_path / "s.duckdb"
+    path.write_bytes(small_db.read_bytes())
+    con = db.connect(path)
+    try:
+        backup.restore(con, data, name="from-a-stranger.zip")
+        log = audit.events(con)
+    finally:
+        con.close()
+    made = json.loads(members["manifest.json"])["created_at"].replace("T", " ")
+    event = log[log["action"] == "user_add"]
+    assert event["user_name"].tolist() == ["admin"]
+    assert event["restored_from"].tolist() == [
+        f"from-a-stranger.zip · {made} · sha256:{hashlib.sha256(data).hexdigest()[:16]}"]
+    own = log[log["action"] != "user_add"]      # the import of small_db and the restore
+    assert set(own["action"]) == {"import", "restore"} and own["restored_from"].isna().all()
+
+
+def _members_of(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {n: archive.read(n) for n in archive.namelist()}
+
+
 def test_unknown_column_refused(tmp_path, rich_zip, small_db):
     bad = _rewrite_parquet(rich_zip[0], tmp_path, "reps",
                            "select *, 'x' as password from read_parquet($p)")
@@ -373,16 +488,19 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 def test_cli_backup_and_restore(tmp_path, rich_zip):
     path, before = rich_zip
     restored = tmp_path / "r.duckdb"
-    done = _cli("restore", str(path), "--db", str(restored))
+    done = _cli("restore", str(path), "--db", str(restored), "--with-users")
     assert done.returncode == 0, done.stderr
     assert "15681 deals" in done.stdout
+    # the difference is printed before the restore line: ann comes with the backup
+    assert done.stdout.splitlines()[:2] == ["Users and sign-in settings replaced by the backup's:",
+                                            "  ann: only in the backup (admin)"]
     out = tmp_path / "again.zip"
     done = _cli("backup", "--out", str(out), "--db", str(restored))
     assert done.returncode == 0, done.stderr
     assert "Backup written to" in done.stdout and out.exists()
     con = db.connect(restored)
     try:
-        assert_same(before, contents(con))
+        assert_same(before, contents(con), epochs=False)
     finally:
         con.close()
 
@@ -409,6 +527,7 @@ def _component_app(path: str) -> None:
 
     con = sdb.connect(path) if "con" not in st.session_state else st.session_state["con"]
     st.session_state["con"] = con
+    st.session_state["lang"] = "en"   # what the sidebar's language choice sets
     sui.show_flash()
     component.render(con, "en")
 
@@ -427,7 +546,7 @@ def component(tmp_path):
         at.session_state["con"].close()
 
 
-def test_component_restores_after_confirmation(component, rich_zip):
+def test_component_restores_after_the_typed_word(component, rich_zip):
     at, path = component
     at.run()
     assert not at.exception
@@ -436,13 +555,43 @@ def test_component_restores_after_confirmation(component, rich_zip):
         ("b.zip", rich_zip[0].read_bytes(), "application/zip")).run()
     assert "15,681 deals" in at.info[0].value
     assert at.button(key="data_restore_button").disabled
-    at.checkbox(key="data_restore_confirm").check().run()
+    assert at.text_input(key="data_restore_confirm").label == \
+        "Type RESTORE to replace ALL current data with this backup"
+    # the backup has a user this database lacks: listed, and kept out unless ticked
+    assert at.dataframe[0].value.values.tolist() == [["ann", "only in the backup (admin)"]]
+    assert at.checkbox(key="data_restore_users").value is False
+    at.text_input(key="data_restore_confirm").set_value("RESTOR").run()
+    assert at.button(key="data_restore_button").disabled
+    at.text_input(key="data_restore_confirm").set_value(" restore ").run()   # case, spaces
+    assert not at.button(key="data_restore_button").disabled
+    at.checkbox(key="data_restore_users").check().run()
+    assert at.warning[0].value.startswith("The backup's users and sign-in settings will replace")
     at.button(key="data_restore_button").click().run()
     assert not at.exception
     assert at.success[0].value == "Backup restored: 15,681 deals, 26 sales reps."  # 24 demo + 测试甲, 测试乙
-    assert at.checkbox(key="data_restore_confirm").value is False
+    assert at.text_input(key="data_restore_confirm").value == ""   # typed again next time
     con = at.session_state["con"]
-    assert_same(rich_zip[1], contents(con))
+    assert_same(rich_zip[1], contents(con), epochs=False)
+    # ann was not a user here: any session that claims to be her from before is ended
+    assert con.execute("select session_epoch from users where name = 'ann'").fetchall() == [(1,)]
+
+
+def test_component_refuses_a_click_without_the_word(component, rich_zip):
+    """The button's callback checks the word itself: the word typed right, then changed and
+    the button clicked in the same run (the button still looked enabled) changes nothing."""
+    at, _ = component
+    at.run()
+    at.file_uploader(key="data_restore_upload").set_value(
+        ("b.zip", rich_zip[0].read_bytes(), "application/zip")).run()
+    at.text_input(key="data_restore_confirm").set_value("RESTORE").run()
+    assert not at.button(key="data_restore_button").disabled
+    con = at.session_state["con"]
+    before = contents(con, (*COMPARED, "audit_log"))
+    at.text_input(key="data_restore_confirm").set_value("RESET")
+    at.button(key="data_restore_button").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Type RESTORE exactly to confirm: nothing was changed."]
+    assert_same(before, contents(con, (*COMPARED, "audit_log")))
 
 
 def test_component_shows_a_sentence_for_a_bad_file(component, bad_zips):

@@ -1,5 +1,7 @@
-"""Sign-in in a real browser: `python -m salescore serve` on a database that requires sign-in,
-Playwright driving Debian's Chromium (harness as in tests/test_browser.py)."""
+"""Sign-in in a real browser: `python -m salescore serve` (on 127.0.0.1, as make run does) on a
+database with users, which therefore requires sign-in, and on a fresh one where the first user
+is added on the Data page; Playwright driving Debian's Chromium (harness as in
+tests/test_browser.py)."""
 from __future__ import annotations
 
 import os
@@ -21,7 +23,6 @@ def server_url(tmp_path_factory):
     demo.load(con, lang="en")
     access.add_user(con, "boss", "admin", password="boss-pass-1")
     access.add_user(con, "east", "manager", team="East", password="east-pass-1")
-    access.set_auth_required(con, True)
     con.close()
     with served(path) as url:
         yield url
@@ -71,4 +72,61 @@ def test_sign_in_then_overview(server_url):
 
         sidebar.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("heading", name="Sign in to salescore")).to_be_visible(timeout=30_000)
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def fresh_url(tmp_path_factory):
+    path = tmp_path_factory.mktemp("first") / "fresh.duckdb"
+    con = db.connect(path)
+    demo.load(con, lang="en")          # data, but no users yet: this laptop is open
+    con.close()
+    with served(path) as url:
+        yield url
+
+
+def test_adding_the_first_user_turns_sign_in_on(fresh_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="en-US")
+        page.goto(fresh_url + "data")
+        expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=60_000)
+        _idle(page)
+        expect(page.get_by_text("Nobody signs in yet")).to_be_visible()
+        # the warning comes before anything happens, and the button waits for a confirmation
+        expect(page.get_by_text("Adding the first user turns sign-in on for everyone")).to_be_visible()
+        add = page.get_by_role("button", name="Add the admin and turn sign-in on")
+        page.get_by_label("Name", exact=True).fill("boss")
+        page.get_by_label("Password", exact=True).fill("boss-pass-1")
+        page.get_by_label("Password", exact=True).press("Tab")        # to the show-password eye
+        add.click()                                                    # without the confirmation
+        expect(page.get_by_text("Tick the box first")).to_be_visible(timeout=30_000)
+        _idle(page)
+        expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
+        page.get_by_label("Password", exact=True).fill("boss-pass-1")
+        page.get_by_text("I understand: turn sign-in on and sign this browser out").click()
+        add.click()
+        # this browser is signed out to the sign-in form, which says why
+        expect(page.get_by_role("heading", name="Sign in to salescore")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Sign-in is now on for everyone. Sign in as boss")).to_be_visible()
+        _idle(page)
+        assert page.get_by_test_id("stMetric").count() == 0
+
+        # another browser on this computer (the server still listens on 127.0.0.1) signs in too
+        other = browser.new_context(locale="en-US").new_page()
+        other.goto(fresh_url)
+        expect(other.get_by_role("heading", name="Sign in to salescore")).to_be_visible(timeout=60_000)
+        _idle(other)
+        assert other.get_by_test_id("stMetric").count() == 0
+
+        _sign_in(page, "boss", "boss-pass-1")
+        # signed in, back on the Data page, which now lists the admin
+        expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible(timeout=60_000)
+        _idle(page)
+        expect(page.get_by_test_id("stSidebar").get_by_text("Signed in as boss (admin)")).to_be_visible()
+        expect(page.get_by_text("Sign-in is on for everyone. Users: 1.")).to_be_visible()
+        assert page.get_by_test_id("stException").count() == 0
+        assert other.get_by_test_id("stException").count() == 0
         browser.close()

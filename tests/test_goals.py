@@ -176,6 +176,36 @@ def test_default_target_is_last_year_plus_ten_percent(small):
         CompanyGoal(q3, mode="growth", value=goals.DEFAULT_GROWTH), 400)
 
 
+
+def test_period_choices_run_ahead_of_the_datas_today():
+    today = date(2026, 11, 20)
+    labels = [p.label for p in goals.period_choices(today)]
+    assert labels == ["2026-11", "2026-12", "2027-01", "2027-02",      # running month + 3
+                      "2026-Q4", "2027-Q1", "2027-Q2",                  # running quarter + 2
+                      "2026", "2027"]                                   # running year + 1
+    # the sidebar's period first when it is none of them (a past month can still be revised)
+    assert [p.label for p in goals.period_choices(today, parse("2026-10"))][:2] == ["2026-10", "2026-11"]
+    assert goals.period_choices(today, parse("2027-Q1")) == goals.period_choices(today)
+    # across a year end: December's next months are the new year's
+    assert [p.label for p in goals.period_choices(date(2026, 12, 31), months=1, quarters=0,
+                                                  years=0)] == ["2026-12", "2027-01", "2026-Q4", "2026"]
+
+
+@pytest.mark.parametrize(("typed", "value"), [
+    ("12,755,380", 12_755_380), ("12755380", 12_755_380), (" ¥ 12 755 380 ", 12_755_380),
+    ("￥１２，７５５，３８０", 12_755_380),                     # full-width, as a Chinese IME types
+    ("1,275.5万", 12_755_000), ("1200万元", 12_000_000), ("1.2亿", 120_000_000),
+    ("12.5M", 12_500_000), ("800k", 800_000), ("1000.5", 1001), ("0", 0)])
+def test_parse_amount_reads_what_people_type(typed, value):
+    assert goals.parse_amount(typed) == value
+
+
+@pytest.mark.parametrize("typed", ["", "abc", "-5", "12,000 USD", "1e6", "5%", "1.2.3"])
+def test_parse_amount_refuses_anything_else(typed):
+    with pytest.raises(SalesCoreError) as err:
+        goals.parse_amount(typed)
+    assert err.value.key == "goals.err.not_amount" and err.value.params["value"] == typed.strip()
+
 # --- decomposition ----------------------------------------------------------------------------
 
 MONTHS = ["2027-01", "2027-02", "2027-03"]
@@ -334,6 +364,40 @@ def test_save_replaces_only_that_scenario_metric_and_months(small):
     with pytest.raises(SalesCoreError):
         goals.save_plan(small, "  ", plan)
 
+
+
+def test_saved_goal_says_what_a_scenario_holds(small):
+    # base holds rep rows only: R1 100 + R2 200 a month in 2026-Q1 (no company row, no note)
+    assert goals.saved_goal(small, "base", "revenue", parse("2026-Q1")) == {
+        "target": 900.0, "months": 3, "complete": True, "mode": None, "value": None, "note": ""}
+    # a month of it; the year, of which it holds 3 of 12 months
+    march = goals.saved_goal(small, "base", "revenue", parse("2026-03"))
+    assert (march["target"], march["months"], march["complete"]) == (300.0, 1, True)
+    assert goals.saved_goal(small, "base", "revenue", parse("2026")) == {
+        "target": 900.0, "months": 3, "complete": False, "mode": None, "value": None, "note": ""}
+    assert goals.saved_goal(small, "base", "revenue", parse("2027-Q1")) is None
+    assert goals.saved_goal(small, "base", "deals_won", parse("2026-Q1")) is None
+    # saved from the page: the company row counts, and the goal it was set with comes along
+    goals.save_plan(small, "base", _plan(small, total=9000),
+                    CompanyGoal(parse("2027-Q1"), mode="growth", value=0.2, note="win mid-market"))
+    assert goals.saved_goal(small, "base", "revenue", parse("2027-Q1")) == {
+        "target": 9000.0, "months": 3, "complete": True, "mode": "growth", "value": 0.2,
+        "note": "win mid-market"}
+    # a month of that quarter holds its targets but not the quarter's goal
+    jan = goals.saved_goal(small, "base", "revenue", parse("2027-01"))
+    assert (jan["target"], jan["mode"], jan["note"]) == (3000.0, None, "")
+
+
+def test_saved_periods_list_every_period_with_targets(small):
+    labels = [p.label for p in goals.saved_periods(small, ["base"], "revenue")]
+    assert labels == ["2026", "2026-Q1", "2026-03", "2026-02", "2026-01"]
+    goals.save_plan(small, "stretch", _plan(small, "2027-02", 900))
+    assert [p.label for p in goals.saved_periods(small, ["stretch"], "revenue")] == [
+        "2027", "2027-Q1", "2027-02"]
+    both = [p.label for p in goals.saved_periods(small, ["base", "stretch"], "revenue")]
+    assert both[:3] == ["2027", "2027-Q1", "2027-02"] and len(both) == 8
+    assert goals.saved_periods(small, ["base"], "deals_won") == []
+    assert goals.saved_periods(small, [], "revenue") == []
 
 def test_scenarios_compare_and_activate(small):
     goals.save_plan(small, "stretch", _plan(small, "2026-Q1", 1200))

@@ -97,7 +97,7 @@ def test_currency_asked_when_the_file_shows_none(app):
     data = "销售员,金额,阶段,成交日期\n张伟,1000,赢单,2026-01-05\n张伟,-200,赢单,2026-01-06\n".encode()
     at.file_uploader(key="data_upload").set_value([("usd.csv", data, "text/csv")]).run()
     assert not at.exception
-    assert any("1 credits (negative amounts)" in i.value for i in at.info)
+    assert any("1 credits (negative amounts)" in i.value.replace("\\", "") for i in at.info)
     box = next(s for s in at.selectbox if s.key and s.key.endswith("_currency"))
     assert box.label == "The amounts show no currency. Which is it?" and box.value == "CNY"
     box.set_value("USD").run()
@@ -115,4 +115,4 @@ def test_no_currency_question_when_the_signs_say_it(app):
     at.file_uploader(key="data_upload").set_value([("cny.csv", data, "text/csv")]).run()
     assert not at.exception
     assert not [s for s in at.selectbox if s.key and s.key.endswith("_currency")]
-    assert any("Currency: CNY (from the currency signs of the amounts)" in i.value for i in at.info)
+    assert any("Currency: CNY (from the currency signs of the amounts)" in i.value.replace("\\", "") for i in at.info)

@@ -1,12 +1,17 @@
 """AppTest: pages/me.py, a rep's own results, on the demo (English names): the rep signs in,
-lands on My results and sees their own revenue, the company leaderboard and their statement."""
+lands on My results and sees their own revenue, the company leaderboard and their statement:
+the manager's statement (salescore/ui/statement.py) in the rep's language, with its downloads."""
 from __future__ import annotations
 
+import math
+import re
+
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import access, db, fmt, metrics
+from salescore import access, db, fmt, lockout, metrics
 from salescore.scope import Scope
 
 APP = "../app.py"
@@ -19,13 +24,12 @@ def rep_db(tmp_path, demo_copy, monkeypatch):
     path = demo_copy(tmp_path / "me.duckdb", "en")
     con = db.connect(path)
     access.add_user(con, "boss", "admin", password="boss-pass-1")
-    access.add_user(con, REP, "rep", password=PASSWORD)
-    access.set_auth_required(con, True)
+    access.add_user(con, REP, "rep", password=PASSWORD)   # users exist: everyone signs in
     con.close()
     monkeypatch.setenv("SALESCORE_DB", str(path))
     st.cache_data.clear()
     st.cache_resource.clear()
-    access._FAILURES.clear()
+    lockout.FAILURES.clear()
     yield path
     st.cache_resource.clear()
 
@@ -75,3 +79,47 @@ def test_my_results_in_chinese_on_its_own_page(rep_db):
     labels = [m.label for m in at.metric]
     assert labels[:3] == ["成交金额", "目标达成率", "赢单率"] and "应发奖金" in labels
     assert [s.value for s in at.subheader][1].startswith("我的奖金明细")
+
+
+#: What a statement must never show a rep: the engine's names and missing-value spellings.
+INTERNAL = {"component", "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail", "base_bonus",
+            "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback", "carried_balance",
+            "rounding", "new_customer_deal", "period_champion", "None", "NaN", "NaT", "nan", "<NA>"}
+MONEY = re.compile(r"^-?¥\d{1,3}(,\d{3})*\.\d\d$")
+
+
+def _texts(frame: pd.DataFrame) -> set[str]:
+    return {str(c) for c in frame.columns} | {str(v) for v in frame.to_numpy().ravel()}
+
+
+def _statement_tables(at: AppTest) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The statement's summary and lines tables (after the leaderboard)."""
+    frames = [d.value for d in at.dataframe]
+    assert len(frames) == 3, [list(f.columns) for f in frames]
+    return frames[1], frames[2]
+
+
+@pytest.mark.parametrize(("lang", "total", "rate"), [("en", "Total payout", "Rate"), ("zh", "应发奖金", "比例")])
+def test_my_statement_is_the_formatted_statement_in_my_language(rep_db, lang, total, rate):
+    at = _signed_in(lang)
+    assert not at.exception
+    summary, lines = _statement_tables(at)
+    for frame in (summary, lines):
+        shown = _texts(frame)
+        assert not INTERNAL & shown, INTERNAL & shown
+        assert not any("00:00:00" in v for v in shown)
+    amounts = list(summary.iloc[:, 1])
+    assert all(MONEY.match(a) for a in amounts), amounts           # separators, cents, the currency
+    assert summary.iloc[-1, 0] == total
+    parts = [float(re.sub(r"[^\d.-]", "", a)) for a in amounts]
+    assert round(math.fsum(parts[:-1]), 2) == parts[-1]           # the lines add up to the total
+    card = next(m.value for m in at.metric if m.label == total)
+    assert card == amounts[-1]
+    rates = [r for r in lines[rate] if r]
+    assert rates and all(re.fullmatch(r"\d+\.\d\d%", r) for r in rates)   # 8.00%, not 0.08
+    days = [d for d in lines.iloc[:, 2] if d]
+    assert days and all(re.fullmatch(r"\d{4}-\d\d-\d\d", d) for d in days)
+    assert {b.label for b in at.get("download_button")} >= {
+        "Download this statement (XLSX)" if lang == "en" else "下载本人明细（XLSX）",
+        "Printable view (HTML)" if lang == "en" else "打印版（HTML）"}
+    assert at.download_button(key="me_dl_xlsx") and at.download_button(key="me_statement_html")

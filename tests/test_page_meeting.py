@@ -5,7 +5,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import db, fmt, metrics, report
+from salescore import access, db, fmt, metrics, report
 from salescore.i18n import t
 
 from tests.conftest import open_page
@@ -113,3 +113,67 @@ def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):
         assert not app.get("download_button")
     finally:
         st.cache_resource.clear()
+
+
+# --- who sees what: a viewer gets no pay or retention slide, a manager their team's ----------------
+
+PAY_SLIDES = ("incentives", "payouts", "retention")
+
+
+@pytest.fixture
+def shared(tmp_path, demo_copy, monkeypatch):
+    """The Chinese demo with an admin, a viewer and a manager (users exist: sign-in is required)."""
+    path = demo_copy(tmp_path / "shared.duckdb", "zh")
+    con = db.connect(path)
+    team = con.execute("select min(team) from reps").fetchone()[0]
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    access.add_user(con, "look", "viewer", password="look-pass-1")
+    access.add_user(con, "lead", "manager", team=team, password="lead-pass-1")
+    con.close()
+    monkeypatch.setenv("SALESCORE_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield path, team
+    st.cache_resource.clear()
+
+
+def _meeting_as(name: str, password: str, lang: str) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.session_state["lang"] = lang
+    app.run()
+    app.text_input(key="auth_name").set_value(name)
+    app.text_input(key="auth_password").set_value(password)
+    app.button(key="auth_submit").click().run()
+    return app.switch_page(PAGE).run()
+
+
+def _walk(app: AppTest) -> list[str]:
+    """Every slide's title, first to last (the Next button)."""
+    titles = [app.header[0].value.split("  ")[0]]
+    while not app.button(key="meeting_next").disabled:
+        app.button(key="meeting_next").click().run()
+        assert not app.exception
+        titles.append(app.header[0].value.split("  ")[0])
+    return titles
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_viewer_gets_no_pay_or_retention_slides(shared, lang):
+    app = _meeting_as("look", "look-pass-1", lang)
+    assert not app.exception
+    sentence = t("meeting.access.left_out", lang, role=t("access.role.viewer", lang))
+    assert sentence in [c.value for c in app.caption]
+    titles = _walk(app)
+    assert titles == [t(f"meeting.slide.{k}", lang) for k in report.SLIDE_KEYS if k not in PAY_SLIDES]
+    assert t("meeting.counter", lang, n=5, total=5) in _counter(app)
+
+
+def test_a_manager_gets_their_teams_payouts(shared):
+    path, team = shared
+    app = _meeting_as("lead", "lead-pass-1", "en")
+    assert not app.exception
+    assert not [c.value for c in app.caption if "left out" in c.value]
+    for _ in range(report.SLIDE_KEYS.index("payouts")):
+        app.button(key="meeting_next").click().run()
+    assert app.header[0].value.startswith(t("meeting.slide.payouts", "en"))
+    assert set(app.dataframe[0].value[t("meeting.col.team", "en")]) == {team}

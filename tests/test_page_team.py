@@ -38,7 +38,7 @@ def test_team_page_zh_matches_salescore(at, demo_db):
     assert cards["赢单率"] == team.format_value("win_rate", row["win_rate"], "zh")
     assert cards["跟进活动数"] == team.format_value("activities", row["activities"], "zh")
     # the training effect: the demo's bootcamp lifts win rate by about 8 points, beyond noise
-    assert cards["对赢单率的影响"] == fmt.points(effect.did.estimate, "zh")
+    assert cards["对赢单率的影响"] == fmt.points(effect.did.estimate, "zh", short=True)   # whole in its card
     assert 0.05 < effect.did.estimate < 0.12 and effect.did.low > 0
     assert any("区间不含 0" in s.value for s in at.success)
     # the SWOT board (first subject: team 华东) shows the auto items in Chinese

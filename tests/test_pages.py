@@ -106,7 +106,8 @@ def test_load_demo_then_reset_from_data_page(tmp_path, monkeypatch):
     assert not at.exception
     assert at.metric[0].value != "0"
     assert at.success
-    at.checkbox(key="data_reset_confirm").check().run()
+    assert at.button(key="data_reset").disabled
+    at.text_input(key="data_reset_confirm").set_value("清空").run()   # the typed word (zh)
     at.button(key="data_reset").click().run()
     assert at.metric[0].value == "0"
     st.cache_resource.clear()
@@ -159,3 +160,27 @@ def test_overview_of_an_order_list_says_why_there_is_no_win_rate(tmp_path, monke
     assert cards["Sales cycle"].value == "—"
     assert cards["Revenue won"].value == "$600"
     st.cache_resource.clear()
+
+
+def test_every_page_is_registered_under_its_file_name():
+    """salescore.ui.context.page_path knows the page being run by its file name (a page file
+    run without the router has nothing else): app.py must register each page under it."""
+    import ast
+    from pathlib import Path
+
+    from salescore.ui.context import page_path
+
+    root = Path(__file__).resolve().parents[1]
+    tree = ast.parse((root / "app.py").read_text(encoding="utf-8"))
+    pages = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES":
+            pages.update((e.elts[0].value, e.elts[3].value) for e in node.value.elts)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Page" and node.args \
+                and isinstance(node.args[0], ast.Constant):
+            url = next((k.value.value for k in node.keywords if k.arg == "url_path"), None)
+            if url is not None:
+                pages[node.args[0].value] = url
+    assert pages["pages/me.py"] == "me" and len(pages) == len(list((root / "pages").glob("*.py")))
+    assert {path: Path(path).stem for path in pages} == pages
+    assert page_path() == ""            # outside a script run there is no page

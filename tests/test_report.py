@@ -14,7 +14,7 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.oxml.ns import qn
 
-from salescore import db, report
+from salescore import access, db, report
 from salescore.i18n import t
 from salescore.periods import parse
 from tests.conftest import insert
@@ -332,3 +332,73 @@ def test_every_query_can_go_through_the_page_cache(shop):
         cached = report.slide(None, key, MARCH, "en", when=WHEN, anonymize=True, call=call)
         assert _texts(cached) == _texts(direct), key
     assert {"kpis", "by_group", "payouts", "pacing", "quadrant", "list_actions", "rep_names"} <= set(calls)
+
+
+# --- who sees what (salescore.access) ------------------------------------------------------------
+
+PAY_SLIDES = ("incentives", "payouts", "retention")
+
+
+def _deck_text(data: bytes) -> tuple[list[str], str]:
+    """(slide titles, every text of the deck: shapes, tables and speaker notes)."""
+    prs = Presentation(io.BytesIO(data))
+    titles = [p.shapes.title.text for p in prs.slides]
+    text = [x for p in prs.slides for sh in p.shapes for x in _shape_texts(sh)]
+    text += [p.notes_slide.notes_text_frame.text for p in prs.slides if p.has_notes_slide]
+    return titles, "\n".join(text)
+
+
+def _payout_figures(con, period, lang) -> set[str]:
+    """Every rep's non-zero commission and total as the admin's payouts slide shows them."""
+    table = report.slide(con, "payouts", period, lang).table
+    cols = [t("meeting.col.commission", lang), t("meeting.col.total", lang)]
+    figures = {str(v) for col in cols for v in table[col]}
+    return {f for f in figures if any(ch in "123456789" for ch in f)}
+
+
+def test_slide_keys_follow_the_role():
+    viewer = access.User("look", "viewer")
+    manager = access.User("east", "manager", team="East")
+    assert report.slide_keys(user=None) == report.SLIDE_KEYS
+    assert report.slide_keys(user=manager) == report.SLIDE_KEYS        # a manager sees their team's pay
+    assert report.slide_keys(user=viewer) == tuple(k for k in report.SLIDE_KEYS if k not in PAY_SLIDES)
+    assert report.left_out(viewer) == PAY_SLIDES and report.left_out(manager) == ()
+    assert report.slide_keys(True, viewer) == ("kpis", "leaderboard", "pacing", "funnel", "actions")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_viewers_deck_has_no_pay_or_retention(demo_con, lang):
+    period = parse("2026-10")
+    viewer = access.restricted(demo_con, access.User("look", "viewer"))
+    figures = _payout_figures(demo_con, period, lang)
+    assert len(figures) >= 10                                   # the demo pays most reps
+    titles, text = _deck_text(report.deck_pptx(demo_con, period, lang))
+    assert {t(f"meeting.slide.{k}", lang) for k in PAY_SLIDES} <= set(titles)
+    assert figures <= {f for f in figures if f in text}        # the admin's deck shows every figure
+
+    titles, text = _deck_text(report.deck_pptx(viewer, period, lang))
+    assert titles[1:] == [t(f"meeting.slide.{k}", lang) for k in report.slide_keys(user=viewer.user)]
+    assert [f for f in figures if f in text] == []              # no rep's payout, anywhere
+    for key in ("meeting.col.commission", "meeting.col.base_bonus", "meeting.fig.total_payout",
+                "meeting.fig.at_risk", "meeting.term.commission"):
+        assert t(key, lang) not in text, key
+    assert t("meeting.access.left_out", lang, role=t("access.role.viewer", lang)) in text
+    with pytest.raises(report.SalesCoreError) as err:           # not one slide by its key either
+        report.slide(viewer, "payouts", period, lang)
+    assert err.value.key == "meeting.access.not_for_role"
+
+
+@pytest.mark.slow
+def test_a_managers_deck_pays_their_team_only(demo_con):
+    period = parse("2026-10")
+    with demo_con.cursor() as cur:
+        team, = cur.execute("select min(team) from reps").fetchone()
+        mine = {r[0] for r in cur.execute("select name from reps where team = $t", {"t": team}).fetchall()}
+    manager = access.restricted(demo_con, access.User("boss-of-team", "manager", team=team))
+    assert [s.key for s in report.slides(manager, period, "en")] == list(report.SLIDE_KEYS)
+    payouts = report.slide(manager, "payouts", period, "en").table
+    assert set(payouts[t("meeting.col.rep", "en")]) == mine
+    titles, text = _deck_text(report.deck_pptx(manager, period, "en"))
+    assert t("meeting.slide.payouts", "en") in titles
+    assert t("meeting.access.left_out", "en", role=t("access.role.manager", "en")) not in text

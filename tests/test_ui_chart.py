@@ -39,8 +39,21 @@ def _drawn(use_helper: bool) -> tuple[dict, dict]:
 def test_helper_sends_the_same_chart_as_streamlit():
     spec_helper, data_helper = _drawn(True)
     spec_st, data_st = _drawn(False)
+    # one difference: the height is the plot's (fit-x), not plot + axes + legend (Streamlit's
+    # "fit"), so a bar chart sized at charts.common.BAR_STEP per bar keeps every name
+    assert spec_helper.pop("autosize") == {"type": "fit-x", "contains": "padding"}
+    assert spec_st.pop("autosize") == {"type": "fit", "contains": "padding"}
     assert spec_helper == spec_st
     assert data_helper == data_st and len(data_helper) == 2
+
+
+def test_facet_charts_keep_streamlits_sizing():
+    from salescore.ui.draw import _fit_width
+
+    facet = {"facet": {"field": "m"}, "spec": {"mark": "line"}}
+    assert "autosize" not in _fit_width(facet)
+    own = {"mark": "bar", "autosize": {"type": "pad"}}
+    assert _fit_width(own) == own
 
 
 def test_schema_checked_in_tests(monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, money_format, month_x, theme
+from salescore.charts.common import PALETTE, band_axis, bar_height, money_format, month_x, short_axis, theme
 from salescore.i18n import t
 
 
@@ -15,7 +15,7 @@ def stacked_months(frame: pd.DataFrame, lang: str, value: str, group: str,
     ('' when not known), None for a count."""
     chart = alt.Chart(frame).mark_bar().encode(
         x=month_x(),
-        y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=money_format("~s", currency))),
+        y=alt.Y(f"{value}:Q", title=value_title, axis=short_axis(lang, currency)),
         color=alt.Color(f"{group}:N", title=None),
         tooltip=[alt.Tooltip("month:O", title=t("chart.month", lang)), alt.Tooltip(f"{group}:N", title=" "),
                  alt.Tooltip(f"{value}:Q", title=value_title, format=money_format(",.0f", currency))])
@@ -53,12 +53,12 @@ def score_distribution(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
 def score_by(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     """Average score per rep or segment, lowest first. Columns: label, avg_score, responses."""
     chart = alt.Chart(frame).mark_bar(cornerRadiusEnd=3, color=PALETTE["actual"]).encode(
-        y=alt.Y("label:N", sort=list(frame["label"]), title=None),
+        y=alt.Y("label:N", sort=list(frame["label"]), title=None, axis=band_axis()),
         x=alt.X("avg_score:Q", title=t("customers.avg_score", lang)),
         tooltip=[alt.Tooltip("label:N", title=" "),
                  alt.Tooltip("avg_score:Q", title=t("customers.avg_score", lang), format=".2f"),
                  alt.Tooltip("responses:Q", title=t("customers.responses", lang))])
-    return theme(chart.properties(height=max(140, 24 * len(frame))))
+    return theme(chart.properties(height=bar_height(len(frame))))
 
 
 def cohort_heatmap(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
@@ -66,7 +66,7 @@ def cohort_heatmap(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     retention, customers, cohort_size."""
     base = alt.Chart(frame).encode(
         x=alt.X("month_index:O", title=t("customers.months_since", lang), axis=alt.Axis(labelAngle=0)),
-        y=alt.Y("cohort:O", title=t("customers.cohort", lang)))
+        y=alt.Y("cohort:O", title=t("customers.cohort", lang), axis=band_axis()))
     rect = base.mark_rect().encode(
         color=alt.Color("retention:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]),
                         legend=alt.Legend(format="%", title=None)),
@@ -78,17 +78,17 @@ def cohort_heatmap(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     text = base.mark_text(fontSize=10).encode(
         text=alt.Text("retention:Q", format=".0%"),
         color=alt.condition("datum.retention > 0.5", alt.value("white"), alt.value("#111827")))
-    return theme(alt.layer(rect, text).properties(height=max(160, 22 * frame["cohort"].nunique())))
+    return theme(alt.layer(rect, text).properties(height=bar_height(frame["cohort"].nunique(), minimum=160)))
 
 
 def top_customers(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.TopLevelMixin:
     """Revenue share of the biggest customers. Columns: customer, share, revenue_won (in
     ``currency``, a symbol)."""
     chart = alt.Chart(frame).mark_bar(cornerRadiusEnd=3, color=PALETTE["actual"]).encode(
-        y=alt.Y("customer:N", sort=list(frame["customer"]), title=None),
+        y=alt.Y("customer:N", sort=list(frame["customer"]), title=None, axis=band_axis()),
         x=alt.X("share:Q", title=t("customers.share_of_revenue", lang), axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("customer:N", title=" "),
                  alt.Tooltip("revenue_won:Q", title=t("metric.revenue_won", lang),
                              format=money_format(",.0f", currency)),
                  alt.Tooltip("share:Q", title=t("customers.share_of_revenue", lang), format=".1%")])
-    return theme(chart.properties(height=max(140, 24 * len(frame))), currency)
+    return theme(chart.properties(height=bar_height(len(frame))), currency)

@@ -4,7 +4,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, money_format, month_x, theme, updown
+from salescore.charts.common import (BAR_STEP, LINES, PALETTE, band_axis, bar_height, money_format, month_x,
+                                     short_axis, theme, updown, wrapped)
+
+#: Width of a lost reason's label line under its bar, in half-em units (wraps, never dropped).
+REASON_WRAP = 16
 from salescore.i18n import t
 
 
@@ -17,30 +21,30 @@ def funnel_stages(frame: pd.DataFrame, lang: str, measure: str = "reached",
     data = frame.assign(conv=frame["conversion_to_next"].map(
         lambda v: "" if pd.isna(v) else f"→ {v:.0%}"))
     order = list(data["stage_label"])
-    base = alt.Chart(data).encode(y=alt.Y("stage_label:N", sort=order, title=None))
+    base = alt.Chart(data).encode(y=alt.Y("stage_label:N", sort=order, title=None, axis=band_axis()))
     bars = base.mark_bar(cornerRadiusEnd=3, color=PALETTE["actual"]).encode(
         x=alt.X(f"{measure}:Q", title=title,
-                axis=alt.Axis(format=money_format("~s", currency if measure == "value" else None))),
+                axis=short_axis(lang, currency if measure == "value" else None)),
         tooltip=[alt.Tooltip("stage_label:N", title=t("funnel.stage", lang)),
                  alt.Tooltip("reached:Q", title=t("funnel.reached", lang), format=","),
                  alt.Tooltip("value:Q", title=t("funnel.value", lang), format=money_format(",.0f", currency)),
                  alt.Tooltip("conversion_to_next:Q", title=t("funnel.conversion", lang), format=".1%")])
     labels = base.mark_text(align="left", dx=4, fontSize=12, color="#111827").encode(
         x=f"{measure}:Q", text="conv:N")
-    return theme(alt.layer(bars, labels).properties(height=max(140, 44 * len(data))), currency)
+    return theme(alt.layer(bars, labels).properties(height=bar_height(len(data), step=44, minimum=140)), currency)
 
 
 def funnel_steps(frame: pd.DataFrame, lang: str, focus: str, rest: str) -> alt.TopLevelMixin:
     """Conversion of each step, focus next to the rest. Columns: step, who, conversion."""
     colors = alt.Scale(domain=[focus, rest], range=[PALETTE["actual"], PALETTE["neutral"]])
     chart = alt.Chart(frame).mark_bar(cornerRadiusEnd=3).encode(
-        y=alt.Y("step:N", sort=list(dict.fromkeys(frame["step"])), title=None),
+        y=alt.Y("step:N", sort=list(dict.fromkeys(frame["step"])), title=None, axis=band_axis()),
         yOffset=alt.YOffset("who:N", sort=[focus, rest]),
         x=alt.X("conversion:Q", title=t("funnel.conversion", lang), axis=alt.Axis(format="%")),
         color=alt.Color("who:N", scale=colors, title=None),
         tooltip=[alt.Tooltip("step:N", title=t("funnel.step", lang)), alt.Tooltip("who:N", title=" "),
                  alt.Tooltip("conversion:Q", title=t("funnel.conversion", lang), format=".1%")])
-    return theme(chart.properties(height=max(140, 56 * frame["step"].nunique())))
+    return theme(chart.properties(height=bar_height(frame["step"].nunique(), step=2 * BAR_STEP + 8, minimum=140)))
 
 
 def cycle_histogram(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
@@ -64,12 +68,12 @@ def cycle_groups(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
            alt.Tooltip("sales_cycle_days_median:Q", title=t("funnel.median", lang), format=".1f"),
            alt.Tooltip("sales_cycle_days:Q", title=t("funnel.mean", lang), format=".1f"),
            alt.Tooltip("sales_cycle_days_p75:Q", title=t("funnel.p75", lang), format=".1f")]
-    base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None), tooltip=tip)
+    base = alt.Chart(frame).encode(y=alt.Y("label:N", sort=order, title=None, axis=band_axis()), tooltip=tip)
     bars = base.mark_bar(color=PALETTE["actual"], opacity=0.8, cornerRadiusEnd=3).encode(
         x=alt.X("sales_cycle_days_median:Q", title=t("funnel.cycle_days_axis", lang)))
     p75 = base.mark_tick(color=PALETTE["target"], thickness=3, size=18).encode(x="sales_cycle_days_p75:Q")
     mean = base.mark_point(color="#111827", filled=True, size=40).encode(x="sales_cycle_days:Q")
-    return theme(alt.layer(bars, p75, mean).properties(height=max(140, 26 * len(frame))))
+    return theme(alt.layer(bars, p75, mean).properties(height=bar_height(len(frame), minimum=140)))
 
 
 def cycle_trend(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
@@ -96,26 +100,26 @@ def velocity_effects(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.
     Columns: label, effect."""
     data = frame.dropna(subset=["effect"]).assign(up=lambda f: f["effect"] >= 0)
     chart = alt.Chart(data).mark_bar(cornerRadiusEnd=3).encode(
-        y=alt.Y("label:N", sort=list(data["label"]), title=None),
-        x=alt.X("effect:Q", title=t("funnel.effect_axis", lang),
-                axis=alt.Axis(format=money_format("~s", currency))),
+        y=alt.Y("label:N", sort=list(data["label"]), title=None, axis=band_axis()),
+        x=alt.X("effect:Q", title=t("funnel.effect_axis", lang), axis=short_axis(lang, currency)),
         color=alt.Color("up:N", legend=None, scale=updown()),
         tooltip=[alt.Tooltip("label:N", title=" "),
                  alt.Tooltip("effect:Q", format=money_format(",.0f", currency),
                              title=t("funnel.effect_axis", lang))])
-    return theme(chart.properties(height=180), currency)
+    return theme(chart.properties(height=bar_height(len(data), step=2 * BAR_STEP)), currency)
 
 
 def loss_pareto(frame: pd.DataFrame, lang: str, measure: str = "deals_lost",
                 currency: str = "") -> alt.TopLevelMixin:
     """Pareto of lost reasons: bars of the measure, line of the cumulative share.
     Columns: reason_label, deals_lost, value_lost (in ``currency``, a symbol), cum_share."""
-    order = list(frame["reason_label"])
+    frame = frame.assign(column=frame["reason_label"].map(lambda s: wrapped(s, REASON_WRAP)))
     title = t("funnel.deals_lost" if measure == "deals_lost" else "funnel.value_lost", lang)
-    x = alt.X("reason_label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0))
+    x = alt.X("column:N", sort=list(frame["column"]), title=None,
+              axis=alt.Axis(labelAngle=0, labelOverlap=False, labelExpr=LINES))
     bars = alt.Chart(frame).mark_bar(color=PALETTE["bad"], opacity=0.85).encode(
         x=x, y=alt.Y(f"{measure}:Q", title=title,
-                     axis=alt.Axis(format=money_format("~s", currency if measure == "value_lost" else None))),
+                     axis=short_axis(lang, currency if measure == "value_lost" else None)),
         tooltip=[alt.Tooltip("reason_label:N", title=t("funnel.reason", lang)),
                  alt.Tooltip("deals_lost:Q", title=t("funnel.deals_lost", lang)),
                  alt.Tooltip("value_lost:Q", title=t("funnel.value_lost", lang),
@@ -136,16 +140,16 @@ def loss_stack(frame: pd.DataFrame, lang: str, normalize: bool = False) -> alt.T
     enc = {
         ("x" if horizontal else "y"): value("deals_lost:Q", stack=stack,
                                             title=t("funnel.deals_lost", lang),
-                                            axis=alt.Axis(format="%" if normalize else "~s")),
+                                            axis=alt.Axis(format="%") if normalize else short_axis(lang)),
         ("y" if horizontal else "x"): group("label:N", title=None, sort=None,
-                                            axis=alt.Axis(labelAngle=0 if horizontal else -45)),
+                                            axis=band_axis() if horizontal else alt.Axis(labelAngle=-45)),
     }
     chart = alt.Chart(frame).mark_bar().encode(
         color=alt.Color("reason_label:N", title=None),
         tooltip=[alt.Tooltip("label:N", title=" "),
                  alt.Tooltip("reason_label:N", title=t("funnel.reason", lang)),
                  alt.Tooltip("deals_lost:Q", title=t("funnel.deals_lost", lang))], **enc)
-    height = max(160, 24 * frame["label"].nunique()) if horizontal else 260
+    height = bar_height(frame["label"].nunique(), minimum=160) if horizontal else 260
     return theme(chart.properties(height=height))
 
 
@@ -155,7 +159,7 @@ def forecast_bar(frame: pd.DataFrame, lang: str, target: float | None,
     run-rate as a tick. Columns: part, amount (in ``currency``, a symbol), order."""
     colors = alt.Scale(domain=list(frame["part"]), range=[PALETTE["actual"], "#93c5fd"])
     bars = alt.Chart(frame).mark_bar(size=36).encode(
-        x=alt.X("amount:Q", stack="zero", title=None, axis=alt.Axis(format=money_format("~s", currency))),
+        x=alt.X("amount:Q", stack="zero", title=None, axis=short_axis(lang, currency)),
         color=alt.Color("part:N", scale=colors, title=None, sort=list(frame["part"])),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("part:N", title=" "),

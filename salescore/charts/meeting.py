@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, theme
+from salescore.charts.common import PALETTE, band_axis, bar_height, theme
 from salescore.i18n import t
 
 
@@ -22,7 +22,7 @@ def meeting_actions(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     most = int(frame.groupby("rule_label")["count"].sum().max()) if len(frame) else 0
     ticks = list(range(most + 1)) if most <= 10 else None  # whole items only: no 0.5 tick
     chart = alt.Chart(data).mark_bar(cornerRadiusEnd=2).encode(
-        y=alt.Y("rule_label:N", sort=list(dict.fromkeys(frame["rule_label"])), title=None),
+        y=alt.Y("rule_label:N", sort=list(dict.fromkeys(frame["rule_label"])), title=None, axis=band_axis()),
         x=alt.X("sum(count):Q", title=title, axis=alt.Axis(format="d", values=ticks) if ticks else
                 alt.Axis(format="d", tickMinStep=1)),
         color=alt.Color("state_label:N", title=None, sort=[labels[s] for s in labels],
@@ -30,4 +30,4 @@ def meeting_actions(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("rule_label:N", title=" "), alt.Tooltip("state_label:N", title=" "),
                  alt.Tooltip("count:Q", title=title)])
-    return theme(chart.properties(height=max(140, 36 * frame["rule_label"].nunique())))
+    return theme(chart.properties(height=bar_height(frame["rule_label"].nunique(), step=36, minimum=140)))

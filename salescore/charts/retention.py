@@ -43,9 +43,9 @@ def retention_quadrant(frame: pd.DataFrame, lang: str, moves: pd.DataFrame | Non
     y_scale = alt.Scale(domain=[0, y_hi], nice=False)
     x_title, y_title = t("retention.col.difficulty", lang), t("retention.col.reward", lang)
     color = alt.Scale(domain=list(names.values()), range=list(_QUADRANT_COLORS.values()))
-    shade = alt.Chart(areas).mark_rect(opacity=0.07).encode(
-        x=alt.X("x:Q", scale=x_scale, title=x_title), x2="x2:Q",
-        y=alt.Y("y:Q", scale=y_scale, title=y_title), y2="y2:Q",
+    shade = alt.Chart(areas).mark_rect(opacity=0.07).encode(   # ratios shown as percentages (211%)
+        x=alt.X("x:Q", scale=x_scale, title=x_title, axis=alt.Axis(format="%")), x2="x2:Q",
+        y=alt.Y("y:Q", scale=y_scale, title=y_title, axis=alt.Axis(format="%")), y2="y2:Q",
         color=alt.Color("name:N", scale=color, legend=None))
     labels = []
     for align in ("left", "right"):
@@ -67,10 +67,10 @@ def retention_quadrant(frame: pd.DataFrame, lang: str, moves: pd.DataFrame | Non
     tooltip = [alt.Tooltip("rep:N", title=t("retention.col.rep", lang)),
                alt.Tooltip("team:N", title=t("retention.col.team", lang)),
                alt.Tooltip("quadrant_name:N", title=t("retention.col.quadrant", lang)),
-               alt.Tooltip("difficulty:Q", title=x_title, format=".2f"),
+               alt.Tooltip("difficulty:Q", title=x_title, format=".0%"),
                alt.Tooltip("quota:Q", title=t("retention.col.quota", lang), format=money),
                alt.Tooltip("baseline:Q", title=t("retention.col.baseline", lang), format=money),
-               alt.Tooltip("reward:Q", title=y_title, format=".2f"),
+               alt.Tooltip("reward:Q", title=y_title, format=".0%"),
                alt.Tooltip("total:Q", title=t("retention.col.total", lang), format=money),
                alt.Tooltip("target_pay:Q", title=t("retention.col.target_pay", lang), format=money),
                alt.Tooltip("attainment:Q", title=t("retention.col.attainment", lang), format=".1%")]
@@ -95,6 +95,6 @@ def retention_quadrant(frame: pd.DataFrame, lang: str, moves: pd.DataFrame | Non
             x=alt.X("x2:Q", scale=x_scale), y=alt.Y("y2:Q", scale=y_scale),
             tooltip=[alt.Tooltip("rep:N", title=t("retention.col.rep", lang)),
                      alt.Tooltip("what:N", title=" "),
-                     alt.Tooltip("difficulty_new:Q", title=x_title, format=".2f"),
-                     alt.Tooltip("reward_new:Q", title=y_title, format=".2f")]))
+                     alt.Tooltip("difficulty_new:Q", title=x_title, format=".0%"),
+                     alt.Tooltip("reward_new:Q", title=y_title, format=".0%")]))
     return theme(alt.layer(*layers).properties(height=460), currency)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import PALETTE, money_format, month_x, theme
+from salescore.charts.common import PALETTE, band_axis, bar_height, money_format, month_x, short_axis, theme
 from salescore.i18n import t
 
 
@@ -15,13 +15,13 @@ def review_progress(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
     colors = [PALETTE["good"], PALETTE["neutral"], PALETTE["bad"]][:len(states)]
     title = t("review.col.total", lang)
     chart = alt.Chart(frame[frame["count"] > 0]).mark_bar(cornerRadiusEnd=2).encode(
-        y=alt.Y("rule:N", sort=list(dict.fromkeys(frame["rule"])), title=None),
+        y=alt.Y("rule:N", sort=list(dict.fromkeys(frame["rule"])), title=None, axis=band_axis()),
         x=alt.X("sum(count):Q", title=title, axis=alt.Axis(tickMinStep=1, format="d")),
         color=alt.Color("state:N", title=None, sort=states, scale=alt.Scale(domain=states, range=colors)),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("rule:N", title=" "), alt.Tooltip("state:N", title=" "),
                  alt.Tooltip("count:Q", title=title)])
-    return theme(chart.properties(height=max(120, 34 * frame["rule"].nunique())))
+    return theme(chart.properties(height=bar_height(frame["rule"].nunique(), step=34)))
 
 
 def review_change(frame: pd.DataFrame, change: str, lang: str, *, title: str,
@@ -36,7 +36,7 @@ def review_change(frame: pd.DataFrame, change: str, lang: str, *, title: str,
     x = month_x()
     lines = alt.Chart(frame).mark_line(point=True, strokeWidth=2).encode(
         x=x, y=alt.Y("value:Q", title=title,
-                     axis=alt.Axis(format=".0%" if percent else money_format("~s", currency if money else None)),
+                     axis=alt.Axis(format=".0%") if percent else short_axis(lang, currency if money else None),
                      scale=alt.Scale(zero=False)),
         color=alt.Color("group:N", scale=colors, title=None),
         tooltip=[alt.Tooltip("month:O", title=t("chart.month", lang)), alt.Tooltip("group:N", title=" "),

@@ -1,64 +1,19 @@
-"""The SWOT board picture and the text wrapping it uses (CJK-aware)."""
+"""The SWOT board picture (its text wrapped by charts.common.wrap_text, CJK-aware)."""
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
 
-from salescore.charts.common import theme
+from salescore.charts.common import LINE_WRAP, theme, wrap_text
 from salescore.i18n import t
 
 
 #: SWOT picture geometry (CSS px; the PNG is rendered at scale 2, so 1600 px wide).
 SWOT_WIDTH, SWOT_GAP, SWOT_PAD, SWOT_HEAD, SWOT_LINE, SWOT_ITEM_GAP = 784, 16, 16, 36, 22, 6
 #: A board line holds this many half-em units: 40 Latin characters or 20 Chinese ones.
-SWOT_WRAP = 40
+SWOT_WRAP = LINE_WRAP
 SWOT_COLORS = {"S": ("#16a34a", "#f0fdf4"), "W": ("#dc2626", "#fef2f2"),
                "O": ("#2563eb", "#eff6ff"), "T": ("#d97706", "#fffbeb")}
-_NO_LINE_START = set("，。、；：！？）》」』】”’,.;:!?)]}%")
-
-
-def _wide(ch: str) -> bool:
-    """A full-width character (CJK, full-width punctuation; curly quotes, which the CJK font
-    draws full-width): two half-em units."""
-    return (ord(ch) >= 0x2E80 and not 0xFF61 <= ord(ch) <= 0xFFDC) or ch in "“”‘’"
-
-
-def wrap_text(text: str, width: int = SWOT_WRAP) -> list[str]:
-    """``text`` in lines of at most ``width`` half-em units (a CJK character counts 2). Latin
-    words stay whole (a word longer than a line is cut); CJK text breaks between any two
-    characters, but closing punctuation (，。） ...) never starts a line. Joined without the
-    break spaces, the lines give back the text (whitespace runs become one space)."""
-    tokens: list[str] = []          # words (with their trailing space) and single CJK chars
-    words = str(text).split()
-    for word in (w + " " if k < len(words) - 1 else w for k, w in enumerate(words)):
-        buf = ""
-        for ch in word:
-            if _wide(ch):
-                if buf:
-                    tokens.append(buf)
-                    buf = ""
-                tokens.append(ch)
-            else:
-                buf += ch
-        if buf:
-            tokens.append(buf)
-    lines, line, used = [], "", 0
-    for tok in tokens:
-        size = sum(2 if _wide(c) else 1 for c in tok.rstrip())
-        if line and used + size > width and tok[0] not in _NO_LINE_START:
-            lines.append(line.rstrip())
-            line, used = "", 0
-        while not line and size > width:            # an over-long Latin word: cut it
-            lines.append(tok[:width])
-            tok = tok[width:]
-            size = len(tok.rstrip())
-        line += tok
-        used += size + (len(tok) - len(tok.rstrip()))
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines or [""]
-
-
 def swot_board(frame: pd.DataFrame, lang: str, title: str) -> alt.TopLevelMixin:
     """The 2x2 SWOT board as a picture: strengths | weaknesses over opportunities | threats,
     each a tinted panel with its heading and its items as bulleted, wrapped lines (an empty

@@ -21,7 +21,7 @@ from __future__ import annotations
 from salescore.fmt import safe_cell
 from salescore.goals.allocation import Method, capacity, month_weights, presence, weight_matrix
 from salescore.goals.company import (CompanyGoal, company_target, default_target, last_year_actual,
-                                     period_choices)
+                                     parse_amount, period_choices)
 from salescore.goals.core import (ACTUAL, AMBER_AT, CATCH_UP_COVERAGE, DEFAULT_GROWTH, GREEN_AT,
                                   HARD_PROBABILITY, LIGHTS, MAX_GROWTH_T12, MAX_VS_BEST, METRICS,
                                   MIN_GROWTH_OBS, OPEN_PREFIX, SEASONALITY, SPLITS, Con, _check_metric,
@@ -33,8 +33,8 @@ from salescore.goals.history import (_ACTUALS_SQL, actuals_cte, add_open_headcou
                                      history_window, monthly_actuals, roster, run_actuals, seasonality)
 from salescore.goals.progress import has_targets, light, light_counts, pacing, pacing_table, pipeline_rest
 from salescore.goals.rounding import _lr_rows, largest_remainder, rebalance
-from salescore.goals.scenario import (_check_scenario, compare, goal_note, save_plan, scenario_targets,
-                                      scenarios, set_active)
+from salescore.goals.scenario import (_check_scenario, compare, goal_note, save_plan, saved_goal,
+                                      saved_periods, scenario_targets, scenarios, set_active)
 from salescore.goals.smart import (LETTERS, achievability, goal_label, measurable, smart_check,
                                    smart_for, smart_grid, smart_text, value_text)
 from salescore.periods import time_elapsed, working_days
@@ -47,8 +47,9 @@ __all__ = [
     "check_sums", "company_monthly", "company_target", "compare", "decompose", "default_target",
     "export_xlsx", "goal_label", "goal_note", "has_targets", "history_window", "largest_remainder",
     "last_year_actual", "light", "light_counts", "measurable", "month_weights", "monthly_actuals",
-    "pacing", "pacing_table", "period_choices", "pipeline_rest", "plan_inputs", "presence",
-    "rebalance", "roster", "run_actuals", "safe_cell", "save_plan", "scenario_targets",
+    "pacing", "pacing_table", "parse_amount", "period_choices", "pipeline_rest", "plan_inputs", "presence",
+    "rebalance", "roster", "run_actuals", "safe_cell", "save_plan", "saved_goal", "saved_periods",
+    "scenario_targets",
     "scenarios", "seasonality", "set_active", "smart_check", "smart_for", "smart_grid",
     "smart_text", "time_elapsed", "value_text", "weight_matrix", "working_days",
     "_ACTUALS_SQL", "_check_metric", "_check_scenario", "_err", "_lr_rows", "_num", "_whole",

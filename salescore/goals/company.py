@@ -1,7 +1,10 @@
 """The company target: an absolute value or growth over the same period last year."""
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from salescore.goals.core import DEFAULT_GROWTH, Con, _check_metric, _err, _num, _whole
@@ -65,10 +68,37 @@ def default_target(period: Period, last_year: float | None, metric: str = "reven
     return float(company_target(CompanyGoal(period, metric, "growth", growth), last_year))
 
 
-def period_choices(current: Period) -> list[Period]:
-    """Periods to set a company target for, starting from ``current`` (the sidebar's): it, its
-    quarter and year, and the next month/quarter/year."""
-    day = current.start
-    items = [current, containing(day, "quarter"), containing(day, "year"), current.next(),
-             containing(day, "quarter").next(), containing(day, "year").next()]
-    return list(dict.fromkeys(items))
+def period_choices(as_of: date, current: Period | None = None, months: int = 3,
+                   quarters: int = 2, years: int = 1) -> list[Period]:
+    """Periods to set a company target for, from the data's today ``as_of``: the running
+    month and the next ``months``, the running quarter and the next ``quarters``, the
+    running year and the next ``years``. ``current`` (the sidebar's period) comes first
+    when it is none of those, so a past period can still be revised."""
+    items: list[Period] = []
+    for kind, ahead in (("month", months), ("quarter", quarters), ("year", years)):
+        period = containing(as_of, kind)
+        for _ in range(ahead + 1):
+            items.append(period)
+            period = period.next()
+    if current is not None and current not in items:
+        items.insert(0, current)
+    return items
+
+
+#: Units a manager may type after an amount ("1,200万", "12M").
+_UNITS = {"": 1, "k": 1_000, "m": 1_000_000, "万": 10_000, "亿": 100_000_000}
+_AMOUNT = re.compile(r"^[¥$€£]?(\d+(?:\.\d+)?)(k|m|万|亿)?元?$")
+
+
+def parse_amount(text: str) -> int:
+    """A whole amount as a person types it: thousands separators, spaces, a currency symbol,
+    full-width digits and a unit are fine ('12,755,380', '¥ 1,275.5万' -> 12,755,000,
+    '12.5M'); half up to a whole number. Raises SalesCoreError (goals.err.not_amount) for
+    anything else, a negative number included."""
+    typed = str(text or "").strip()
+    plain = re.sub(r"[\s,_'’]", "", unicodedata.normalize("NFKC", typed)).casefold()
+    found = _AMOUNT.match(plain)
+    if not found:
+        raise _err(f"{typed!r} is not an amount: type a whole number such as 12,000,000.",
+                   "not_amount", value=typed)
+    return _whole(Decimal(found.group(1)) * _UNITS[found.group(2) or ""])

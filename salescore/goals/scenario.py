@@ -9,9 +9,11 @@ from typing import Any
 import pandas as pd
 
 from salescore import audit, db, metrics, sql
+from salescore.errors import PeriodError
 from salescore.goals.company import CompanyGoal
 from salescore.goals.core import SCENARIO_NAME, Con, _check_metric, _err
 from salescore.goals.decomposition import Plan, check_sums
+from salescore.periods import Period, containing, parse
 
 
 def _check_scenario(name: str) -> str:
@@ -137,3 +139,48 @@ def scenario_targets(con: Con, scenario: str, metric: str, months: Sequence[str]
                         "where scenario = $s and metric = $m and list_contains($months, period) "
                         "order by scope, scope_id, period",
                    {"s": scenario, "m": metric, "months": list(months)})
+
+
+def saved_goal(con: Con, scenario: str, metric: str, period: Period) -> dict[str, Any] | None:
+    """What ``scenario`` holds for ``period`` (None when it holds nothing): target (the sum
+    over the months that have targets of the company row, else the teams', else the reps'),
+    months (how many of the period's months have targets), complete (all of them), and mode,
+    value and note of the company goal it was saved with when the Goals page saved this very
+    period (None, None, '' for imported targets)."""
+    _check_metric(metric)
+    found = sql.rows(con, """
+        with m as (
+            select period, max(value) filter (where scope = 'company') as c,
+                   sum(value) filter (where scope = 'team') as tm,
+                   sum(value) filter (where scope = 'rep') as rp
+            from targets where scenario = $s and metric = $m and list_contains($months, period)
+            group by period)
+        select count(*) as months, sum(coalesce(c, tm, rp))::DOUBLE as target from m""",
+                     {"s": scenario, "m": metric, "months": period.months})
+    months, target = found[0] if found else (0, None)
+    if not months:
+        return None
+    note = goal_note(con, scenario, metric, period.months) or {}
+    mine = note.get("period") == period.label
+    return {"target": float(target or 0), "months": int(months),
+            "complete": int(months) == period.n_months,
+            "mode": note.get("mode") if mine else None, "value": note.get("value") if mine else None,
+            "note": note.get("note", "") if mine else ""}
+
+
+def saved_periods(con: Con, names: Sequence[str], metric: str) -> list[Period]:
+    """Every month, quarter and year in which any of the scenarios ``names`` has a target of
+    ``metric`` (all of it or part: the SMART check says which months are missing), newest
+    first, each year before its quarters and each quarter before its months."""
+    _check_metric(metric)
+    months = [m for (m,) in sql.rows(con, "select distinct period from targets where metric = $m "
+                                          "and list_contains($names, scenario)",
+                                     {"m": metric, "names": list(names)})]
+    found: set[Period] = set()
+    for label in months:
+        try:
+            month = parse(label)
+        except PeriodError:
+            continue                     # a malformed period in an imported sheet: not offered
+        found.update(containing(month.start, kind) for kind in ("month", "quarter", "year"))
+    return sorted(found, key=lambda p: (-p.end.toordinal(), -p.n_months))

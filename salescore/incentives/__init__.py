@@ -26,10 +26,12 @@ from salescore.incentives.plan import (BASES, EPS, PERIOD_KINDS, SPIFF_KINDS, TE
                                        Accelerator, BaseBonus, Commission, Decelerator,
                                        NonCash, Plan, Spiff, Tier, template)
 from salescore.incentives.recognition import promotion_ready, recognition, rewards_earned
-from salescore.incentives.statements import (PRINT_KEYS, REASON_KEYS, SUMMARY_KEYS, line_detail,
-                                             statement_file, statement_html, statement_labels,
-                                             statement_page, statement_xlsx, statements,
-                                             statements_archive, statements_zip)
+from salescore.incentives.statements import (DEDUCTIONS, LINE_COLUMNS, NUMERIC_COLUMNS, PRINT_KEYS,
+                                             REASON_KEYS, REWARD_KEYS, SUMMARY_PARTS, StatementText,
+                                             line_detail, reward_text, signed, statement_file,
+                                             statement_html, statement_labels, statement_page,
+                                             statement_text, statement_xlsx, statements,
+                                             statements_archive, statements_zip, summary_lines)
 from salescore.incentives.store import list_plans, load_plan, save_plan
 from salescore.incentives.whatif import (SCALABLE, Lever, budget_amount, compare,
                                          default_budget, levers, movers, scale, sensitivity,
@@ -41,10 +43,11 @@ __all__ = [
     "payouts_from", "payouts_json", "plan_from_form", "plan_tables", "BASES", "EPS",
     "PERIOD_KINDS", "SPIFF_KINDS", "TEMPLATES", "Accelerator", "BaseBonus", "Commission",
     "Decelerator", "NonCash", "Plan", "Spiff", "Tier", "template", "promotion_ready",
-    "recognition", "rewards_earned", "PRINT_KEYS", "REASON_KEYS", "SUMMARY_KEYS", "line_detail",
-    "statement_file", "statement_html",
-    "statement_labels", "statement_page", "statement_xlsx", "statements", "statements_archive",
-    "statements_zip", "list_plans", "load_plan", "save_plan", "SCALABLE", "Lever",
+    "recognition", "rewards_earned", "DEDUCTIONS", "LINE_COLUMNS", "NUMERIC_COLUMNS", "PRINT_KEYS",
+    "REASON_KEYS", "REWARD_KEYS", "SUMMARY_PARTS", "StatementText", "line_detail", "reward_text",
+    "signed", "statement_file", "statement_html", "statement_labels", "statement_page",
+    "statement_text", "statement_xlsx", "statements", "statements_archive", "statements_zip",
+    "summary_lines", "list_plans", "load_plan", "save_plan", "SCALABLE", "Lever",
     "budget_amount", "compare", "default_budget", "levers", "movers", "scale", "sensitivity",
     "solve_budget", "summary", "versus", "with_lever", "Scope",
     "_cents", "_compute", "_period", "_with_rounding",

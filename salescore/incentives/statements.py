@@ -8,6 +8,8 @@ import math
 import re
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
 from html import escape
 from typing import Any
 
@@ -23,70 +25,165 @@ from salescore.scope import Scope
 Con = duckdb.DuckDBPyConnection
 
 
+#: The components a statement's payout summary lists, in order (payouts columns); a balance
+#: carried in is listed only when there is one.
+SUMMARY_PARTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback",
+                 "carried_balance")
+#: What a payouts row reports as positive amounts (DESIGN §5) and every statement, table and
+#: download shows negative: the deductions from the pay, and the balance a period below zero
+#: leaves to be recovered from the next one.
+DEDUCTIONS = ("decelerator_cut", "clawback", "carried_balance", "carried_forward")
+#: The explanation lines' columns, in order, and those that hold figures.
+LINE_COLUMNS = ("component", "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail")
+NUMERIC_COLUMNS = frozenset({"basis", "rate", "multiplier", "amount"})
+#: Words of an explanation line's detail (``incentives.reason.<key>``).
+REASON_KEYS = ("refund", "credit", "lost", "paid_in", "carried_from", "carried_into", "not_carried",
+               "new_customer_deal", "period_champion")
+#: The non-cash rewards of the template plans (``incentives.reward.<key>``): a stored reward that
+#: reads as one of them in any language is shown in the reader's (see :func:`reward_text`).
+REWARD_KEYS = ("leave_days_2", "leave_day_1", "gm_dinner", "trip")
+
+
+def signed(frame: pd.DataFrame) -> pd.DataFrame:
+    """A payouts frame as tables show it: the DEDUCTIONS columns negative (a copy)."""
+    out = frame.copy()
+    for col in DEDUCTIONS:
+        if col in out:
+            out[col] = 0.0 - out[col].astype("float64")   # 0.0 - x: no -0.0
+    return out
+
+
+def _flags(row: Mapping[str, Any]) -> list[str]:
+    return [f for f in str(row.get("flag") or "").split(",") if f]
+
+
+def summary_lines(row: Mapping[str, Any]) -> list[tuple[str, float]]:
+    """A payouts ``row``'s summary as every statement shows it: (component, amount) pairs that
+    add up to row["total"] to the cent, deductions negative. SUMMARY_PARTS first, then what
+    they do not explain by themselves: the payout cap's cut (negative), the shortfall of a
+    total below zero that pays 0 (positive: it brings the total back up to 0; what is carried
+    into the next period is shown after the total) or rounding."""
+    parts = []
+    for name in SUMMARY_PARTS:
+        value = float(row.get(name) or 0.0)
+        if name == "carried_balance" and not value:
+            continue
+        parts.append((name, 0.0 - value if name in DEDUCTIONS else value))
+    rest = round(float(row.get("total") or 0.0) - math.fsum(v for _, v in parts), 2)
+    if abs(rest) >= 0.005:
+        flags = _flags(row)
+        parts.append(("payout_cap" if "capped" in flags else "shortfall" if "shortfall" in flags
+                      else "rounding", rest))
+    return parts
+
+
+@cache
+def _reward_index() -> dict[str, str]:
+    """Every language's text of each template reward (case-folded) -> its key."""
+    return {i18n.t(f"incentives.reward.{k}", lang).strip().casefold(): k
+            for k in REWARD_KEYS for lang in i18n.LANGS}
+
+
+def reward_text(text: Any, lang: str) -> str:
+    """A non-cash reward in ``lang``: a template's reward (stored in whichever language the plan
+    was made in) in the reader's words; any other text as the manager typed it."""
+    key = _reward_index().get(str(text).strip().casefold())
+    return i18n.t(f"incentives.reward.{key}", lang) if key else str(text)
+
+
+def _rewards(rewards: Any, labels: Mapping[str, str]) -> list[str]:
+    """A row's non_cash list in the words of ``labels`` (``reward.<key>``, see reward_text)."""
+    out = []
+    for reward in list(rewards if rewards is not None else []):
+        key = _reward_index().get(str(reward).strip().casefold())
+        out.append(labels.get(f"reward.{key}", str(reward)) if key else str(reward))
+    return out
+
+
 def statement_xlsx(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[str, str],
                    period: str, plan_name: str, currency: str = "") -> bytes:
-    """One rep's statement as an XLSX workbook: a summary block (the payouts row) and the
-    explanation lines. ``labels`` maps column/component names to the user's language. Money
-    and rates are numbers (money formatted with the ``currency`` symbol, none when not known);
-    the day is ISO text (2026-07-10), as the statement always showed it."""
+    """One rep's statement as an XLSX workbook: the rep's figures (quota, revenue won,
+    attainment, cost of sales), the payout summary of :func:`summary_lines` (deductions
+    negative) down to the total it adds up to, what is carried into the next period (negative)
+    and the non-cash rewards, then the explanation lines. ``labels`` maps column/component
+    names to the user's language. Money and rates are numbers (money formatted with the
+    ``currency`` symbol, none when not known); days are dates."""
     book = xlsx.Workbook()
     sheet = book.sheet(labels.get("statement", "Statement"))
     bold = book.style(bold=True)
     symbol = currency.replace('"', "")
-    money = book.style(num_format=(f'"{symbol}"' if symbol else "") + "#,##0.00")
-    pct = book.style(num_format="0.0%")
+    money_format = (f'"{symbol}"' if symbol else "") + "#,##0.00"
+    money, total_money = book.style(num_format=money_format), book.style(num_format=money_format, bold=True)
+    pct, rate, mult = book.style(num_format="0.0%"), book.style(num_format="0.00%"), book.style(num_format="0.000")
+
+    def word(key: str) -> str:
+        return str(labels.get(key, key))
+
     book.write(sheet, 0, 0, f"{row['rep']} · {row['team']} · {period}", bold)
     book.write(sheet, 1, 0, str(plan_name))
     r = 3
-    for key in SUMMARY_KEYS:
-        book.write(sheet, r, 0, str(labels.get(key, key)))
+    for key in ("quota", "revenue_won", "attainment", "cost_of_sales"):
+        book.write(sheet, r, 0, word(key))
         book.write(sheet, r, 1, row.get(key), pct if key in ("attainment", "cost_of_sales") else money)
         r += 1
-    rewards = row.get("non_cash") or []
-    book.write(sheet, r, 0, str(labels.get("non_cash", "non_cash")))
-    book.write(sheet, r, 1, "; ".join(rewards))
-    r += 2
-    cols = ["component", "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail"]
-    book.row(sheet, r, [str(labels.get(name, name)) for name in cols], bold)
-    for rec in lines[cols].to_dict("records"):
+    flags = _flags(row)
+    if flags:
+        book.write(sheet, r, 0, str(labels.get("print.note", "Note")))
+        book.write(sheet, r, 1, "; ".join(labels.get(f"flag.{f}", f) for f in flags))
         r += 1
-        for c, name in enumerate(cols):
+    r += 1
+    book.row(sheet, r, [word("component"), word("amount")], bold)
+    for name, value in summary_lines(row):
+        r += 1
+        book.write(sheet, r, 0, word(name))
+        book.write(sheet, r, 1, value, money)
+    r += 1
+    book.write(sheet, r, 0, word("total"), bold)
+    book.write(sheet, r, 1, row.get("total"), total_money)
+    if float(row.get("carried_forward") or 0.0):
+        r += 1
+        book.write(sheet, r, 0, word("carried_forward"))
+        book.write(sheet, r, 1, 0.0 - float(row["carried_forward"]), money)
+    r += 1
+    book.write(sheet, r, 0, word("non_cash"))
+    book.write(sheet, r, 1, "; ".join(_rewards(row.get("non_cash"), labels)))
+    r += 2
+    book.row(sheet, r, [word(name) for name in LINE_COLUMNS], bold)
+    styles = {"basis": money, "amount": money, "rate": rate, "multiplier": mult}
+    for rec in lines[list(LINE_COLUMNS)].to_dict("records"):
+        r += 1
+        for c, name in enumerate(LINE_COLUMNS):
             value = xlsx.plain(rec[name])
             if value is None:
                 continue
             if name == "component":
-                book.write(sheet, r, c, str(labels.get(str(value), str(value))))
+                book.write(sheet, r, c, word(str(value)))
             elif name == "detail":
-                book.write(sheet, r, c, line_detail(rec["component"], str(value), labels))
-            elif name == "day":
-                book.write(sheet, r, c, pd.Timestamp(value).date().isoformat())
-            elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                book.write(sheet, r, c, value, money if name in ("basis", "amount") else None)
+                book.write(sheet, r, c, line_detail(rec["component"], value, labels))
+            elif name == "day":   # a date cell (xlsx.Workbook.write), never its text
+                book.write(sheet, r, c, pd.Timestamp(value).date())
+            elif name in styles:
+                book.write(sheet, r, c, float(value), styles[name])
             else:
                 book.write(sheet, r, c, str(value))
-    sheet.set_column(0, 0, 22)
+    sheet.set_column(0, 0, 26)
     sheet.set_column(1, 7, 14)
     return book.close()
-
-
-#: The figures of a statement's summary block, in order (payouts columns).
-SUMMARY_KEYS = ("quota", "revenue_won", "attainment", "base_bonus", "commission", "accelerator_extra",
-                "decelerator_cut", "spiffs", "clawback", "carried_balance", "total", "carried_forward",
-                "cost_of_sales")
-#: Words of an explanation line's detail (``incentives.reason.<key>``).
-REASON_KEYS = ("refund", "credit", "lost", "paid_in", "carried_from", "carried_into", "not_carried")
 
 
 def line_detail(component: str, detail: Any, labels: Mapping[str, str]) -> str:
     """An explanation line's detail in the user's words (``labels`` from
     :func:`statement_labels`): a clawback's reason, the period that paid the deal and the
-    refund or credit row; where a carried balance came from or a shortfall goes."""
+    refund or credit row; where a carried balance came from or a shortfall goes; which special
+    reward a SPIFF line is."""
     if _blank(detail):
         return ""
     detail = str(detail)
 
     def word(key: str, **values: str) -> str:
-        template = labels.get(f"reason.{key}", key + (" {period}" if values else ""))
+        template = labels.get(f"reason.{key}")
+        if template is None:
+            return " ".join([key, *values.values()])
         return template.format(**values) if values else template
 
     if component == "clawback":
@@ -99,6 +196,11 @@ def line_detail(component: str, detail: Any, labels: Mapping[str, str]) -> str:
         return word("carried_from", period=detail)
     if component == "shortfall":
         return word("not_carried") if detail == "not_carried" else word("carried_into", period=detail)
+    if component == "spiffs":
+        kind, _, rank = detail.partition(":")
+        if kind == "period_champion":
+            return word(kind, rank=rank)
+        return word(kind) if kind in REASON_KEYS else detail
     return detail
 
 
@@ -109,7 +211,8 @@ PRINT_KEYS = ("title", "rep", "team", "period", "plan", "attainment", "summary",
 
 def statement_labels(lang: str) -> dict[str, str]:
     """Every word a statement needs in ``lang``: column and component names (``incentives.col``),
-    flags (``flag.<name>``) and the printable view's own words (``print.<key>``)."""
+    flags (``flag.<name>``), line details (``reason.<key>``), template rewards
+    (``reward.<key>``) and the printable view's own words (``print.<key>``)."""
     names = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
              "spiffs", "clawback", "carried_balance", "total", "carried_forward", "shortfall",
              "cost_of_sales", "non_cash", "flag", "payout_cap", "rounding",
@@ -117,6 +220,7 @@ def statement_labels(lang: str) -> dict[str, str]:
     out = {n: i18n.t(f"incentives.col.{n}", lang) for n in names}
     out.update({f"flag.{f}": i18n.t(f"incentives.flag.{f}", lang) for f in ("no_quota", "capped", "shortfall")})
     out.update({f"reason.{k}": i18n.t(f"incentives.reason.{k}", lang) for k in REASON_KEYS})
+    out.update({f"reward.{k}": i18n.t(f"incentives.reward.{k}", lang) for k in REWARD_KEYS})
     out.update({f"print.{k}": i18n.t(f"incentives.print.{k}", lang) for k in PRINT_KEYS})
     out.update({"attainment": i18n.t("metric.attainment", lang),
                 "statement": i18n.t("incentives.statement", lang)})
@@ -124,6 +228,76 @@ def statement_labels(lang: str) -> dict[str, str]:
 
 
 _blank = fmt.missing
+_NUM = ' class="num"'
+
+
+@dataclass(frozen=True)
+class StatementText:
+    """A statement in the reader's words, every figure as it is shown: ``head`` (key, label,
+    text) triples (print.rep, print.team, print.period, print.plan, quota, revenue_won,
+    print.attainment, and print.note for flags), ``summary`` (label, amount) pairs of
+    :func:`summary_lines` that add up to ``total``, ``after`` (carried into the next period
+    when anything is, the non-cash rewards), ``columns`` (the explanation lines' headers,
+    LINE_COLUMNS in words) and ``lines`` (one tuple of cell texts per line: money to the cent
+    with separators, rates as %, ISO dates, blank where a line has no value)."""
+
+    head: tuple[tuple[str, str, str], ...]
+    summary: tuple[tuple[str, str], ...]
+    total: tuple[str, str]
+    after: tuple[tuple[str, str], ...]
+    columns: tuple[str, ...]
+    lines: tuple[tuple[str, ...], ...]
+
+
+def _cell(name: str, rec: Mapping[str, Any], text: Mapping[str, str], currency: str) -> str:
+    value = rec.get(name)
+    if _blank(value):
+        return ""
+    if name == "component":
+        return text.get(str(value), str(value))
+    if name == "day":
+        return pd.Timestamp(value).date().isoformat()
+    if name in ("basis", "amount"):
+        return fmt.cents(value, currency=currency)
+    if name == "rate":
+        return f"{float(value) * 100:.2f}%"
+    if name == "multiplier":
+        return f"{float(value):.3f}"
+    if name == "detail":
+        return line_detail(str(rec.get("component")), value, text)
+    return str(value)
+
+
+def statement_text(row: Mapping[str, Any], lines: pd.DataFrame, text: Mapping[str, str],
+                   period_label: str, plan_name: str, currency: str = "") -> StatementText:
+    """One rep's statement (payouts ``row``, explanation ``lines``) in the words of ``text``
+    (:func:`statement_labels`), money shown with ``currency``: what the printable view and
+    both pages' statement (Incentives, My results) show, from this one function."""
+    def money(value: Any) -> str:
+        return fmt.cents(value, currency=currency)
+
+    def dash(value: Any) -> str:
+        return "—" if _blank(value) else str(value)
+
+    head = [("print.rep", dash(row.get("rep"))), ("print.team", dash(row.get("team"))),
+            ("print.period", period_label), ("print.plan", str(plan_name)),
+            ("quota", money(row.get("quota"))), ("revenue_won", money(row.get("revenue_won"))),
+            ("print.attainment", fmt.pct(row.get("attainment")))]
+    flags = _flags(row)
+    if flags:
+        head.append(("print.note", "; ".join(text.get(f"flag.{f}", f) for f in flags)))
+    summary = tuple((text.get(name, name), money(value)) for name, value in summary_lines(row))
+    after = []
+    if float(row.get("carried_forward") or 0.0):
+        after.append((text.get("carried_forward", "carried_forward"), money(0.0 - float(row["carried_forward"]))))
+    rewards = _rewards(row.get("non_cash"), text)
+    after.append((text.get("non_cash", "non_cash"), "; ".join(rewards) if rewards else text.get("print.none", "—")))
+    cells = tuple(tuple(_cell(name, rec, text, currency) for name in LINE_COLUMNS)
+                  for rec in lines.to_dict("records"))
+    return StatementText(head=tuple((key, text.get(key, key), value) for key, value in head),
+                         summary=summary, total=(text.get("total", "total"), money(row.get("total"))),
+                         after=tuple(after), columns=tuple(text.get(name, name) for name in LINE_COLUMNS),
+                         lines=cells)
 
 
 _PRINT_CSS = """
@@ -157,17 +331,14 @@ tr.total td { font-weight: 700; border-top: 2px solid #111; border-bottom: 2px s
 def statement_html(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[str, str],
                    period_label: str, plan_name: str, lang: str, currency: str = "") -> str:
     """One rep's statement as a self-contained, print-friendly HTML document (A4, no scripts, no
-    external resources): header (rep, team, period, plan, quota, revenue won, attainment), the
-    component summary of the payouts ``row`` (cuts and clawbacks negative; a payout-cap or
-    rounding line when the components do not add up to the total by themselves; what is
-    carried into the next period), the explanation ``lines`` of :func:`explain` and signature
+    external resources): the :func:`statement_text` of the payouts ``row`` and the explanation
+    ``lines`` of :func:`explain` (header; payout summary, deductions negative, adding up to the
+    total; what is carried into the next period; the lines and their total), then signature
     lines. Every value is HTML-escaped. ``labels`` overrides the words of
     :func:`statement_labels` (``lang``); money is shown with ``currency`` (the symbol of the
     reporting currency: fmt.symbol(db.reporting_currency(con)); none when not known)."""
     text = {**statement_labels(lang), **labels}
-
-    def money(value: Any) -> str:
-        return fmt.cents(value, currency=currency)
+    view = statement_text(row, lines, text, period_label, plan_name, currency)
 
     def e(value: Any) -> str:
         return escape("—" if _blank(value) else str(value), quote=True)
@@ -175,65 +346,21 @@ def statement_html(row: Mapping[str, Any], lines: pd.DataFrame, labels: Mapping[
     def w(key: str) -> str:
         return e(text.get(key, key))
 
-    head = [("print.rep", row.get("rep")), ("print.team", row.get("team")), ("print.period", period_label),
-            ("print.plan", plan_name), ("quota", money(row.get("quota"))),
-            ("revenue_won", money(row.get("revenue_won"))),
-            ("print.attainment", "—" if _blank(row.get("attainment")) else f"{float(row['attainment']) * 100:.1f}%")]
-    flags = [f for f in str(row.get("flag") or "").split(",") if f]
-    if flags:
-        head.append(("print.note", "; ".join(text.get(f"flag.{f}", f) for f in flags)))
-    head_html = "".join(f"<tr><td class=\"k\">{w(k)}</td><td>{e(v)}</td></tr>" for k, v in head)
+    head_html = "".join(f"<tr><td class=\"k\">{e(k)}</td><td>{e(v)}</td></tr>" for _, k, v in view.head)
+    summary_rows = "".join(f"<tr><td>{e(k)}</td><td class=\"num\">{e(v)}</td></tr>" for k, v in view.summary)
+    summary_rows += f"<tr class=\"total\"><td>{e(view.total[0])}</td><td class=\"num\">{e(view.total[1])}</td></tr>"
+    money_after = {text.get("carried_forward", "carried_forward")}   # the rewards are words
+    summary_rows += "".join(f"<tr><td>{e(k)}</td><td{_NUM if k in money_after else ''}>{e(v)}</td></tr>"
+                            for k, v in view.after)
 
-    signs = {"decelerator_cut": -1.0, "clawback": -1.0, "carried_balance": -1.0}
-    parts = [(c, signs.get(c, 1.0) * float(row.get(c) or 0.0))
-             for c in ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback")]
-    if float(row.get("carried_balance") or 0.0):
-        parts.append(("carried_balance", -float(row["carried_balance"])))
-    total = float(row.get("total") or 0.0)
-    rest = round(total - math.fsum(v for _, v in parts), 2)
-    if abs(rest) >= 0.005:
-        parts.append(("payout_cap" if "capped" in flags else "shortfall" if "shortfall" in flags
-                      else "rounding", rest))
-    summary_rows = "".join(f"<tr><td>{w(c)}</td><td class=\"num\">{e(money(v))}</td></tr>"
-                           for c, v in parts)
-    summary_rows += (f"<tr class=\"total\"><td>{w('total')}</td>"
-                     f"<td class=\"num\">{e(money(total))}</td></tr>")
-    if float(row.get("carried_forward") or 0.0):
-        summary_rows += (f"<tr><td>{w('carried_forward')}</td>"
-                         f"<td class=\"num\">{e(money(row['carried_forward']))}</td></tr>")
-    rewards = list(row.get("non_cash") or [])
-    summary_rows += (f"<tr><td>{w('non_cash')}</td>"
-                     f"<td>{e('; '.join(map(str, rewards)) if rewards else text.get('print.none', '—'))}</td></tr>")
-
-    cols = ["component", "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail"]
-    numeric = {"basis", "rate", "multiplier", "amount"}
-    line_head = "".join(f"<th class=\"num\">{w(c)}</th>" if c in numeric else f"<th>{w(c)}</th>" for c in cols)
-    body = []
-    for rec in lines.to_dict("records"):
-        cells = []
-        for c in cols:
-            v = rec.get(c)
-            if _blank(v):
-                shown = ""
-            elif c == "component":
-                shown = text.get(str(v), str(v))
-            elif c == "day":
-                shown = pd.Timestamp(v).date().isoformat()
-            elif c in ("basis", "amount"):
-                shown = money(v)
-            elif c == "rate":
-                shown = f"{float(v) * 100:.2f}%"
-            elif c == "multiplier":
-                shown = f"{float(v):.3f}"
-            elif c == "detail":
-                shown = line_detail(str(rec.get("component")), v, text)
-            else:
-                shown = str(v)
-            cells.append(f"<td class=\"num\">{escape(shown)}</td>" if c in numeric else f"<td>{escape(shown)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    numeric = [name in NUMERIC_COLUMNS for name in LINE_COLUMNS]
+    line_head = "".join(f"<th class=\"num\">{e(c)}</th>" if n else f"<th>{e(c)}</th>"
+                        for c, n in zip(view.columns, numeric))
+    body = ["<tr>" + "".join(f"<td class=\"num\">{escape(c)}</td>" if n else f"<td>{escape(c)}</td>"
+                             for c, n in zip(cells, numeric)) + "</tr>" for cells in view.lines]
     line_total = math.fsum(float(a) for a in lines["amount"]) if len(lines) else 0.0
     body.append(f"<tr class=\"total\"><td colspan=\"6\">{w('total')}</td>"
-                f"<td class=\"num\">{e(money(line_total))}</td><td></td></tr>")
+                f"<td class=\"num\">{e(fmt.cents(line_total, currency=currency))}</td><td></td></tr>")
 
     title = f"{text.get('print.title', 'Statement')} · {row.get('rep', '')} · {period_label}"
     html_lang = "zh-CN" if lang == "zh" else "en"

@@ -18,6 +18,7 @@ from salescore.ingest.read import (TextSource, arrow_csv, background, frame_body
                                    sheet_body, text_grid, text_is_clean)
 from salescore.ingest.fields import FIELD_TYPES, header_multiplier
 from salescore.ingest.kinds import file_key
+from salescore.ingest.names import IDENTITY_FIELDS, normalise_column
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,6 @@ def clean(cur: duckdb.DuckDBPyConnection, file_name: str, headers: list[str],
         clean_text = background(text_is_clean, big_csv)
         try:
             raw_table = arrow_csv(big_csv, h + 1, width, lines.result)
-            cur.register("raw", raw_table)
             if clean_text.result():
                 dirty = set()
         except ValueError:
@@ -74,7 +74,17 @@ def clean(cur: duckdb.DuckDBPyConnection, file_name: str, headers: list[str],
         else:
             body, dirty = frame_body(grid.iloc[h + 1:], width)
         raw_table = body
-        cur.register("raw", raw_table)
+    # names that identify someone, as stored: NFKC, no invisible characters (names.py)
+    for hd, f in fmap.items():
+        if f not in IDENTITY_FIELDS:
+            continue
+        c = f"c{headers.index(hd)}"
+        fixed = normalise_column(raw_table[c])
+        if fixed is not None:
+            raw_table = raw_table.set_column(raw_table.column_names.index(c), c, fixed)
+            if dirty is not None:
+                dirty = dirty | {c}      # NFKC may leave spaces to trim
+    cur.register("raw", raw_table)
 
     # every cell cleaned once (trim, full-width, 'n/a' -> NULL), as a view the parsers read;
     # columns without spaces or full-width characters skip the regular expressions

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from salescore import audit, db
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.ingest.export import reason_text
+from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
 from salescore.ingest.result import Prepared
 from salescore.ingest.rules import currency_code
 from salescore.ingest.snapshot import write_history
@@ -100,6 +101,8 @@ def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: b
     try:
         return _load(con, prepared, skip_bad_rows=skip_bad_rows, file_name=file_name,
                      sha256=sha256, remember=remember, as_of=as_of or date.today())
+    except MEMORY_ERRORS:
+        raise memory_refusal(file_name or prepared.file_name) from None
     except duckdb.Error as exc:
         name = file_name or prepared.file_name
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -24,12 +24,15 @@ from salescore.ingest.header import (cell_text, find_header, header_row_number, 
                                      unique_headers, year_hint)
 from salescore.ingest.kinds import (FILE_KEYS, REMAP, choose, detect_kind, guess_fields,
                                     kind_fields, missing_required)
+from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
+from salescore.ingest.names import lookalikes
 from salescore.ingest.read import (SAMPLE_ROWS, NotUtf8, background, convert_cell, file_format,
-                                   read_sheet_rows, read_text_sample, text_grid)
+                                   read_text_sample, text_grid)
 from salescore.ingest.result import Notice, Prepared, to_json
 from salescore.ingest.rules import apply as deal_rules
 from salescore.ingest.validate import check, coerce
 from salescore.ingest.values import connect_work
+from salescore.ingest.workbook import read_sheet_rows
 
 __all__ = ["FILE_KEYS", "REMAP", "Cleaned", "Notice", "Prepared", "Scan", "detect_kind",
            "find_header", "guess_fields", "kind_fields", "missing_required", "peek", "prepare",
@@ -44,21 +47,25 @@ def prepare(data: bytes, file_name: str, *, sheet: str | None = None, kind: str 
     ``mapping`` (source header -> field, '' to ignore a column) overrides the detection;
     with ``con`` a mapping remembered for the same header row is used. Raises
     ImportRejected when the file cannot be read at all, no kind fits, or dates are ambiguous
-    (key ``ingest.error.ambiguous_dates``: ask the user, then pass ``dayfirst``).
+    (key ``ingest.error.ambiguous_dates``: ask the user, then pass ``dayfirst``). Running
+    out of memory is refused the same way (``ingest.error.memory``).
     """
     if kind is not None and kind not in KINDS:
         raise ImportRejected(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.",
                              key="ingest.error.kind", kind=kind, kinds=", ".join(KINDS))
     fmt = file_format(data, file_name)
-    for trust_head in (True, False):  # a file UTF-8 only in its first lines is read again
-        work = connect_work()
-        try:
-            return _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year,
-                            con, trust_head)
-        except NotUtf8:
-            continue
-        finally:
-            work.close()
+    try:
+        for trust_head in (True, False):  # a file UTF-8 only in its first lines is read again
+            work = connect_work()
+            try:
+                return _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst,
+                                year, con, trust_head)
+            except NotUtf8:
+                continue
+            finally:
+                work.close()
+    except MEMORY_ERRORS:
+        raise memory_refusal(file_name) from None
     raise AssertionError("unreachable: a verified read does not raise NotUtf8")
 
 
@@ -127,6 +134,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
                           [str(s) for s in stage_order] if stage_order else None)
         table, warnings = done.table, warnings + done.notices
         extra.update(done.extra)
+    warnings = tuple(warnings) + tuple(lookalikes(table, con))
     return Prepared(
         file_name=file_name, sheet=sheet, kind=kind,
         header_row=header_row_number(cleaned.grid, h), columns=tuple(headers),
@@ -160,11 +168,14 @@ def peek(data: bytes, file_name: str, sheet: str | None = None) -> tuple[int, li
 
     For the mapping editor when no column was recognised.
     """
-    if file_format(data, file_name) == "sheet":
-        _, _, rows = read_sheet_rows(data, file_name, sheet)
-        sample = [[convert_cell(v) for v in row] for row in rows[:SAMPLE_ROWS]]
-    else:
-        _, sample = read_text_sample(data, file_name)
+    try:
+        if file_format(data, file_name) == "sheet":
+            _, _, rows = read_sheet_rows(data, file_name, sheet)
+            sample = [[convert_cell(v) for v in row] for row in rows[:SAMPLE_ROWS]]
+        else:
+            _, sample = read_text_sample(data, file_name)
+    except MEMORY_ERRORS:
+        raise memory_refusal(file_name) from None
     if not sample:
         return 1, []
     h = find_header(sample)

@@ -1,7 +1,9 @@
 """Read the bytes of an uploaded file into a raw grid: no header, every cell as the user typed it.
 
 CSV-like text is decoded (UTF-8, UTF-8 with BOM, UTF-16, GB18030 which covers GBK) and its
-delimiter sniffed; spreadsheets go through python-calamine (DESIGN.md section 3). Large CSV
+delimiter sniffed; spreadsheets go through python-calamine (DESIGN.md section 3), read so that
+no file can crash the process (workbook.py). Lines end at LF (CRLF), or at CR in a file with
+no LF at all (old Mac files); a lone CR inside a line is a space. Large CSV
 files are parsed by Arrow's multi-threaded CSV reader into columns DuckDB scans in place:
 a UTF-8 file as its own bytes (validated by Arrow, never decoded in Python), anything else
 transcoded to UTF-8 first. A workbook sheet is parsed once and handed to DuckDB as Arrow
@@ -27,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from salescore.errors import ImportRejected
+from salescore.ingest import guard, workbook
 
 TEXT_EXT = (".csv", ".tsv", ".txt")
 SHEET_EXT = (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb")
@@ -49,6 +52,7 @@ class TextSource:
     delimiter: str
     encoding: str
     verified: bool = True     # False: only the head was checked to be UTF-8
+    file_name: str = ""       # for the sentences of a refusal
 
 
 class NotUtf8(Exception):
@@ -138,62 +142,7 @@ def sheets(data: bytes, file_name: str) -> list[str]:
     """The sheet names of a workbook; a text file has one unnamed sheet ('')."""
     if file_format(data, file_name) == "text":
         return [""]
-    return _workbook(data, file_name).sheet_names
-
-
-def _workbook(data: bytes, file_name: str):
-    import python_calamine
-
-    try:
-        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own error types for damaged files
-        raise _reject(f"{file_name}: this is not a readable spreadsheet ({_short(exc)}).",
-                      "ingest.error.unreadable", file=file_name) from None
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-
-
-def read_sheet_rows(data: bytes, file_name: str,
-                    sheet: str | None) -> tuple[str, tuple[str, ...], list[list[Any]]]:
-    """(sheet name, all sheet names, rows): the sheet's cells as calamine gives them
-    (str, float, int, bool, date/datetime/time; '' for an empty cell), row i = sheet row i + 1.
-
-    The sheet is parsed once (no pandas): choosing the first non-empty sheet reuses it.
-    """
-    book = _workbook(data, file_name)
-    names = book.sheet_names
-    if not names:
-        raise _reject(f"{file_name}: the workbook has no sheets.", "ingest.error.empty",
-                      file=file_name)
-    if sheet is not None and sheet not in names:
-        raise _reject(f"{file_name}: there is no sheet named {sheet!r}.",
-                      "ingest.error.no_sheet", file=file_name, sheet=sheet)
-    gc_was_on = gc.isenabled()
-    gc.disable()  # to_python makes a Python object per cell: no collector passes meanwhile
-    try:
-        found = None
-        for name in ([sheet] if sheet is not None else names):
-            try:
-                obj = book.get_sheet_by_name(name)
-            except Exception:
-                if sheet is not None:
-                    raise
-                continue
-            if sheet is not None or obj.height > 1:
-                found = (name, obj)
-                break
-        if found is None:  # no sheet has two rows: the first one, as pandas would read it
-            found = (names[0], book.get_sheet_by_name(names[0]))
-        rows = found[1].to_python(skip_empty_area=False)
-    except Exception as exc:
-        raise _reject(f"{file_name}: this is not a readable spreadsheet ({_short(exc)}).",
-                      "ingest.error.unreadable", file=file_name) from None
-    finally:
-        if gc_was_on:
-            gc.enable()
-    return found[0], tuple(names), rows
+    return workbook.sheets(data, file_name)
 
 
 def convert_cell(value: Any) -> Any:
@@ -282,12 +231,16 @@ def read_text_sample(data: bytes, file_name: str, *,
     they are; only the head is decoded for the sample. They are validated first, unless
     ``trust_head``: then only the head is, Arrow's CSV reader validates the rest as it
     parses, and :func:`arrow_csv` / :func:`text_grid` raise :class:`NotUtf8` if it is not.
+
+    Before any of that, a file with a line longer than guard.MAX_LINE_BYTES is refused, and
+    after it one whose first rows have more than guard.MAX_COLUMNS cells.
     """
+    guard.check_line_length(data, file_name)
     fast = _utf8_bytes(data, head_only=trust_head) if len(data) > FAST_CSV_BYTES else None
     if fast is not None:
         text = None
         head = bytes(fast[:400_000])
-        cut = head.rfind(b"\n")
+        cut = _last_line_end(head)
         sample = head[: cut + 1 if cut > 0 else len(head)].decode("utf-8", errors="ignore")
         encoding = "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
     else:
@@ -296,7 +249,7 @@ def read_text_sample(data: bytes, file_name: str, *,
         sample = text[:200_000]
     delim = sniff_delimiter(sample, file_name)
     rows = []
-    reader = csv.reader(io.StringIO(sample), delimiter=delim)
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
     try:
         for row in reader:
             rows.append(row)
@@ -304,6 +257,7 @@ def read_text_sample(data: bytes, file_name: str, *,
                 break
     except csv.Error:
         pass
+    guard.check_columns(file_name, max((len(r) for r in rows), default=0))
     raw = None
     if fast is not None:
         raw = fast
@@ -311,11 +265,19 @@ def read_text_sample(data: bytes, file_name: str, *,
         raw = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" \
             else text.encode("utf-8")
     return TextSource(text=text, raw_utf8=raw, delimiter=delim, encoding=encoding,
-                      verified=fast is None or not trust_head), rows
+                      verified=fast is None or not trust_head, file_name=file_name), rows
+
+
+def _last_line_end(head: bytes) -> int:
+    """Where the last whole line of ``head`` ends (LF; CR in a file without LF)."""
+    cut = head.rfind(b"\n")
+    return cut if cut >= 0 else head.rfind(b"\r")
 
 
 def line_count(raw: bytes | memoryview) -> int:
-    """Lines in ``raw``, trailing blank lines (and the last line break) not counted."""
+    """Lines in ``raw``, trailing blank lines (and the last line break) not counted. Lines
+    end at LF, or at CR in a file without any LF (old Mac files), as Arrow and
+    :func:`text_grid` read them."""
     end = len(raw)
     while end and raw[end - 1] in (10, 13):
         end -= 1
@@ -323,7 +285,8 @@ def line_count(raw: bytes | memoryview) -> int:
         return 0
     data = raw.obj if isinstance(raw, memoryview) else raw
     offset = len(data) - len(raw)  # a BOM dropped from the front of the view
-    return data.count(b"\n", offset, offset + end) + 1
+    sep = b"\n" if data.find(b"\n", offset, offset + end) >= 0 else b"\r"
+    return data.count(sep, offset, offset + end) + 1
 
 
 def _utf8_bytes(data: bytes, head_only: bool = False) -> memoryview | None:
@@ -337,7 +300,7 @@ def _utf8_bytes(data: bytes, head_only: bool = False) -> memoryview | None:
     view = memoryview(data)[3:] if data.startswith(codecs.BOM_UTF8) else memoryview(data)
     if head_only:
         head = bytes(view[:400_000])
-        cut = head.rfind(b"\n")
+        cut = _last_line_end(head)
         try:
             head[: cut + 1 if cut > 0 else len(head)].decode("utf-8")
         except UnicodeDecodeError:
@@ -393,6 +356,9 @@ def text_grid(src: TextSource) -> pd.DataFrame:
     """The whole text file as a header-less frame of strings; index = line number - 1.
 
     Uses Python's csv module so the index matches the line the user sees (blank lines kept).
+    Lines end at LF, CRLF or CR, as in Arrow's reader; a line break inside quotes stays in
+    its cell (the cleaning makes it a space). A row wider than guard.MAX_COLUMNS is refused
+    as soon as it is read.
     """
     text = src.text
     if text is None:
@@ -400,14 +366,21 @@ def text_grid(src: TextSource) -> pd.DataFrame:
             text = bytes(src.raw_utf8 or b"").decode("utf-8")
         except UnicodeDecodeError:
             raise NotUtf8("not UTF-8 after its first lines") from None
-    reader = csv.reader(io.StringIO(text), delimiter=src.delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=src.delimiter)
     rows: list[list[str]] = []
     index: list[int] = []
     try:
         for row in reader:
+            if len(row) > guard.MAX_COLUMNS:
+                raise guard.too_wide(src.file_name, len(row))
             rows.append(row)
             index.append(reader.line_num - 1)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            line = reader.line_num
+            raise _reject(f"{src.file_name}: line {line:,} has a cell longer than "
+                          f"{csv.field_size_limit():,} characters.", "ingest.error.cell_too_long",
+                          file=src.file_name, line=line, limit=csv.field_size_limit()) from None
         raise _reject(f"the text file cannot be parsed as a table: {exc}",
                       "ingest.error.unparsable", detail=str(exc)) from None
     width = max((len(r) for r in rows), default=0)

@@ -9,13 +9,25 @@ from typing import Any
 
 import pandas as pd
 
-from salescore import db, fmt, goals, incentives, metrics, periods, retention
+from salescore import access, db, fmt, goals, incentives, metrics, periods, retention
 from salescore.errors import SalesCoreError
 from salescore.i18n import t
 from salescore.periods import Period
-from salescore.report.model import Call, Con, _missing
+from salescore.report.model import SLIDE_PAGES, Call, Con, _missing
 from salescore.report.names import aliases, rep_names
 from salescore.scope import Scope
+
+
+def audience(con: Con) -> access.User | None:
+    """Who the slides are for: a restricted connection's user (salescore.access.restricted),
+    None for the full connection (an admin, or sign-in off)."""
+    return getattr(con, "user", None)
+
+
+def may_show(user: access.User | None, key: str) -> bool:
+    """Whether slide ``key`` is for ``user``: one whose page (SLIDE_PAGES) they may open."""
+    page = SLIDE_PAGES.get(key)
+    return page is None or access.may_open(user, page)
 
 
 class _Build:
@@ -30,6 +42,9 @@ class _Build:
             raise SalesCoreError("There is no sales data yet: load the demo or import your files first.",
                                  key="common.no_data")
         self.alias = aliases(self.q(rep_names)) if anonymize else {}
+        self.user = audience(con)
+        #: pay figures (and the plan behind them) only for those who may open Incentives
+        self.shows_pay = may_show(self.user, "incentives")
 
     def q(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(con, *args, **kwargs)``, through ``call`` when given (the page's cache)."""
@@ -117,7 +132,11 @@ class _Build:
 
     @cached_property
     def plan(self) -> tuple[incentives.Plan, str]:
-        """The plan in force (the Standard template when none is saved) and its display name."""
+        """The plan in force (the Standard template when none is saved) and its display name.
+        Never for a user who may not see pay: the template must not stand in for the plan a
+        viewer cannot see (their payouts would be computed on it)."""
+        if not self.shows_pay:
+            raise SalesCoreError("Pay figures are not shown to your role.", key="meeting.access.no_pay")
         if self.active is not None:
             return self.active.plan, self.active.name
         plan = incentives.template("standard")

@@ -17,7 +17,8 @@ from salescore.periods import Period
 from salescore.report.layout import _CELL_PAD, _boxes, _table_layout
 from salescore.report.model import (EA_FONT, LATIN_FONT, MARGIN, PX_PER_IN, SLIDE_H, SLIDE_W, Con, Figure,
                                     Slide, _missing)
-from salescore.report.slides import slides
+from salescore.report.build import audience
+from salescore.report.slides import left_out, slides
 from salescore.scope import Scope
 
 
@@ -215,7 +216,8 @@ def pptx_bytes(items: list[Slide], lang: str, title: str, subtitle: str) -> byte
 def deck_pptx(con: Con, period: Period, lang: str, *, anonymize: bool = False, rep_safe: bool = False,
               scope: Scope = Scope(), when: date | None = None) -> bytes:
     """The meeting deck (PPTX bytes) for ``period``: a title slide and every slide of
-    :func:`slides` in ``lang``."""
+    :func:`slides` in ``lang`` (for ``con``'s user: a viewer's deck has no pay or retention
+    slide, and its title slide says so)."""
     items = slides(con, period, lang, scope=scope, anonymize=anonymize, rep_safe=rep_safe, when=when)
     day = when or metrics.as_of(con)
     title = t("meeting.deck_title", lang)
@@ -223,6 +225,9 @@ def deck_pptx(con: Con, period: Period, lang: str, *, anonymize: bool = False, r
                  scope=scope.team or t("meeting.all_teams", lang), date=day.isoformat() if day else "—")
     if rep_safe:
         subtitle += "\n" + t("meeting.deck_rep_safe", lang)
+    user = audience(con)
+    if user is not None and left_out(user):
+        subtitle += "\n" + t("meeting.access.left_out", lang, role=t(f"access.role.{user.role}", lang))
     return pptx_bytes(items, lang, title, subtitle)
 
 

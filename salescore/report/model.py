@@ -19,6 +19,10 @@ Call = Callable[..., Any]
 #: The slides in meeting order (DESIGN §7 "Meeting"); MANAGER_ONLY are left out when rep-safe.
 SLIDE_KEYS = ("kpis", "leaderboard", "pacing", "funnel", "incentives", "payouts", "retention", "actions")
 MANAGER_ONLY = frozenset({"payouts", "retention"})
+#: The page whose figures a slide shows (app.py's url paths): a user who may not open that page
+#: (salescore.access.may_open) gets no such slide, and no plan stands in for the one they
+#: cannot see (a viewer: no pay, no retention watch-list).
+SLIDE_PAGES = {"incentives": "incentives", "payouts": "incentives", "retention": "retention"}
 #: Layouts a slide can have (what the page and the deck draw, top to bottom / left to right).
 KINDS = ("figures", "chart", "table", "chart_table", "text")
 

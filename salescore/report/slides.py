@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from salescore import charts, evaluation, fmt, goals, incentives, metrics, periods, retention
+from salescore import access, charts, evaluation, fmt, goals, incentives, metrics, periods, retention
 from salescore.errors import SalesCoreError
 from salescore.i18n import t
 from salescore.periods import Period
-from salescore.report.build import _Build, _change, _cols, _pct0, _table
+from salescore.report.build import _Build, _change, _cols, _pct0, _table, audience, may_show
 from salescore.report.model import (MANAGER_ONLY, MAX_ROWS, SLIDE_KEYS, Call, Con, Figure, Slide,
                                     _missing)
 from salescore.scope import Scope
@@ -55,8 +55,9 @@ def _kpis(b: _Build) -> Slide:
 def _leaderboard(b: _Build) -> Slide:
     lang = b.lang
     # recognition() marks each team's champion; with the plan's own period the non-cash rewards
-    # earned come along, otherwise the period's rep figures stand in (no rewards to show)
-    same = b.pay_period == b.period
+    # earned come along, otherwise (or for a role that sees no pay) the period's rep figures
+    # stand in (no rewards to show)
+    same = b.shows_pay and b.pay_period == b.period
     source = b.payouts if same else b.reps.assign(non_cash=[() for _ in range(len(b.reps))])
     board = incentives.recognition(source)
     if board.empty:
@@ -292,9 +293,15 @@ _BUILDERS: dict[str, Callable[[_Build], Slide]] = {
 }
 
 
-def slide_keys(rep_safe: bool = False) -> tuple[str, ...]:
-    """The slide keys in meeting order; without MANAGER_ONLY ones when ``rep_safe``."""
-    return tuple(k for k in SLIDE_KEYS if not (rep_safe and k in MANAGER_ONLY))
+def slide_keys(rep_safe: bool = False, user: access.User | None = None) -> tuple[str, ...]:
+    """The slide keys in meeting order; without MANAGER_ONLY ones when ``rep_safe``, and
+    without those whose page ``user`` may not open (SLIDE_PAGES; None: everything)."""
+    return tuple(k for k in SLIDE_KEYS if not (rep_safe and k in MANAGER_ONLY) and may_show(user, k))
+
+
+def left_out(user: access.User | None) -> tuple[str, ...]:
+    """The slides ``user``'s role does not get (a viewer: incentives, payouts, retention)."""
+    return tuple(k for k in SLIDE_KEYS if not may_show(user, k))
 
 
 def slide(con: Con, key: str, period: Period, lang: str, *, scope: Scope = Scope(),
@@ -304,6 +311,8 @@ def slide(con: Con, key: str, period: Period, lang: str, *, scope: Scope = Scope
     Meeting page passes its cache, shared with the pages that make the same calls)."""
     if key not in _BUILDERS:
         raise SalesCoreError(f"Unknown slide {key!r}.", key="error.generic")
+    if not may_show(audience(con), key):
+        raise SalesCoreError("This slide is not shown to your role.", key="meeting.access.not_for_role")
     return _BUILDERS[key](_Build(con, period, lang, scope, when, anonymize, call))
 
 
@@ -311,5 +320,5 @@ def slides(con: Con, period: Period, lang: str, *, scope: Scope = Scope(), anony
            rep_safe: bool = False, when: date | None = None) -> list[Slide]:
     """Every slide of the meeting in order (see :func:`slide`); shared figures are computed once."""
     build = _Build(con, period, lang, scope, when, anonymize)
-    return [_BUILDERS[k](build) for k in slide_keys(rep_safe)]
+    return [_BUILDERS[k](build) for k in slide_keys(rep_safe, build.user)]
 

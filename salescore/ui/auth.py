@@ -1,11 +1,14 @@
-"""Sign-in for shared use (issue 10): the gate app.py runs first and the sidebar's user block
-(the rep's own page is pages/me.py, its widgets salescore/ui/me.py).
+"""Sign-in for shared use (issues 10 and 17): the gate app.py runs first and the sidebar's
+user block (the rep's own page is pages/me.py, its widgets salescore/ui/me.py; the admins'
+users panel salescore/ui/users.py).
 
-Sign-in is off while the server listens only on this computer, and on as soon as it listens
-beyond loopback (``server.address`` not 127.0.0.1 / localhost / ::1, or unset = every
-interface), when the ``auth_required`` setting is true, or when single sign-on is configured
-(an ``[auth]`` section in secrets). Names and roles live in the users table
-(``python -m salescore user add``); what each role sees is decided in salescore.access.
+Everyone signs in as soon as one user exists, whatever address the server listens on: a
+reverse proxy or an ssh tunnel keeps the app on 127.0.0.1 while other people reach it, so
+"loopback means open" would hand them the admin's rights. Without users it signs in too when
+the server listens beyond loopback (``server.address`` not 127.0.0.1 / localhost / ::1, or
+unset = every interface) or single sign-on is configured (an ``[auth]`` section in secrets);
+a fresh laptop with no users stays open. Names and roles live in the users table; what each
+role sees is decided in salescore.access.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from salescore.ui.connection import db_path, get_con
 from salescore.ui.text import lang, t
 
 KEY = "auth_user"           # session_state: the signed-in access.User
+NOTICE = "auth_notice"      # session_state: a sentence for the sign-in form (why you are here)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -38,8 +42,22 @@ def sso_configured() -> bool:
 
 def required(connection: Any) -> bool:
     """Whether this server asks who you are (see the module docstring)."""
-    return (beyond_loopback(st.get_option("server.address")) or sso_configured()
-            or access.auth_required(connection))
+    return (access.has_users(connection) or beyond_loopback(st.get_option("server.address"))
+            or sso_configured())
+
+
+def client_address() -> str | None:
+    """The browser's IP address, for the lockout (salescore.lockout); None for this computer.
+
+    Streamlit gives None for a loopback peer, which is also every client of a reverse proxy
+    or ssh tunnel on this computer: they share one address. X-Forwarded-For is not used: a
+    proxy that passes the client's own header on would let anyone choose their address and
+    escape every limit."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no client context (a bare script run)
+        return None
+    return address if isinstance(address, str) and address else None  # AppTest: a mock
 
 
 def _language_switch() -> None:
@@ -52,7 +70,8 @@ def _language_switch() -> None:
 def _sign_in(name: str, password: str) -> None:
     connection = get_con(db_path())
     try:
-        st.session_state[KEY] = access.authenticate(connection, name, password)
+        st.session_state[KEY] = access.authenticate(connection, name, password,
+                                                    address=client_address())
     except SalesCoreError:
         _log(connection, "sign_in_failed", name)
         raise
@@ -83,15 +102,45 @@ def sign_out() -> None:
 
 
 def _sso_user(connection: Any) -> access.User | None:
-    """The users row of the single-sign-on identity, or None (with a sentence) when the
-    identity provider's account is not registered."""
+    """The users row of the single-sign-on identity (its verified e-mail), or None with a
+    sentence when the identity provider's account is not one of them."""
     if not st.user.get("is_logged_in", False):
         return None
     try:
-        return access.user_for_login(connection, st.user.get("email"), st.user.get("name"))
+        return access.user_for_login(connection, st.user.get("email"), st.user.get("email_verified"))
     except SalesCoreError as err:
         st.session_state["auth_error"] = i18n.error_text(err, lang())
         return None
+
+
+def keep(user: access.User) -> None:
+    """This session stays signed in as ``user`` (after its own password change raised the
+    epoch, which signs out every other session of that user)."""
+    if st.session_state.get(KEY) is not None and st.session_state[KEY].name == user.name:
+        st.session_state[KEY] = user
+
+
+def signed_out_for_sign_in(name: str) -> None:
+    """The first user was just added: sign-in is on, and this browser signs in like everyone."""
+    sign_out()
+    st.session_state[NOTICE] = t("access.first_user_done", name=name)
+
+
+def _current(connection: Any) -> access.User | None:
+    """The session's user as the database has it now, or None (with a sentence) when it was
+    removed or its password changed since this session signed in."""
+    current = st.session_state.get(KEY)
+    if current is None:
+        return None
+    fresh = access.lookup(connection, current.name)   # a removed user is out at once
+    if fresh is not None and fresh.epoch == current.epoch:
+        st.session_state[KEY] = fresh
+        return fresh
+    st.session_state.pop(KEY, None)
+    st.session_state.pop("_context", None)
+    if fresh is not None:
+        st.session_state[NOTICE] = t("access.password_changed")
+    return None
 
 
 def gate() -> access.User | None:
@@ -101,13 +150,9 @@ def gate() -> access.User | None:
     if not required(connection):
         st.session_state.pop(KEY, None)
         return None
-    current = st.session_state.get(KEY)
+    current = _current(connection)
     if current is not None:
-        fresh = access.lookup(connection, current.name)  # a removed user is out at once
-        if fresh is not None:
-            st.session_state[KEY] = fresh
-            return fresh
-        st.session_state.pop(KEY, None)
+        return current
     if sso_configured():
         found = _sso_user(connection)
         if found is not None:
@@ -128,6 +173,9 @@ def _form(connection: Any) -> None:
             st.text_input(t("access.name"), key="auth_name")
             st.text_input(t("access.password"), type="password", key="auth_password")
             st.form_submit_button(t("access.sign_in"), type="primary", on_click=_submit, key="auth_submit")
+        notice = st.session_state.pop(NOTICE, None)
+        if notice:
+            st.info(notice)
         error = st.session_state.pop("auth_error", None)
         if error:
             st.error(error)

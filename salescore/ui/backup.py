@@ -1,21 +1,27 @@
 """Backup and restore on the Data page: download the whole database as one zip, or restore a
-zip after an explicit confirmation. Every rule lives in :mod:`salescore.backup`; session keys
-start with ``data_backup_`` / ``data_restore_``.
+zip after the user typed the confirmation word. Before the restore button, the page shows how
+the backup's users and sign-in settings differ from today's: they are kept unless the admin
+ticks the box that replaces them too. Every rule lives in :mod:`salescore.backup`; session
+keys start with ``data_backup_`` / ``data_restore_``.
 """
 from __future__ import annotations
 
 import functools
 
 import duckdb
+import pandas as pd
 import streamlit as st
 
 from salescore import backup, fmt
 from salescore import ui
 from salescore.errors import SalesCoreError
 from salescore.i18n import error_text, t
+from salescore.ui import confirm
 
 UPLOAD_KEY = "data_restore_upload"
 CONFIRM_KEY = "data_restore_confirm"
+USERS_KEY = "data_restore_users"
+WORD = "backup.word"
 
 
 def render(con: duckdb.DuckDBPyConnection, lang: str) -> None:
@@ -36,24 +42,47 @@ def render(con: duckdb.DuckDBPyConnection, lang: str) -> None:
             return
         data = upload.getvalue()
         try:
-            manifest = backup.inspect(data)
+            found = backup.preview(con, data)
         except SalesCoreError as err:
             st.error(error_text(err, lang))
             return
-        rows = dict(backup.summary(manifest))
-        st.info(t("backup.found", lang, created_at=str(manifest.get("created_at", "?")).replace("T", " "),
+        rows = dict(backup.summary(found.manifest))
+        st.info(t("backup.found", lang,
+                  created_at=str(found.manifest.get("created_at") or "?").replace("T", " "),
                   deals=fmt.number(rows["deals"]), reps=fmt.number(rows["reps"]),
                   customers=fmt.number(rows["customers"]), targets=fmt.number(rows["targets"]),
                   plans=fmt.number(rows["plans"])))
-        confirmed = st.checkbox(t("backup.confirm", lang), key=CONFIRM_KEY)
-        st.button(t("backup.button", lang), type="primary", disabled=not confirmed,
+        with_users = _users_choice(found.changes, lang)
+        ready = confirm.word_input(CONFIRM_KEY, "backup.confirm", WORD, lang)
+        st.button(t("backup.button", lang), type="primary", disabled=not ready,
                   key="data_restore_button",
-                  on_click=ui.guarded(functools.partial(_restore, con, data, lang)))
+                  on_click=ui.guarded(functools.partial(_restore, con, data, upload.name,
+                                                        with_users, lang)))
 
 
-def _restore(con: duckdb.DuckDBPyConnection, data: bytes, lang: str) -> None:
-    st.session_state[CONFIRM_KEY] = False
-    manifest = backup.restore(con, data)
+def _users_choice(changes: tuple[backup.Change, ...], lang: str) -> bool:
+    """The users and sign-in settings: what differs, and the box that replaces them."""
+    if not changes:
+        st.caption(t("backup.users_same", lang))
+        return False
+    with_users = st.checkbox(t("backup.with_users", lang), key=USERS_KEY,
+                             help=t("backup.with_users_help", lang))
+    if with_users:
+        st.warning(t("backup.users_replaced", lang))
+    else:
+        st.caption(t("backup.users_kept", lang))
+    # a table, not markdown: names come from the file and are shown as typed
+    st.dataframe(pd.DataFrame({t("backup.col_name", lang): [c.name for c in changes],
+                               t("backup.col_change", lang): [c.text(lang) for c in changes]}),
+                 hide_index=True, width="stretch")
+    return with_users
+
+
+def _restore(con: duckdb.DuckDBPyConnection, data: bytes, name: str, with_users: bool,
+             lang: str) -> None:
+    confirm.require(CONFIRM_KEY, WORD, lang)
+    manifest = backup.restore(con, data, with_users=with_users, name=name)
+    st.session_state[USERS_KEY] = False
     st.cache_data.clear()
     rows = dict(backup.summary(manifest))
     ui.flash("success", t("backup.done", lang, deals=fmt.number(rows["deals"]),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from salescore import access, db, i18n, metrics, scope
 from salescore.periods import Period, containing, default_for, parse
@@ -75,14 +77,34 @@ def set_context(ctx: Context) -> None:
     st.session_state["_context"] = ctx
 
 
+def page_path() -> str:
+    """The url path of the page this run draws: its file's name (pages/data.py -> "data"),
+    the path app.py registers it under (tests/test_pages.py keeps the two equal). Under the
+    router that is st.navigation's current page; a page file run on its own (Streamlit's old
+    pages-folder mode, a test) is the main script itself."""
+    run = get_script_run_ctx(suppress_warning=True)
+    if run is None:
+        return ""
+    manager = run.pages_manager
+    current = manager.get_pages().get(manager.current_page_script_hash) or {}
+    return Path(current.get("script_path") or manager.main_script_path).stem
+
+
 def context() -> Context:
-    """The context the router computed for this run (language, period, scope)."""
+    """The context the router computed for this run (language, period, scope).
+
+    Every page starts here, so the role check is repeated here for the page being run: a
+    page reached without app.py's router (run on its own, or by Streamlit's old pages-folder
+    mode) refuses a role that may not open it (access.may_open) and stops with one sentence.
+    """
     ctx = st.session_state.get("_context")
-    if ctx is None:  # a page run on its own (tests, or Streamlit's old folder mode on a
-        # first deep link): sign-in first, as app.py does
+    if ctx is None:  # a page run on its own: sign-in first, as app.py does
         auth.gate()
         ctx = sidebar()
         set_context(ctx)
+    if not access.may_open(user(), page_path()):
+        auth.not_allowed()
+        st.stop()
     return ctx
 
 

@@ -35,4 +35,15 @@ def chart(altair_chart: Any, *, where: Any = None, **kwargs: Any) -> Any:
     with _CHART_LOCK, alt.theme.enable("none"), alt.data_transformers.enable("salescore_named"):
         spec = altair_chart.to_dict(validate=VALIDATE_CHARTS)
     spec["datasets"] = {**(spec.get("datasets") or {}), **datasets}
-    return (where or st).vega_lite_chart(spec, **kwargs)
+    return (where or st).vega_lite_chart(_fit_width(spec), **kwargs)
+
+
+def _fit_width(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` sized to the container's width only. Streamlit gives a single or layered chart
+    autosize "fit", which also squeezes axes and legends into the chart's ``height``: a bar
+    chart sized for 24 px per bar (charts.common.BAR_STEP) then gets ~17 and Vega-Lite drops
+    every other name. With "fit-x" the height is the plot's, as in the deck's PNGs. Facet and
+    concatenated charts keep Streamlit's own choice."""
+    if "autosize" in spec or any(k in spec for k in ("facet", "hconcat", "vconcat", "concat", "repeat")):
+        return spec
+    return {**spec, "autosize": {"type": "fit-x", "contains": "padding"}}

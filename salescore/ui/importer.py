@@ -1,11 +1,14 @@
 """The import workflow of the Data page: upload, check, map, validate, import, undo, templates.
 
 The only part of the importer that imports streamlit; every rule lives in salescore.ingest.
-Session keys start with ``data_``.
+Session keys start with ``data_``. Reading and validating a file is done once per upload and
+choice (sheet, kind, mapping, dates, year) and database version, and kept in the session:
+a click elsewhere on the page redraws from it instead of reading the file again.
 """
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -36,12 +39,16 @@ def render(con: duckdb.DuckDBPyConnection, lang: str) -> None:
     files = st.file_uploader(t("ingest.upload", lang), key="data_upload",
                              accept_multiple_files=True, type=TYPES,
                              help=t("ingest.upload_help", lang))
+    live = set()
     for i, upload in enumerate(files or []):
+        data = upload.getvalue()
+        live.add(_key(i, upload.name, data))
         with st.container(border=True):
             try:
-                _one_file(con, lang, i, upload.name, upload.getvalue())
+                _one_file(con, lang, i, upload.name, data)
             except SalesCoreError as err:
                 st.error(error_text(err, lang))
+    _forget_removed(live)
     _history(con, lang)
     _templates(lang)
 
@@ -50,15 +57,40 @@ def _key(i: int, name: str, data: bytes) -> str:
     return f"data_{i}_{hashlib.sha1(name.encode() + data[:4096]).hexdigest()[:8]}"
 
 
+def _once(k: str, what: str, key: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or what it returned (or raised) when last called for the same ``key``
+    on this upload: kept in the session under ``{k}_cache_{what}``."""
+    slot = f"{k}_cache_{what}"
+    kept = st.session_state.get(slot)
+    if kept is None or kept[0] != key:
+        try:
+            kept = (key, compute(), None)
+        except SalesCoreError as err:
+            kept = (key, None, err)
+        st.session_state[slot] = kept
+    if kept[2] is not None:
+        raise kept[2]
+    return kept[1]
+
+
+def _forget_removed(live: set[str]) -> None:
+    """Drop what was kept for files no longer uploaded (a prepared 1M-row file is large)."""
+    for slot in [s for s in st.session_state
+                 if str(s).startswith("data_") and "_cache_" in str(s)]:
+        if str(slot).split("_cache_")[0] not in live:
+            del st.session_state[slot]
+
+
 def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
     k = _key(i, name, data)
     st.markdown(f"**{t('ingest.file_header', lang, file=md_escape(name))}**")
     done = st.session_state.get(f"{k}_done")
     if done:
         st.success(done)
+    digest = hashlib.sha256(data).hexdigest()
 
     sheet = None
-    names = sheets(data, name)
+    names = _once(k, "sheets", (digest,), lambda: sheets(data, name))
     cols = st.columns(2)
     if len(names) > 1 or names[0]:
         sheet = cols[0].selectbox(t("ingest.sheet", lang), names, key=f"{k}_sheet")
@@ -71,10 +103,12 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
     dayfirst = st.session_state.get(f"{k}_dayfirst")
     year = st.session_state.get(f"{k}_year")
 
+    choices = (digest, sheet, kind, tuple(sorted((mapping or {}).items())), dayfirst, year,
+               db.data_version(con))   # remembered mappings and stored names are in the db
     try:
-        prepared = prepare(data, name, sheet=sheet, kind=kind, mapping=mapping,
-                           dayfirst=None if dayfirst is None else dayfirst == "d",
-                           year=year, con=con)
+        prepared = _once(k, "prepared", choices, lambda: prepare(
+            data, name, sheet=sheet, kind=kind, mapping=mapping,
+            dayfirst=None if dayfirst is None else dayfirst == "d", year=year, con=con))
     except ImportRejected as err:
         if err.key == "ingest.error.ambiguous_dates":
             st.warning(t("ingest.ambiguous_question", lang, **err.params))
@@ -90,7 +124,7 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
             return
         st.error(error_text(err, lang))
         if err.key == "ingest.error.no_columns" and kind:
-            _, headers = peek(data, name, sheet)
+            _, headers = _once(k, "peek", (digest, sheet), lambda: peek(data, name, sheet))
             _mapping_editor(lang, k, chosen, sheet, kind, headers, {})
         return
 
@@ -132,7 +166,7 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
     if prepared.warnings:
         st.markdown(f"**{t('ingest.warnings_title', lang)}**")
         for w in prepared.warnings:
-            st.info(w.text(lang))
+            st.info(md_escape(w.text(lang)))   # they quote the file's names and headers
 
     if prepared.rows_ok == 0:
         return

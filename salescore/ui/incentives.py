@@ -17,6 +17,7 @@ from salescore.incentives import Plan
 from salescore.periods import Period
 from salescore.scope import Scope
 from salescore.ui import t
+from salescore.ui.statement import statement_panel
 
 _RESET_PREFIXES = ("sim_f_", "sim_ed_", "sim_lv_")
 _KINDS = ("month", "quarter", "year")
@@ -97,8 +98,11 @@ def versions(saved: pd.DataFrame) -> str:
         return ""
     r = row.iloc[0]
     effective = r["effective_from"]
-    return t("incentives.versions", count=int(r["versions"]),
-             date="—" if pd.isna(effective) else pd.Timestamp(effective).date().isoformat())
+    count = int(r["versions"])
+    date = "—" if pd.isna(effective) else pd.Timestamp(effective).date().isoformat()
+    if count == 1:
+        return t("incentives.versions_one", date=date)
+    return t("incentives.versions", count=count, date=date)
 
 
 def apply_json() -> None:
@@ -113,6 +117,8 @@ def plan_editor(plan: Plan) -> None:
     """A form for every component; on submit the working plan becomes the edited one."""
     d = plan.to_dict()
     tables = incentives.plan_tables(plan)
+    rewards = tables["non_cash"]   # a template's reward in the reader's words (kept on Apply)
+    tables["non_cash"] = rewards.assign(reward=[incentives.reward_text(r, ui.lang()) for r in rewards["reward"]])
     bb = d.get("base_bonus") or {"pct_of_salary": 0.2, "gate": 0.8, "cap": 1.5}
     comm = d.get("commission") or {"basis": "revenue", "default_rate": 0.08}
     dec = d.get("decelerator") or {"below_attainment": 1.0, "multiplier": 0.8}
@@ -163,11 +169,13 @@ def plan_editor(plan: Plan) -> None:
         dmult = c[2].number_input(t("incentives.f.decel_multiplier"), 0.0, 1.0, float(dec["multiplier"]), 0.05,
                                   key="sim_f_dmult")
         st.markdown(f"**{t('incentives.f.spiffs')}**")
-        spiff_kinds = list(incentives.SPIFF_KINDS)
+        spiff_kinds = {k: t(f"incentives.spiff_kind.{k}") for k in incentives.SPIFF_KINDS}
         spiffs = st.data_editor(tables["spiffs"], num_rows="dynamic", key="sim_ed_spiffs", width="stretch",
+                                placeholder="",
                                 column_config={
                                     "kind": st.column_config.SelectboxColumn(t("incentives.f.kind"),
-                                                                             options=spiff_kinds, required=True),
+                                                                             options=list(spiff_kinds), required=True,
+                                                                             format_func=spiff_kinds.get),
                                     "min_amount": st.column_config.NumberColumn(t("incentives.f.min_amount"),
                                                                                 min_value=0.0, format=ui.money_pattern(0)),
                                     "rank": st.column_config.NumberColumn(t("incentives.f.rank"), min_value=1,
@@ -326,12 +334,18 @@ def _column_config() -> dict[str, Any]:
     return config
 
 
+def _rewards(values: pd.Series) -> list[str]:
+    """Each row's non-cash rewards, a template's in the reader's words (incentives.reward_text)."""
+    lang = ui.lang()
+    return ["; ".join(incentives.reward_text(r, lang) for r in v) for v in values]
+
+
 def _flags(frame: pd.DataFrame) -> pd.DataFrame:
     labels = {f: t(f"incentives.flag.{f}") for f in ("no_quota", "capped", "shortfall")}
     out = frame.copy()
     out["flag"] = [", ".join(labels.get(f, f) for f in str(v).split(",") if f) for v in out["flag"]]
     if "non_cash" in out:
-        out["non_cash"] = ["; ".join(v) for v in out["non_cash"]]
+        out["non_cash"] = _rewards(out["non_cash"])
     return out
 
 
@@ -340,7 +354,9 @@ def payout_table(frame: pd.DataFrame, change: pd.DataFrame) -> None:
     cols = ["rep", "team", "attainment", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
             "spiffs", "clawback", "carried_balance", "total", "carried_forward", "change", "cost_of_sales",
             "non_cash", "flag"]
-    st.dataframe(shown[cols], hide_index=True, width="stretch", column_config=_column_config())
+    # deductions negative, as on every statement (incentives.DEDUCTIONS)
+    st.dataframe(incentives.signed(shown[cols]), hide_index=True, width="stretch", placeholder="",
+                 column_config=_column_config())
 
 
 def retention_risk(diff: pd.DataFrame) -> None:
@@ -349,7 +365,7 @@ def retention_risk(diff: pd.DataFrame) -> None:
         st.success(t("incentives.no_drops"))
         return
     st.dataframe(drops[["rep", "team", "attainment", "total_a", "total_b", "change", "change_pct"]],
-                 hide_index=True, width="stretch",
+                 hide_index=True, width="stretch", placeholder="",
                  column_config={**_column_config(),
                                 "total_a": st.column_config.NumberColumn(t("incentives.total_a"),
                                                                          format=ui.money_pattern(0)),
@@ -393,67 +409,24 @@ def budget_solver(plan: Plan, period: Period, scope: Scope, totals: dict[str, An
 
 # --- statements ----------------------------------------------------------------------------
 
-def _statement_labels() -> tuple[tuple[str, str], ...]:
-    names = [*_MONEY_COLS, "cost_of_sales", "non_cash", "flag", "payout_cap", "shortfall", "rounding", "deal_id",
-             "day", "basis", "rate", "multiplier", "amount", "detail", "component"]
-    pairs = [(n, t(f"incentives.col.{n}")) for n in names]
-    pairs += [(f"reason.{k}", t(f"incentives.reason.{k}")) for k in incentives.REASON_KEYS]
-    pairs += [("attainment", t("metric.attainment")), ("statement", t("incentives.statement"))]
-    return tuple(pairs)
-
-
 def statements(plan: Plan, period: Period, scope: Scope, frame: pd.DataFrame) -> None:
+    """One rep's statement (the panel My results shows a rep too), and every rep's in a zip."""
     names = dict(zip(frame["rep_id"], frame["rep"] + " · " + frame["team"]))
     rep_id = st.selectbox(t("metric.rep"), list(names), format_func=names.get, key="sim_stmt_rep")
-    row = frame[frame["rep_id"] == rep_id].iloc[0]
+    row = frame[frame["rep_id"] == rep_id].iloc[0].to_dict()
     lines = ui.query(incentives.explain, plan, period, rep_id)
-    labels = _statement_labels()
-    text = dict(labels)
-    st.subheader(t("incentives.statement_title", rep=row["rep"], period=period.label))
-    cards = st.columns(4)
-    cards[0].metric(t("incentives.col.total"), ui.money(row["total"]), border=True)
-    cards[1].metric(t("metric.attainment"), fmt.pct(row["attainment"]), border=True)
-    cards[2].metric(t("incentives.col.revenue_won"), ui.money(row["revenue_won"]), border=True)
-    cards[3].metric(t("incentives.col.cost_of_sales"), fmt.pct(row["cost_of_sales"]), border=True)
-    parts = pd.DataFrame({"component": [text[c] for c in _MONEY_COLS[2:]],
-                          "amount": [row[c] for c in _MONEY_COLS[2:]]})
-    st.dataframe(parts, hide_index=True, width="stretch",
-                 column_config={"component": text["component"],
-                                "amount": st.column_config.NumberColumn(text["amount"], format=ui.money_pattern(2))})
-    if row["non_cash"]:
-        st.info(t("incentives.non_cash_earned", rewards="; ".join(row["non_cash"])))
-    st.caption(t("incentives.lines_help"))
-    shown = lines.assign(component=[text.get(c, c) for c in lines["component"]],
-                         detail=[incentives.line_detail(c, v, text) for c, v in zip(lines["component"], lines["detail"])])
-    st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={"component": text["component"], "deal_id": text["deal_id"],
-                                "day": st.column_config.DateColumn(text["day"]),
-                                "basis": st.column_config.NumberColumn(text["basis"], format=ui.money_pattern(2)),
-                                "rate": st.column_config.NumberColumn(text["rate"], format="percent"),
-                                "multiplier": st.column_config.NumberColumn(text["multiplier"], format="%.3f"),
-                                "amount": st.column_config.NumberColumn(text["amount"], format=ui.money_pattern(2)),
-                                "detail": text["detail"]})
-    c = st.columns(3)
-    c[0].download_button(t("incentives.download_xlsx"),
-                         ui.query(incentives.statement_file, plan, period, rep_id, labels),
-                         file_name=f"{row['rep']}_{period.label}.xlsx", key="sim_dl_xlsx",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    labels = tuple(incentives.statement_labels(ui.lang()).items())
     # every rep's workbook takes seconds at 2,000 reps: built only when the user clicks
     connection = ui.con()
-    c[1].download_button(t("incentives.download_zip"),
-                         lambda: incentives.statements_archive(connection, plan, period, scope, labels),
-                         file_name=f"statements_{period.label}.zip", key="sim_dl_zip", mime="application/zip",
-                         on_click="ignore")
-    # the printable view (issue 6): an HTML page the browser prints; built on click
-    lang = ui.lang()
-    c[2].download_button(t("incentives.download_html"),
-                         lambda: incentives.statement_page(connection, plan, period, rep_id, labels, lang),
-                         file_name=re.sub(r"[\\/:*?\"<>|]+", "_", f"{row['rep']}_{period.label}.html"),
-                         key="sim_statement_html", mime="text/html", on_click="ignore",
-                         help=t("incentives.download_html_help"))
-    preview = st.expander(t("incentives.print_preview"), key="sim_statement_preview", on_change="rerun")
-    if preview.open:  # built only while the preview is open (st.html sanitises it)
-        preview.html(ui.query(incentives.statement_page, plan, period, rep_id, labels, lang))
+
+    def every_statement() -> None:
+        st.download_button(t("incentives.download_zip"),
+                           lambda: incentives.statements_archive(connection, plan, period, scope, labels),
+                           file_name=f"statements_{period.label}.zip", key="sim_dl_zip", mime="application/zip",
+                           on_click="ignore")
+
+    statement_panel(row, lines, title=t("incentives.statement_title", rep=row["rep"], period=period.label),
+                    plan_name=plan.name, period_label=period.label, prefix="sim_", extra=every_statement)
 
 
 # --- recognition ---------------------------------------------------------------------------
@@ -465,9 +438,9 @@ def recognition(frame: pd.DataFrame, period: Period, scope: Scope) -> None:
         st.info(t("incentives.no_wins"))
     else:
         shown = board.assign(rep=[("⭐ " if c else "") + r for c, r in zip(board["champion"], board["rep"])],
-                             non_cash=["; ".join(v) for v in board["non_cash"]])
+                             non_cash=_rewards(board["non_cash"]))
         st.dataframe(shown[["rank", "rep", "team", "team_rank", "revenue_won", "attainment", "non_cash"]],
-                     hide_index=True, width="stretch",
+                     hide_index=True, width="stretch", placeholder="",
                      column_config={**_column_config(), "rank": t("metric.rank"),
                                     "team_rank": t("incentives.team_rank")})
         st.caption(t("incentives.champion_help"))
@@ -480,6 +453,7 @@ def recognition(frame: pd.DataFrame, period: Period, scope: Scope) -> None:
         st.caption(t("incentives.promotion_none"))
     else:
         st.dataframe(ready[["rep", "team", "min_attainment", "mean_attainment"]], hide_index=True, width="stretch",
+                     placeholder="",
                      column_config={"rep": t("metric.rep"), "team": t("sidebar.team"),
                                     "min_attainment": st.column_config.NumberColumn(t("incentives.min_att"),
                                                                                     format="percent"),
@@ -491,4 +465,4 @@ def recognition(frame: pd.DataFrame, period: Period, scope: Scope) -> None:
         st.caption(t("incentives.rewards_none"))
     else:
         st.dataframe(_flags(earned)[["rep", "team", "attainment", "non_cash"]], hide_index=True,
-                     width="stretch", column_config=_column_config())
+                     width="stretch", placeholder="", column_config=_column_config())

@@ -7,11 +7,12 @@ from typing import Any
 
 import streamlit as st
 
-from salescore import db, fmt, incentives, me
+from salescore import db, me
 from salescore import ui
 from salescore.access import User
 from salescore.periods import Period
 from salescore.ui import t
+from salescore.ui.statement import statement_panel
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
@@ -57,30 +58,7 @@ def leaderboard_table(frame: Any) -> None:
 
 
 def statement_view(mine: me.Statement) -> None:
-    """The statement: total, attainment and revenue cards, the components (cuts, clawbacks
-    and the balance carried in deducted), what is carried into the next period, the lines."""
-    st.subheader(t("access.statement_title", plan=mine.plan, period=mine.period.label))
-    row = mine.row
-    cards = st.columns(3)
-    cards[0].metric(t("access.total"), ui.money(row["total"]), border=True)
-    cards[1].metric(t("metric.attainment"), fmt.pct(row["attainment"]), border=True)
-    cards[2].metric(t("metric.revenue_won"), ui.money(row["revenue_won"]), border=True)
-    parts = [(t(f"access.part.{name}"), row[name]) for name in me.STATEMENT_PARTS]
-    st.dataframe({t("access.component"): [p[0] for p in parts],
-                  t("access.amount"): [round(float(p[1]), 2) for p in parts]},
-                 hide_index=True, width="stretch",
-                 column_config={t("access.amount"): st.column_config.NumberColumn(format=ui.money_pattern(2))})
-    if float(row.get("carried_forward") or 0.0):
-        st.info(f"{t('incentives.col.carried_forward')}: {ui.money(row['carried_forward'])}")
-    st.caption(t("access.lines_help"))
-    words = incentives.statement_labels(ui.lang())
-    lines = mine.lines.assign(
-        component=[words.get(c, c) for c in mine.lines["component"]],
-        detail=[incentives.line_detail(c, v, words) for c, v in zip(mine.lines["component"], mine.lines["detail"])])
-    st.dataframe(lines, hide_index=True, width="stretch",
-                 column_config={"basis": st.column_config.NumberColumn(words["basis"], format=ui.money_pattern(2)),
-                                "amount": st.column_config.NumberColumn(words["amount"], format=ui.money_pattern(2)),
-                                "rate": st.column_config.NumberColumn(words["rate"], format="percent"),
-                                "component": words["component"], "deal_id": words["deal_id"],
-                                "day": st.column_config.DateColumn(words["day"]),
-                                "multiplier": words["multiplier"], "detail": words["detail"]})
+    """The rep's own statement, drawn by the panel the Incentives page draws for a manager: the
+    same words, figures, downloads (XLSX, printable HTML) and print preview."""
+    statement_panel(mine.row, mine.lines, title=t("access.statement_title", plan=mine.plan, period=mine.period.label),
+                    plan_name=mine.plan, period_label=mine.period.label, prefix="me_")

@@ -54,7 +54,8 @@ def show(slide: Slide) -> None:
 def pptx_builder(period: Period, lang: str, scope: Scope, when: date | None, anonymize: bool,
                  rep_safe: bool) -> Callable[[], bytes]:
     """The deck, built only when the download button is clicked (the connection is taken now:
-    the build may run outside this script run)."""
+    the build may run outside this script run). The connection is the signed-in user's, so
+    the deck leaves out what their role may not see (a viewer: no pay or retention slide)."""
     connection = ui.con()
 
     def build() -> bytes:

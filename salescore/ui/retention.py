@@ -12,6 +12,7 @@ from salescore import fmt, incentives, retention
 from salescore.incentives import Plan
 from salescore.ui import incentives as sim   # the same plan names as on the Incentives page
 from salescore.ui import money_pattern, t
+from salescore.ui.widgets import table, team_name, tn, with_team_names
 
 
 def quadrant_names() -> dict[str, str]:
@@ -52,8 +53,8 @@ def definitions(frame: pd.DataFrame) -> None:
         seasonal = t("retention.def_seasonal", factor=f"{factor:.2f}") if factor != 1.0 else ""
         st.markdown(t("retention.def_difficulty", seasonal=seasonal))
         st.markdown(t("retention.def_reward"))
-        st.markdown(t("retention.def_lines", difficulty=f"{frame['difficulty_line'].iloc[0]:.2f}",
-                      reward=f"{frame['reward_line'].iloc[0]:.2f}"))
+        st.markdown(t("retention.def_lines", difficulty=fmt.pct(frame["difficulty_line"].iloc[0], 0),
+                      reward=fmt.pct(frame["reward_line"].iloc[0], 0)))
         st.markdown(t("retention.def_risk"))
 
 
@@ -69,8 +70,9 @@ def _config() -> dict[str, Any]:
         "rep": t("retention.col.rep"), "team": t("retention.col.team"),
         "top_performer": st.column_config.CheckboxColumn(t("retention.col.top")),
         "quadrant": t("retention.col.quadrant"),
-        "difficulty": st.column_config.NumberColumn(t("retention.col.difficulty"), format="%.2f"),
-        "reward": st.column_config.NumberColumn(t("retention.col.reward"), format="%.2f"),
+        # difficulty and reward are ratios shown as percentages, as in the deck (211%, not 2.11)
+        "difficulty": st.column_config.NumberColumn(t("retention.col.difficulty"), format="%.0f%%"),
+        "reward": st.column_config.NumberColumn(t("retention.col.reward"), format="%.0f%%"),
         "quota": st.column_config.NumberColumn(t("retention.col.quota"), format=money),
         "baseline": st.column_config.NumberColumn(t("retention.col.baseline"), format=money),
         "history_months": st.column_config.NumberColumn(t("retention.col.history_months"), format="%d"),
@@ -84,8 +86,10 @@ def _config() -> dict[str, Any]:
 
 def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
     names = quadrant_names()
-    out = frame.copy()
+    out = with_team_names(frame)
     out["quadrant"] = out["quadrant"].map(names)
+    out["difficulty"] = out["difficulty"] * 100
+    out["reward"] = out["reward"] * 100
     out["action"] = [t(f"retention.action.{a}") if isinstance(a, str) and a else "" for a in out["action"]]
     return out
 
@@ -98,7 +102,7 @@ def at_risk_table(frame: pd.DataFrame) -> None:
         return
     cols = ["rep", "team", "top_performer", "quadrant", "difficulty", "reward", "attainment", "total",
             "target_pay", "risk_score", "action"]
-    st.dataframe(_labelled(risky)[cols], hide_index=True, width="stretch", column_config=_config())
+    table(_labelled(risky)[cols], column_config=_config())
 
 
 def all_reps_table(frame: pd.DataFrame) -> None:
@@ -106,8 +110,7 @@ def all_reps_table(frame: pd.DataFrame) -> None:
             "total", "target_pay", "reward", "attainment", "risk_score", "action", "flag"]
     out = _labelled(frame)
     out["flag"] = _flags(frame["flag"])
-    st.dataframe(out.sort_values(["team", "rep"])[cols], hide_index=True, width="stretch",
-                 column_config=_config())
+    table(out.sort_values(["team", "rep"])[cols], column_config=_config())
 
 
 def plan_options(saved: pd.DataFrame) -> dict[str, str]:
@@ -128,8 +131,8 @@ def moves_text(moves: pd.DataFrame, rep_id: str | None) -> None:
     names = quadrant_names()
 
     def params(r: Any) -> dict[str, str]:
-        return {"rep": r.rep, "d_old": f"{r.difficulty_old:.2f}", "d_new": f"{r.difficulty_new:.2f}",
-                "r_old": f"{r.reward_old:.2f}", "r_new": f"{r.reward_new:.2f}"}
+        return {"rep": r.rep, "d_old": fmt.pct(r.difficulty_old, 0), "d_new": fmt.pct(r.difficulty_new, 0),
+                "r_old": fmt.pct(r.reward_old, 0), "r_new": fmt.pct(r.reward_new, 0)}
 
     moved = retention.moves_to_draw(moves)     # placed before and after, quadrant changed
     if moved.empty:
@@ -137,7 +140,8 @@ def moves_text(moves: pd.DataFrame, rep_id: str | None) -> None:
     else:
         lines = [t("retention.whatif_move", old=names[r.quadrant_old], new=names[r.quadrant_new], **params(r))
                  for r in moved.itertuples()]
-        st.markdown(t("retention.whatif_moved", n=len(moved)) + "\n\n" + "\n".join(f"- {x}" for x in lines))
+        st.markdown(tn("retention.whatif_moved", len(moved), n=len(moved)) + "\n\n"
+                    + "\n".join(f"- {fmt.md_escape(x)}" for x in lines))
     if rep_id and rep_id not in set(moved["rep_id"]):
         row = moves[moves["rep_id"] == rep_id]
         if len(row) and row["quadrant_new"].notna().iloc[0]:
@@ -154,10 +158,10 @@ def climate_text(counts: dict[str, int]) -> None:
 def growth_table(frame: pd.DataFrame) -> None:
     topics = {k: t(f"retention.topic.{k}") for k in ("product", "skills", "customer", "other")}
     none = t("retention.no_training")
-    out = frame.copy()
+    out = with_team_names(frame)
     out["topics"] = [", ".join(topics.get(x, x) for x in v) or none for v in out["topics"]]
     cols = ["rep", "team", "periods", "min_attainment", "mean_attainment", "courses", "hours", "last_date", "topics"]
-    st.dataframe(out[cols], hide_index=True, width="stretch", column_config={
+    table(out[cols], column_config={
         "rep": t("retention.col.rep"), "team": t("retention.col.team"), "periods": t("retention.col.periods"),
         "min_attainment": st.column_config.NumberColumn(t("retention.col.min_attainment"), format="percent"),
         "mean_attainment": st.column_config.NumberColumn(t("retention.col.mean_attainment"), format="percent"),
@@ -171,7 +175,7 @@ def rep_labels(frame: pd.DataFrame) -> dict[str, str]:
     """rep_id -> 'name · team' for the reps on the chart, plus '' = nobody."""
     placed = retention.placed(frame).sort_values(["team", "rep"])
     return {"": t("retention.whatif_no_rep"),
-            **{r.rep_id: f"{r.rep} · {r.team}" for r in placed.itertuples()}}
+            **{r.rep_id: f"{r.rep} · {team_name(r.team)}" for r in placed.itertuples()}}
 
 
 def quota_of(frame: pd.DataFrame, rep_id: str) -> float:

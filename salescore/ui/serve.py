@@ -5,7 +5,8 @@ checks for a ``pages/`` folder next to the main script when a server process sta
 it finds one, runs the *first* script run of the process in its old folder-discovery mode
 (MPA v1): a first visitor who opens a deep link such as /data gets the page without app.py's
 navigation, language or sidebar. The flag it sets is process-wide, so we set it before the
-server starts.
+server starts. The frame headers every response carries come with app.py's ``st.App``
+(salescore/framing.py), so a bare ``streamlit run app.py`` has them too.
 """
 from __future__ import annotations
 
@@ -13,6 +14,12 @@ import sys
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def streamlit_args(args: list[str]) -> list[str]:
+    """The options ``serve`` passes on to ``streamlit run`` (``--server.headless true`` ...),
+    in the order given, without a ``--`` separator written before them."""
+    return args[1:] if args[:1] == ["--"] else list(args)
 
 
 def main(args: list[str]) -> int:

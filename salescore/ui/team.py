@@ -1,16 +1,23 @@
 """Widgets of the Team page: the profile table, the rep's metric cards, the 2x2 SWOT board."""
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from salescore import i18n, team
 from salescore.ui import currency, lang, money_pattern, t
+from salescore.ui.widgets import table, team_name, with_team_names
+
+#: Rep cards per row: a card of a 1280 px screen (sidebar open) holds "Average deal size" and
+#: "39.6 days" whole at three to a row, not at five.
+CARDS_PER_ROW = 3
 
 
 def profile_table(profile: pd.DataFrame) -> None:
     """Every rep's profile figures, rates as percentages, sortable."""
-    frame = profile[["rep", "team", *team.PROFILE_METRICS]].copy()
+    frame = with_team_names(profile[["rep", "team", *team.PROFILE_METRICS]])
     for m in team.PROFILE_METRICS:
         if team.KIND[m] == "pct":
             frame[m] = frame[m] * 100
@@ -19,13 +26,14 @@ def profile_table(profile: pd.DataFrame) -> None:
     for m in team.PROFILE_METRICS:
         config[m] = st.column_config.NumberColumn(t(f"team.metric.{m}"), format=formats[team.KIND[m]],
                                                   help=t(f"team.help.{m}"))
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+    table(frame, column_config=config)
 
 
 def rep_cards(row: pd.Series) -> None:
     """The rep's figures as cards, each with the team median underneath."""
     language, symbol = lang(), currency()
-    cols = [*st.columns(5), *st.columns(5)]
+    rows = -(-len(team.PROFILE_METRICS) // CARDS_PER_ROW)
+    cols = [col for _ in range(rows) for col in st.columns(CARDS_PER_ROW)]
     for col, m in zip(cols, team.PROFILE_METRICS):
         with col:
             st.metric(t(f"team.metric.{m}"), team.format_value(m, row[m], language, symbol),
@@ -56,6 +64,42 @@ def swot_board(content: pd.DataFrame) -> None:
                         lines.append(f"- {text}")
                 if lines:
                     st.markdown("\n".join(lines))
+
+
+def rep_labels(profile: pd.DataFrame) -> dict[str, str]:
+    """{rep_id: "rep (team)"} in the profile's order for the rep picker; a rep without a team
+    is their name alone (not "张伟 ()")."""
+    return {r: f"{name} ({tm})" if str(tm or "").strip() else name
+            for r, name, tm in zip(profile["rep_id"], profile["rep"], profile["team"])}
+
+
+def subject_labels(labels: dict[str, str]) -> dict[str, str]:
+    """team.subject_options' labels with the empty team named: "team:" -> "(no team)", and a
+    rep of no team by their name alone."""
+    out = {}
+    for value, label in labels.items():
+        kind, _, ident = value.partition(":")
+        if kind == "team":
+            out[value] = team_name(ident)
+        else:
+            out[value] = label[:-3] if label.endswith(" ()") else label
+    return out
+
+
+def hire_text(hire: dict[str, Any]) -> str:
+    """team.render_hire with the team named (:func:`team_name`): "Next hire for (no team)",
+    not "Next hire for : Closer"."""
+    params = dict(hire["params"])
+    if "team" in params:
+        params["team"] = team_name(params["team"])
+    return team.render_hire({**hire, "params": params}, lang(), currency())
+
+
+def notes_frame(stored: pd.DataFrame) -> pd.DataFrame:
+    """The stored SWOT notes for the editor, their origin (auto / manual) in the user's words
+    (team.sync_notes does not read it back)."""
+    return stored.assign(origin=stored["origin"].map(
+        lambda o: t(f"team.origin.{o}") if isinstance(o, str) and o else ""))
 
 
 def _md(text: str) -> str:
@@ -105,7 +149,7 @@ def trend_frame(trend: pd.DataFrame) -> pd.DataFrame:
 
 def role_frame(comp: pd.DataFrame) -> pd.DataFrame:
     order = {r: i for i, r in enumerate(team.ROLES)}
-    return comp.assign(role_label=comp["role"].map(lambda r: t(f"team.role.{r}")),
+    return with_team_names(comp).assign(role_label=comp["role"].map(lambda r: t(f"team.role.{r}")),
                        role_order=comp["role"].map(order))
 
 

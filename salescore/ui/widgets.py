@@ -1,4 +1,5 @@
-"""Shared widgets: the KPI cards, an alert, the leaderboard table, the table-counts frame."""
+"""Shared widgets: the KPI cards, an alert, tables (the leaderboard, the table counts, any
+frame through :func:`table`) and the words for a missing team or a count."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,57 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from salescore import fmt, metrics
-from salescore.ui.text import lang, money, money_pattern, t
+from salescore import fmt, goals, i18n, metrics
+from salescore.ui.text import lang, money, money_pattern, t, tx
+
+#: st.metric's delta colour for each pacing light (goals.light; the bars of Goals › Pacing and
+#: of the Overview's team chart use the same four, charts.goals.LIGHT_COLORS).
+LIGHT_DELTA = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
+
+
+def table(frame: pd.DataFrame, **kwargs: Any) -> Any:
+    """``st.dataframe`` as every page shows a table: a missing value is a blank cell (not
+    "None"), a date column without times shows the date alone (not "2026-12-31 00:00:00").
+    ``kwargs`` go to st.dataframe (column_config, hide_index ...)."""
+    kwargs.setdefault("hide_index", True)
+    kwargs.setdefault("width", "stretch")
+    return st.dataframe(fmt.dates_only(frame), placeholder="", **kwargs)
+
+
+def team_name(team: Any) -> str:
+    """A team as the pages write it: "(no team)" for reps imported without one."""
+    return t("team.no_team") if fmt.missing(team) or not str(team).strip() else str(team)
+
+
+def has_teams(frame: pd.DataFrame, column: str = "team") -> bool:
+    """Whether any row of ``frame`` names a team (an import without a team column has none)."""
+    return bool(frame[column].map(lambda v: not fmt.missing(v) and bool(str(v).strip())).any())
+
+
+def with_team_names(frame: pd.DataFrame, column: str = "team") -> pd.DataFrame:
+    """``frame`` with its ``column`` of teams written by :func:`team_name` (a copy)."""
+    if column not in frame:
+        return frame
+    return frame.assign(**{column: frame[column].map(team_name)})
+
+
+def tn(key: str, count: Any, /, **params: Any) -> str:
+    """:func:`tx` for a sentence about ``count`` things: the key's ``_one`` form when the count
+    is 1 and the catalogue has one ("1 rep changes", not "1 reps change")."""
+    return tx(plural_key(key, count), **params)
+
+
+def plural_key(key: str, count: Any) -> str:
+    """``key`` + "_one" when ``count`` is 1 and that key exists, else ``key``."""
+    one = f"{key}_one"
+    return one if _is_one(count) and i18n.has(one, lang()) else key
+
+
+def _is_one(count: Any) -> bool:
+    try:
+        return float(str(count).replace(",", "")) == 1
+    except ValueError:
+        return False
 
 
 def _change(now: Any, before: Any) -> float | None:
@@ -38,7 +88,7 @@ def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None
                        coverage=f"{coverage:.1f}×"))
         st.metric(t("metric.attainment"), fmt.pct(att),
                   delta=None if gap is None else t("overview.vs_pace", change=fmt.points(gap, language, short=True)),
-                  help=help_text, border=True)
+                  delta_color=LIGHT_DELTA[_light(now, share)], help=help_text, border=True)
     with cards[2]:
         diff = None if now["win_rate"] is None or before["win_rate"] is None else now["win_rate"] - before["win_rate"]
         if order_list:
@@ -67,19 +117,28 @@ def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None
                   delta=t("overview.vs_prev", change=f"{diff:+d}"), border=True)
 
 
+def _light(now: dict[str, Any], share: float) -> str:
+    """The pacing light of the period's attainment (goals.light, as Goals › Pacing)."""
+    att, target = now.get("attainment"), now.get("target")
+    index = None if att is None or share <= 0 else float(att) / share
+    left = max(float(target or 0) - float(now.get("revenue_won") or 0), 0.0)
+    return goals.light(index, left, now.get("pipeline_coverage"))
+
+
 def alert(item: dict[str, Any]) -> None:
     """One alert from metrics.alerts, worded in the user's language."""
+    item = {**item, "key": plural_key(item["key"], item["params"].get("count"))}   # "1 rep is"
     text = fmt.md_escape(metrics.alert_text(item, lang()))  # names are user data, not markup
     {"warning": st.warning, "success": st.success}.get(item["level"], st.info)(text, icon=None)
 
 
 def leaderboard_table(board: Any) -> None:
     """The 销售明星榜 as a table with formatted money and an attainment bar."""
-    frame = board.copy()
+    frame = with_team_names(board)
     frame["attainment"] = frame["attainment"] * 100
     frame["win_rate"] = frame["win_rate"] * 100
-    st.dataframe(
-        frame.drop(columns=["rep_id"]), hide_index=True, width="stretch",
+    table(
+        frame.drop(columns=["rep_id"]),
         column_config={
             "rank": st.column_config.NumberColumn(t("metric.rank"), format="%d"),
             "rep": t("metric.rep"),
