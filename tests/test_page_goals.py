@@ -231,7 +231,7 @@ def test_future_periods_are_offered_and_smart_checks_a_saved_one(at, path):
     future = running_q.next().label                       # 2027-Q1 on the demo
     at.selectbox(key="goals_period").set_value(future).run()
     assert not at.exception
-    # (markdown places escape their values: 2027\\-Q1 shows as 2027-Q1)
+    # (markdown places escape their values: 2027\-Q1 shows as 2027-Q1)
     nothing = t("goals.saved_none", "en", period=fmt.md_escape(future), scenario="base")
     assert nothing in [c.value for c in at.caption]
     at.text_input(key="goals_save_name").set_value("plan 2027").run()

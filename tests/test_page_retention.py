@@ -55,7 +55,8 @@ def test_cards_and_at_risk_match_salescore(at, demo_db):
     shown = at.dataframe[0].value
     risky = retention.at_risk(frame)
     assert list(shown[shown.columns[0]]) == list(risky["rep"])
-    assert shown.iloc[0][shown.columns[4]] == pytest.approx(risky["difficulty"].iloc[0])
+    # difficulty shown in percent, as the deck (211%, not 2.11)
+    assert shown.iloc[0][shown.columns[4]] == pytest.approx(100 * risky["difficulty"].iloc[0])
     assert at.get("vega_lite_chart")
 
 
@@ -68,8 +69,8 @@ def test_quota_what_if_moves_the_hard_target_rep(at, demo_db):
     row = moves.set_index("rep_id").loc[rep]
     assert row["quadrant_old"] == "exploited" and row["quadrant_new"] == "fair"
     text = "\n".join(m.value for m in at.markdown)
-    assert f"{row['difficulty_old']:.2f} → {row['difficulty_new']:.2f}" in text
-    assert f"{row['reward_old']:.2f} → {row['reward_new']:.2f}" in text
+    assert f"{fmt.pct(row['difficulty_old'], 0)} → {fmt.pct(row['difficulty_new'], 0)}" in text
+    assert f"{fmt.pct(row['reward_old'], 0)} → {fmt.pct(row['reward_new'], 0)}" in text
     assert len(at.get("vega_lite_chart")) == 2            # the what-if chart with the arrow
 
 
