@@ -2,8 +2,8 @@
 
 CSV-like text is decoded (UTF-8, UTF-8 with BOM, UTF-16, GB18030 which covers GBK) and its
 delimiter sniffed; spreadsheets go through python-calamine (DESIGN.md section 3), read so that
-no file can crash the process (workbook.py). Lines end at LF (CRLF), or at CR in a file with
-no LF at all (old Mac files); a lone CR inside a line is a space. Large CSV
+no file can crash the process (workbook.py). Lines end at LF (CRLF), and at CR too in an old
+Mac file (CR only) or where a CR stands outside quotes, as Arrow splits them. Large CSV
 files are parsed by Arrow's multi-threaded CSV reader into columns DuckDB scans in place:
 a UTF-8 file as its own bytes (validated by Arrow, never decoded in Python), anything else
 transcoded to UTF-8 first. A workbook sheet is parsed once and handed to DuckDB as Arrow
@@ -249,14 +249,17 @@ def read_text_sample(data: bytes, file_name: str, *,
         sample = text[:200_000]
     delim = sniff_delimiter(sample, file_name)
     rows = []
-    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
-    try:
-        for row in reader:
-            rows.append(row)
-            if len(rows) >= SAMPLE_ROWS:
-                break
-    except csv.Error:
-        pass
+    for newline in _line_ends(sample):
+        rows = []
+        try:
+            for row in csv.reader(io.StringIO(sample, newline=newline), delimiter=delim):
+                rows.append(row)
+                if len(rows) >= SAMPLE_ROWS:
+                    break
+        except csv.Error as exc:
+            if _lone_cr(exc, newline):
+                continue
+        break
     guard.check_columns(file_name, max((len(r) for r in rows), default=0))
     raw = None
     if fast is not None:
@@ -266,6 +269,19 @@ def read_text_sample(data: bytes, file_name: str, *,
             else text.encode("utf-8")
     return TextSource(text=text, raw_utf8=raw, delimiter=delim, encoding=encoding,
                       verified=fast is None or not trust_head, file_name=file_name), rows
+
+
+def _line_ends(text: str) -> tuple[str, ...]:
+    """How to split ``text`` into lines, in the order to try (io.StringIO's ``newline``):
+    at LF (and CRLF) when it has any LF, so a quoted CR stays inside its line; at CR, LF
+    and CRLF (as Arrow does) for an old Mac file, or when a CR outside quotes shows that
+    CR ends lines there too."""
+    return ("\n", "") if "\n" in text else ("",)
+
+
+def _lone_cr(exc: csv.Error, newline: str) -> bool:
+    """The csv module met a CR outside quotes while splitting at LF only."""
+    return newline == "\n" and "new-line character" in str(exc)
 
 
 def _last_line_end(head: bytes) -> int:
@@ -356,9 +372,9 @@ def text_grid(src: TextSource) -> pd.DataFrame:
     """The whole text file as a header-less frame of strings; index = line number - 1.
 
     Uses Python's csv module so the index matches the line the user sees (blank lines kept).
-    Lines end at LF, CRLF or CR, as in Arrow's reader; a line break inside quotes stays in
-    its cell (the cleaning makes it a space). A row wider than guard.MAX_COLUMNS is refused
-    as soon as it is read.
+    Lines end as :func:`_line_ends` says; a line break inside quotes stays in its cell (the
+    cleaning makes it a space). A row wider than guard.MAX_COLUMNS is refused as soon as it
+    is read.
     """
     text = src.text
     if text is None:
@@ -366,7 +382,24 @@ def text_grid(src: TextSource) -> pd.DataFrame:
             text = bytes(src.raw_utf8 or b"").decode("utf-8")
         except UnicodeDecodeError:
             raise NotUtf8("not UTF-8 after its first lines") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=src.delimiter)
+    for newline in _line_ends(text):
+        try:
+            rows, index = _parse(text, newline, src)
+            break
+        except csv.Error as exc:
+            if not _lone_cr(exc, newline):
+                raise _unparsable(exc, src) from None
+    width = max((len(r) for r in rows), default=0)
+    frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], index=index,
+                         dtype="str")
+    frame.columns = range(width)
+    return frame
+
+
+def _parse(text: str, newline: str, src: TextSource) -> tuple[list[list[str]], list[int]]:
+    """(rows, line number - 1 of each) by the csv module; a row wider than
+    guard.MAX_COLUMNS is refused as soon as it is read."""
+    reader = csv.reader(io.StringIO(text, newline=newline), delimiter=src.delimiter)
     rows: list[list[str]] = []
     index: list[int] = []
     try:
@@ -376,18 +409,20 @@ def text_grid(src: TextSource) -> pd.DataFrame:
             rows.append(row)
             index.append(reader.line_num - 1)
     except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            line = reader.line_num
-            raise _reject(f"{src.file_name}: line {line:,} has a cell longer than "
-                          f"{csv.field_size_limit():,} characters.", "ingest.error.cell_too_long",
-                          file=src.file_name, line=line, limit=csv.field_size_limit()) from None
-        raise _reject(f"the text file cannot be parsed as a table: {exc}",
-                      "ingest.error.unparsable", detail=str(exc)) from None
-    width = max((len(r) for r in rows), default=0)
-    frame = pd.DataFrame([r + [None] * (width - len(r)) for r in rows], index=index,
-                         dtype="str")
-    frame.columns = range(width)
-    return frame
+        exc.line = reader.line_num   # type: ignore[attr-defined]
+        raise
+    return rows, index
+
+
+def _unparsable(exc: csv.Error, src: TextSource) -> ImportRejected:
+    """The sentence for a file the csv module cannot read."""
+    if "field larger than field limit" in str(exc):
+        line, limit = getattr(exc, "line", 0), csv.field_size_limit()
+        return _reject(f"{src.file_name}: line {line:,} has a cell longer than {limit:,} "
+                       "characters.", "ingest.error.cell_too_long", file=src.file_name,
+                       line=line, limit=limit)
+    return _reject(f"the text file cannot be parsed as a table: {exc}",
+                   "ingest.error.unparsable", detail=str(exc))
 
 
 def arrow_csv(src: TextSource, skip: int, width: int,
@@ -433,4 +468,12 @@ def background(fn: Callable[..., Any], *args: Any) -> Future:
     global _POOL
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="salescore-ingest")
-    return _POOL.submit(fn, *args)
+    try:
+        return _POOL.submit(fn, *args)
+    except RuntimeError:   # no thread can start (out of memory, shutting down): do it here
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:  # handed to the caller, as a pool thread would
+            done.set_exception(exc)
+        return done

@@ -128,12 +128,11 @@ def _in_child(data: bytes, file_name: str, sheet: str | None, names_only: bool) 
     if answer is None or answer[0] == "memory":
         # killed (a failed allocation aborts the child; the kernel may kill it) or out of
         # memory: the workbook needs more than the limit
+        limit = f"{guard.CHILD_MEMORY_BYTES / (1 << 30):g}"
         raise ImportRejected(
-            f"{file_name}: reading this workbook needs more than "
-            f"{guard.CHILD_MEMORY_BYTES >> 30} GB of memory (it claims a huge sheet, or it is "
-            "damaged). Save the sheet as CSV and import that.",
-            key="ingest.error.sheet_memory", file=file_name,
-            limit=guard.CHILD_MEMORY_BYTES >> 30)
+            f"{file_name}: reading this workbook needs more than {limit} GB of memory (it "
+            "claims a huge sheet, or it is damaged). Save the sheet as CSV and import that.",
+            key="ingest.error.sheet_memory", file=file_name, limit=limit)
     if answer[0] == "problem":
         raise _refusal(SheetProblem(answer[1], **answer[2]), file_name, sheet)
     if answer[0] == "unreadable":
