@@ -32,7 +32,7 @@ with st.expander(t("funnel.stages_title"), expanded=not stages):
     st.caption(t("funnel.stages_help"))
     stage_frame = ui.query(metrics.stage_table)
     edited = st.data_editor(
-        stage_frame, key="funnel_stage_editor", hide_index=True, width="stretch",
+        stage_frame, key="funnel_stage_editor", hide_index=True, width="stretch", placeholder="",
         disabled=["stage", "open_deals", "deals"],
         column_config={
             "stage": t("funnel.stage"),
