@@ -3,18 +3,29 @@ numbers, bytes and cell grids, only ever return values / None or raise the proje
 SalesCoreError; and a load of whatever ``prepare`` accepted either stores the whole file
 (and its undo puts every table back) or leaves every table unchanged.
 
+Section 4 (issue 17) adds the hostile shapes of tests/data/hostile.py (a cell at XFD1048576,
+8 million rows, thousands of columns, a megabyte line, CR-only lines, quoted CRs, look-alike
+names) through the command line (exit 2, one sentence, the database file unchanged) and the
+Data page (AppTest: a sentence, no exception), and two properties: any mix of line endings
+reads alike on the small-file and the Arrow path; disguised names are the plain name.
+
 Budgets are modest (deadline off) so the file runs in under a minute: each parser call
 compiles the coercion macros (~35-90 ms), so examples carry batches of up to 60 values.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
+import importlib.util
 import io
 import math
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -22,9 +33,11 @@ import pytest
 import xlsxwriter
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
 
 from salescore import db, ingest
 from salescore.errors import SalesCoreError
+from salescore.ingest import read as ingest_read
 from salescore.ingest import values
 
 pytestmark = pytest.mark.slow
@@ -467,6 +480,175 @@ def test_nan_and_infinite_rates_are_rejected_by_the_importer(shared):
     prepared = ingest.prepare(data, "products.csv", kind="products")
     assert sorted(prepared.rejected["value"].tolist()) == ["1e309%", "NaN%", "inf%"]
     assert prepared.rows_ok == 1
+
+
+# --- 4. hostile shapes (issue 17): huge sheets, wide and long files, CR, look-alikes ------
+
+_HOSTILE_SPEC = importlib.util.spec_from_file_location(
+    "hostile", Path(__file__).parent / "data" / "hostile.py")
+hostile = importlib.util.module_from_spec(_HOSTILE_SPEC)
+_HOSTILE_SPEC.loader.exec_module(hostile)
+ROOT = Path(__file__).resolve().parents[1]
+
+#: name -> (bytes, words of the refusal; None: imported)
+SHAPES = {
+    "xfd1048576.xlsx": (lambda: hostile.xlsx_with_cell_at(1048575, 16383), "XFD1048576"),
+    "lying-dimension.xlsx": (hostile.xlsx_lying_dimension, "XFD1048576"),
+    "eight-million-rows.xlsx": (lambda: hostile.xlsx_rows(8_000_000), "8,000,000 rows"),
+    "claims.ods": (lambda: hostile.ods(3, 2000), "2,000 columns"),
+    "5000-columns.csv": (lambda: hostile.wide_csv(5_000), "5,000 columns"),
+    "200000-columns.csv": (lambda: hostile.wide_csv(200_000), "longer than 1 MB"),
+    "long-line.csv": (lambda: hostile.long_line_csv(2.5), "longer than 1 MB"),
+    "wide-last-row.csv": (lambda: hostile.wide_row_csv(3_000), "3,000 columns"),
+    "cr-only.csv": (hostile.cr_only_csv, None),
+    "quoted-cr.csv": (hostile.quoted_cr_csv, None),
+    "look-alike-names.csv": (hostile.lookalike_csv, None),
+}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def cli_db(tmp_path_factory) -> Path:
+    """A closed database file with one import in it."""
+    path = tmp_path_factory.mktemp("hostile") / "sales.duckdb"
+    con = db.connect(path)
+    ingest.load(con, ingest.prepare(hostile.quoted_cr_csv(), "seed.csv"))
+    con.close()
+    return path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "salescore", "import", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=180)
+
+
+@pytest.mark.parametrize("name", [n for n, (_, words) in SHAPES.items() if words])
+def test_hostile_file_is_refused_by_the_cli(cli_db, tmp_path, name):
+    """Exit 2, one line on stderr naming the limit, no traceback, the database byte for byte
+    as it was."""
+    build, words = SHAPES[name]
+    path = tmp_path / name
+    path.write_bytes(build())
+    before = _sha(cli_db)
+    done = _cli("--db", str(cli_db), str(path))
+    TRIED["files"] += 1
+    STATS["refused_by_prepare"] += 1
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"error: {name}: ") and words in done.stderr, done.stderr
+    assert _sha(cli_db) == before
+
+
+def test_hostile_files_that_are_tables_import_through_the_cli(tmp_path):
+    """CR-only lines, a quoted CR, look-alike names: read (a dry run), no traceback."""
+    paths = []
+    for name, (build, words) in SHAPES.items():
+        if words is None:
+            paths.append(tmp_path / name)
+            paths[-1].write_bytes(build())
+    done = _cli("--dry-run", *map(str, paths))
+    TRIED["files"] += len(paths)
+    STATS["prepared"] += len(paths)
+    assert done.returncode == 0 and not done.stderr, done.stderr[-2000:]
+    assert done.stdout.count("rows OK") == len(paths)
+    assert "look the same" in done.stdout
+
+
+def test_hostile_files_on_the_data_page(tmp_path, monkeypatch):
+    """Every shape uploaded at once to the importer (AppTest): no exception, one sentence per
+    refused file, a preview for each table."""
+    monkeypatch.setenv("SALESCORE_DB", str(tmp_path / "ui.duckdb"))
+    script = tmp_path / "page.py"
+    script.write_text("import os, streamlit as st\nfrom salescore import db\n"
+                      "from salescore.ui import importer\n"
+                      "@st.cache_resource(on_release=lambda c: c.close())\n"
+                      "def get_con(path):\n    return db.connect(path)\n"
+                      "importer.render(get_con(os.environ['SALESCORE_DB']), 'en')\n",
+                      encoding="utf-8")
+    st_cache_clear()
+    try:
+        at = AppTest.from_file(str(script), default_timeout=180).run()
+        files = [(name, build(), "x") for name, (build, _) in SHAPES.items()]
+        at.file_uploader(key="data_upload").set_value(files).run()
+        assert not at.exception, at.exception
+        refusals = [words for _, words in SHAPES.values() if words]
+        errors = [e.value.replace("\\", "") for e in at.error]
+        assert len(errors) == len(refusals), errors
+        for words, error in zip(refusals, errors):
+            assert words in error, (words, error)
+        assert len(at.metric) == 3 * (len(SHAPES) - len(refusals))
+    finally:
+        st_cache_clear()
+
+
+def st_cache_clear() -> None:
+    import streamlit
+
+    streamlit.cache_data.clear()
+    streamlit.cache_resource.clear()
+
+
+LINE_CELL = st.one_of(st.sampled_from(CELL_WORDS), st.sampled_from(
+    ["甲\r公司", "乙\n公司", "\r", "a\r\nb", "x\r", "\ry", "张三", "1,000"]))
+
+
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(st.lists(LINE_CELL, min_size=5, max_size=5), min_size=1, max_size=8),
+       st.sampled_from(["\n", "\r\n", "\r"]), st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+def test_any_line_endings_read_alike_on_both_paths(grid, terminator, quoting):
+    """CR, LF and CRLF rows, with CRs and LFs inside cells (quoted or, as Python's own csv
+    writer leaves a CR under an LF terminator, not): never Python's 'universal-newline mode'
+    refusal, and the small-file path and the Arrow path give the same rows."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=terminator, quoting=quoting)
+    writer.writerow(["商机编号", "销售员", "客户名称", "金额", "阶段"])
+    writer.writerows(grid)
+    data = buf.getvalue().encode()
+    TRIED["files"] += 2
+    outcomes = []
+    for fast in (False, True):
+        original = ingest_read.FAST_CSV_BYTES
+        ingest_read.FAST_CSV_BYTES = 10 if fast else original
+        try:
+            prepared = ingest.prepare(data, "lines.csv")
+            outcomes.append((prepared.frame.to_dict("list"), prepared.rejected.to_dict("list")))
+        except SalesCoreError as err:
+            assert "universal-newline" not in str(err), str(err)
+            outcomes.append(err.key)
+        finally:
+            ingest_read.FAST_CSV_BYTES = original
+    assert outcomes[0] == outcomes[1]
+
+
+INVISIBLE = st.sampled_from(["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202e",
+                             "\u2066", "\ufeff", "\u00ad", "\u2060"])
+
+
+@st.composite
+def disguised(draw) -> tuple[str, str]:
+    """(a plain name, the same name typed with invisible characters and full-width letters)."""
+    name = draw(st.text(alphabet="ABCDEFGHabcdefgh张王李", min_size=2, max_size=8))
+    out = []
+    for ch in name:
+        if draw(st.booleans()):
+            out.append(draw(INVISIBLE))
+        out.append(chr(ord(ch) + 0xFEE0) if ch.isascii() and draw(st.booleans()) else ch)
+    return name, "".join(out) + (draw(INVISIBLE) if draw(st.booleans()) else "")
+
+
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(disguised(), min_size=1, max_size=6))
+def test_disguised_names_are_the_plain_name(pairs):
+    """Invisible characters and full-width letters never make a second rep."""
+    lines = ["销售员,金额,阶段,成交日期"] + [f"{typed},1,赢单,2026-01-01" for _, typed in pairs]
+    TRIED["files"] += 1
+    prepared = ingest.prepare(("\n".join(lines) + "\n").encode(), "names.csv")
+    assert prepared.frame["rep"].tolist() == [plain for plain, _ in pairs]
 
 
 def test_zz_report():

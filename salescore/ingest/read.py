@@ -291,18 +291,24 @@ def _last_line_end(head: bytes) -> int:
 
 
 def line_count(raw: bytes | memoryview) -> int:
-    """Lines in ``raw``, trailing blank lines (and the last line break) not counted. Lines
-    end at LF, or at CR in a file without any LF (old Mac files), as Arrow and
-    :func:`text_grid` read them."""
+    """Lines in ``raw``, trailing blank lines (and the last line break) not counted, as
+    :func:`text_grid` numbers them: at LF, or at CR in a file without any LF (old Mac
+    files). -1 for a file with LFs and a CR that is not part of a CRLF: whether that CR
+    ends a line depends on the quotes around it, which only the csv module follows."""
     end = len(raw)
     while end and raw[end - 1] in (10, 13):
         end -= 1
     if not end:
         return 0
     data = raw.obj if isinstance(raw, memoryview) else raw
-    offset = len(data) - len(raw)  # a BOM dropped from the front of the view
-    sep = b"\n" if data.find(b"\n", offset, offset + end) >= 0 else b"\r"
-    return data.count(sep, offset, offset + end) + 1
+    start = len(data) - len(raw)  # a BOM dropped from the front of the view
+    end += start
+    if data.find(b"\n", start, end) < 0:
+        return data.count(b"\r", start, end) + 1
+    crs = data.count(b"\r", start, end)
+    if crs and crs != data.count(b"\r\n", start, end):
+        return -1
+    return data.count(b"\n", start, end) + 1
 
 
 def _utf8_bytes(data: bytes, head_only: bool = False) -> memoryview | None:

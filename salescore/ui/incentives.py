@@ -321,9 +321,22 @@ _MONEY_COLS = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_
                "spiffs", "clawback", "carried_balance", "total", "carried_forward")
 
 
+#: Streamlit's own currency formats put the minus before the symbol (-¥59,883) where a printf
+#: pattern cannot (¥-59,883): the preset that draws the data's symbol (fmt.symbol), when one does.
+_PRESETS = {"¥": "yen", "$": "dollar", "€": "euro"}
+
+
+def _money_column(label: str) -> Any:
+    """A money column in the reporting currency (¥ whole units; $ and € to the cent):
+    deductions read -¥59,883."""
+    preset = _PRESETS.get(ui.currency())
+    if preset:
+        return st.column_config.NumberColumn(label, format=preset)   # (a step would truncate)
+    return st.column_config.NumberColumn(label, format=ui.money_pattern(0))
+
+
 def _column_config() -> dict[str, Any]:
-    config: dict[str, Any] = {c: st.column_config.NumberColumn(t(f"incentives.col.{c}"), format=ui.money_pattern(0))
-                              for c in _MONEY_COLS}
+    config: dict[str, Any] = {c: _money_column(t(f"incentives.col.{c}")) for c in _MONEY_COLS}
     config.update({
         "rep": t("metric.rep"), "team": t("sidebar.team"),
         "attainment": st.column_config.NumberColumn(t("metric.attainment"), format="percent"),
