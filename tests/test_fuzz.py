@@ -616,9 +616,11 @@ def test_any_line_endings_read_alike_on_both_paths(grid, terminator, quoting):
         try:
             prepared = ingest.prepare(data, "lines.csv")
             outcomes.append((prepared.frame.to_dict("list"), prepared.rejected.to_dict("list")))
+            STATS["prepared"] += 1
         except SalesCoreError as err:
             assert "universal-newline" not in str(err), str(err)
             outcomes.append(err.key)
+            STATS["refused_by_prepare"] += 1
         finally:
             ingest_read.FAST_CSV_BYTES = original
     assert outcomes[0] == outcomes[1]
@@ -648,6 +650,7 @@ def test_disguised_names_are_the_plain_name(pairs):
     lines = ["销售员,金额,阶段,成交日期"] + [f"{typed},1,赢单,2026-01-01" for _, typed in pairs]
     TRIED["files"] += 1
     prepared = ingest.prepare(("\n".join(lines) + "\n").encode(), "names.csv")
+    STATS["prepared"] += 1
     assert prepared.frame["rep"].tolist() == [plain for plain, _ in pairs]
 
 

@@ -131,6 +131,7 @@ importer.render(get_con(os.environ["SALESCORE_DB"]), os.environ.get("TEST_LANG",
 """
 
 
+@pytest.mark.slow
 def test_data_page_shows_a_sentence_for_each_hostile_workbook(tmp_path):
     """The importer page (AppTest, in a child Python since today's server dies on the first
     file) gets every shape at once and shows one error per file, no exception."""
@@ -223,7 +224,9 @@ def test_a_wide_row_below_a_narrow_header_is_refused(fast, monkeypatch):
     assert err.params["columns"] == 1_200
 
 
+@pytest.mark.slow
 def test_a_thousand_columns_still_import():
+    """At the cap: about 4 s, nearly all of it DuckDB planning the 1,000-column views."""
     prepared = prepare(hostile.wide_csv(guard.MAX_COLUMNS), "wide.csv")
     assert prepared.rows_ok == 2 and len(prepared.columns) == guard.MAX_COLUMNS
 

@@ -29,7 +29,8 @@ class Cleaned:
     cells need the cleaning's regular expressions (None: every column); ``source`` the view
     (``clean``) or table (``raw_long``, wide targets) the parsers read; ``field_col`` field ->
     column there; ``blank`` / ``total`` SQL conditions of a blank row and a total row (合计);
-    ``rows_in`` / ``total_rows`` counted here for wide sheets only (0 for long ones).
+    ``rows_in`` / ``total_rows`` counted here for wide sheets only (0 for long ones);
+    ``lookalike_fields`` the name fields with a Cyrillic or Greek look-alike letter.
     """
 
     raw_table: pa.Table
@@ -44,6 +45,7 @@ class Cleaned:
     total: str
     rows_in: int
     total_rows: int
+    lookalike_fields: frozenset[str] = frozenset()
 
 
 def clean(cur: duckdb.DuckDBPyConnection, file_name: str, headers: list[str],
@@ -75,11 +77,14 @@ def clean(cur: duckdb.DuckDBPyConnection, file_name: str, headers: list[str],
             body, dirty = frame_body(grid.iloc[h + 1:], width)
         raw_table = body
     # names that identify someone, as stored: NFKC, no invisible characters (names.py)
+    lookalike_fields = set()
     for hd, f in fmap.items():
         if f not in IDENTITY_FIELDS:
             continue
         c = f"c{headers.index(hd)}"
-        fixed = normalise_column(raw_table[c])
+        fixed, marked = normalise_column(raw_table[c])
+        if marked:
+            lookalike_fields.add(f)
         if fixed is not None:
             raw_table = raw_table.set_column(raw_table.column_names.index(c), c, fixed)
             if dirty is not None:
@@ -137,7 +142,7 @@ def clean(cur: duckdb.DuckDBPyConnection, file_name: str, headers: list[str],
     return Cleaned(raw_table=raw_table, dirty=dirty, grid=grid, all_cols=all_cols,
                    field_col=field_col, header_of_field=header_of_field, mults=mults,
                    source=source, blank=blank, total=total, rows_in=rows_in,
-                   total_rows=total_rows)
+                   total_rows=total_rows, lookalike_fields=frozenset(lookalike_fields))
 
 
 @dataclass(frozen=True)

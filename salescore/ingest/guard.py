@@ -86,8 +86,8 @@ def check_line_length(data: bytes | memoryview, file_name: str) -> None:
         if last < 0:
             line = whole.count(sep, start, pos) + 1
             raise ImportRejected(
-                f"{file_name}: line {line:,} is longer than {MAX_LINE_BYTES // (1 << 20)} MB; "
-                "this is not a table the importer can read (is it a text table at all?).",
+                f"{file_name}: line {line:,} is longer than {MAX_LINE_BYTES // (1 << 20)} MB, "
+                "which no table row is. Is it a text table at all?",
                 key="ingest.error.line_too_long", file=file_name, line=line,
                 limit=MAX_LINE_BYTES // (1 << 20))
         pos = last + 1
@@ -139,7 +139,7 @@ def check_reach(file_name: str, reach: Reach) -> None:
 
 def too_big(file_name: str, reach: Reach) -> ImportRejected:
     return ImportRejected(
-        f"{file_name}: a sheet has a cell at {reach.ref} ({reach.rows:,} rows x {reach.cols:,} "
+        f"{file_name}: a sheet has a cell at {reach.ref} ({reach.rows:,} rows × {reach.cols:,} "
         f"columns); the importer reads at most {MAX_SHEET_ROWS:,} rows, {MAX_COLUMNS:,} "
         f"columns and {MAX_SHEET_CELLS:,} cells per sheet. Delete what lies beyond the table, "
         "or save the sheet as CSV.", key="ingest.error.sheet_too_big", file=file_name,
@@ -147,20 +147,21 @@ def too_big(file_name: str, reach: Reach) -> ImportRejected:
         max_cols=MAX_COLUMNS, max_cells=MAX_SHEET_CELLS)
 
 
-_WHITESPACE = bytes.maketrans(b"\t\r\n", b"   ")   # XML's whitespace, as plain spaces
 _CHUNK = 4 << 20
 _MAX_TAIL = 1 << 20
-# A cell starts as <c followed by whitespace or '>', with or without a namespace prefix
-# (quick-xml, calamine's parser, matches on the local name). In the plain form its first
-# attribute is r="A1"; an r attribute anywhere else (a second one, single quotes, spaces
-# around '=', another element) is not plain. Both as RE2 patterns (Arrow), which scan a
-# sheet's XML at several hundred MB/s.
-_CELL = r"[<:]c[ >]"
-_NOT_PLAIN = (r'[<:]c(?:>| (?:[^r]|r[^=]|r=[^"]))'
-              r"|(?:[^cw]|[^<:]c|[^o]w|[^r]ow|[^<:]row) r *=")
+# A cell starts as <c followed by XML whitespace (_S) or '>', with or without a namespace
+# prefix (quick-xml, calamine's parser, matches on the local name). In the plain form its
+# first attribute is r="A1" after one whitespace character; an r attribute anywhere else (a
+# second one, single quotes, spaces around '=', another element) is not plain. RE2 patterns
+# (Arrow), which scan a sheet's XML at several hundred MB/s.
+_S = r"[\t\n\r ]"
+_CELL = rf"[<:]c(?:{_S}|>)"
+_NOT_PLAIN = (rf'[<:]c(?:>|{_S}(?:[^r]|r[^=]|r=[^"]))'
+              rf"|(?:[^cw]|[^<:]c|[^o]w|[^r]ow|[^<:]row){_S}r{_S}*=")
+_REF = rf'[<:]c{_S}r="'
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="(?:[A-Za-z]+\d+:)?([A-Za-z]+)(\d+)"')
 _ENCODING = re.compile(rb'^<\?xml[^>]*encoding="([^"]*)"')
-_EXACT = re.compile(rb'[<:]c r="([A-Za-z]+)(\d+)"([^<>]*)>')
+_EXACT = re.compile(_REF.encode() + rb'([A-Za-z]+)(\d+)"([^<>]*)>')
 
 
 class _Unsure(Exception):
@@ -206,8 +207,8 @@ def _matches(buf: bytes, pattern: str) -> bool:
 
 
 def _chunks(book: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], file_name: str):
-    """The member's bytes (whitespace as spaces) in pieces that end just before a '<', so
-    that no tag is split between two pieces."""
+    """The member's bytes in pieces that end just before a '<', so that no tag is split
+    between two pieces."""
     carry = b""
     with book.open(info) as fh:
         while True:
@@ -223,7 +224,7 @@ def _chunks(book: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], fil
                 if carry:
                     yield carry
                 return
-            buf = carry + chunk.translate(_WHITESPACE)
+            buf = carry + chunk
             cut = buf.rfind(b"<")
             if cut < 0:     # text without a tag: what it holds is no cell, split it anywhere
                 cut = len(buf)
@@ -319,5 +320,4 @@ def _beyond(letters: str, digits: str) -> str:
         f"{alt}[0-9]" for alt in _greater(letters, _LETTER_CLASSES, _LETTERS)]
     rows = [f"[0-9]{{{len(digits) + 1}}}"] + [
         f"{alt}\"" for alt in _greater(digits, _DIGIT_CLASSES, _DIGITS)]
-    pattern = f'[<:]c r="(?:{"|".join(cols)}|[A-Za-z]+(?:{"|".join(rows)}))'
-    return pattern
+    return f'{_REF}(?:{"|".join(cols)}|[A-Za-z]+(?:{"|".join(rows)}))'

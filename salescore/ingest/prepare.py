@@ -134,7 +134,7 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
                           [str(s) for s in stage_order] if stage_order else None)
         table, warnings = done.table, warnings + done.notices
         extra.update(done.extra)
-    warnings = tuple(warnings) + tuple(lookalikes(table, con))
+    warnings = tuple(warnings) + tuple(lookalikes(table, con, cleaned.lookalike_fields))
     return Prepared(
         file_name=file_name, sheet=sheet, kind=kind,
         header_row=header_row_number(cleaned.grid, h), columns=tuple(headers),

@@ -33,7 +33,7 @@ def sheets(data: bytes, file_name: str) -> list[str]:
     """The sheet names of a workbook (nothing else is read)."""
     if _checked_here(data, file_name):
         try:
-            with _opened(data) as book:
+            with _AsXlsx(data) as book:
                 return list(book.sheet_names)
         except _NotXlsx:
             pass   # not an .xlsx after all (an .ods, .xlsb ...): the child finds out
@@ -47,7 +47,7 @@ def read_sheet_rows(data: bytes, file_name: str,
     i + 1. Without ``sheet`` the first sheet with two rows or more (sheet_child.pick)."""
     if _checked_here(data, file_name):
         try:
-            with _opened(data) as book:
+            with _AsXlsx(data) as book:
                 name, names, rows = pick(book, sheet, *_limits())
             return name, tuple(names), rows
         except SheetProblem as problem:
@@ -83,7 +83,7 @@ class _NotXlsx(Exception):
     """calamine's .xlsx reader does not take the file: the child tries the other readers."""
 
 
-class _opened:
+class _AsXlsx:
     """The bytes as an .xlsx workbook (a private temporary file, since calamine chooses its
     reader by the file name; from bytes it would try .xlsb and .ods too)."""
 
