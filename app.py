@@ -3,7 +3,8 @@
 Streamlit runs this file as the script of every page (``__name__ == "__main__"``). Before
 that, ``streamlit run app.py`` imports it once to look for an ``st.App`` to serve: the only
 moment this file runs in the server process before the first visitor, so that is where
-Streamlit's legacy pages/ folder mode is switched off (see salescore/ui/serve.py).
+Streamlit's legacy pages/ folder mode is switched off (see salescore/ui/serve.py), and where
+the routes that set and clear the signed session cookie are added (salescore/session_cookie.py).
 """
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ if __name__ != "__main__":
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
-    from salescore import framing   # frame-ancestors 'self' on every HTTP response
+    from salescore import framing          # frame-ancestors 'self' on every HTTP response
+    from salescore import session_cookie   # a signed session survives a reload (issue 18)
 
-    app = st.App(__file__, middleware=framing.MIDDLEWARE)
+    app = st.App(__file__, routes=session_cookie.routes(st.get_option("server.baseUrlPath")),
+                 middleware=framing.MIDDLEWARE)
 else:
     from salescore import access, audit, files, ui
     from salescore.ui import auth
@@ -42,7 +45,12 @@ else:
         ("pages/meeting.py", "meeting.nav", ":material/co_present:", "meeting"),
     ]
 
-    user = auth.gate()  # None when sign-in is off; stops at the sign-in form when it is needed
+    # None when sign-in is off; stops at the sign-in form when it is needed, every page
+    # registered under it with the menu hidden (a deep link opens its page after sign-in)
+    user = auth.gate([st.Page("pages/me.py", title=ui.t("access.nav_me"), icon=":material/person:",
+                              url_path="me")]
+                     + [st.Page(path, title=ui.t(key), icon=icon, url_path=url)
+                        for path, key, icon, url in PAGES])
     audit.set_actor(user.name if user else None)  # who the audit log names for this run's writes
     # every page stays registered (links between pages keep working); a role's other pages are
     # hidden from the menu and refused below (salescore.access.may_open)

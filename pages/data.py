@@ -8,6 +8,7 @@ from salescore import ui
 from salescore.ui import backup as backup_ui
 from salescore.ui import confirm
 from salescore.ui import importer, t
+from salescore.ui import photos as photos_ui
 from salescore.ui import users as users_ui
 
 ctx = ui.context()
@@ -35,6 +36,7 @@ with st.expander(t("data.tables"), expanded=counts["deals"] == 0):
 
 importer.render(con, ctx.lang)
 backup_ui.render(con, ctx.lang)
+photos_ui.panel(con)
 
 st.subheader(t("data.demo_title"))
 st.write(t("data.demo_text"))

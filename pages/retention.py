@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from salescore import charts, incentives, retention
+from salescore import charts, incentives, periods, retention
 from salescore import ui
 from salescore.errors import SalesCoreError
 from salescore.periods import parse
@@ -35,7 +35,9 @@ seasonal = top[3].toggle(t("retention.seasonal"), value=True, key="retention_sea
 lines = retention.MEDIAN if median else 1.0
 settings = dict(difficulty_line=lines, reward_line=lines, top_share=share / 100, seasonal=seasonal)
 scope = ctx.scope
-st.caption(ui.tx("retention.caption", period=period.label, scope=scope.team or t("sidebar.all_teams"), plan=plan.name))
+st.caption(ui.tx("retention.caption", period=periods.period_label(period, ctx.as_of, ctx.lang),
+                 scope=scope.team or t("sidebar.all_teams"), plan=plan.name))
+rui.period_note(ctx.period, period, default, ctx.as_of)
 
 frame = ui.query(retention.quadrant, plan, period, scope, **settings)
 placed = retention.placed(frame)
@@ -43,8 +45,7 @@ if placed.empty:
     st.info(t("retention.no_reps", period=period.label))
     st.page_link("pages/data.py", label=t("common.go_to_data"), icon=":material/upload_file:")
     st.stop()
-if period.end > ctx.as_of:
-    st.warning(t("retention.period_running", period=period.label))
+rui.running_warning(period, ctx.as_of)
 
 counts = retention.climate(frame)
 rui.quadrant_cards(counts)

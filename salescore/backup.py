@@ -57,12 +57,26 @@ MANIFEST = "manifest.json"
 # Tables whose contents a restore replaces, in dependency order (parents first). Names come
 # from this fixed list only, never from the zip.
 RESTORE_TABLES: tuple[str, ...] = (*db.DATA_TABLES, "plans", "swot_notes", "actions", "imports",
-                                   "import_undo", "settings", "users")
+                                   "import_undo", "settings", "users", "rep_photos")
 # Backed up and merged (append-only), never replaced.
 MERGE_TABLES: tuple[str, ...] = ("audit_log",)
 # Backed up for the record (and for a plain IMPORT DATABASE), not restored: the file keeps its own.
 INFO_TABLES: tuple[str, ...] = ("schema_version",)
 ALL_TABLES: tuple[str, ...] = (*RESTORE_TABLES, *MERGE_TABLES, *INFO_TABLES)
+# The schema version that added a table: a backup made before it has no such member, and its
+# restore leaves the table empty (as the backed-up database had it).
+SINCE: dict[str, int] = {"rep_photos": 5}
+
+
+def tables_of(version: int) -> tuple[str, ...]:
+    """The tables a backup made at schema ``version`` holds, in ALL_TABLES order."""
+    return tuple(t for t in ALL_TABLES if SINCE.get(t, 1) <= version)
+
+
+def listed(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The tables a (checked) manifest lists, in ALL_TABLES order."""
+    return tuple(t for t in ALL_TABLES if t in manifest["tables"])
+
 
 # sequence -> the (table, column) pairs holding its values; a restore moves the sequence
 # past every restored value so that new rows never collide with restored ones.
@@ -91,7 +105,7 @@ MAX_ROWS: dict[str, int] = {
     "trainings": 10_000_000, "payments": 20_000_000, "targets": 10_000_000, "plans": 100_000,
     "swot_notes": 1_000_000, "actions": 1_000_000, "imports": 1_000_000,
     "import_undo": 20_000_000, "settings": 100_000, "users": 100_000, "audit_log": 1_000_000,
-    "schema_version": 1_000,
+    "schema_version": 1_000, "rep_photos": 100_000,   # ~30 KB each (salescore/photos.py)
 }
 MAX_CREATED_AT = 64                          # characters of the manifest's created_at
 MAX_LABEL = 120                              # characters of a file name in restored_from
@@ -281,10 +295,13 @@ def _manifest(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> 
                       f"this one knows {db.SCHEMA_VERSION}): update salescore first.",
                       found=version, known=db.SCHEMA_VERSION)
     tables = manifest.get("tables")
-    if not isinstance(tables, dict) or set(tables) != set(ALL_TABLES) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in tables.values()):
+    # every table of its schema version; a table added later only with its member
+    if not isinstance(tables, dict) or not set(tables_of(version)) <= set(tables) <= set(ALL_TABLES) \
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                       for n in tables.values()):
         raise _refuse("manifest", "manifest.json does not list the row count of every table.")
-    for table in ALL_TABLES:
+    expected = listed(manifest)
+    for table in expected:
         _check_rows(table, tables[table])
     created = manifest.get("created_at")
     if created is not None and (not isinstance(created, str) or len(created) > MAX_CREATED_AT):
@@ -294,7 +311,7 @@ def _manifest(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo]) -> 
             isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 2**62
             for n in sequences.values()):
         raise _refuse("manifest", "manifest.json has unreadable sequence positions.")
-    missing = [f"{t}.parquet" for t in ALL_TABLES if f"{t}.parquet" not in members]
+    missing = [f"{t}.parquet" for t in expected if f"{t}.parquet" not in members]
     if missing:
         raise _refuse("missing", f"the backup lacks {', '.join(missing)}.", name=", ".join(missing))
     return manifest
@@ -376,7 +393,7 @@ def restore(con: duckdb.DuckDBPyConnection, source: Source, user: str | None = N
     name by default). On any problem raises :class:`BackupError` and the database is
     exactly as before."""
     with _opened(source) as (archive, members, manifest, tmp):
-        paths = _extract(archive, members, ALL_TABLES, tmp)
+        paths = _extract(archive, members, listed(manifest), tmp)
         origin = backup_id(manifest, name or _name(source), _sha256(source))
         _load(con, manifest, paths, user, with_users, origin)
     return manifest
@@ -472,7 +489,7 @@ def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], paths: dict[
     try:
         with db.transaction(con) as cur:
             cols = {t: _check_file(cur, t, paths[t], counts[t])
-                    for t in (*RESTORE_TABLES, *MERGE_TABLES)}
+                    for t in (*RESTORE_TABLES, *MERGE_TABLES) if t in paths}
             now, then = read_users(cur, paths["users"], cols["users"])
             changes = [*user_changes(now, then), *setting_changes(cur, paths["settings"])]
             for table in reversed(replaced):
@@ -480,7 +497,7 @@ def _load(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any], paths: dict[
                     cur.execute(f"delete from settings where {kept}")
                 else:
                     _empty(cur, table)
-            for table in replaced:
+            for table in (t for t in replaced if t in paths):   # older backups lack newer tables
                 step = f"{table}.parquet"
                 names = ", ".join(f'"{c}"' for c in cols[table])  # checked against the schema
                 where = f" where {kept}" if table == "settings" else ""

@@ -20,7 +20,7 @@ import duckdb
 from salescore import files, sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_DB = Path("data") / "salescore.duckdb"
 
 
@@ -63,6 +63,11 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
         ALTER TABLE users ADD COLUMN IF NOT EXISTS session_epoch INTEGER DEFAULT 0;
         ALTER TABLE audit_log ADD COLUMN IF NOT EXISTS restored_from VARCHAR;
     """,   # single sign-on by verified e-mail, sessions ended by a password change, restored audit rows
+    5: """
+        CREATE TABLE IF NOT EXISTS rep_photos (
+            rep_id VARCHAR PRIMARY KEY, image BLOB NOT NULL, mime VARCHAR NOT NULL,
+            updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
+    """,   # rep photos for the star board (salescore/photos.py)
 }
 
 # Tables holding imported business data, in dependency order (parents first).
@@ -245,7 +250,7 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Empty every business table (keeps users, audit log and the schema)."""
     with transaction(con) as cur:
-        for table in (*reversed(DATA_TABLES), "plans", "swot_notes", "actions", "imports"):
+        for table in (*reversed(DATA_TABLES), "plans", "swot_notes", "actions", "imports", "rep_photos"):
             cur.execute(f"delete from {table}")
         cur.execute("delete from settings where key <> 'data_version'")
 

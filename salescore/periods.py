@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from salescore import i18n
 from salescore.errors import PeriodError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -188,6 +189,86 @@ def pace(period: Period, as_of: date | None) -> float:
     pace of Overview alerts, Goals traffic lights and the deck."""
     elapsed, total = time_elapsed(period, as_of)
     return elapsed / total if total else 1.0
+
+
+# --- running periods: "to date" and the comparable previous window -----------------------------
+#
+# A running period (it holds the data's as-of date and ends after it) is compared with the
+# same number of calendar days from the start of the previous period, never with the whole
+# previous period: 2026-Q4 through 2026-11-20 is day 51 of the quarter, so it is compared with
+# 2026-07-01..2026-08-20 (days 1-51 of 2026-Q3). Calendar days, not working days, so the
+# previous window is a plain date range a manager can check on a calendar; the time pace of
+# targets stays :func:`pace` (working days). Overview cards and alerts, Incentives and the
+# Meeting deck use these functions; keep the names stable.
+
+def is_running(period: Period, as_of: date | None) -> bool:
+    """Whether ``period`` is still running on ``as_of``: it holds that date and ends after it
+    (a period whose last day is ``as_of`` is complete). False without a date."""
+    return as_of is not None and period.start <= as_of < period.end
+
+
+def elapsed_days(period: Period, as_of: date | None) -> int:
+    """Calendar days of ``period`` gone on ``as_of`` (its start through ``as_of``, inclusive):
+    0 before it starts, the period's length once it is over or without a date."""
+    length = (period.end - period.start).days + 1
+    if as_of is None:
+        return length
+    return max(0, min(length, (as_of - period.start).days + 1))
+
+
+def to_date_end(period: Period, as_of: date | None) -> date:
+    """The last day of ``period`` with data on ``as_of``: ``as_of`` while it runs, else its end."""
+    return as_of if is_running(period, as_of) else period.end
+
+
+def comparable_previous(period: Period, as_of: date | None) -> tuple[date, date]:
+    """(start, end) of the previous period's window to compare ``period`` with on ``as_of``:
+    the whole previous period when ``period`` is complete (or not started, or no date), else
+    the same number of calendar days from the previous period's start, cut at its end (day 31
+    of a running March is compared with 1-28 February)."""
+    prev = period.previous()
+    if not is_running(period, as_of):
+        return prev.start, prev.end
+    end = prev.start + timedelta(days=elapsed_days(period, as_of) - 1)
+    return prev.start, min(end, prev.end)
+
+
+def period_label(period: Period, as_of: date | None, lang: str) -> str:
+    """How a page names ``period``: its label ("2026-Q3"), or for a running one "2026-Q4 to
+    date (through 2026-11-20)" / "2026-Q4 截至 11-20"."""
+    if not is_running(period, as_of):
+        return period.label
+    assert as_of is not None
+    return i18n.t("period.to_date", lang, period=period.label, date=_day(as_of, lang))
+
+
+def previous_label(period: Period, as_of: date | None, lang: str) -> str:
+    """How a page names what ``period`` is compared with (:func:`comparable_previous`): the
+    previous period's label, or for a running period "2026-Q3 through 2026-08-20 (the same
+    first 51 days)" / "2026-Q3 同期（前 51 天，截至 08-20）"."""
+    prev = period.previous()
+    if not is_running(period, as_of):
+        return prev.label
+    _, end = comparable_previous(period, as_of)
+    days = elapsed_days(period, as_of)
+    return i18n.t("period.same_days_one" if days == 1 else "period.same_days", lang,
+                  period=prev.label, date=_day(end, lang), days=days)
+
+
+def _day(day: date, lang: str) -> str:
+    """A day inside a named period: 2026-11-20 in English, 11-20 in Chinese (截至 11-20)."""
+    return f"{day.month:02d}-{day.day:02d}" if i18n.normalise(lang) == "zh" else day.isoformat()
+
+
+def default_pay_period(chosen: Period | None, as_of: date, kind: str) -> Period:
+    """The pay period (``kind``: the plan's month, quarter or year) a pay page opens on for
+    the sidebar's ``chosen`` period: the ``kind`` period holding the last day of ``chosen``
+    that has data (:func:`to_date_end`), or the latest complete one when that is still
+    running on ``as_of`` (pay is settled per whole period). Incentives, Retention and the
+    deck open on this one."""
+    day = as_of if chosen is None else min(to_date_end(chosen, as_of), as_of)
+    current = containing(day, kind)
+    return current if current.end <= as_of else latest_complete(as_of, kind)
 
 
 # --- before/after windows around a change (Plan & review, training effect) ------------------

@@ -81,7 +81,7 @@ import pandas as pd
 from salescore import incentives, metrics, sql
 from salescore.errors import SalesCoreError
 from salescore.incentives import Plan
-from salescore.periods import Period, containing, latest_complete, month_start, recent
+from salescore.periods import Period, containing, default_pay_period, month_start, recent
 from salescore.scope import Scope
 
 Con = duckdb.DuckDBPyConnection
@@ -149,10 +149,10 @@ def active_plan(con: Con, on: date | None = None) -> ActivePlan | None:
 
 
 def default_period(as_of: date, chosen: Period | None, kind: str) -> Period:
-    """The pay period the page opens on: the ``kind`` period containing the sidebar's period,
-    or the latest complete one when that is still running on ``as_of``."""
-    p = containing(chosen.start if chosen else as_of, kind)
-    return p if p.end <= as_of else latest_complete(as_of, kind)
+    """The pay period the page opens on for the sidebar's ``chosen`` period
+    (periods.default_pay_period, as Incentives: reward is pay over a whole period, so a
+    running pay period is never the default)."""
+    return default_pay_period(chosen, as_of, kind)
 
 
 def period_options(as_of: date, kind: str, count: int = 8) -> list[Period]:

@@ -221,3 +221,13 @@ CREATE TABLE IF NOT EXISTS import_undo (
     table_name  VARCHAR NOT NULL,
     row_data    JSON NOT NULL
 );
+
+-- rep photos (schema 5): one re-encoded square picture per rep for the star board, the
+-- meeting slide and the deck (salescore/photos.py). No foreign key: a reset or re-import of
+-- the reps keeps the photos, which come back with the rep_id.
+CREATE TABLE IF NOT EXISTS rep_photos (
+    rep_id      VARCHAR PRIMARY KEY,
+    image       BLOB NOT NULL,              -- PNG or JPEG, 256 x 256, no metadata
+    mime        VARCHAR NOT NULL,           -- image/png or image/jpeg
+    updated_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+);

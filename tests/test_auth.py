@@ -3,6 +3,7 @@ panel and the end of other sessions after a password change (issues 10 and 17)."
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 import streamlit as st
@@ -375,3 +376,198 @@ def test_the_first_user_is_an_admin_and_signs_this_browser_out(tmp_path, monkeyp
     assert not at.exception and at.title[0].value == "Data"                 # back where it was
     assert any("Signed in as boss (admin)" in c.value for c in at.caption)
     st.cache_resource.clear()
+
+
+# --- a signed session survives a reload (issue 18; salescore.session_cookie) -------------------
+
+def _claims(name="boss", epoch=0, expires=None, sid="s1"):
+    from salescore import session_cookie as sc
+    return sc.Claims(name, epoch, int(time.time()) + 3600 if expires is None else expires, sid)
+
+
+def test_a_signed_cookie_verifies_and_any_edit_breaks_it():
+    from salescore import session_cookie as sc
+    secret = b"k" * 32
+    claims = _claims("张伟 (East)", 3)
+    value = sc.sign(secret, claims)
+    assert sc.verify(secret, value) == claims
+    head, body, mac = value.split(".")
+    flipped = body[:-1] + ("A" if body[-1] != "A" else "B")
+    assert sc.verify(secret, f"{head}.{flipped}.{mac}") is None                 # payload edited
+    assert sc.verify(secret, f"{head}.{body}.{mac[:-1]}x") is None               # signature edited
+    # a payload naming someone else, re-encoded, with the old signature
+    forged = sc._b64(sc._unb64(body).replace("张伟 (East)".encode(), b"boss"))
+    assert sc.verify(secret, f"{head}.{forged}.{mac}") is None
+    assert sc.verify(b"j" * 32, value) is None                                    # another secret
+    for junk in (None, "", "v1", "v1..", "v2." + body + "." + mac, value + ".x", "v1.!!.??", "x" * 5000):
+        assert sc.verify(secret, junk) is None
+
+
+def test_a_cookie_expires():
+    from salescore import session_cookie as sc
+    secret = b"k" * 32
+    claims = _claims(expires=1_000_000)
+    value = sc.sign(secret, claims)
+    assert sc.verify(secret, value, now=999_999.0) == claims
+    assert sc.verify(secret, value, now=1_000_000.0) is None
+    assert sc.LIFETIME == 12 * 3600
+
+
+def test_the_secret_lives_in_a_private_file_next_to_the_database(tmp_path):
+    from salescore import session_cookie as sc
+    path = tmp_path / "shop.duckdb"
+    value, claims = sc.issue(path, "boss", 2, now=time.time())
+    key = tmp_path / "shop.duckdb.session-key"
+    assert sc.key_path(path) == key and key.exists()
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert claims.name == "boss" and claims.epoch == 2
+    assert claims.expires - time.time() == pytest.approx(sc.LIFETIME, abs=5)
+    assert sc.read(path, value) == claims
+    sc.forget_stores()                                           # a restarted server process
+    assert sc.read(path, value) == claims
+    assert sc.read(tmp_path / "other.duckdb", value) is None     # another database, another secret
+    assert sc.read(path, None) is None
+
+
+def test_signing_out_revokes_the_cookie_for_good(tmp_path):
+    from salescore import session_cookie as sc
+    path = tmp_path / "shop.duckdb"
+    value, claims = sc.issue(path, "boss", 0)
+    other, _ = sc.issue(path, "boss", 0)                        # the same user in another browser
+    sc.revoke(path, sc.peek(path, value))
+    assert sc.read(path, value) is None and sc.read(path, other) is not None
+    sc.forget_stores()
+    assert sc.read(path, value) is None                         # also after a restart
+    # ids whose cookies expired anyway leave the list
+    sc.revoke(path, _claims(sid="old", expires=int(time.time()) + 1), now=time.time())
+    sc.revoke(path, _claims(sid="new"), now=time.time() + 10)
+    assert set(sc._STORES[str(path)]["revoked"]) == {claims.sid, "new"}
+    assert sc.peek(path, "v1.bad.sig") is None
+
+
+def test_a_handoff_token_is_redeemed_once_and_soon():
+    from salescore import session_cookie as sc
+    token = sc.handoff("cookie-text", 123, now=100.0)
+    assert sc.pending(token, now=100.0) and len(token) >= 40
+    assert sc.redeem(token, now=101.0) == ("cookie-text", 123)
+    assert sc.redeem(token, now=101.0) is None and not sc.pending(token, now=101.0)   # single use
+    late = sc.handoff("cookie-text", 123, now=200.0)
+    assert sc.redeem(late, now=200.0 + sc.TOKEN_SECONDS) is None                      # too late
+    assert sc.redeem("guessed", now=200.0) is None
+
+
+@pytest.mark.parametrize("headers, ok", [
+    ({"origin": "http://127.0.0.1:8501", "host": "127.0.0.1:8501", "sec-fetch-site": "same-origin"}, True),
+    ({"origin": "http://127.0.0.1:8501", "host": "127.0.0.1:8501"}, True),
+    ({"origin": "https://evil.example", "host": "127.0.0.1:8501"}, False),
+    ({"origin": "http://127.0.0.1:8501", "host": "127.0.0.1:8501", "sec-fetch-site": "cross-site"}, False),
+    ({"origin": "http://127.0.0.1:8501", "host": "127.0.0.1:8501", "sec-fetch-site": "same-site"}, False),
+    ({"host": "127.0.0.1:8501"}, False),                           # no Origin: not a page of ours
+])
+def test_the_routes_answer_only_pages_of_this_server(headers, ok):
+    from salescore import session_cookie as sc
+    assert sc.same_origin(headers) is ok
+
+
+def _post(handler, body: bytes = b"", scheme="http", extra=()):
+    import asyncio
+
+    from starlette.requests import Request
+    headers = dict([(b"host", b"127.0.0.1:8501"), (b"origin", f"{scheme}://127.0.0.1:8501".encode()),
+                    (b"sec-fetch-site", b"same-origin"), *extra])   # extra: replaces or adds
+    headers = list(headers.items())
+    scope = {"type": "http", "method": "POST", "path": "/_salescore/session", "headers": headers,
+             "scheme": scheme, "server": ("127.0.0.1", 8501), "query_string": b""}
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    response = asyncio.run(handler(Request(scope, receive)))
+    cookies = [v.decode() for k, v in response.raw_headers if k == b"set-cookie"]
+    return response.status_code, cookies
+
+
+def test_the_session_route_sets_an_httponly_strict_cookie_once():
+    from salescore import session_cookie as sc
+    token = sc.handoff("v1.abc.def", int(time.time()) + 600)
+    status, cookies = _post(sc.start, token.encode())
+    assert status == 204 and len(cookies) == 1
+    parts = [p.strip().lower() for p in cookies[0].split(";")]
+    assert parts[0] == "salescore_session=v1.abc.def"
+    assert {"httponly", "samesite=strict", "path=/"} <= set(parts) and "secure" not in parts
+    assert any(p.startswith("max-age=") and 590 <= int(p[8:]) <= 600 for p in parts)
+    assert _post(sc.start, token.encode()) == (403, [])                      # used already
+    assert _post(sc.start, b"not-a-token") == (403, [])
+    # over https (or behind a proxy that says so) the cookie is Secure
+    for scheme, extra in (("https", ()), ("http", ((b"x-forwarded-proto", b"https"),))):
+        status, cookies = _post(sc.start, sc.handoff("v1.a.b", int(time.time()) + 60).encode(),
+                                scheme=scheme, extra=extra)
+        assert status == 204 and "secure" in [p.strip().lower() for p in cookies[0].split(";")]
+
+
+def test_a_cross_site_post_gets_no_cookie_and_the_end_route_deletes_it():
+    from salescore import session_cookie as sc
+    token = sc.handoff("v1.abc.def", int(time.time()) + 600)
+    assert _post(sc.start, token.encode(), extra=((b"sec-fetch-site", b"cross-site"),))[0] == 403
+    status, cookies = _post(sc.end)
+    parts = [p.strip().lower() for p in cookies[0].split(";")]
+    assert status == 204 and parts[0] in ('salescore_session=""', "salescore_session=")
+    assert {"max-age=0", "httponly", "samesite=strict", "path=/"} <= set(parts)
+    routes = {r.path for r in sc.routes("team/sales")}
+    assert routes == {"/team/sales/_salescore/session", "/team/sales/_salescore/session/end"}
+
+
+def _handed_off(at: AppTest) -> str:
+    """The signed cookie text the page was given a token for (as the route would answer)."""
+    from salescore import session_cookie as sc
+    token = at.session_state["auth_handoff"]
+    scripts = [h.proto.body for h in at.get("html") if h.proto.unsafe_allow_javascript]
+    assert scripts == [f'<script>fetch("/_salescore/session", {{method: \'POST\', body: "{token}", '
+                       "credentials: 'same-origin', cache: 'no-store'});</script>"]
+    found = sc.redeem(token)
+    assert found is not None
+    return found[0]
+
+
+def test_a_password_sign_in_hands_the_page_a_cookie_and_sign_out_revokes_it(at, db_file):
+    from salescore import session_cookie as sc
+    _sign_in(at, "east")
+    assert at.title[0].value == "Overview"
+    value = _handed_off(at)
+    claims = sc.read(db_file, value)
+    assert (claims.name, claims.epoch) == ("east", 0)
+    at.run()                                           # redeemed: the script is not shown again
+    assert "auth_handoff" not in at.session_state
+    assert not [h for h in at.get("html") if h.proto.unsafe_allow_javascript]
+    at.button(key="auth_sign_out").click().run()
+    assert at.title[0].value == "Sign in to salescore"
+    assert sc.read(db_file, value) is None                          # revoked
+    assert [h.proto.body for h in at.get("html") if h.proto.unsafe_allow_javascript] == [
+        "<script>fetch(\"/_salescore/session/end\", {method: 'POST', body: \"\", "
+        "credentials: 'same-origin', cache: 'no-store'});</script>"]
+
+
+def test_a_wrong_password_hands_out_no_cookie(at):
+    _sign_in(at, "east", "not-the-password")
+    assert "auth_handoff" not in at.session_state and "auth_session" not in at.session_state
+    assert not [h for h in at.get("html") if h.proto.unsafe_allow_javascript]
+
+
+def test_changing_ones_own_password_renews_the_cookie(db_file):
+    from salescore import session_cookie as sc
+    at = _signed_in_on_data()
+    old = _handed_off(at)
+    at.selectbox(key="users_pw_name").set_value("boss")
+    at.text_input(key="users_pw_new").set_value("boss-pass-2")
+    at.button(key="users_pw_set").click().run()
+    assert not at.exception and at.title[0].value == "Data"
+    new = _handed_off(at)
+    assert sc.read(db_file, old) is None
+    assert (sc.read(db_file, new).name, sc.read(db_file, new).epoch) == ("boss", 1)
+
+
+def test_a_deep_link_opens_its_page_after_sign_in(at):
+    at.switch_page("pages/goals.py").run()
+    assert at.title[0].value == "Sign in to salescore" and not at.tabs
+    _sign_in(at, "east")
+    assert not at.exception and at.title[0].value == "Goals"

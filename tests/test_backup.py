@@ -22,7 +22,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import audit, backup, db, i18n, ingest
+from salescore import audit, backup, db, i18n, ingest, photos
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARED = tuple(t for t in backup.RESTORE_TABLES)
@@ -35,6 +35,7 @@ def contents(con, tables=COMPARED) -> dict[str, pd.DataFrame]:
         for table in tables:
             where = " where key <> 'data_version'" if table == "settings" else ""
             frame = cur.execute(f"select * from {table}{where}").df()
+            frame = frame.map(lambda v: bytes(v) if isinstance(v, bytearray) else v)  # BLOBs sort
             out[table] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
     return out
 
@@ -57,6 +58,14 @@ DEALS_CSV = ("商机编号,销售员,客户名称,金额,阶段,创建日期,成
 REPS_CSV = "姓名,团队,底薪\n测试甲,华东,9000\n".encode("utf-8")
 
 
+def _png() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def _rich(con) -> None:
     """On a copy of the Chinese demo (demo_copy): an import that overwrote a row (import_undo),
     a note, an action, a user, audit events: every table has rows."""
@@ -69,6 +78,9 @@ def _rich(con) -> None:
         cur.execute("insert into users (user_id, name, role, team, password_hash) "
                     "values ('u1', 'ann', 'admin', null, '$argon2id$x')")
         audit.record(cur, "plan_edit", {"plan": "standard", "version": 2}, user="ann")
+        image, mime = photos.prepare(_png(), "r01.png")   # rep_photos: a BLOB column round-trips
+        cur.execute("insert into rep_photos (rep_id, image, mime) values ('R01', $i, $m)",
+                    {"i": image, "m": mime})
 
 
 @pytest.fixture(scope="module")

@@ -145,7 +145,7 @@ def test_schema_2_file_is_migrated_to_the_newest(tmp_path):
     raw.execute("insert into users (user_id, name, role) values ('U1', 'Ann', 'admin')")
     raw.close()
     con = db.connect(path)
-    assert db.schema_version(con) == db.SCHEMA_VERSION == 4
+    assert db.schema_version(con) == db.SCHEMA_VERSION == 5
     assert con.execute("select name, email, sso, session_epoch from users").fetchall() == [
         ("Ann", None, False, 0)]
     assert con.execute("select deal_id, amount, order_id, currency, forecast_category, "

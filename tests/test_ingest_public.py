@@ -131,3 +131,28 @@ def test_maven_engage_date_proves_engaging(con):
                        "group by all order by all").fetchall()
     assert rows == [("Engaging", "open", "Engaging", 1589), ("Lost", "lost", "Engaging", 2473),
                     ("Prospecting", "open", "Prospecting", 500), ("Won", "won", "Engaging", 4238)]
+
+
+def test_maven_regional_office_serves_as_the_team(con):
+    """sales_teams.csv has a regional office and a manager but no team column: the regional
+    office is the team (prepare says which column); unticked, the reps have no team."""
+    data = (MAVEN / "sales_teams.csv").read_bytes()
+    off = prepare(data, "sales_teams.csv", team_from=False)
+    assert off.extra["team_stand_in"] == "regional_office" and "team_from" not in off.extra
+    assert "team" not in off.frame
+    load(con, off)
+    assert con.execute("select count(*) from reps where team is not null").fetchall()[0][0] == 0
+    prepared, result = _load(con, MAVEN / "sales_teams.csv")
+    assert prepared.extra["team_from"] == "regional_office"
+    assert (prepared.frame["team"] == prepared.frame["region"]).all()
+    assert result.updated == 35
+    with open(MAVEN / "sales_teams.csv", newline="", encoding="utf-8") as fh:
+        expected = {r["sales_agent"]: r["regional_office"] for r in csv.DictReader(fh)}
+    got = dict(con.execute("select name, team from reps").fetchall())
+    assert got == expected and set(got.values()) == {"Central", "East", "West"}
+    # a team column, when there is one, wins: no stand-in
+    with_team = b"rep,team,region,manager\nAnn,Alpha,Central,Bo\n"
+    assert "team_stand_in" not in prepare(with_team, "r.csv").extra
+    # no region: the manager serves
+    managers = prepare(b"rep,manager,hire date\nAnn,Bo,2020-01-01\n", "r.csv")
+    assert managers.extra["team_from"] == "manager" and managers.frame["team"].tolist() == ["Bo"]

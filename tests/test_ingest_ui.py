@@ -2,6 +2,8 @@
 yet): upload, see the report, import, see the counts in the database, undo."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -45,7 +47,7 @@ def test_upload_report_import_undo(app):
     assert not at.exception, at.exception
     assert not at.error
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"rows read": "3", "rows OK": "2", "rows rejected": "1"}
+    assert metrics == {"Rows read": "3", "Rows OK": "2", "Rows rejected": "1"}
     reasons = at.dataframe[1].value
     assert reasons.iloc[0].tolist()[:3] == ["“abc” is not an amount", "金额", 1]
     button = [b for b in at.button if b.key and b.key.endswith("_import")][0]
@@ -57,8 +59,9 @@ def test_upload_report_import_undo(app):
     assert con.execute("select count(*), sum(amount) from deals").fetchall()[0][0] == 2
     assert float(con.execute("select sum(amount) from deals").fetchall()[0][0]) == 26000.0
     hist = at.dataframe[-1].value
-    assert hist["rows_loaded"].tolist() == [2]
-    assert hist[["kind", "status", "sheet"]].values.tolist() == [["Deals / orders", "Imported", ""]]
+    assert hist["Imported"].tolist() == ["2"]
+    assert hist[["Kind of data", "Status", "Sheet"]].values.tolist() == [
+        ["Deals / orders", "Imported", ""]]
     at.button(key="data_undo").click().run()
     at.button(key="data_undo_yes").click().run()
     assert not at.exception
@@ -87,7 +90,7 @@ def test_ambiguous_dates_question(app, monkeypatch):
     radio = at.radio[0]
     radio.set_value("d").run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["rows OK"] == "2"
+    assert {m.label: m.value for m in at.metric}["Rows OK"] == "2"
 
 
 def test_currency_asked_when_the_file_shows_none(app):
@@ -116,3 +119,101 @@ def test_no_currency_question_when_the_signs_say_it(app):
     assert not at.exception
     assert not [s for s in at.selectbox if s.key and s.key.endswith("_currency")]
     assert any("Currency: CNY (from the currency signs of the amounts)" in i.value.replace("\\", "") for i in at.info)
+
+
+def _upload(at, name: str, data: bytes):
+    at.file_uploader(key="data_upload").set_value([(name, data, "text/csv")]).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _import(at):
+    [b for b in at.button if b.key and b.key.endswith("_import")][0].click().run()
+    assert not at.exception, at.exception
+
+
+def test_chinese_preview_counts_and_statuses(app, monkeypatch):
+    """zh: the counts carry their numbers ("共读取 行" was garbled), the statuses are in
+    Chinese in the grid (stored as won/lost/open)."""
+    at, path = app
+    monkeypatch.setenv("TEST_LANG", "zh")
+    data = CSV + "赵六,丁公司,300,输单,2026-01-08\n".encode()
+    _upload(at, "deals.csv", data)
+    assert {m.label: m.value for m in at.metric} == {"读取行数": "4", "可导入行数": "3",
+                                                    "有问题行数": "1"}
+    grid = at.dataframe[0].value
+    assert grid["状态"].tolist() == ["赢单", "赢单", "输单"]
+    assert not {"won", "lost", "open"} & set(grid.astype(str).values.ravel())
+    _import(at)
+    con = db_con(at)
+    assert sorted(r[0] for r in con.execute("select status from deals").fetchall()) == [
+        "lost", "won", "won"]
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("en", ("No row can be imported", "“amount”", "“abc” is not an amount", "rows 2, 3")),
+    ("zh", ("没有可以导入的行", "“amount”列", "“abc”不是金额", "第 2, 3 行"))])
+def test_text_in_the_amount_column(app, monkeypatch, lang, words):
+    """Every amount is text: one sentence names the column and the first rows, and the
+    rows are shown as they are in the file (not an empty grid)."""
+    at, _ = app
+    monkeypatch.setenv("TEST_LANG", lang)
+    data = b"rep,customer,amount,stage,close date\nAnn,Acme,abc,Won,2026-01-05\n" \
+           b"Bob,Beta,call me,Won,2026-01-06\n"
+    _upload(at, "text.csv", data)
+    sentence = at.warning[0].value.replace("\\", "")
+    assert all(w in sentence for w in words), sentence
+    shown = at.dataframe[0].value
+    assert shown["amount"].tolist() == ["abc", "call me"] and len(shown) == 2
+    assert not [b for b in at.button if b.key and b.key.endswith("_import")]
+
+
+def test_import_history_in_words(app, monkeypatch):
+    """The history: column names in words (no batch_id, loaded_at), no None/NaT, the time to
+    the minute, counts with separators; zh too."""
+    import re
+
+    at, _ = app
+    rows = "".join(f"张伟,客户{i},{1000 + i},赢单,2026-01-05\n" for i in range(1200))
+    _upload(at, "big.csv", ("销售员,客户名称,金额,阶段,成交日期\n" + rows).encode())
+    _import(at)
+    hist = at.dataframe[-1].value
+    assert list(hist.columns) == ["#", "File", "Sheet", "Kind of data", "Rows in the file",
+                                  "Imported", "Rejected", "When", "Status"]
+    row = hist.iloc[0].tolist()
+    assert row[:7] == ["1", "big.csv", "", "Deals / orders", "1,200", "1,200", "0"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[7]) and row[8] == "Imported"
+    monkeypatch.setenv("TEST_LANG", "zh")
+    at.run()
+    hist = at.dataframe[-1].value
+    assert "导入时间" in hist.columns and hist["状态"].tolist() == ["已导入"]
+    text = " ".join(map(str, [*hist.columns, *hist.values.ravel()]))
+    for bad in ("None", "NaT", "nan", "batch_id", "loaded", "rows_"):
+        assert bad not in text
+
+
+MAVEN_TEAMS = Path("/work/shared/data/public/maven_crm_sales_opportunities/sales_teams.csv")
+
+
+@pytest.mark.skipif(not MAVEN_TEAMS.is_file(), reason="public datasets not available")
+@pytest.mark.parametrize("lang, sentence", [
+    ("en", "The file has no team column, so each rep's team is taken from “regional_office” "
+           "(Central, East, West); untick to leave the team empty."),
+    ("zh", "文件没有团队列，每位销售的团队取自“regional_office”（Central, East, West）；"
+           "取消勾选则不设团队。")])
+def test_maven_roster_team_from_regional_office(app, monkeypatch, lang, sentence):
+    """Maven's roster: the preview says in one sentence that the regional office serves as the
+    team (ticked, the grid shows the team); untick it and the reps are imported without."""
+    at, _ = app
+    monkeypatch.setenv("TEST_LANG", lang)
+    _upload(at, "sales_teams.csv", MAVEN_TEAMS.read_bytes())
+    box = next(c for c in at.checkbox if c.key and c.key.endswith("_team_from"))
+    assert box.value is True and box.label.replace("\\", "") == sentence
+    team = "团队" if lang == "zh" else "Team"
+    assert at.dataframe[0].value[team].tolist()[:2] == ["Central", "Central"]
+    box.uncheck().run()
+    assert not at.exception
+    assert team not in at.dataframe[0].value.columns
+    _import(at)
+    con = db_con(at)
+    assert con.execute("select count(*), count(team) from reps").fetchall()[0] == (35, 0)

@@ -153,7 +153,8 @@ def test_alert_text_lists_names_per_language():
     item = {"level": "warning", "key": "alert.reps_behind",
             "params": {"count": 6, "reps": ("A", "B", "C", "D", "E", "F")}}
     assert metrics.alert_text(item, "en") == (
-        "6 reps are below 70% of their pace: A, B, C, D, E…. Time for one-to-ones.")
+        "6 reps are behind pace (under 85% of it) without the pipeline to catch up: A, B, C, D, E…. "
+        "Time for one-to-ones.")
     assert "A、B、C、D、E…" in metrics.alert_text(item, "zh")
     gap = {"level": "warning", "key": "alert.team_behind", "params": {"team": "North", "gap": 0.18}}
     assert metrics.alert_text(gap, "en") == "North is 18% behind pace."
@@ -378,3 +379,102 @@ def test_summary_totals_carry_coverage_and_currency(small):
     with db.transaction(small) as cur:
         cur.execute("update deals set currency = 'USD'")
     assert metrics.summary(small, *Q1)["totals"]["currency"] == "USD"
+
+
+# --- one traffic-light rule (metrics.lights) and the alerts on it ------------------------------
+
+@pytest.mark.parametrize("index, remaining, coverage, expected", [
+    (0.97, 100.0, None, "amber"),     # 97% of pace: amber on every page (Overview and Goals)
+    (1.00, 100.0, None, "green"),
+    (0.85, 100.0, None, "amber"),     # AMBER_AT itself is amber
+    (0.84, 100.0, None, "red"),
+    (0.84, 100.0, 2.0, "amber"),      # behind, but twice the remaining target in the pipeline
+    (0.84, 100.0, 1.9, "red"),
+    (0.30, 0.0, None, "green"),       # the target is met already
+    (None, 100.0, None, "none"),
+    (float("nan"), 100.0, None, "none"),
+])
+def test_light_rule(index, remaining, coverage, expected):
+    assert metrics.light(index, remaining, coverage) == expected
+
+
+def test_goals_pacing_uses_the_same_light():
+    """Goals › Pacing (goals.light) and the Overview (metrics.light) give every row the same
+    light: one rule, until goals imports it from metrics.lights."""
+    from salescore import goals
+    for index in (None, 0.0, 0.5, 0.84, 0.849, 0.85, 0.9, 0.97, 0.999, 1.0, 1.3):
+        for remaining in (0.0, 50.0):
+            for coverage in (None, 0.5, 1.99, 2.0, 3.0):
+                assert goals.light(index, remaining, coverage) == metrics.light(index, remaining, coverage)
+    assert (goals.GREEN_AT, goals.AMBER_AT, goals.CATCH_UP_COVERAGE) == (
+        metrics.GREEN_AT, metrics.AMBER_AT, metrics.CATCH_UP_COVERAGE)
+
+
+def test_pace_light_and_change_light():
+    # 48.5% of target with 56.1% of the working days gone: index 0.864 -> amber
+    assert metrics.pace_light(0.485, 0.561, 1000.0, 485.0, None) == "amber"
+    assert metrics.pace_light(0.40, 0.561, 1000.0, 400.0, None) == "red"        # index 0.713
+    assert metrics.pace_light(0.40, 0.561, 1000.0, 400.0, 2.5) == "amber"       # pipeline to catch up
+    assert metrics.pace_light(None, 0.561, None, 400.0, None) == "none"         # no target
+    assert metrics.pace_light(0.5, 0.0, 1000.0, 500.0, None) == "none"          # not started
+    assert metrics.change_light(97, 100) == "amber"      # -3% on the previous window: amber, not red
+    assert metrics.change_light(84, 100) == "red"
+    assert metrics.change_light(131, 100) == "green"
+    assert metrics.change_light(5, 0) == metrics.change_light(None, 100) == "none"
+
+
+def _groups(rows, key):
+    return pd.DataFrame([{key: name, "attainment": att, "revenue_won": att * 1000.0, "target": 1000.0,
+                          "pipeline_coverage": cov} for name, att, cov in rows])
+
+
+def test_alerts_warn_exactly_about_the_red_rows():
+    """"Behind pace" is the red light, at AMBER_AT (85% of pace), never the old 10% gap: a
+    team at 88% of pace is amber on the chart and gets no warning; one at 80% is red and
+    does, unless its pipeline can catch up (amber)."""
+    share = 0.5
+    teams = _groups([("Amber97", 0.485, None), ("Amber88", 0.44, None), ("Red80", 0.40, None),
+                     ("Catch80", 0.40, 2.5), ("Ahead", 0.60, None)], "team")
+    reps = _groups([("R-amber", 0.44, None), ("R-red", 0.40, None), ("R-red2", 0.30, 1.0),
+                    ("R-catch", 0.35, 3.0), ("R-star", 0.62, None)], "rep")
+    none = {"win_rate": None}
+    items = metrics.alerts_from(teams, reps, none, none, share, "2026-Q3")
+    behind = {i["params"]["team"]: i["params"]["gap"] for i in items if i["key"] == "alert.team_behind"}
+    assert behind == {"Red80": pytest.approx(0.20)}
+    lights = dict(zip(teams["team"], metrics.pace_lights(teams, share)))
+    assert {t for t, light in lights.items() if light == "red"} == set(behind)
+    assert lights["Amber97"] == lights["Amber88"] == lights["Catch80"] == "amber"
+    ahead = [i["params"] for i in items if i["key"] == "alert.team_ahead"]
+    assert ahead == [{"team": "Ahead", "gap": pytest.approx(0.20)}]
+    [line] = [i for i in items if i["key"] == "alert.reps_behind"]
+    assert line["params"]["reps"] == ("R-red2", "R-red")          # weakest first; amber reps left out
+    [star] = [i for i in items if i["key"] == "alert.rep_star"]
+    assert star["params"]["rep"] == "R-star"                      # 124% of pace >= STAR_AT
+
+
+def test_alert_for_one_rep_is_singular():
+    item = {"level": "warning", "key": "alert.reps_behind", "params": {"count": 1, "reps": ("Bob",)}}
+    assert metrics.alert_text(item, "en") == (
+        "1 rep is behind pace (under 85% of it) without the pipeline to catch up: Bob. "
+        "Time for a one-to-one.")
+    two = {**item, "params": {"count": 2, "reps": ("Bob", "Ann")}}
+    assert metrics.alert_text(two, "en").startswith("2 reps are behind pace")
+    assert "1 名销售" in metrics.alert_text(item, "zh")
+
+
+def test_running_period_alerts_compare_the_same_first_days(small):
+    """February 2026 on 10 Feb is running: its win rate (D2 won 4 Feb, D3 lost 10 Feb: 50%) is
+    compared with 1-10 January (D1 won 10 Jan: 100%), not with all of January (D1 won, DX
+    lost 20 Jan: 50%, no fall)."""
+    from tests.conftest import insert
+    insert(small, "deals", [{"deal_id": "DX", "rep_id": "R3", "customer_id": "C3", "amount": 10,
+                             "stage": "Lead", "status": "lost", "created_date": date(2026, 1, 2),
+                             "close_date": date(2026, 1, 20)}])
+    feb, on = parse("2026-02"), date(2026, 2, 10)
+    assert metrics.kpis(small, date(2026, 1, 1), date(2026, 1, 31))["win_rate"] == pytest.approx(0.5)
+    [drop] = [i for i in metrics.alerts(small, feb, when=on, lang="en") if i["key"] == "alert.win_rate_down"]
+    assert (drop["params"]["now"], drop["params"]["before"]) == (pytest.approx(0.5), pytest.approx(1.0))
+    assert drop["params"]["previous"] == "2026-01 through 2026-01-10 (the same first 10 days)"
+    # once February is over it is compared with the whole of January: no fall
+    assert not [i for i in metrics.alerts(small, feb, when=date(2026, 3, 31))
+                if i["key"] == "alert.win_rate_down"]

@@ -115,3 +115,33 @@ def test_empty_database_says_data_is_missing(tmp_path, monkeypatch):
         assert app.info[0].value.startswith("还没有销售数据")
     finally:
         st.cache_resource.clear()
+
+
+def test_pay_period_follows_the_sidebar_and_a_running_one_is_provisional(at):
+    """The sidebar's 2026-10 lies in the running 2026-Q4: the page opens on the last complete
+    pay period (periods.default_pay_period, as Incentives) and says why; choosing 2026-Q4
+    says "to date" and "provisional". A sidebar quarter that is complete is the page's own."""
+    def text():
+        return " ".join(e.value for e in [*at.caption, *at.warning]).replace("\\", "")
+
+    assert at.session_state["_context"].period.label == "2026-10"
+    box = at.selectbox(key=f"retention_period_{PERIOD.label}")
+    assert box.value == PERIOD.label
+    settled = {"zh": "侧边栏为 2026-10", "en": "The sidebar shows 2026-10"}[at.lang]
+    assert settled in text() and "2026-Q4" in text()
+    box.set_value("2026-Q4").run()
+    assert not at.exception and not at.error
+    running = {"zh": ("2026-Q4 截至 11-20", "暂估"),
+               "en": ("2026-Q4 to date (through 2026-11-20)", "Provisional")}[at.lang]
+    assert all(words in text() for words in running)
+    at.session_state["period_kind"] = "quarter"
+    at.run()
+    at.sidebar.selectbox(key="period_quarter").set_value("2026-Q2").run()
+    assert not at.exception
+    assert at.selectbox(key="retention_period_2026-Q2").value == "2026-Q2"
+    assert settled not in text()
+    for element in [*at.caption, *at.warning, *at.info, *at.markdown, *at.success]:
+        assert not any(bad in element.value for bad in ("None", "NaN", "NaT"))
+    for frame in (d.value for d in at.dataframe):
+        cells = frame.astype(str).to_numpy().ravel()
+        assert not any(c in ("None", "nan", "NaN", "NaT") for c in cells)

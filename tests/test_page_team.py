@@ -131,3 +131,66 @@ def test_missing_data_is_explained(tmp_path, monkeypatch):
                  "No revenue targets for this period", "No training records yet"):
         assert text in infos
     st.cache_resource.clear()
+
+
+def _no_team_csv() -> bytes:
+    """Deals of three reps over two months, as a file without a team column."""
+    lines = ["销售员,客户名称,金额,阶段,创建日期,成交日期"]
+    for i in range(36):
+        rep = ("张伟", "李娜", "王强")[i % 3]
+        stage = "赢单" if i % 4 else "输单"
+        day = f"2026-{3 + i // 18:02d}-{1 + i % 18:02d}"
+        lines.append(f"{rep},客户{i % 7},{1000 + 10 * i},{stage},2026-02-01,{day}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _texts(at: AppTest) -> list[str]:
+    out = [e.value for kind in ("markdown", "info", "warning", "caption", "success", "subheader")
+           for e in getattr(at, kind)]
+    out += [f"{m.label} {m.value}" for m in at.metric]
+    for box in at.selectbox:
+        out += [str(o) for o in box.options]          # as the user reads them (formatted)
+    return out
+
+
+def test_imported_without_a_team_column(tmp_path, monkeypatch):
+    """Deals imported from a file with no team column: the page names the empty team
+    "(no team)" / "（未分团队）" or leaves the bracket out: no "张伟 ()", "Next hire for :",
+    "None" or an empty/NaN team on the role-mix axis."""
+    import json
+
+    from salescore.ingest import load, prepare
+    path = tmp_path / "noteam.duckdb"
+    con = db.connect(path)
+    prepared = prepare(_no_team_csv(), "deals.csv")
+    assert "team" not in prepared.mapping.values()
+    load(con, prepared)
+    assert con.execute("select count(*) from reps where team is not null").fetchall()[0][0] == 0
+    con.close()
+    at = app_test(path, monkeypatch, timeout=90)
+    _open_page(at)
+    for lang, no_team in (("zh", "（未分团队）"), ("en", "(no team)")):
+        if lang == "en":
+            at.radio(key="lang").set_value("en").run()
+            assert not at.exception and at.title[0].value == "Team"
+        texts = _texts(at)
+        joined = "\n".join(texts)
+        for bad in ("()", "（）", " for :", "None", "NaN", "nan"):
+            assert bad not in joined, (lang, bad, [s for s in texts if bad in s])
+        assert at.selectbox(key="team_subject").options[0] == no_team
+        # the lone group is the company: not flagged for relying on new customers more than itself
+        assert not any("开拓型" in w.value or "hunter" in w.value for w in at.warning)
+        assert "张伟" in at.selectbox(key="team_rep").options
+        # the role-mix chart's team axis: the empty team by name, never blank or NaN
+        teams = set()
+        for chart in at.get("vega_lite_chart"):
+            spec = json.loads(chart.proto.spec)
+            if '"team:N"' in json.dumps(spec.get("encoding", {})) or \
+                    "team" in json.dumps(spec.get("encoding", {}).get("y", {})):
+                import pyarrow as pa
+                for ds in chart.proto.datasets:
+                    frame = pa.ipc.open_stream(ds.data.data).read_all().to_pandas()
+                    if "team" in frame:
+                        teams |= set(frame["team"])
+        assert teams == {no_team}, teams
+    st.cache_resource.clear()

@@ -1,6 +1,9 @@
 """AppTest: every page renders on demo data in both languages and shows the right figures."""
 from __future__ import annotations
 
+import re
+
+import pytest
 import streamlit as st
 
 from salescore import db, fmt, metrics
@@ -124,7 +127,7 @@ def test_data_page_import_then_undo(tmp_path, monkeypatch):
     at.file_uploader(key="data_upload").set_value([("deals.csv", csv, "text/csv")]).run()
     assert not at.exception
     report = {m.label: m.value for m in at.metric}
-    assert (report["rows OK"], report["rows rejected"]) == ("2", "1")
+    assert (report["Rows OK"], report["Rows rejected"]) == ("2", "1")
     [b for b in at.button if b.key and b.key.endswith("_import")][0].click().run()
     assert not at.exception
     assert at.metric[0].value == "2"  # the Data page's own count of deals
@@ -184,3 +187,69 @@ def test_every_page_is_registered_under_its_file_name():
     assert pages["pages/me.py"] == "me" and len(pages) == len(list((root / "pages").glob("*.py")))
     assert {path: Path(path).stem for path in pages} == pages
     assert page_path() == ""            # outside a script run there is no page
+
+
+@pytest.mark.slow
+def test_overview_running_quarter_says_to_date_and_compares_the_same_days(at, demo_db):
+    """The demo's data ends 2026-11-20: 2026-Q4 is running (day 51). Its cards compare with
+    2026-07-01..2026-08-20 (days 1-51 of Q3), not with the whole Q3 (the old "−28.5% vs
+    previous" in red), and the colours follow the one light rule (metrics.lights)."""
+    from datetime import date
+
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    from salescore import periods
+
+    at.run()
+    at.radio(key="lang").set_value("en").run()
+    at.session_state["period_kind"] = "quarter"
+    at.run()
+    at.selectbox(key="period_quarter").set_value("2026-Q4").run()
+    assert not at.exception
+    ctx = at.session_state["_context"]
+    assert (ctx.period.label, ctx.as_of) == ("2026-Q4", date(2026, 11, 20))
+    assert periods.comparable_previous(ctx.period, ctx.as_of) == (date(2026, 7, 1), date(2026, 8, 20))
+    caption = " ".join(c.value for c in at.caption).replace("\\", "")    # markdown escapes
+    assert "2026-Q4 to date (through 2026-11-20)" in caption
+    assert "2026-Q3 through 2026-08-20 (the same first 51 days)" in caption
+    st.cache_resource.clear()
+    con = db.connect(demo_db)
+    try:
+        now = metrics.kpis(con, ctx.period.start, ctx.period.end)
+        before = metrics.kpis(con, date(2026, 7, 1), date(2026, 8, 20))
+        whole_q3 = metrics.kpis(con, date(2026, 7, 1), date(2026, 9, 30))
+        share = periods.pace(ctx.period, ctx.as_of)
+    finally:
+        con.close()
+    change = now["revenue_won"] / before["revenue_won"] - 1
+    assert now["revenue_won"] / whole_q3["revenue_won"] - 1 < -0.2      # the misleading figure
+    cards = {m.label: m for m in at.metric}
+    revenue = cards["Revenue won"]
+    assert revenue.proto.delta == f"{change:+.1%} vs same days before"
+    color = MetricProto.MetricColor.Name
+    light_color = {"green": "GREEN", "amber": "ORANGE", "red": "RED", "none": "GRAY"}
+    assert color(revenue.proto.color) == light_color[metrics.change_light(now["revenue_won"], before["revenue_won"])]
+    attainment = cards["Attainment"]
+    assert color(attainment.proto.color) == light_color[metrics.pace_light(
+        now["attainment"], share, now["target"], now["revenue_won"], now["pipeline_coverage"])]
+    # the alerts name exactly the red teams of the team chart
+    text = " ".join(w.value for w in at.warning)
+    con = db.connect(demo_db)
+    try:
+        teams = metrics.by_group(con, ctx.period.start, ctx.period.end, "team")
+    finally:
+        con.close()
+    red = {team for team, light in zip(teams["team"], metrics.pace_lights(teams, share)) if light == "red"}
+    assert red and set(re.findall(r"(\S+) is \d+% behind pace", text)) == red
+    for element in [*at.caption, *at.warning, *at.success, *at.info, *at.markdown]:
+        assert not any(bad in element.value for bad in ("None", "NaN", "NaT"))
+
+
+def test_overview_running_month_in_chinese_says_jiezhi(at):
+    at.run()
+    at.selectbox(key="period_month").set_value("2026-11").run()
+    assert not at.exception
+    caption = " ".join(c.value for c in at.caption).replace("\\", "")
+    assert "2026-11 截至 11-20" in caption and "2026-10 同期（前 20 天，截至 10-20）" in caption
+    assert all("环比同期" in m.proto.delta for m in at.metric if m.proto.delta
+               and "时间进度" not in m.proto.delta)

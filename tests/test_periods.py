@@ -142,3 +142,76 @@ def test_latest_complete_recent_and_default():
     assert periods.default_for(date(2025, 1, 1), date(2026, 7, 15), "month") == parse("2026-06")
     # data only inside the current month: that month, not an empty complete one
     assert periods.default_for(date(2026, 7, 2), date(2026, 7, 15), "month") == JULY
+
+
+# --- running periods: "to date" and the comparable previous window ----------------------------
+# Worked by hand: 2026-Q4 starts Thu 1 Oct; 20 Nov is day 31 (October) + 20 = 51 of the quarter;
+# day 51 of 2026-Q3 (July 31 + August 20) is 20 Aug.
+
+Q4 = parse("2026-Q4")
+
+
+def test_is_running_holds_the_date_and_ends_after_it():
+    assert periods.is_running(Q4, date(2026, 11, 20))
+    assert periods.is_running(Q4, date(2026, 10, 1))                 # its first day
+    assert not periods.is_running(Q4, date(2026, 12, 31))            # its last day: complete
+    assert not periods.is_running(Q3, date(2026, 11, 20))            # over
+    assert not periods.is_running(parse("2027-Q1"), date(2026, 11, 20))   # not started
+    assert not periods.is_running(Q4, None)
+
+
+def test_elapsed_days_and_to_date_end():
+    assert periods.elapsed_days(Q4, date(2026, 11, 20)) == 51
+    assert periods.elapsed_days(JULY, date(2026, 7, 1)) == 1
+    assert periods.elapsed_days(JULY, date(2026, 6, 30)) == 0        # before it
+    assert periods.elapsed_days(JULY, date(2026, 9, 1)) == 31        # after it
+    assert periods.elapsed_days(Q4, None) == 92
+    assert periods.to_date_end(Q4, date(2026, 11, 20)) == date(2026, 11, 20)
+    assert periods.to_date_end(Q3, date(2026, 11, 20)) == date(2026, 9, 30)
+
+
+@pytest.mark.parametrize("period, as_of, expected", [
+    # running: the same first days of the previous period
+    ("2026-Q4", date(2026, 11, 20), (date(2026, 7, 1), date(2026, 8, 20))),    # days 1-51
+    ("2026-11", date(2026, 11, 20), (date(2026, 10, 1), date(2026, 10, 20))),  # days 1-20
+    ("2026", date(2026, 11, 20), (date(2025, 1, 1), date(2025, 11, 20))),      # days 1-324
+    ("2026-Q1", date(2026, 1, 1), (date(2025, 10, 1), date(2025, 10, 1))),     # day 1
+    ("2026-03", date(2026, 3, 30), (date(2026, 2, 1), date(2026, 2, 28))),     # day 30 > February's 28
+    ("2024-03", date(2024, 3, 29), (date(2024, 2, 1), date(2024, 2, 29))),     # leap February: day 29
+    ("2026-Q1", date(2026, 3, 30), (date(2025, 10, 1), date(2025, 12, 28))),   # day 89 of 92
+    # complete, not started or no date: the whole previous period
+    ("2026-Q3", date(2026, 11, 20), (date(2026, 4, 1), date(2026, 6, 30))),
+    ("2026-Q4", date(2026, 12, 31), (date(2026, 7, 1), date(2026, 9, 30))),
+    ("2027-01", date(2026, 11, 20), (date(2026, 12, 1), date(2026, 12, 31))),
+    ("2026-Q4", None, (date(2026, 7, 1), date(2026, 9, 30))),
+])
+def test_comparable_previous(period, as_of, expected):
+    assert periods.comparable_previous(parse(period), as_of) == expected
+
+
+def test_period_and_previous_labels_say_to_date_in_both_languages():
+    on = date(2026, 11, 20)
+    assert periods.period_label(Q4, on, "en") == "2026-Q4 to date (through 2026-11-20)"
+    assert periods.period_label(Q4, on, "zh") == "2026-Q4 截至 11-20"
+    assert periods.period_label(Q3, on, "en") == periods.period_label(Q3, on, "zh") == "2026-Q3"
+    assert periods.previous_label(Q4, on, "en") == "2026-Q3 through 2026-08-20 (the same first 51 days)"
+    assert periods.previous_label(Q4, on, "zh") == "2026-Q3 同期（前 51 天，截至 08-20）"
+    assert periods.previous_label(Q3, on, "en") == "2026-Q2"
+    assert periods.previous_label(JULY, date(2026, 7, 1), "en") == (
+        "2026-06 through 2026-06-01 (the same first 1 day)")          # one day: singular
+
+
+@pytest.mark.parametrize("chosen, kind, expected", [
+    ("2026-10", "quarter", "2026-Q3"),    # October's quarter runs on 20 Nov: the last complete one
+    ("2026-Q3", "quarter", "2026-Q3"),
+    ("2026-Q3", "month", "2026-09"),      # the last pay month inside the chosen quarter
+    ("2026-07", "quarter", "2026-Q3"),
+    ("2026", "quarter", "2026-Q3"),       # the year runs: its last complete quarter
+    ("2026-11", "month", "2026-10"),      # the running month: the previous one
+    ("2026-10", "month", "2026-10"),
+    ("2025", "year", "2025"),
+    ("2026", "year", "2025"),
+])
+def test_default_pay_period(chosen, kind, expected):
+    assert periods.default_pay_period(parse(chosen), date(2026, 11, 20), kind).label == expected
+    assert periods.default_pay_period(None, date(2026, 11, 20), "quarter").label == "2026-Q3"

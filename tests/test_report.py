@@ -259,25 +259,66 @@ def test_deck_reads_back(demo_con, lang):
     prs = Presentation(io.BytesIO(report.deck_pptx(demo_con, period, lang)))
     assert prs.slide_width * 9 == prs.slide_height * 16                     # 16:9
     pages = list(prs.slides)
-    assert len(pages) == 1 + len(report.SLIDE_KEYS)
     assert pages[0].shapes.title.text == t("meeting.deck_title", lang)
-    assert [p.shapes.title.text for p in pages[1:]] == [t(f"meeting.slide.{k}", lang) for k in report.SLIDE_KEYS]
-    for page, s in zip(pages[1:], items):
+    # a table longer than DECK_ROWS goes on over "(continued)" slides, the table alone
+    expected = []
+    for s in items:
+        rows = 0 if s.table is None else len(s.table)
+        parts = max(1, -(-rows // report.DECK_ROWS))
+        expected += [(s, 0)] + [(s, k) for k in range(1, parts)]
+    assert [p.shapes.title.text for p in pages[1:]] == [
+        s.title if k == 0 else t("report.continued", lang, title=s.title) for s, k in expected]
+    payouts = [p for p in pages if p.shapes.title.text.startswith(t("meeting.slide.payouts", lang))]
+    assert len(payouts) == 2                                                # 23 reps: 12 + 11
+    for page, (s, k) in zip(pages[1:], expected):
         pictures = [sh for sh in page.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
         tables = [sh for sh in page.shapes if sh.has_table]
-        assert len(pictures) == (1 if s.chart is not None else 0), s.key
+        assert len(pictures) == (1 if s.chart is not None and k == 0 else 0), s.key
         if s.table is not None and not s.table.empty:
             assert len(tables) == 1, s.key
             grid = tables[0].table
             assert [c.text for c in grid.rows[0].cells] == [str(c) for c in s.table.columns]
-            assert [c.text for c in grid.rows[1].cells] == [str(v) for v in s.table.iloc[0]]
-            assert len(grid.rows) == len(s.table) + 1
+            assert 2 <= len(grid.rows) <= report.DECK_ROWS + 1, s.key
+            sizes = {r.font.size.pt for row in grid.rows for c in row.cells
+                     for para in c.text_frame.paragraphs for r in para.runs}
+            assert min(sizes) >= 11, (s.key, sizes)                         # readable from the back
         else:
             assert tables == [], s.key
+    # every table row of every slide is on the deck once, in order
+    for s in items:
+        if s.table is not None and not s.table.empty:
+            grids = [sh.table for p, (x, _) in zip(pages[1:], expected) if x is s for sh in p.shapes if sh.has_table]
+            body = [[c.text for c in row.cells] for g in grids for row in list(g.rows)[1:]]
+            assert body == [[str(v) for v in r] for r in s.table.itertuples(index=False)], s.key
+    # no empty placeholder: every placeholder of every slide holds text
+    empty = [(i, ph.placeholder_format.type) for i, p in enumerate(pages) for ph in p.placeholders
+             if not (ph.has_text_frame and ph.text_frame.text.strip())]
+    assert empty == []
     assert sum(1 for s in items if s.chart is not None) >= 5
     # every run names the East Asian typeface, so Chinese renders in a CJK font
     runs = [r for p in pages for sh in p.shapes for r in sh._element.iter(qn("a:r"))]
     assert runs and all(r.find(qn("a:rPr")).find(qn("a:ea")).get("typeface") == report.EA_FONT for r in runs)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_deck_uses_the_apps_names(demo_con, lang):
+    """Rewards in the reader's words (incentives.reward_text, as the statement), quadrants as on
+    the Retention page, deductions negative (incentives.signed)."""
+    from salescore import incentives
+    period = parse("2026-10")
+    _, text = _deck_text(report.deck_pptx(demo_con, period, lang))
+    other = "en" if lang == "zh" else "zh"
+    for key in incentives.REWARD_KEYS:
+        if t(f"incentives.reward.{key}", other) != t(f"incentives.reward.{key}", lang):
+            assert t(f"incentives.reward.{key}", other) not in text, key   # "2 extra paid leave days"
+    assert t("incentives.reward.leave_days_2", lang) in text
+    retention = report.slide(demo_con, "retention", period, lang)
+    col = t("meeting.col.quadrant", lang)
+    assert set(retention.table[col]) <= {t(f"retention.quadrant.{q}", lang) for q in ("fair", "loyalty", "avoid",
+                                                                                       "exploited")}
+    payouts = report.slide(demo_con, "payouts", period, lang).table
+    cut = payouts[t("incentives.col.decelerator_cut", lang)]
+    assert any(v.startswith("-") for v in cut)                              # a deduction reads negative
 
 
 def test_rep_safe_anonymized_deck_has_no_names(demo_con):
@@ -310,8 +351,10 @@ def test_cli_deck_writes_a_deck(tmp_path, demo_copy):
     done = _cli("deck", "--db", str(path), "--period", "2026-Q3", "--lang", "en", "--out", str(out))
     assert done.returncode == 0, done.stderr
     prs = Presentation(str(out))
-    assert len(prs.slides) == 1 + len(report.SLIDE_KEYS)
-    assert prs.slides[1].shapes.title.text == "Results vs target"
+    titles = [p.shapes.title.text for p in prs.slides]
+    # a title slide, every slide key, the payouts of 23 reps over two slides (12 + 11)
+    assert len(titles) == 1 + len(report.SLIDE_KEYS) + 1
+    assert titles[1] == "Results vs target" and "Payouts by sales rep (continued)" in titles
     bad = _cli("deck", "--db", str(path), "--period", "2026-13", "--out", str(tmp_path / "bad.pptx"))
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0 and "2026-13" in bad.stderr
@@ -351,7 +394,7 @@ def _deck_text(data: bytes) -> tuple[list[str], str]:
 def _payout_figures(con, period, lang) -> set[str]:
     """Every rep's non-zero commission and total as the admin's payouts slide shows them."""
     table = report.slide(con, "payouts", period, lang).table
-    cols = [t("meeting.col.commission", lang), t("meeting.col.total", lang)]
+    cols = [t("incentives.col.commission", lang), t("incentives.col.total", lang)]
     figures = {str(v) for col in cols for v in table[col]}
     return {f for f in figures if any(ch in "123456789" for ch in f)}
 
@@ -380,7 +423,7 @@ def test_a_viewers_deck_has_no_pay_or_retention(demo_con, lang):
     titles, text = _deck_text(report.deck_pptx(viewer, period, lang))
     assert titles[1:] == [t(f"meeting.slide.{k}", lang) for k in report.slide_keys(user=viewer.user)]
     assert [f for f in figures if f in text] == []              # no rep's payout, anywhere
-    for key in ("meeting.col.commission", "meeting.col.base_bonus", "meeting.fig.total_payout",
+    for key in ("incentives.col.commission", "incentives.col.base_bonus", "meeting.fig.total_payout",
                 "meeting.fig.at_risk", "meeting.term.commission"):
         assert t(key, lang) not in text, key
     assert t("meeting.access.left_out", lang, role=t("access.role.viewer", lang)) in text

@@ -518,6 +518,32 @@ def test_next_hire_without_gap_names_the_missing_role():
         "Next hire for Y: Farmer, ideally strong on Win rate (the team's median is 30% vs company 45%)."
 
 
+
+def test_reps_without_a_team_column(con):
+    """An import without a team column: reps have no team. No "张伟 ()", no "Next hire for :",
+    and the lone group is not flagged for relying on new customers more than itself."""
+    insert(con, "reps", [{"rep_id": r, "name": n} for r, n in (("R1", "张伟"), ("R2", "Li"))])
+    insert(con, "customers", [{"customer_id": c, "name": c} for c in ("C1", "C2")])
+    deals = [_deal(i, "R1" if i % 2 else "R2", "C1" if i < 4 else "C2", 100 + i,
+                   "won" if i % 3 else "lost", date(2026, 3, 2 + i), new=i < 2) for i in range(8)]
+    insert(con, "deals", deals)
+    profile = team.profiles(con, MARCH.start, MARCH.end)
+    assert team.rep_labels(profile) == {"R1": "张伟", "R2": "Li"}
+    values, labels = team.subject_options(profile)
+    assert {labels[v] for v in values if v.startswith("rep:")} == {"张伟", "Li"}
+    roles = team.classify(profile)
+    gaps = team.role_gaps(profile, roles, pd.DataFrame({"team": [], "target": []}))
+    assert len(gaps) == 1 and not gaps["flagged"].any() and not gaps["needs_new"].any()
+    hire = team.next_hire(profile, gaps)
+    assert hire is not None
+    en, zh = team.render_hire(hire, "en"), team.render_hire(hire, "zh")
+    assert en.startswith("Next hire for (no team): ") and zh.startswith("（未分团队）下一位招聘")
+    # a flagged gap of the empty team names it too
+    flagged = {"key": "team.hire.hunter_gap", "params": {"team": "", "share": 0.3,
+                                                         "basis": "target", "target": 4}}
+    assert team.render_hire(flagged, "en").startswith("Next hire for (no team): a hunter")
+
+
 # --- training ------------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from salescore import goals
 from salescore.charts.common import (BAR_STEP, PALETTE, band_axis, bar_height, money_format, month_x,
                                      pace_rule, short_axis, theme)
 from salescore.charts.goals import LIGHT_COLORS
 from salescore.i18n import t
+from salescore.metrics import lights
 
 
 def revenue_trend(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.TopLevelMixin:
@@ -31,16 +31,11 @@ def revenue_trend(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.Top
 
 
 def pace_lights(frame: pd.DataFrame, pace: float) -> list[str]:
-    """The pacing traffic light (goals.light: green / amber / red / none, the rule and
-    thresholds of Goals › Pacing) of each row of a metrics.by_group frame at time pace
-    ``pace``: pace index attainment / pace, what is left of the target, pipeline coverage."""
-    coverage = frame["pipeline_coverage"] if "pipeline_coverage" in frame else pd.Series(None, index=frame.index)
-    out = []
-    for att, won, target, cov in zip(frame["attainment"], frame["revenue_won"], frame["target"], coverage):
-        index = None if pd.isna(att) or pace <= 0 else float(att) / pace
-        left = 0.0 if pd.isna(target) else max(float(target) - float(won or 0), 0.0)
-        out.append(goals.light(index, left, None if pd.isna(cov) else float(cov)))
-    return out
+    """The pacing traffic light (green / amber / red / none: metrics.lights, the one rule of
+    the Overview cards and alerts and of Goals › Pacing) of each row of a metrics.by_group
+    frame at time pace ``pace``: pace index attainment / pace, what is left of the target,
+    pipeline coverage."""
+    return lights.pace_lights(frame, pace)
 
 
 def team_attainment(frame: pd.DataFrame, lang: str, pace: float = 1.0, currency: str = "") -> alt.TopLevelMixin:

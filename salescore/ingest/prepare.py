@@ -30,6 +30,7 @@ from salescore.ingest.read import (SAMPLE_ROWS, NotUtf8, background, convert_cel
                                    read_text_sample, text_grid)
 from salescore.ingest.result import Notice, Prepared, to_json
 from salescore.ingest.rules import apply as deal_rules
+from salescore.ingest.rules import team_stand_in, with_team
 from salescore.ingest.validate import check, coerce
 from salescore.ingest.values import connect_work
 from salescore.ingest.workbook import read_sheet_rows
@@ -41,14 +42,17 @@ __all__ = ["FILE_KEYS", "REMAP", "Cleaned", "Notice", "Prepared", "Scan", "detec
 
 def prepare(data: bytes, file_name: str, *, sheet: str | None = None, kind: str | None = None,
             mapping: dict[str, str] | None = None, dayfirst: bool | None = None,
-            year: int | None = None, con: duckdb.DuckDBPyConnection | None = None) -> Prepared:
+            year: int | None = None, con: duckdb.DuckDBPyConnection | None = None,
+            team_from: bool = True) -> Prepared:
     """Read one sheet of ``data`` and validate it; nothing is written anywhere.
 
     ``mapping`` (source header -> field, '' to ignore a column) overrides the detection;
     with ``con`` a mapping remembered for the same header row is used. Raises
     ImportRejected when the file cannot be read at all, no kind fits, or dates are ambiguous
     (key ``ingest.error.ambiguous_dates``: ask the user, then pass ``dayfirst``). Running
-    out of memory is refused the same way (``ingest.error.memory``).
+    out of memory is refused the same way (``ingest.error.memory``). A roster without a team
+    column takes its region (else its manager) as the team unless ``team_from`` is False;
+    ``extra["team_stand_in"]`` names that column either way, ``extra["team_from"]`` when used.
     """
     if kind is not None and kind not in KINDS:
         raise ImportRejected(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.",
@@ -59,7 +63,7 @@ def prepare(data: bytes, file_name: str, *, sheet: str | None = None, kind: str 
             work = connect_work()
             try:
                 return _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst,
-                                year, con, trust_head)
+                                year, con, trust_head, team_from)
             except NotUtf8:
                 continue
             finally:
@@ -74,7 +78,7 @@ def _sha256(data: bytes) -> str:
 
 
 def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, con,
-             trust_head=False) -> Prepared:
+             trust_head=False, team_from=True) -> Prepared:
     sha = background(_sha256, data)
     all_sheets: tuple[str, ...] = ()
     big_csv = None
@@ -134,6 +138,12 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
                           [str(s) for s in stage_order] if stage_order else None)
         table, warnings = done.table, warnings + done.notices
         extra.update(done.extra)
+    stand_in = team_stand_in(kind, fmap)
+    if stand_in:
+        extra["team_stand_in"] = stand_in[0]
+        if team_from:
+            table = with_team(table, stand_in[1])
+            extra["team_from"] = stand_in[0]
     warnings = tuple(warnings) + tuple(lookalikes(table, con, cleaned.lookalike_fields))
     return Prepared(
         file_name=file_name, sheet=sheet, kind=kind,

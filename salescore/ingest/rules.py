@@ -10,6 +10,8 @@ currency of the amounts and the furthest stage the file's own columns prove.
   rows have no currency until the user gives one (``load(currency=...)``).
 - Reached stage: a filled stage-date column (Maven's engage_date) proves the deal reached
   that stage (Engaging). The furthest proven stage is stored; status and stage never change.
+- Team: a roster without a team column takes its region (regional office), else its manager,
+  as the team (``prepare(team_from=False)`` leaves the team empty).
 
 Every step is SQL over the whole table in the private working connection; stage names and
 other values from the file are bound as parameters or registered as tables, never pasted.
@@ -44,6 +46,25 @@ _NOT_STAGE_WORDS = {"close", "closed", "closing", "create", "created", "creation
                     "end", "hire", "birth", "survey", "成交", "创建", "下单", "订单", "签约",
                     "付款", "支付", "回款", "发货", "预计成交", "入职", "关闭", "结单"}
 _NOT_STAGE_FIELDS = {"close_date", "expected_close_date", "order_date", "paid_date"}
+
+
+#: The columns that serve as a roster's team when it has no team column, first found wins
+#: (Maven's sales_teams.csv has a regional office and a manager, no team).
+TEAM_STAND_INS = ("region", "manager")
+
+
+def team_stand_in(kind: str, fmap: dict[str, str]) -> tuple[str, str] | None:
+    """(header, field) of the column a reps sheet without a team column takes its team from
+    (its region, else its manager), or None: another kind, a team column, or neither."""
+    if kind != "reps" or "team" in fmap.values():
+        return None
+    header_of = {f: hd for hd, f in fmap.items()}
+    return next(((header_of[f], f) for f in TEAM_STAND_INS if f in header_of), None)
+
+
+def with_team(table: pa.Table, stand_in: str) -> pa.Table:
+    """The good rows with a ``team`` column copied from the ``stand_in`` field's."""
+    return table.append_column("team", table[stand_in])
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ the section 4 names. Figures that cannot be computed (no closed deals, no target
 The package, lowest module first: ``base`` (the runner with the first-won table, range
 parameters, the data's dates), ``targets``, ``funnel`` (stage order and conversion), ``kpis``
 (the section 4 figures, leaderboard, monthly trend, velocity, the ``--json`` summary),
-``cycle``, ``losses``, ``pipeline`` (stuck deals, win probability, forecast) and ``alerts``.
+``cycle``, ``losses``, ``pipeline`` (stuck deals, win probability, forecast), ``lights`` (the
+one pacing traffic light) and ``alerts``.
 Callers keep writing ``metrics.kpis``; pandas is imported only when a frame is built
 (``metrics --json`` never needs it).
 """
@@ -25,15 +26,20 @@ from salescore.metrics.funnel import (detect_stage_order, funnel, funnel_compare
 from salescore.metrics.kpis import (KPI_NAMES, NO_LOST_DEALS, VELOCITY_DRIVERS, _figures,
                                     by_group, kpis, kpis_and_groups, leaderboard, leaderboard_from, monthly,
                                     summary, velocity, velocity_drivers, velocity_split)
+from salescore.metrics.lights import (AHEAD_AT, AMBER_AT, CATCH_UP_COVERAGE, GREEN_AT, LIGHTS, STAR_AT,
+                                      change_light, light, pace_index, pace_light, pace_lights)
 from salescore.metrics.losses import loss_reasons, loss_reasons_by, loss_summary
 from salescore.metrics.pipeline import (BUCKETS, coverage_pipeline, forecast, forecast_deals,
                                         live_period, stage_win_probability, stuck_deals, stuck_summary)
 from salescore.metrics.targets import (active_scenario, month_shares, months_between, target,
                                        targets_by)
-from salescore.periods import pace
+from salescore.periods import comparable_previous, is_running, pace
 from salescore.scope import Scope
 
 __all__ = [
+    "AHEAD_AT", "AMBER_AT", "CATCH_UP_COVERAGE", "GREEN_AT", "LIGHTS", "STAR_AT",
+    "change_light", "comparable_previous", "is_running", "light", "pace_index", "pace_light",
+    "pace_lights",
     "BUCKETS", "DEAL", "DEAL_KEY", "KPI_NAMES", "NO_LOST_DEALS", "VELOCITY_DRIVERS", "Con",
     "Scope", "active_scenario", "alert_text", "alerts", "alerts_from", "as_of", "by_group",
     "coverage_pipeline", "cycle_by", "cycle_histogram", "cycle_trend", "data_range",

@@ -2,6 +2,7 @@
 PowerPoint tables, an East Asian typeface named on every run)."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections.abc import Mapping
@@ -15,8 +16,8 @@ from salescore.i18n import t
 from salescore.images import chart_png
 from salescore.periods import Period
 from salescore.report.layout import _CELL_PAD, _boxes, _table_layout
-from salescore.report.model import (EA_FONT, LATIN_FONT, MARGIN, PX_PER_IN, SLIDE_H, SLIDE_W, Con, Figure,
-                                    Slide, _missing)
+from salescore.report.model import (DECK_ROWS, EA_FONT, LATIN_FONT, MARGIN, PX_PER_IN, SLIDE_H, SLIDE_W, Con,
+                                    Figure, Slide, _missing)
 from salescore.report.build import audience
 from salescore.report.slides import left_out, slides
 from salescore.scope import Scope
@@ -191,9 +192,26 @@ def _page(prs: Any, s: Slide, lang: str, number: int, total: int) -> None:
         page.notes_slide.notes_text_frame.text = "\n".join(s.notes)
 
 
+def _parts(s: Slide, lang: str) -> list[Slide]:
+    """``s`` as deck pages: one, or for a table longer than DECK_ROWS rows as many pages of
+    (nearly) equal parts, the later ones titled "(continued)" with the table alone (the
+    figures and the chart stay on the first); every part keeps the notes."""
+    if s.table is None or len(s.table) <= DECK_ROWS:
+        return [s]
+    count = -(-len(s.table) // DECK_ROWS)
+    size = -(-len(s.table) // count)
+    out = [dataclasses.replace(s, table=s.table.iloc[:size].reset_index(drop=True))]
+    more = t("report.continued", lang, title=s.title)
+    for start in range(size, len(s.table), size):
+        part = s.table.iloc[start:start + size].reset_index(drop=True)
+        out.append(dataclasses.replace(s, title=more, kind="table", figures={}, chart=None, table=part))
+    return out
+
+
 def pptx_bytes(items: list[Slide], lang: str, title: str, subtitle: str) -> bytes:
-    """A 16:9 deck: a title slide, then one slide per item (charts as PNG pictures, tables as
-    PowerPoint tables, East Asian font named on every run)."""
+    """A 16:9 deck: a title slide, then one slide per item, a long table over several (see
+    :func:`_parts`; charts as PNG pictures, tables as PowerPoint tables, East Asian font named
+    on every run)."""
     from pptx import Presentation
     from pptx.util import Emu, Inches
 
@@ -206,8 +224,9 @@ def pptx_bytes(items: list[Slide], lang: str, title: str, subtitle: str) -> byte
     sub = first.placeholders[1]
     sub.left, sub.top, sub.width, sub.height = Inches(1), Inches(3.9), Inches(SLIDE_W - 2), Inches(1.4)
     _text(sub.text_frame, subtitle.split("\n"), 18, color="475569")
-    for i, s in enumerate(items, start=1):
-        _page(prs, s, lang, i, len(items))
+    pages = [part for s in items for part in _parts(s, lang)]
+    for i, s in enumerate(pages, start=1):
+        _page(prs, s, lang, i, len(pages))
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()

@@ -26,8 +26,10 @@ SLIDE_PAGES = {"incentives": "incentives", "payouts": "incentives", "retention":
 #: Layouts a slide can have (what the page and the deck draw, top to bottom / left to right).
 KINDS = ("figures", "chart", "table", "chart_table", "text")
 
-#: Rows at most in one slide table (a projector shows ~15 readable rows).
-MAX_ROWS = {"leaderboard": 10, "retention": 12, "actions": 12, "payouts": 24}
+#: Rows at most in one slide table; the deck splits a longer table over "(continued)"
+#: slides of DECK_ROWS rows each (a projector shows ~12 rows readable from the back).
+MAX_ROWS = {"leaderboard": 10, "retention": 12, "actions": 12, "payouts": 36}
+DECK_ROWS = 12
 
 #: Deck geometry (inches): 16:9 and the content box under the title.
 SLIDE_W, SLIDE_H = 12192000 / 914400, 7.5   # PowerPoint's own 16:9 (12,192,000 EMU)

@@ -68,7 +68,8 @@ def _leaderboard(b: _Build) -> Slide:
     star, joiner = b.txt("champion"), "、" if lang == "zh" else ", "
     rows = [{"rank": str(r.rank), "rep": r.rep, "team": r.team, "revenue_won": b.money(r.revenue_won),
              "attainment": _pct0(r.attainment), "win_rate": _pct0(win_rate.get(r.rep_id)),
-             "recognition": joiner.join(([star] if r.champion else []) + [str(x) for x in r.non_cash])}
+             "recognition": joiner.join(([star] if r.champion else [])
+                                           + [incentives.reward_text(x, lang) for x in r.non_cash])}
             for r in top.itertuples()]
     table = _table(rows, _cols(b, "rank", "rep", "team", "revenue_won", "attainment", "win_rate", "recognition"))
     champs = board[board["champion"]].sort_values(["team", "rep"])
@@ -172,7 +173,7 @@ def _plan_terms(b: _Build, plan: incentives.Plan) -> list[dict[str, str]]:
         rows.append({"item": b.txt("term.payout_cap"), "value": b.money(plan.payout_cap)})
     for reward in plan.non_cash:
         rows.append({"item": b.txt("term.non_cash"),
-                     "value": b.txt("term.non_cash_text", reward=reward.reward,
+                     "value": b.txt("term.non_cash_text", reward=incentives.reward_text(reward.reward, b.lang),
                                     attainment=fmt.pct(reward.min_attainment, 0))})
     return rows
 
@@ -201,18 +202,26 @@ def _incentives(b: _Build) -> Slide:
                  "chart_table" if chart is not None else "table", figs, table, chart, notes=tuple(notes))
 
 
+#: The payouts slide's amount columns, in the Incentives page's order and words
+#: (incentives.col.*); carried_balance only when a rep has one.
+_PAY_COLUMNS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback",
+                "carried_balance", "total")
+
+
 def _payouts(b: _Build) -> Slide:
     _, name = b.plan
     pay = b.payouts.sort_values(["total", "rep"], ascending=[False, True])
     shown = pay.head(MAX_ROWS["payouts"])
-    rows = [{"rep": r.rep, "team": r.team, "attainment": _pct0(r.attainment),
-             "base_bonus": b.amount(r.base_bonus), "commission": b.amount(r.commission),
-             "accelerator_extra": b.amount(r.accelerator_extra),
-             "decelerator_cut": b.amount(-r.decelerator_cut if r.decelerator_cut else 0),
-             "spiffs": b.amount(r.spiffs), "total": b.amount(r.total),
-             "cost_of_sales": _pct0(r.cost_of_sales)} for r in shown.itertuples()]
-    table = _table(rows, _cols(b, "rep", "team", "attainment", "base_bonus", "commission", "accelerator_extra",
-                               "decelerator_cut", "spiffs", "total", "cost_of_sales"))
+    # deductions negative, as on the Incentives page and every statement (incentives.signed)
+    signed = incentives.signed(shown)
+    money = [c for c in _PAY_COLUMNS if c in signed and (c != "carried_balance" or signed[c].fillna(0).any())]
+    rows = [{"rep": r["rep"], "team": r["team"], "attainment": _pct0(r["attainment"]),
+             **{c: b.amount(r[c] if not _missing(r[c]) else 0.0) for c in money},
+             "cost_of_sales": _pct0(r["cost_of_sales"])} for r in signed.to_dict("records")]
+    columns = {"rep": b.txt("col.rep"), "team": b.txt("col.team"), "attainment": b.txt("col.attainment"),
+               **{c: t(f"incentives.col.{c}", b.lang) for c in money},
+               "cost_of_sales": t("incentives.col.cost_of_sales", b.lang)}
+    table = _table(rows, columns)
     notes = [b.txt("note.more_rows", n=len(pay) - len(shown))] if len(pay) > len(shown) else []
     notes.append(b.txt("note.confidential"))
     return Slide("payouts", b.txt("slide.payouts"), b.txt("sub.incentives", plan=name, period=b.pay_period.label),
@@ -233,9 +242,9 @@ def _retention(b: _Build) -> Slide:
     shown = risky.head(MAX_ROWS["retention"])
     star = b.txt("top_performer")
     rows = [{"rep": r.rep + (f" {star}" if r.top_performer else ""), "team": r.team,
-             "quadrant": b.txt(f"quadrant.{r.quadrant}"),
+             "quadrant": t(f"retention.quadrant.{r.quadrant}", b.lang),
              "difficulty": _pct0(r.difficulty), "reward": _pct0(r.reward),
-             "attainment": _pct0(r.attainment), "action": b.txt(f"action.{r.action}")}
+             "attainment": _pct0(r.attainment), "action": t(f"retention.action.{r.action}", b.lang)}
             for r in shown.itertuples()]
     table = _table(rows, _cols(b, "rep", "team", "quadrant", "difficulty", "reward", "attainment", "action"))
     notes = [b.txt("note.retention_how", star=star)]

@@ -251,8 +251,14 @@ def subject_options(profile: pd.DataFrame) -> tuple[list[str], dict[str, str]]:
         labels[f"team:{team}"] = team
     for row in profile.sort_values(["team", "rep"]).itertuples(index=False):
         values.append(f"rep:{row.rep_id}")
-        labels[f"rep:{row.rep_id}"] = f"{row.rep} ({row.team})"
+        labels[f"rep:{row.rep_id}"] = _with_team(row.rep, row.team)
     return values, labels
+
+
+def _with_team(rep: object, team: object) -> str:
+    """"rep (team)", or the rep alone when the rep has no team (not "张伟 ()")."""
+    name = "" if team is None or team != team else str(team).strip()
+    return f"{rep} ({name})" if name else str(rep)
 
 
 def window_start(end: date, months: int) -> date:
@@ -276,5 +282,7 @@ def missing_data(profile: pd.DataFrame) -> list[str]:
 
 
 def rep_labels(profile: pd.DataFrame) -> dict[str, str]:
-    """{rep_id: "rep (team)"} in the profile's order, for the rep picker."""
-    return dict(zip(profile["rep_id"], profile["rep"] + " (" + profile["team"] + ")"))
+    """{rep_id: "rep (team)"} in the profile's order, for the rep picker; a rep without a
+    team is their name alone."""
+    return {r: _with_team(name, tm) for r, name, tm in
+            zip(profile["rep_id"], profile["rep"], profile["team"])}

@@ -76,7 +76,8 @@ def role_gaps(profile: pd.DataFrame, roles: pd.DataFrame, goals: pd.DataFrame) -
     all, when its share of won revenue from new customers is at least the company's (basis
     'share'). ``flagged`` = needs new customers and has no hunter. Columns: team, hunters,
     farmers, closers, new_customer_target, new_revenue_share, company_new_revenue_share,
-    basis, needs_new, flagged. ``profile`` should cover the company (the company's share).
+    basis, needs_new, flagged. ``profile`` should cover the company (the company's share);
+    a lone team is never flagged by share (it is the company).
     """
     teams = profile.groupby("team").agg(customer_revenue=("customer_revenue", "sum"),
                                         new_customer_revenue=("new_customer_revenue", "sum")).reset_index()
@@ -91,7 +92,10 @@ def role_gaps(profile: pd.DataFrame, roles: pd.DataFrame, goals: pd.DataFrame) -
     teams["new_customer_target"] = teams["team"].map(dict(zip(goals["team"], goals["target"]))).astype("float64")
     if goals.empty:
         teams["basis"] = "share"
-        teams["needs_new"] = teams["new_revenue_share"].ge(company).fillna(False) & (not np.isnan(company))
+        # one team alone (an import without a team column: every rep in "(no team)") is the
+        # company: its share is the company's, it relies on new customers no more than itself
+        teams["needs_new"] = (teams["new_revenue_share"].ge(company).fillna(False)
+                              & (not np.isnan(company)) & (len(teams) > 1))
     else:
         teams["basis"] = "target"
         teams["needs_new"] = teams["new_customer_target"].fillna(0) > 0
@@ -140,6 +144,8 @@ def render_hire(hire: dict[str, Any], lang: str, currency: str = fmt.CURRENCY) -
     """The next-hire sentence in ``lang`` (money with ``currency``, the reporting currency's
     symbol)."""
     p = dict(hire["params"])
+    if "team" in p and (p["team"] is None or p["team"] != p["team"] or not str(p["team"]).strip()):
+        p["team"] = i18n.t("team.no_team", lang)     # "Next hire for (no team)", not "for :"
     if "role" in p:
         p["role"] = i18n.t(f"team.role.{p['role']}", lang)
     if "metric" in p:

@@ -9,20 +9,32 @@ the server listens beyond loopback (``server.address`` not 127.0.0.1 / localhost
 unset = every interface) or single sign-on is configured (an ``[auth]`` section in secrets);
 a fresh laptop with no users stays open. Names and roles live in the users table; what each
 role sees is decided in salescore.access.
+
+A password sign-in survives a reload (issue 18): the browser gets a signed, expiring cookie
+(salescore.session_cookie) that the gate takes as signed in while the user's session_epoch is
+unchanged; signing out revokes it. Before sign-in every page is registered with the menu
+hidden, so a deep link such as /goals shows the sign-in form under its own URL and opens the
+Goals page once signed in; the sidebar lists no pages until then.
 """
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
 
-from salescore import access, audit, db, i18n
+from salescore import access, audit, db, i18n, session_cookie
 from salescore.errors import SalesCoreError
 from salescore.ui.connection import db_path, get_con
 from salescore.ui.text import lang, t
 
 KEY = "auth_user"           # session_state: the signed-in access.User
 NOTICE = "auth_notice"      # session_state: a sentence for the sign-in form (why you are here)
+SID = "auth_session"        # session_state: the session_cookie.Claims this session signed in with
+HANDOFF = "auth_handoff"    # session_state: the one-time token the page posts for its cookie
+CLEAR = "auth_clear"        # session_state: the page tells the browser to forget the cookie
+SEEN = "auth_cookie_seen"   # session_state: the request's cookie, once it was turned down
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
@@ -77,6 +89,7 @@ def _sign_in(name: str, password: str) -> None:
         raise
     _log(connection, "sign_in", name)
     st.session_state.pop("auth_error", None)
+    _issue(st.session_state[KEY])
 
 
 def _log(connection: Any, action: str, name: str) -> None:
@@ -94,7 +107,82 @@ def _submit() -> None:
         st.session_state["auth_password"] = ""   # never kept in the session after a try
 
 
+# --- the signed cookie (salescore.session_cookie) ---------------------------------------------
+
+def _request_cookie() -> str | None:
+    """The session cookie the browser sent when this session opened (its websocket request)."""
+    try:
+        value = st.context.cookies.get(session_cookie.COOKIE)
+    except Exception:  # noqa: BLE001 - no client context (a bare script run)
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+def _issue(user: access.User) -> None:
+    """A signed cookie for ``user``, which the page fetches from the server (see _post)."""
+    value, claims = session_cookie.issue(db_path(), user.name, user.epoch)
+    st.session_state[SID] = claims
+    st.session_state[HANDOFF] = session_cookie.handoff(value, claims.expires)
+    st.session_state.pop(CLEAR, None)
+
+
+def _revoke() -> None:
+    """This browser's cookie no longer signs in (also after a restart), and the page tells
+    the browser to forget it."""
+    path = db_path()
+    for claims in (st.session_state.pop(SID, None), session_cookie.peek(path, _request_cookie())):
+        if claims is not None:
+            session_cookie.revoke(path, claims)
+    st.session_state.pop(HANDOFF, None)
+    st.session_state[CLEAR] = True
+
+
+def _post(route: str, body: str = "") -> None:
+    """A script in the page that posts ``body`` to one of session_cookie's routes (the
+    answer sets or deletes the HttpOnly cookie: page scripts never see its value)."""
+    url = session_cookie.under(st.get_option("server.baseUrlPath"), route)
+    call = (f"fetch({json.dumps(url)}, {{method: 'POST', body: {json.dumps(body)}, "
+            "credentials: 'same-origin', cache: 'no-store'})").replace("<", "\\u003c")
+    # in a container that takes no room (the page does not shift when the script goes)
+    st.html("<style>.st-key-auth_cookie_step, div:has(> .st-key-auth_cookie_step) "
+            "{display: none}</style>")
+    with st.container(key="auth_cookie_step"):
+        st.html(f"<script>{call};</script>", unsafe_allow_javascript=True)
+
+
+def _cookie_step() -> None:
+    """Put the pending cookie hand-off or deletion on the page (once it is done, nothing)."""
+    token = st.session_state.get(HANDOFF)
+    if token is not None:
+        if session_cookie.pending(token):   # shown again on every run until it was redeemed
+            _post(session_cookie.START, token)
+        else:
+            st.session_state.pop(HANDOFF, None)
+    elif st.session_state.pop(CLEAR, False):
+        _post(session_cookie.END)
+
+
+def _from_cookie(connection: Any) -> access.User | None:
+    """The user a valid cookie of this browser names (signed, unexpired, not revoked, same
+    session_epoch as the user has now), or None."""
+    value = _request_cookie()
+    if value is None or st.session_state.get(SEEN) == value:
+        return None
+    claims = session_cookie.read(db_path(), value)
+    fresh = access.lookup(connection, claims.name) if claims is not None else None
+    if claims is None or fresh is None or fresh.epoch != claims.epoch:
+        st.session_state[SEEN] = value   # this session's request keeps sending it: judged once
+        st.session_state[CLEAR] = True
+        if claims is not None and fresh is not None:
+            st.session_state[NOTICE] = t("access.password_changed")
+        return None
+    st.session_state[KEY] = fresh
+    st.session_state[SID] = claims
+    return fresh
+
+
 def sign_out() -> None:
+    _revoke()
     st.session_state.pop(KEY, None)
     st.session_state.pop("_context", None)
     if st.user.get("is_logged_in", False):
@@ -118,6 +206,9 @@ def keep(user: access.User) -> None:
     epoch, which signs out every other session of that user)."""
     if st.session_state.get(KEY) is not None and st.session_state[KEY].name == user.name:
         st.session_state[KEY] = user
+        if st.session_state.get(SID) is not None:   # signed in with a password: a new cookie
+            _revoke()
+            _issue(user)
 
 
 def signed_out_for_sign_in(name: str) -> None:
@@ -138,27 +229,47 @@ def _current(connection: Any) -> access.User | None:
         return fresh
     st.session_state.pop(KEY, None)
     st.session_state.pop("_context", None)
+    st.session_state.pop(SID, None)
+    st.session_state[CLEAR] = True   # its cookie names the old epoch: worthless, forgotten
     if fresh is not None:
         st.session_state[NOTICE] = t("access.password_changed")
     return None
 
 
-def gate() -> access.User | None:
+def _signing_in() -> None:
+    """The page of the URL without a path while nobody is signed in (never run)."""
+
+
+def _hold(pages: Sequence[Any]) -> None:
+    """Register ``pages`` (and a sign-in page for "/") with the menu hidden: the URL asked
+    stays this session's page, so a deep link opens that page once signed in, and the
+    sidebar lists none of them before."""
+    st.navigation([st.Page(_signing_in, title=t("access.title"), icon=":material/login:",
+                           url_path="sign-in", default=True), *pages], position="hidden")
+
+
+def gate(pages: Sequence[Any] = ()) -> access.User | None:
     """The signed-in user, or None when sign-in is off. When sign-in is on and nobody is
-    signed in, shows the sign-in form and stops the script."""
+    signed in (nor a valid cookie says who), shows the sign-in form and stops the script.
+
+    ``pages``: the app's st.Page objects (none marked default), registered unseen under the
+    form so that the URL asked is the page opened after sign-in."""
     connection = get_con(db_path())
     if not required(connection):
         st.session_state.pop(KEY, None)
         return None
-    current = _current(connection)
+    current = _current(connection) or _from_cookie(connection)
     if current is not None:
+        _cookie_step()
         return current
     if sso_configured():
         found = _sso_user(connection)
         if found is not None:
             st.session_state[KEY] = found
             return found
+    _cookie_step()
     _language_switch()
+    _hold(pages)
     _form(connection)
     st.stop()
     return None  # not reached

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from salescore import access, db, i18n, metrics, scope
-from salescore.periods import Period, containing, default_for, parse
+from salescore.periods import Period, containing, default_for, is_running, parse, period_label
 from salescore.scope import Scope
 from salescore.ui import auth, cache
 from salescore.ui.connection import user
@@ -32,6 +32,17 @@ class Context:
     scope: Scope
     as_of: date | None
     has_data: bool
+
+    @property
+    def running(self) -> bool:
+        """Whether the chosen period is still running on the data's as-of date (periods.is_running)."""
+        return self.period is not None and is_running(self.period, self.as_of)
+
+    @property
+    def period_text(self) -> str:
+        """The chosen period as pages name it: "2026-Q3", or "2026-Q4 to date (through
+        2026-11-20)" / "2026-Q4 截至 11-20" while it runs (periods.period_label)."""
+        return "" if self.period is None else period_label(self.period, self.as_of, self.lang)
 
 
 def _period_options(first: date, last: date, kind: str) -> list[Period]:

@@ -15,18 +15,20 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from salescore import db
+from salescore import db, fmt
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.fmt import md_escape
 from salescore.i18n import error_text, t
 from salescore.ingest import (CURRENCIES, history, load, peek, prepare, rejected_xlsx, sheets,
                               template_xlsx, undo)
 from salescore.ingest.export import reason_text
-from salescore.ingest.fields import KINDS
+from salescore.ingest.fields import FIELD_TYPES, KINDS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods"]
 AUTO = "__auto__"
+#: deals.status values, shown in the user's words in the preview (stored as they are)
+STATUSES = ("won", "lost", "open")
 # the notices that say what a rule of DESIGN.md sections 3-4 did, repeated after the import
 RULE_NOTICES = {f"ingest.warn.{key}" for key in (
     "unpaid", "refunded", "credits", "orders_grouped", "orders_reused", "paid_net", "paid_gross",
@@ -102,13 +104,15 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
     mapping = st.session_state.get(f"{k}_mapping_{chosen}_{sheet}")
     dayfirst = st.session_state.get(f"{k}_dayfirst")
     year = st.session_state.get(f"{k}_year")
+    team_from = bool(st.session_state.get(f"{k}_team_from", True))
 
     choices = (digest, sheet, kind, tuple(sorted((mapping or {}).items())), dayfirst, year,
-               db.data_version(con))   # remembered mappings and stored names are in the db
+               team_from, db.data_version(con))   # remembered mappings, stored names: in the db
     try:
         prepared = _once(k, "prepared", choices, lambda: prepare(
             data, name, sheet=sheet, kind=kind, mapping=mapping,
-            dayfirst=None if dayfirst is None else dayfirst == "d", year=year, con=con))
+            dayfirst=None if dayfirst is None else dayfirst == "d", year=year, con=con,
+            team_from=team_from))
     except ImportRejected as err:
         if err.key == "ingest.error.ambiguous_dates":
             st.warning(t("ingest.ambiguous_question", lang, **err.params))
@@ -133,17 +137,16 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
     st.caption(t("ingest.header_row", lang, row=prepared.header_row)
                + " " + t(f"ingest.kind.{prepared.kind}", lang))
     a, b, c = st.columns(3)
-    a.metric(t("ingest.rows_in", lang, n="").strip(), prepared.rows_in)
-    b.metric(t("ingest.rows_ok", lang, n="").strip(), prepared.rows_ok)
-    c.metric(t("ingest.rows_rejected", lang, n="").strip(), prepared.rows_rejected)
+    a.metric(t("ingest.metric_rows_in", lang), fmt.number(prepared.rows_in))
+    b.metric(t("ingest.metric_rows_ok", lang), fmt.number(prepared.rows_ok))
+    c.metric(t("ingest.metric_rows_rejected", lang), fmt.number(prepared.rows_rejected))
+    _team_from(lang, k, prepared)
 
-    st.markdown(f"**{t('ingest.preview', lang)}**")
-    preview = prepared.frame.head(8)
-    names = {f: t(f"ingest.field.{f}", lang) for f in preview.columns if f != "source_row"}
-    names["source_row"] = t("ingest.col.row", lang)
-    dates = {names[f]: st.column_config.DateColumn(names[f], format="YYYY-MM-DD")
-             for f in preview.columns if pd.api.types.is_datetime64_any_dtype(preview[f])}
-    st.dataframe(preview.rename(columns=names), hide_index=True, column_config=dates)
+    if prepared.rows_ok == 0 and prepared.rows_rejected:
+        _nothing_ok(lang, prepared)
+    else:
+        st.markdown(f"**{t('ingest.preview', lang)}**")
+        _preview(lang, prepared.frame.head(8))
 
     with st.expander(t("ingest.mapping", lang), expanded=bool(prepared.unmapped)):
         _mapping_editor(lang, k, chosen, sheet, prepared.kind, list(prepared.columns),
@@ -194,6 +197,57 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
         st.rerun()  # redraw the whole page: its counts and the other pages' caches are stale
 
 
+def _preview(lang: str, preview: pd.DataFrame) -> None:
+    """The first good rows under the fields' names: dates as dates, amounts with thousands
+    separators, a status in the user's words (the stored value stays won/lost/open), a
+    missing value blank."""
+    if "status" in preview:
+        preview = preview.assign(status=preview["status"].map(
+            lambda s: t(f"ingest.status.{s}", lang) if s in STATUSES else s))
+    names = {f: t(f"ingest.field.{f}", lang) for f in preview.columns if f != "source_row"}
+    names["source_row"] = t("ingest.col.row", lang)
+    config: dict[str, Any] = {}
+    for f in preview.columns:
+        if pd.api.types.is_datetime64_any_dtype(preview[f]):
+            config[names[f]] = st.column_config.DateColumn(names[f], format="YYYY-MM-DD")
+        elif FIELD_TYPES.get(f) == "money":
+            config[names[f]] = st.column_config.NumberColumn(names[f], format="%,.2f")
+    st.dataframe(preview.rename(columns=names), hide_index=True, column_config=config,
+                 placeholder="")
+
+
+def _nothing_ok(lang: str, prepared) -> None:
+    """No good row: one sentence naming the column and the first rows of the commonest
+    reason (a text "call me" in the amount column), then those rows as they are in the file."""
+    reasons = prepared.reasons().sort_values("rows", ascending=False, kind="stable")
+    top = reasons.iloc[0]
+    bad = prepared.rejected[(prepared.rejected["reason"] == top["reason"])
+                            & (prepared.rejected["column"] == top["column"])]
+    st.warning(t("ingest.nothing_ok", lang, column=md_escape(top["column"]),
+                 reason=md_escape(reason_text(top["reason"], lang, bad["value"].iloc[0])),
+                 rows=top["examples"]))
+    st.markdown(f"**{t('ingest.rejected_preview', lang)}**")
+    rows = prepared.rejected_rows.head(8)
+    st.dataframe(rows.rename(columns={"row": t("ingest.col.row", lang)}), hide_index=True,
+                 placeholder="")
+
+
+def _team_from(lang: str, k: str, prepared) -> None:
+    """A roster without a team column takes its region (else manager) as the team: say so in
+    one sentence, with a tick the user can take off (prepare(team_from=False))."""
+    column = prepared.extra.get("team_stand_in")
+    if not column:
+        return
+    field = prepared.mapping.get(column)
+    values = []
+    if field in prepared.frame:
+        values = [str(v) for v in prepared.frame[field].dropna().unique()[:4]]
+        if prepared.frame[field].nunique() > 4:
+            values.append("…")
+    st.checkbox(t("ingest.team_from", lang, column=md_escape(column),
+                  values=md_escape(", ".join(values))), value=True, key=f"{k}_team_from")
+
+
 def _currency_question(con, lang: str, k: str, prepared) -> str | None:
     """When a deals file shows no currency on some rows: which is it? (prefilled with the
     reporting currency, else CNY; DESIGN.md section 4). None for other files."""
@@ -231,11 +285,7 @@ def _history(con, lang: str) -> None:
     if hist.empty:
         st.caption(t("ingest.history_empty", lang))
         return
-    shown = hist.assign(kind=hist["kind"].map(lambda k: t(f"ingest.kind.{k}", lang)),
-                        status=hist["status"].map(lambda s: t(f"ingest.history_status.{s}", lang)),
-                        sheet=hist["sheet"].fillna(""))
-    st.dataframe(shown, hide_index=True, column_config={
-        col: t(f"ingest.history_col.{col}", lang) for col in shown.columns})
+    st.dataframe(history_frame(hist, lang), hide_index=True, placeholder="")
     if st.session_state.pop("data_undone", None):
         st.success(st.session_state.pop("data_undone_msg", ""))
     live = hist[hist["status"] == "loaded"]
@@ -260,6 +310,30 @@ def _history(con, lang: str) -> None:
             st.session_state["data_undone_msg"] = t("ingest.undone", lang, batch=batch)
             st.cache_data.clear()
             st.rerun()
+
+
+def history_frame(hist: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The import history as the user reads it: columns named in ``lang`` (not batch_id,
+    loaded_at), kind and status in words (not loaded), counts with thousands separators,
+    the time to the minute, and a blank where there is nothing (not None or NaT)."""
+    def count(v: Any) -> str:
+        return "" if fmt.missing(v) else fmt.number(v)
+
+    def when(v: Any) -> str:
+        return "" if fmt.missing(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")
+
+    shown = pd.DataFrame({
+        "batch_id": hist["batch_id"].map(lambda b: "" if fmt.missing(b) else str(int(b))),
+        "file_name": hist["file_name"].map(lambda v: "" if fmt.missing(v) else str(v)),
+        "sheet": hist["sheet"].map(lambda v: "" if fmt.missing(v) else str(v)),
+        "kind": hist["kind"].map(lambda v: "" if fmt.missing(v) else t(f"ingest.kind.{v}", lang)),
+        "rows_in": hist["rows_in"].map(count),
+        "rows_loaded": hist["rows_loaded"].map(count),
+        "rows_rejected": hist["rows_rejected"].map(count),
+        "loaded_at": hist["loaded_at"].map(when),
+        "status": hist["status"].map(
+            lambda v: "" if fmt.missing(v) else t(f"ingest.history_status.{v}", lang))})
+    return shown.rename(columns={c: t(f"ingest.history_col.{c}", lang) for c in shown.columns})
 
 
 def _templates(lang: str) -> None:

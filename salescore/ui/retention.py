@@ -3,15 +3,17 @@ plan picker and the sentences that describe moves. Figures come from salescore.r
 this module only translates codes and formats."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from salescore import fmt, incentives, retention
+from salescore import fmt, incentives, periods, retention
 from salescore.incentives import Plan
 from salescore.ui import incentives as sim   # the same plan names as on the Incentives page
 from salescore.ui import money_pattern, t
+from salescore.ui.text import lang
 from salescore.ui.widgets import table, team_name, tn, with_team_names
 
 
@@ -37,6 +39,23 @@ def plan_caption(active: retention.ActivePlan | None, as_of: Any) -> None:
     else:
         st.caption(t("retention.plan_caption", name=active.name, version=active.version,
                      date=str(active.effective_from)))
+
+
+def period_note(chosen: periods.Period, period: periods.Period, default: periods.Period,
+                as_of: date) -> None:
+    """Why the quadrant opens on another pay period than the sidebar's: the sidebar period's
+    pay period is still running, and pay is settled per whole period (default_pay_period)."""
+    running = periods.containing(periods.to_date_end(chosen, as_of), default.kind)
+    if period == default and running != default and periods.is_running(running, as_of):
+        st.caption(t("retention.period_settled", sidebar=periods.period_label(chosen, as_of, lang()),
+                     period=default.label, running=running.label))
+
+
+def running_warning(period: periods.Period, as_of: date) -> None:
+    """A running pay period is provisional: say so, with the last complete one."""
+    if periods.is_running(period, as_of):
+        st.warning(t("retention.period_running", period=period.label, date=as_of.isoformat(),
+                     complete=periods.latest_complete(as_of, period.kind).label))
 
 
 def quadrant_cards(counts: dict[str, int]) -> None:

@@ -69,8 +69,7 @@ def swot_board(content: pd.DataFrame) -> None:
 def rep_labels(profile: pd.DataFrame) -> dict[str, str]:
     """{rep_id: "rep (team)"} in the profile's order for the rep picker; a rep without a team
     is their name alone (not "张伟 ()")."""
-    return {r: f"{name} ({tm})" if str(tm or "").strip() else name
-            for r, name, tm in zip(profile["rep_id"], profile["rep"], profile["team"])}
+    return team.rep_labels(profile)
 
 
 def subject_labels(labels: dict[str, str]) -> dict[str, str]:

@@ -7,11 +7,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from salescore import fmt, goals, i18n, metrics
+from salescore import fmt, i18n, metrics
 from salescore.ui.text import lang, money, money_pattern, t, tx
 
-#: st.metric's delta colour for each pacing light (goals.light; the bars of Goals › Pacing and
-#: of the Overview's team chart use the same four, charts.goals.LIGHT_COLORS).
+#: st.metric's delta colour for each pacing light (metrics.lights, the one rule; the bars of
+#: Goals › Pacing and of the Overview's team chart use the same four, charts.goals.LIGHT_COLORS).
 LIGHT_DELTA = {"green": "green", "amber": "orange", "red": "red", "none": "gray"}
 
 
@@ -66,17 +66,22 @@ def _change(now: Any, before: Any) -> float | None:
     return float(now) / float(before) - 1
 
 
-def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None:
-    """Six KPI cards for the period: value, change on the previous period, target in the help.
-    Amounts in the reporting currency; a list of orders (``win_rate_note``) shows why it has
-    no win rate and no sales cycle instead of a number."""
+def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float, running: bool = False) -> None:
+    """Six KPI cards for the period: value, change on the comparable previous window (the
+    same first days of the previous period when ``running``: periods.comparable_previous),
+    target in the help. The attainment delta is coloured by the pacing light of its pace
+    index, the "vs previous" changes by the same thresholds on now / before
+    (metrics.lights). Amounts in the reporting currency; a list of orders
+    (``win_rate_note``) shows why it has no win rate and no sales cycle instead of a number."""
     language = lang()
     order_list = bool(now.get("win_rate_note"))
+    vs_prev = "overview.vs_prev_to_date" if running else "overview.vs_prev"
     cards = [*st.columns(3), *st.columns(3)]  # two rows: big numbers stay whole on a projector
     rev_change = _change(now["revenue_won"], before["revenue_won"])
     with cards[0]:
         st.metric(t("metric.revenue_won"), money(now["revenue_won"], wan=True),
-                  delta=None if rev_change is None else t("overview.vs_prev", change=f"{rev_change:+.1%}"),
+                  delta=None if rev_change is None else t(vs_prev, change=f"{rev_change:+.1%}"),
+                  delta_color=LIGHT_DELTA[metrics.change_light(now["revenue_won"], before["revenue_won"])],
                   help=t("overview.help_revenue", value=money(now["revenue_won"]),
                          target=money(now["target"])), border=True)
     with cards[1]:
@@ -96,16 +101,17 @@ def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None
                       border=True)
         else:
             st.metric(t("metric.win_rate"), fmt.pct(now["win_rate"]),
-                      delta=None if diff is None else t("overview.vs_prev", change=fmt.points(diff, language, short=True)),
+                      delta=None if diff is None else t(vs_prev, change=fmt.points(diff, language, short=True)),
                       help=t("overview.help_win_rate"), border=True)
     with cards[3]:
         change = _change(now["avg_deal_size"], before["avg_deal_size"])
         st.metric(t("metric.avg_deal_size"), money(now["avg_deal_size"], wan=True),
-                  delta=None if change is None else t("overview.vs_prev", change=f"{change:+.1%}"),
+                  delta=None if change is None else t(vs_prev, change=f"{change:+.1%}"),
+                  delta_color=LIGHT_DELTA[metrics.change_light(now["avg_deal_size"], before["avg_deal_size"])],
                   border=True)
     with cards[4]:
         cyc, prev = now["sales_cycle_days"], before["sales_cycle_days"]
-        delta = None if cyc is None or prev is None else t("overview.vs_prev", change=f"{cyc - prev:+.1f}")
+        delta = None if cyc is None or prev is None else t(vs_prev, change=f"{cyc - prev:+.1f}")
         st.metric(t("metric.sales_cycle_days"), fmt.days(cyc, language), delta=delta,
                   delta_color="inverse",
                   help=t("overview.cycle_no_created") if order_list else t(
@@ -113,27 +119,29 @@ def kpi_cards(now: dict[str, Any], before: dict[str, Any], share: float) -> None
                   border=True)
     with cards[5]:
         diff = now["new_customers"] - before["new_customers"]
+        compared = bool(before["deals_won"] or before["deals_lost"])   # no deals before: nothing to compare
         st.metric(t("metric.new_customers"), fmt.number(now["new_customers"]),
-                  delta=t("overview.vs_prev", change=f"{diff:+d}"), border=True)
+                  delta=t(vs_prev, change=f"{diff:+d}") if compared else None,
+                  delta_color=LIGHT_DELTA[metrics.change_light(now["new_customers"], before["new_customers"])],
+                  border=True)
 
 
 def _light(now: dict[str, Any], share: float) -> str:
-    """The pacing light of the period's attainment (goals.light, as Goals › Pacing)."""
-    att, target = now.get("attainment"), now.get("target")
-    index = None if att is None or share <= 0 else float(att) / share
-    left = max(float(target or 0) - float(now.get("revenue_won") or 0), 0.0)
-    return goals.light(index, left, now.get("pipeline_coverage"))
+    """The pacing light of the period's attainment (metrics.pace_light, as Goals › Pacing)."""
+    return metrics.pace_light(now.get("attainment"), share, now.get("target"), now.get("revenue_won"),
+                              now.get("pipeline_coverage"))
 
 
 def alert(item: dict[str, Any]) -> None:
-    """One alert from metrics.alerts, worded in the user's language."""
-    item = {**item, "key": plural_key(item["key"], item["params"].get("count"))}   # "1 rep is"
+    """One alert from metrics.alerts, worded in the user's language (alert_text picks the
+    singular sentence for a count of one)."""
     text = fmt.md_escape(metrics.alert_text(item, lang()))  # names are user data, not markup
     {"warning": st.warning, "success": st.success}.get(item["level"], st.info)(text, icon=None)
 
 
 def leaderboard_table(board: Any) -> None:
-    """The 销售明星榜 as a table with formatted money and an attainment bar."""
+    """The 销售明星榜 as a table with formatted money and an attainment bar (the Overview
+    shows the best reps' photos above it: salescore.ui.photos.star_board)."""
     frame = with_team_names(board)
     frame["attainment"] = frame["attainment"] * 100
     frame["win_rate"] = frame["win_rate"] * 100
