@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DB     ?= data/salescore.duckdb
 PORT   ?= 8501
 
-.PHONY: run test test-fast demo bench clean
+.PHONY: run test test-fast screenshots demo bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(VENV)/.installed-dev
 # the suite without the slow tests (crash, concurrency, fuzz, bench, browser): for quick loops
 test-fast: $(VENV)/.installed-dev
 	$(PY) -m pytest -q -m "not slow"
+
+# the README's page screenshots (docs/screens/*.png, 1280x720, English demo)
+screenshots: $(VENV)/.installed-dev
+	SALESCORE_SCREENSHOTS=1 $(PY) -m pytest -q tests/test_browser_layout.py -k "en and 1280x720"
 
 demo: $(VENV)/.installed
 	$(PY) -m salescore demo --db $(DB)

@@ -21,14 +21,16 @@ counts = ui.query(db.table_counts)
 first, last = ui.query(metrics.data_range)
 latest = ui.query(db.last_import)
 
-cols = st.columns(4)
+cols = st.columns([1, 1, 1, 1.4])
 cols[0].metric(t("data.deals"), fmt.number(counts["deals"]), border=True)
 cols[1].metric(t("data.reps"), fmt.number(counts["reps"]), border=True)
 cols[2].metric(t("data.customers"), fmt.number(counts["customers"]), border=True)
-cols[3].metric(t("data.range"), f"{first:%Y-%m} → {last:%Y-%m}" if first else "—", border=True,
-               help=f"{first} → {last}" if first else None)
+cols[3].metric(t("data.through"), f"{last:%Y-%m-%d}" if last else "—", border=True,
+               help=ui.tx("data.range_help", first=first, last=last) if first else None)
+if first:
+    st.caption(ui.tx("data.range_caption", first=first, last=last))
 if latest:
-    st.caption(ui.tx("data.last_import", file=latest["file_name"], rows=fmt.number(latest["rows_loaded"]),
+    st.caption(ui.tn("data.last_import", latest["rows_loaded"], file=latest["file_name"], rows=fmt.number(latest["rows_loaded"]),
                  at=str(latest["loaded_at"])[:16]))
 
 with st.expander(t("data.tables"), expanded=counts["deals"] == 0):

@@ -6,7 +6,6 @@ import streamlit as st
 from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.periods import containing, parse, recent
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
@@ -24,16 +23,11 @@ reference = sim.source_plan(st.session_state["sim_source"])
 sim.remember_base(saved)
 working = sim.working_plan(reference)
 
-kind = working.period
-options = [p.label for p in recent(ctx.as_of, kind, 12)]
-default = containing(ctx.period.start, kind).label
-if st.session_state.get("sim_period") not in options:
-    st.session_state["sim_period"] = default if default in options else options[0]
-period_labels = {"month": t("period.month"), "quarter": t("period.quarter"), "year": t("period.year")}
-top[1].selectbox(t("incentives.pay_period", kind=period_labels[kind]), options, key="sim_period")
-period = parse(st.session_state["sim_period"])
+# the pay period: the last complete one while the sidebar's is still running (as Retention)
+period = sim.period_picker(top[1], ctx.period, ctx.as_of, working.period)
 scope = ctx.scope
 top[2].caption(t("incentives.scope", scope=scope.team or t("sidebar.all_teams")))
+sim.period_note(ctx.period, period, ctx.as_of, ctx.lang)
 if working != reference:
     st.caption(t("incentives.unsaved"))
 
@@ -48,8 +42,7 @@ with tabs[0]:
     sim.plan_editor(working)
     left, right = st.columns([1, 1])
     with left:
-        st.button(t("incentives.save"), key="sim_save", type="primary",
-                  on_click=ui.guarded(lambda: sim.save(working, period)))
+        sim.save_button(working, period)   # disabled, with why, for read-only roles
     with right:
         versions = sim.versions(saved)
         if versions:
@@ -87,15 +80,19 @@ with tabs[2]:
             pb = ui.query(incentives.payouts, plan_b, period, scope)
             ab = incentives.versus(incentives.summary(pa), incentives.summary(pb))
             diff = incentives.compare(pa, pb)
-            cards = st.columns(3)
-            cards[0].metric(t("incentives.total_a"), ui.money(ab["total_a"]), border=True)
-            cards[1].metric(t("incentives.total_b"), ui.money(ab["total_b"]),
-                            delta=ui.money(ab["change"]), delta_color="inverse", border=True)
-            cards[2].metric(t("incentives.cost_revenue"),
-                            f"{fmt.pct(ab['cost_of_sales_a'])} → {fmt.pct(ab['cost_of_sales_b'])}", border=True)
-            ui.chart(charts.payout_change(diff, ctx.lang, currency=ui.currency()), width="stretch")
-            st.subheader(t("incentives.retention_risk"))
-            sim.retention_risk(diff)
+            if sim.pay_the_same(diff):   # the page opens so: a sentence, not an empty chart
+                st.info(t("incentives.same_pay", total=ui.money(ab["total_a"]), period=period.label))
+            else:
+                cards = st.columns(3)
+                cards[0].metric(t("incentives.total_a"), ui.money(ab["total_a"]), border=True)
+                cards[1].metric(t("incentives.total_b"), ui.money(ab["total_b"]),
+                                delta=ui.money(ab["change"]), delta_color="inverse", border=True)
+                cards[2].metric(t("incentives.cost_revenue"),
+                                f"{fmt.pct(ab['cost_of_sales_a'])} → {fmt.pct(ab['cost_of_sales_b'])}",
+                                border=True)
+                ui.chart(charts.payout_change(diff, ctx.lang, currency=ui.currency()), width="stretch")
+                st.subheader(t("incentives.retention_risk"))
+                sim.retention_risk(diff)
     except SalesCoreError as err:
         ui.show_error(err)
 

@@ -147,7 +147,8 @@ def test_settings_and_plan(con: duckdb.DuckDBPyConnection) -> None:
     assert json.loads(one(con, "select value from settings where key = 'active_scenario'")) == "base"
     assert json.loads(one(con, "select value from settings where key = 'demo'")) == {"lang": "zh", "seed": 7}
     spec = json.loads(one(con, "select spec from plans where plan_id = 'standard' and version = 1"))
-    assert spec == demo.PLAN_SPEC
+    assert spec == demo.PLAN_SPEC | {"name": "标准方案 2027"}    # named in the demo's language
+    assert one(con, "select name from plans") == "标准方案 2027"
     assert spec["spiffs"][0] == {"kind": "new_customer_deal", "min_amount": 500000, "bonus": 5000}
     assert one(con, "select effective_from from plans") == date(2026, 1, 1)
 

@@ -96,8 +96,11 @@ def test_paid_column_net_of_refunds(con):
     assert "ingest.warn.paid_net" in k
     assert (k["ingest.warn.unpaid"].count, k["ingest.warn.unpaid"].rows) == (1, (4,))
     assert (k["ingest.warn.refunded"].count, k["ingest.warn.refunded"].rows) == (1, (5,))
+    # one order, in the singular, under the reason's name as the Funnel shows it
     assert k["ingest.warn.unpaid"].text("en") == (
-        "1 unpaid orders imported as lost (lost reason “unpaid”; rows 4)")
+        "1 unpaid order imported as lost (lost reason “Never paid”; row 4)")
+    assert k["ingest.warn.refunded"].text("zh") == (
+        "1 笔全额退款订单按输单导入（输单原因“全额退款”；第 5 行）")
     load(con, p)
     assert rows_of(con, "select deal_id, status, amount, lost_reason, close_date from deals "
                         "order by 1") == [

@@ -100,14 +100,15 @@ def test_currency_asked_when_the_file_shows_none(app):
     data = "销售员,金额,阶段,成交日期\n张伟,1000,赢单,2026-01-05\n张伟,-200,赢单,2026-01-06\n".encode()
     at.file_uploader(key="data_upload").set_value([("usd.csv", data, "text/csv")]).run()
     assert not at.exception
-    assert any("1 credits (negative amounts)" in i.value.replace("\\", "") for i in at.info)
+    assert any("1 credit (a negative amount) imported" in i.value.replace("\\", "") for i in at.info)
     box = next(s for s in at.selectbox if s.key and s.key.endswith("_currency"))
     assert box.label == "The amounts show no currency. Which is it?" and box.value == "CNY"
     box.set_value("USD").run()
     [b for b in at.button if b.key and b.key.endswith("_import")][0].click().run()
     assert not at.exception
     done = at.success[0].value.replace("\\", "")   # markdown-escaped
-    assert "Amounts stored in USD." in done and "1 credits (negative amounts)" in done
+    assert "Amounts stored in USD." in done and "1 credit (a negative amount)" in done
+    assert "Also created: 1 rep." in done                   # the singular, and no "0 products"
     con = db_con(at)
     assert con.execute("select currency, count(*) from deals group by 1").fetchall() == [("USD", 2)]
 

@@ -145,3 +145,124 @@ def test_a_stale_save_is_refused_on_the_page(writable):
     latest = with_db(path, lambda con: incentives.load_plan(con, plan_id))
     assert latest.payout_cap == 123456
     assert with_db(path, lambda con: int(incentives.list_plans(con)["version"].max())) == theirs
+
+
+# --- issue 18: projector-ready Incentives ------------------------------------------------------
+
+def test_identical_plans_get_a_sentence_not_an_empty_chart(at):
+    """The page opens with plan A = the plan being edited and plan B = the same template: one
+    sentence says they pay the same (no chart with a NaN axis, no "↑ ¥0"); choosing another
+    plan brings the cards and the chart back."""
+    from salescore.i18n import t
+
+    same = t("incentives.same_pay", "zh", total="X", period="Y").split("（")[0]
+    assert any(i.value.startswith(same) for i in at.info), [i.value for i in at.info]
+    assert "方案 B 合计" not in [m.label for m in at.metric]
+    charts_same = len(at.get("vega_lite_chart"))
+    at.selectbox(key="sim_plan_b").set_value("template:hunter").run()
+    assert not at.exception
+    assert not any(i.value.startswith(same) for i in at.info)
+    assert "方案 B 合计" in [m.label for m in at.metric]
+    assert len(at.get("vega_lite_chart")) == charts_same + 1
+
+
+def _solve(at, budget):
+    at.session_state["sim_tab"] = "预算"
+    at.run()
+    at.number_input(key="sim_budget_value").set_value(budget)
+    next(b for b in at.button if b.label == "求出满足预算的方案").click().run()
+    assert not at.exception
+
+
+def test_budget_solver_says_the_result_in_words_and_applies_it(at, demo_db):
+    """The solver's answer is a sentence and one line per changed rate (no "x0.885", no JSON);
+    Apply makes the scaled plan the plan being edited, nothing is saved."""
+    period = parse(at.session_state["sim_period"])
+    plan = incentives.Plan.from_dict(demo.PLAN_SPEC | {"name": "标准方案 2027"})
+    total = _totals(demo_db, plan, period)
+    budget = round(total * 0.9)
+    source = at.session_state["sim_source"]
+    _solve(at, float(budget))
+    done = [s.value for s in at.success]
+    assert done and done[0].startswith(f"要控制在 {_money(demo_db, budget)} 以内"), done
+    assert "×" not in done[0]                       # no "×0.885"
+    assert len(at.code) == 1                        # the Plan tab's JSON view only: no JSON answer
+    lines = [m.value for m in at.markdown if "→" in m.value]
+    rate = plan.commission.default_rate
+    assert lines and f"{fmt.pct(rate)} → " in lines[0], lines
+    at.button(key="sim_budget_apply").click().run()
+    assert not at.exception
+    spec = at.session_state["sim_spec"]
+    assert spec["commission"]["default_rate"] < rate
+    assert at.session_state["sim_source"] == source    # a what-if: still editing the same saved plan
+    assert any("杠杆已调整为当前的" in s.value for s in at.success)
+    assert any(c.value == "有尚未保存的修改：模拟结果与起始方案对比。" for c in at.caption)
+    moved = _totals(demo_db, incentives.Plan.from_dict(spec), period)
+    assert moved <= budget + 1
+
+
+def test_incentives_opens_on_the_last_complete_pay_period(at):
+    """Sidebar 2026-10 (demo data through 2026-11-20): the quarterly plan's pay period 2026-Q4
+    still runs, so the page opens on 2026-Q3, says why, and marks 2026-Q4 provisional."""
+    from salescore.periods import default_pay_period
+
+    ctx = at.session_state["_context"]
+    expected = default_pay_period(ctx.period, ctx.as_of, "quarter")
+    assert expected.label == "2026-Q3" and at.session_state["sim_period"] == "2026-Q3"
+    assert any("奖金按完整的发放周期结算" in c.value for c in at.caption)
+    picker = at.selectbox(key="sim_period")
+    assert picker.options[0] == "2026-Q4（暂定）" and "2026-Q3" in picker.options
+    picker.set_value("2026-Q4").run()
+    assert not at.exception
+    assert any(w.value.startswith("暂定：2026-Q4 尚未结束") for w in at.warning)
+    assert not any("奖金按完整的发放周期结算" in c.value for c in at.caption)
+
+
+def test_the_carry_negative_label_is_short_with_its_detail_in_help(at):
+    toggle = at.toggle(key="sim_f_carry")
+    assert toggle.label == "负数结转" and "下期" in toggle.help
+
+
+def test_read_only_manager_sees_save_disabled_with_why(demo_copy, tmp_path, monkeypatch):
+    """A manager (read-only) sees Save disabled with the reason, before any click; an admin
+    sees it enabled; the budget's Apply (a what-if, no write) stays enabled for both."""
+    from streamlit.testing.v1 import AppTest
+
+    from salescore import access
+    from salescore.i18n import t
+
+    path = demo_copy(tmp_path / "shared.duckdb", "en")
+    con = db.connect(path)
+    access.add_user(con, "boss", "admin", password="boss-pass-1")
+    access.add_user(con, "east", "manager", team="East", password="east-pass-1")
+    con.close()
+    monkeypatch.setenv("SALESCORE_DB", str(path))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    note = t("incentives.read_only", "en")
+    try:
+        for name, password, writable in (("east", "east-pass-1", False), ("boss", "boss-pass-1", True)):
+            app = AppTest.from_file(APP, default_timeout=60)
+            app.session_state["lang"] = "en"
+            app.run()
+            app.text_input(key="auth_name").set_value(name)
+            app.text_input(key="auth_password").set_value(password)
+            app.button(key="auth_submit").click().run()
+            app.switch_page(PAGE).run()
+            assert not app.exception
+            save = app.button(key="sim_save")
+            assert save.disabled is not writable
+            assert (save.help == note) is not writable
+            assert (note in [c.value for c in app.caption]) is not writable
+    finally:
+        st.cache_resource.clear()
+
+
+def test_lever_changes_name_what_the_solver_scaled():
+    plan = incentives.Plan.from_dict(demo.PLAN_SPEC)
+    scaled = incentives.scale(plan, ["commission"], 0.5)
+    changed = {lever.key: (lever.value, value) for lever, value in incentives.lever_changes(plan, scaled)}
+    rate = plan.commission.default_rate
+    assert changed["commission.default_rate"] == (rate, rate * 0.5)
+    assert all(key.startswith("commission.") for key in changed)
+    assert incentives.lever_changes(plan, plan) == []

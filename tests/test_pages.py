@@ -88,9 +88,14 @@ def test_data_page_shows_counts(at, demo_db):
     con = db.connect(demo_db)
     try:
         counts = db.table_counts(con)
+        first, last = metrics.data_range(con)
     finally:
         con.close()
     assert at.metric[0].value == fmt.number(counts["deals"])
+    # the last card holds the data's last day (a range did not fit a card at 1280x720):
+    # the first day is said under the cards
+    assert (at.metric[3].label, at.metric[3].value) == ("数据截至", f"{last:%Y-%m-%d}")
+    assert f"{first} 至 {last}" in at.caption[1].value
 
 
 def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):

@@ -85,10 +85,12 @@ def _targets_frame(rng: np.random.Generator, deals: pd.DataFrame,
 
 
 def _plans_frame(L: dict[str, Any]) -> pd.DataFrame:
-    """The plans table: the Standard plan (PLAN_SPEC) in force from 2026-01-01."""
+    """The plans table: the Standard plan (PLAN_SPEC) in force from 2026-01-01, named in the
+    demo's language (the name inside the spec is what the pages and the deck show)."""
+    spec = {**PLAN_SPEC, "name": L["plan_name"]}
     return pd.DataFrame({
         "plan_id": ["standard"], "version": np.array([1], dtype="int32"),
-        "name": [L["plan_name"]], "spec": [json.dumps(PLAN_SPEC, ensure_ascii=False)],
+        "name": [L["plan_name"]], "spec": [json.dumps(spec, ensure_ascii=False)],
         "effective_from": _dates(np.array([_day(date(2026, 1, 1))])),
         "created_at": pd.Series([datetime(2025, 12, 15, 9, 0)], dtype="datetime64[us]"),
     })

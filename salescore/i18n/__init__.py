@@ -58,6 +58,21 @@ def has(key: str, lang: str) -> bool:
     return key in catalogue(normalise(lang))
 
 
+def plural_key(key: str, lang: str, count: Any) -> str:
+    """``key`` + "_one" when ``count`` is 1 and ``lang`` has that form ("1 row", not "1 rows");
+    else ``key``. Chinese needs no second form: its catalogue simply has none."""
+    try:
+        one = float(str(count).replace(",", "")) == 1
+    except ValueError:
+        one = False
+    return f"{key}_one" if one and has(f"{key}_one", lang) else key
+
+
+def tn(key: str, lang: str, count: Any, /, **params: Any) -> str:
+    """:func:`t` for a sentence about ``count`` things, in the right singular or plural form."""
+    return t(plural_key(key, lang, count), lang, **params)
+
+
 def error_text(err: Exception, lang: str) -> str:
     """A SalesCoreError in the user's language (its English message when no key matches)."""
     key = getattr(err, "key", None)

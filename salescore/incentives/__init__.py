@@ -34,8 +34,8 @@ from salescore.incentives.statements import (DEDUCTIONS, LINE_COLUMNS, NUMERIC_C
                                              statements_archive, statements_zip, summary_lines)
 from salescore.incentives.store import list_plans, load_plan, save_plan
 from salescore.incentives.whatif import (SCALABLE, Lever, budget_amount, compare,
-                                         default_budget, levers, movers, scale, sensitivity,
-                                         solve_budget, summary, versus, with_lever)
+                                         default_budget, lever_changes, levers, movers, scale,
+                                         sensitivity, solve_budget, summary, versus, with_lever)
 from salescore.scope import Scope
 
 __all__ = [
@@ -48,7 +48,8 @@ __all__ = [
     "signed", "statement_file", "statement_html", "statement_labels", "statement_page",
     "statement_text", "statement_xlsx", "statements", "statements_archive", "statements_zip",
     "summary_lines", "list_plans", "load_plan", "save_plan", "SCALABLE", "Lever",
-    "budget_amount", "compare", "default_budget", "levers", "movers", "scale", "sensitivity",
+    "budget_amount", "compare", "default_budget", "lever_changes", "levers", "movers", "scale",
+    "sensitivity",
     "solve_budget", "summary", "versus", "with_lever", "Scope",
     "_cents", "_compute", "_period", "_with_rounding",
 ]

@@ -165,6 +165,14 @@ def scale(plan: Plan, groups: Iterable[str], factor: float) -> Plan:
     return replace(plan, base_bonus=bb, commission=comm, accelerators=accs, spiffs=spiffs)
 
 
+def lever_changes(before: Plan, after: Plan) -> list[tuple[Lever, float]]:
+    """The levers of ``before`` whose value differs in ``after`` (the budget solver's scaled
+    plan), each with its new value, in form order: what the solver changed, to say in words."""
+    new = {lever.key: lever.value for lever in levers(after)}
+    return [(lever, new[lever.key]) for lever in levers(before)
+            if lever.key in new and abs(new[lever.key] - lever.value) > 1e-9]
+
+
 def budget_amount(totals: Mapping[str, Any], kind: str, value: float) -> float | None:
     """A budget as money: ``kind`` absolute (value is money), revenue or margin (value is a
     share of the period's revenue_won / margin_won in ``totals`` from :func:`summary`)."""

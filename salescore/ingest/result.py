@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from salescore.i18n import t
+from salescore.i18n import t, tn
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,8 @@ class Notice:
 
     def text(self, lang: str) -> str:
         """The warning as a sentence in ``lang``."""
-        return t(self.key, lang, count=self.count, rows=", ".join(map(str, self.rows)), **self.params)
+        return tn(self.key, lang, self.count, count=self.count, rows=", ".join(map(str, self.rows)),
+                  **self.params)
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from salescore.ui.context import (PERIOD_KINDS, Context, _period_options, contex
 from salescore.ui.draw import _CHART_LOCK, VALIDATE_CHARTS, chart
 from salescore.ui.feedback import flash, guarded, show_error, show_flash
 from salescore.ui.text import currency, lang, money, money_pattern, t, tx
-from salescore.ui.widgets import _change, alert, kpi_cards, leaderboard_table, table_counts_frame
+from salescore.ui.widgets import _change, alert, kpi_cards, leaderboard_table, table_counts_frame, tn
 
 __all__ = ["PERIOD_KINDS", "VALIDATE_CHARTS", "Context", "alert", "chart", "con", "context", "currency",
            "db_path", "flash", "get_con", "guarded", "kpi_cards", "lang", "leaderboard_table",
            "money", "money_pattern", "no_data", "page", "query", "set_context", "show_error", "show_flash",
-           "sidebar", "t", "table_counts_frame", "teams_list", "tx", "user"]
+           "sidebar", "t", "table_counts_frame", "teams_list", "tn", "tx", "user"]

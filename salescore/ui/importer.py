@@ -18,7 +18,7 @@ import streamlit as st
 from salescore import db, fmt
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.fmt import md_escape
-from salescore.i18n import error_text, t
+from salescore.i18n import error_text, t, tn
 from salescore.ingest import (CURRENCIES, history, load, peek, prepare, rejected_xlsx, sheets,
                               template_xlsx, undo)
 from salescore.ingest.export import reason_text
@@ -175,7 +175,8 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
         return
     currency = _currency_question(con, lang, k, prepared)
     label = t("ingest.import_button", lang) if not prepared.rows_rejected else \
-        t("ingest.import_remaining", lang, n=prepared.rows_ok, bad=prepared.rows_rejected)
+        tn("ingest.import_remaining", lang, prepared.rows_ok, n=fmt.number(prepared.rows_ok),
+           bad=fmt.number(prepared.rows_rejected))
     if st.button(label, key=f"{k}_import", type="primary"):
         with st.status(t("ingest.importing", lang, file=name)) as status:
             result = load(con, prepared, skip_bad_rows=True, file_name=name, currency=currency)
@@ -183,9 +184,9 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
         msg = t("ingest.imported", lang, file=md_escape(name), new=result.new, updated=result.updated,
                 unchanged=result.unchanged)
         if any(result.derived.values()):
-            msg += " " + t("ingest.derived", lang, reps=result.derived.get("reps", 0),
-                           customers=result.derived.get("customers", 0),
-                           products=result.derived.get("products", 0))
+            parts = [tn(f"ingest.derived_{what}", lang, n, n=fmt.number(n))
+                     for what in ("reps", "customers", "products") if (n := result.derived.get(what, 0))]
+            msg += " " + t("ingest.derived", lang, parts=t("ingest.list_sep", lang).join(parts))
         # what each rule did (DESIGN.md section 3-4), and the currency the user chose
         rules = [w.text(lang) for w in prepared.warnings if w.key in RULE_NOTICES]
         if currency:

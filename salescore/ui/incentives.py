@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from salescore import charts, fmt, incentives
+from salescore import access, charts, fmt, incentives, periods
 from salescore import ui
 from salescore.errors import SalesCoreError
 from salescore.incentives import Plan
-from salescore.periods import Period
+from salescore.periods import Period, parse
 from salescore.scope import Scope
 from salescore.ui import t
 from salescore.ui.statement import statement_panel
@@ -105,6 +106,57 @@ def versions(saved: pd.DataFrame) -> str:
     return t("incentives.versions", count=count, date=date)
 
 
+def writable() -> bool:
+    """Whether the signed-in user may save plans (access.can_write): read-only roles see the
+    save button disabled, with why (read_only_help), instead of a refusal after the click."""
+    return access.can_write(ui.user())
+
+
+def save_button(plan: Plan, period: Period) -> None:
+    allowed = writable()
+    st.button(t("incentives.save"), key="sim_save", type="primary", disabled=not allowed,
+              help=None if allowed else t("incentives.read_only"),
+              on_click=ui.guarded(lambda: save(plan, period)))
+    if not allowed:
+        st.caption(t("incentives.read_only"))
+
+
+def period_picker(where: Any, chosen: Period | None, as_of: Any, kind: str) -> Period:
+    """The pay period selectbox: it opens on periods.default_pay_period for the sidebar's
+    period (the last complete pay period while the sidebar's one runs) and follows the sidebar
+    when that changes; a running pay period is named "provisional"."""
+    default = periods.default_pay_period(chosen, as_of, kind)
+    options = [p.label for p in periods.recent(as_of, kind, 12)]
+    if default.label not in options:
+        options.append(default.label)
+    if (st.session_state.get("sim_period_default") != (kind, default.label)
+            or st.session_state.get("sim_period") not in options):
+        st.session_state["sim_period"] = default.label
+        st.session_state["sim_period_default"] = (kind, default.label)
+    names = {o: t("incentives.provisional_option", period=o) if periods.is_running(parse(o), as_of) else o
+             for o in options}
+    kinds = {k: t(f"period.{k}") for k in _KINDS}
+    where.selectbox(t("incentives.pay_period", kind=kinds[kind]), options, format_func=names.__getitem__,
+                    key="sim_period")
+    return parse(st.session_state["sim_period"])
+
+
+def period_note(chosen: Period | None, period: Period, as_of: Any, lang: str) -> None:
+    """A running pay period is provisional (said so, with the last complete one); the default
+    one, when the sidebar's pay period still runs, says why the page opened on it."""
+    if periods.is_running(period, as_of):
+        st.warning(t("incentives.period_running", period=period.label, date=as_of.isoformat(),
+                     complete=periods.latest_complete(as_of, period.kind).label))
+        return
+    if chosen is None:
+        return
+    running = periods.containing(periods.to_date_end(chosen, as_of), period.kind)
+    if running != period and periods.is_running(running, as_of) \
+            and period == periods.default_pay_period(chosen, as_of, period.kind):
+        st.caption(t("incentives.period_settled", sidebar=periods.period_label(chosen, as_of, lang),
+                     period=period.label, running=running.label))
+
+
 def apply_json() -> None:
     plan = Plan.from_json(st.session_state.get("sim_json_in", ""))
     _set_working(plan)
@@ -186,7 +238,7 @@ def plan_editor(plan: Plan) -> None:
                                     "bonus": st.column_config.NumberColumn(t("incentives.f.bonus"),
                                                                            min_value=0.0, format=ui.money_pattern(0))})
         st.caption(t("incentives.f.spiff_help"))
-        c = st.columns(5)
+        c = st.columns([1, 1, 1, 1, 1.35])   # the carry toggle's label stays whole at 1280 px
         claw_on = c[0].toggle(t("incentives.f.clawback"), value=d.get("clawback_days") is not None,
                               key="sim_f_claw_on")
         claw = c[1].number_input(t("incentives.f.clawback_days"), 0, 3650, int(d.get("clawback_days") or 90), 15,
@@ -279,17 +331,20 @@ def whatif_panel(working: Plan, reference: Plan, period: Period, scope: Scope, l
     ref = ui.query(incentives.payouts, reference, period, scope)
     now = incentives.summary(moved)
     moved_by = incentives.versus(incentives.summary(ref), now)["change"]
-    cards = st.columns(4)
-    cards[0].metric(t("incentives.total"), ui.money(now["total"]),
-                    delta=t("incentives.vs_saved", change=ui.money(moved_by)),
-                    delta_color="inverse" if abs(moved_by) >= 0.005 else "off", border=True)
-    cards[1].metric(t("incentives.cost_revenue"), fmt.pct(now["cost_of_sales"]),
-                    help=t("incentives.cost_revenue_help"), border=True)
-    cards[2].metric(t("incentives.cost_margin"), fmt.pct(now["cost_of_margin"]),
-                    help=t("incentives.cost_margin_help"), border=True)
-    cards[3].metric(t("incentives.pay_rate"),
-                    f"{fmt.pct(now['pay_rate_top'])} / {fmt.pct(now['pay_rate_bottom'])}",
-                    help=t("incentives.pay_rate_help"), border=True)
+    # a row that wraps: four cards side by side where they fit (1920 px), two or three a row
+    # on a 1280 px screen with the sidebar open, each card as wide as its value needs
+    cards = st.container(horizontal=True, gap="small", key="sim_whatif_cards")
+    cards.metric(t("incentives.total"), ui.money(now["total"]),
+                 delta=t("incentives.vs_saved", change=ui.money(moved_by)),
+                 delta_color="inverse" if abs(moved_by) >= 0.005 else "off",
+                 delta_arrow="auto" if abs(moved_by) >= 0.005 else "off", border=True)
+    cards.metric(t("incentives.cost_revenue"), fmt.pct(now["cost_of_sales"]),
+                 help=t("incentives.cost_revenue_help"), border=True)
+    cards.metric(t("incentives.cost_margin"), fmt.pct(now["cost_of_margin"]),
+                 help=t("incentives.cost_margin_help"), border=True)
+    cards.metric(t("incentives.pay_rate"),
+                 f"{fmt.pct(now['pay_rate_top'])} / {fmt.pct(now['pay_rate_bottom'])}",
+                 help=t("incentives.pay_rate_help"), border=True)
     change = incentives.compare(ref, moved)
     left, right = st.columns([1, 1])
     with left:
@@ -388,6 +443,11 @@ def retention_risk(diff: pd.DataFrame) -> None:
                                                                             format="percent")})
 
 
+def pay_the_same(diff: pd.DataFrame) -> bool:
+    """Whether plan A and plan B pay every rep the same (incentives.compare's change)."""
+    return bool((diff["change"].abs() < 0.005).all())
+
+
 # --- budget --------------------------------------------------------------------------------
 
 def budget_solver(plan: Plan, period: Period, scope: Scope, totals: dict[str, Any]) -> None:
@@ -403,21 +463,73 @@ def budget_solver(plan: Plan, period: Period, scope: Scope, totals: dict[str, An
         chosen = c[2].multiselect(t("incentives.budget_levers"), list(groups), default=["commission"],
                                   format_func=groups.__getitem__, key="sim_budget_groups")
         submitted = st.form_submit_button(t("incentives.solve"))
-    if not submitted:
+    if submitted:
+        st.session_state.pop("sim_budget_result", None)
+        amount = incentives.budget_amount(totals, kind, value if kind == "absolute" else value / 100)
+        if amount is None or not chosen:
+            st.warning(t("incentives.budget_missing"))
+            return
+        result = ui.query(incentives.solve_budget, plan, period, amount, tuple(chosen), scope)
+        # kept for the reruns that follow (the Apply button's click is one)
+        st.session_state["sim_budget_result"] = {
+            "for": _budget_for(plan, period, scope), "met": result["met"], "reason": result["reason"],
+            "factor": result["factor"], "total": result["total"], "budget": amount,
+            "plan": result["plan"].to_dict()}
+    budget_result(plan, period, scope)
+
+
+def _budget_for(plan: Plan, period: Period, scope: Scope) -> str:
+    """What a solver result was found for: it is shown only while these stay the same."""
+    return json.dumps([plan.to_dict(), period.label, scope.team], sort_keys=True)
+
+
+def _lever_value(kind: str, value: float) -> str:
+    if kind in ("rate", "attainment"):
+        return fmt.pct(value)
+    if kind == "multiplier":
+        return f"{value:.2f}×"
+    return ui.money(value)
+
+
+def _md(text: str) -> str:
+    """Text for a markdown element: a $ amount is not a formula."""
+    return text.replace("$", "\\$")
+
+
+def budget_changes(before: Plan, after: Plan) -> list[str]:
+    """What the solver changed, one line per lever: 'Commission rate: 8.0% → 7.1%'."""
+    return [t("incentives.budget_change", lever=_label(lever.key), before=_lever_value(lever.kind, lever.value),
+              after=_lever_value(lever.kind, value))
+            for lever, value in incentives.lever_changes(before, after)]
+
+
+def apply_budget(spec: dict[str, Any], factor: float) -> None:
+    """Make the solver's plan the plan being edited (a what-if: saving stays the user's step)."""
+    _set_working(Plan.from_dict(spec))
+    st.session_state.pop("sim_budget_result", None)
+    ui.flash("success", t("incentives.budget_applied", factor=fmt.pct(factor)))
+
+
+def budget_result(plan: Plan, period: Period, scope: Scope) -> None:
+    """The solver's last answer, in words, with the button that applies it to the plan being
+    edited (shown while the plan, period and team it was found for stay the same)."""
+    found = st.session_state.get("sim_budget_result")
+    if not found or found["for"] != _budget_for(plan, period, scope):
         return
-    amount = incentives.budget_amount(totals, kind, value if kind == "absolute" else value / 100)
-    if amount is None or not chosen:
-        st.warning(t("incentives.budget_missing"))
+    budget, total = ui.money(found["budget"]), ui.money(found["total"])
+    if not found["met"]:
+        st.warning(_md(t(f"incentives.budget_{found['reason']}", total=total, budget=budget)))
         return
-    result = ui.query(incentives.solve_budget, plan, period, amount, tuple(chosen), scope)
-    if result["met"]:
-        st.success(t("incentives.budget_met", factor=f"{result['factor']:.3f}", total=ui.money(result["total"]),
-                     budget=ui.money(amount)))
-        with st.expander(t("incentives.budget_plan")):
-            st.code(result["plan"].to_json(), language="json")
-    else:
-        st.warning(t(f"incentives.budget_{result['reason']}", total=ui.money(result["total"]),
-                     budget=ui.money(amount)))
+    scaled = Plan.from_dict(found["plan"])
+    changes = budget_changes(plan, scaled)
+    if not changes:
+        st.info(_md(t("incentives.budget_unchanged", total=total, budget=budget)))
+        return
+    st.success(_md(t("incentives.budget_met", factor=fmt.pct(found["factor"]), total=total, budget=budget)))
+    st.markdown("\n".join(f"- {_md(line)}" for line in changes))
+    st.button(t("incentives.budget_apply"), key="sim_budget_apply", type="primary",
+              help=t("incentives.budget_apply_help"),
+              on_click=ui.guarded(partial(apply_budget, found["plan"], found["factor"])))
 
 
 # --- statements ----------------------------------------------------------------------------

@@ -49,15 +49,7 @@ def tn(key: str, count: Any, /, **params: Any) -> str:
 
 def plural_key(key: str, count: Any) -> str:
     """``key`` + "_one" when ``count`` is 1 and that key exists, else ``key``."""
-    one = f"{key}_one"
-    return one if _is_one(count) and i18n.has(one, lang()) else key
-
-
-def _is_one(count: Any) -> bool:
-    try:
-        return float(str(count).replace(",", "")) == 1
-    except ValueError:
-        return False
+    return i18n.plural_key(key, lang(), count)
 
 
 def _change(now: Any, before: Any) -> float | None:

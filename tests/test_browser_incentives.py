@@ -1,0 +1,148 @@
+"""The Incentives page in a real browser (issue 18): at 1280x720 (sidebar open) and 1920x1080,
+in Chinese and English, the What-if cards and the plan form's labels are whole; Plan A vs B
+opens on a sentence; the budget solver's answer is applied by clicking; a read-only manager
+sees Save disabled before clicking (harness as in tests/test_browser.py)."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from salescore import access, db, demo
+from tests.test_browser import ARGS, CHROMIUM, _idle, served
+from tests.test_browser_layout import CUT_IN_CARDS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow,
+              pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                 reason="Debian chromium is not installed (.ci/run installs it)")]
+
+LOCALES = {"zh": "zh-CN", "en": "en-US"}
+VIEWPORTS = ({"width": 1280, "height": 720}, {"width": 1920, "height": 1080})
+USERS = {"boss": ("admin", "boss-pass-1"), "east": ("manager", "east-pass-1")}
+
+#: Widget labels of the main area wider than their box (cut with an ellipsis).
+CUT_LABELS = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stWidgetLabel"] *'))
+  .filter(e => e.checkVisibility() && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.trim())"""
+
+TEXT = {
+    "zh": {"carry": "负数结转", "pay_rate": "奖金率 前/后 25%", "same": "两个方案的发放结果相同"},
+    "en": {"carry": "Carry negatives over", "pay_rate": "Pay rate top / bottom 25%",
+           "same": "The two plans pay the same"},
+}
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    """The zh demo without sign-in; the en demo with an admin and a (read-only) manager."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        urls = {}
+        for lang in LOCALES:
+            path = tmp_path_factory.mktemp(f"incentives-{lang}") / "demo.duckdb"
+            con = db.connect(path)
+            demo.load(con, lang=lang)
+            if lang == "en":
+                for name, (role, password) in USERS.items():
+                    access.add_user(con, name, role, team="East" if role == "manager" else None,
+                                    password=password)
+            con.close()
+            urls[lang] = stack.enter_context(served(path))
+        yield urls
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _open(browser, url: str, lang: str, viewport: dict, user: str | None = None):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=viewport, locale=LOCALES[lang])
+    page = context.new_page()
+    page.goto(url)
+    if user:
+        page.get_by_label("Name").fill(user)
+        page.get_by_label("Password", exact=True).fill(USERS[user][1])
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=60_000)
+        _idle(page)
+    page.goto(url + "incentives")
+    page.wait_for_selector('[data-testid="stHeading"]', timeout=60_000)
+    _idle(page)
+    page.wait_for_timeout(500)
+    return context, page
+
+
+def _tab(page, i: int) -> None:
+    page.locator('[data-testid="stMain"] [role="tab"]').nth(i).click()
+    _idle(page)
+    page.wait_for_timeout(300)
+
+
+@pytest.mark.parametrize("lang", list(LOCALES))
+def test_cards_and_labels_are_whole_and_identical_plans_get_a_sentence(servers, browser, lang):
+    from playwright.sync_api import expect
+
+    problems: list[str] = []
+    for viewport in VIEWPORTS:
+        where = f"{lang} {viewport['width']}x{viewport['height']}"
+        context, page = _open(browser, servers[lang], lang, viewport, user="boss" if lang == "en" else None)
+        try:
+            expect(page.get_by_text(TEXT[lang]["carry"], exact=True)).to_be_visible()
+            problems += [f"{where} plan form: cut label {x!r}" for x in page.evaluate(CUT_LABELS)]
+            _tab(page, 1)
+            cards = page.get_by_test_id("stMetric").filter(has_text=TEXT[lang]["pay_rate"])
+            expect(cards).to_have_count(1)
+            value = cards.get_by_test_id("stMetricValue").inner_text()
+            assert re.fullmatch(r"\d+\.\d% / \d+\.\d%", value.strip()), value
+            problems += [f"{where} what-if: cut in a card {x!r}" for x in page.evaluate(CUT_IN_CARDS)]
+            _tab(page, 2)
+            expect(page.get_by_text(TEXT[lang]["same"], exact=False)).to_be_visible()
+            main = page.get_by_test_id("stMain").inner_text()
+            assert "NaN" not in main and "↑ ¥0" not in main
+        finally:
+            context.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_budget_answer_is_applied_by_clicking_and_a_manager_cannot_save(servers, browser):
+    from playwright.sync_api import expect
+
+    url = servers["en"]
+    context, page = _open(browser, url, "en", VIEWPORTS[0], user="boss")
+    try:
+        expect(page.get_by_role("button", name="Save as a new version")).to_be_enabled()
+        _tab(page, 3)
+        budget = page.get_by_role("spinbutton", name="Budget", exact=True)
+        current = float(budget.input_value().replace(",", ""))
+        budget.fill(f"{round(current * 0.9):.0f}")
+        page.get_by_role("button", name="Find the plan that meets the budget").click()
+        _idle(page)
+        answer = page.get_by_text("To stay within", exact=False)
+        expect(answer).to_be_visible(timeout=60_000)
+        assert "×" not in answer.inner_text()
+        expect(page.get_by_text(re.compile(r"Default commission rate: \d+\.\d% → \d+\.\d%"))).to_be_visible()
+        page.get_by_role("button", name="Apply to the plan being edited").click()
+        _idle(page)
+        expect(page.get_by_text("The levers were scaled to", exact=False)).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("You have changes that are not saved yet", exact=False)).to_be_visible()
+        assert page.get_by_test_id("stException").count() == 0
+    finally:
+        context.close()
+
+    context, page = _open(browser, url, "en", VIEWPORTS[0], user="east")
+    try:
+        save = page.get_by_role("button", name="Save as a new version")
+        expect(save).to_be_disabled()
+        expect(page.get_by_text("Read-only: only an admin can save plans.", exact=False)).to_be_visible()
+    finally:
+        context.close()
