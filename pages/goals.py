@@ -7,7 +7,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from salescore import access, charts, fmt, goals, metrics, periods
+from salescore import access, charts, fmt, goals, i18n, metrics, periods
 from salescore import ui
 from salescore.errors import SalesCoreError
 from salescore.ui import goals as gui
@@ -32,6 +32,22 @@ NO_TEAM = t("goals.no_team")
 
 def team_label(team: str) -> str:
     return team or NO_TEAM
+
+
+BASE_SCENARIO = "base"            # the stored name of the scenario every database starts with
+BASE_LABEL = t("goals.scenario_base")
+
+
+def scen(name: str) -> str:
+    """A scenario's name as the user reads it: the built-in 'base' in the user's language."""
+    return BASE_LABEL if name == BASE_SCENARIO else name
+
+
+def scen_key(typed: str) -> str:
+    """The stored name for a name the user typed: the built-in one as it is shown in either
+    language (the box keeps its text when the user switches language)."""
+    shown = {BASE_SCENARIO, *(i18n.t("goals.scenario_base", lang_) for lang_ in i18n.LANGS)}
+    return BASE_SCENARIO if typed.casefold() in {n.casefold() for n in shown} else typed
 
 
 period_labels = {p.label: p for p in goals.period_choices(ctx.as_of, ctx.period)}
@@ -164,8 +180,8 @@ def set_and_decompose() -> None:
     # what the active scenario holds, beside what saving would write (read-only columns)
     held = {level: ui.query(metrics.targets_by, months, level, metric=metric, scenario=active)
             .set_index("grp")["target"] for level in ("team", "rep")} if saved else None
-    saved_cfg = st.column_config.NumberColumn(t("goals.col.saved", scenario=active), format=amount,
-                                              help=t("goals.col.saved_help", scenario=active))
+    saved_cfg = st.column_config.NumberColumn(t("goals.col.saved", scenario=scen(active)), format=amount,
+                                              help=t("goals.col.saved_help", scenario=scen(active)))
     st.subheader(t("goals.teams_title"))
     team_view = plan.teams[["team", "total"]].assign(team=plan.teams["team"].map(team_label))
     if held:
@@ -209,14 +225,14 @@ def saved_and_suggested(saved: dict | None, suggestion: float, active: str, peri
     """What the active scenario holds for the period, with last year and the suggestion as the
     alternative; in absolute mode, a button puts either into the target input."""
     if saved is None:
-        st.caption(ui.tx("goals.saved_none", scenario=active, period=period.label))
+        st.caption(ui.tx("goals.saved_none", scenario=scen(active), period=period.label))
     else:
         how = (t("goals.saved_how_growth", growth=f"{saved['value']:+.0%}")
                if saved["mode"] == "growth" and saved["value"] is not None else "")
         value = fmt_value(saved["target"])
-        what = (ui.tx("goals.saved_target", scenario=active, period=period.label, value=value)
+        what = (ui.tx("goals.saved_target", scenario=scen(active), period=period.label, value=value)
                 if saved["complete"] else
-                ui.tx("goals.saved_partial", scenario=active, period=period.label, value=value,
+                ui.tx("goals.saved_partial", scenario=scen(active), period=period.label, value=value,
                   months=saved["months"], total=period.n_months))
         st.info(f"{what} {how}".strip(), icon=":material/bookmark:")
     b1, b2 = st.columns([3, 1], vertical_alignment="center")
@@ -240,32 +256,32 @@ def save_section(plan: goals.Plan, goal: goals.CompanyGoal, active: str, fmt_val
     tick first (pacing, the Overview and the incentive plans read it)."""
     st.subheader(t("goals.save_title"))
     sv1, sv2 = st.columns([2, 1])
-    sv1.text_input(t("goals.scenario_name"), value=active, key="goals_save_name",
+    sv1.text_input(t("goals.scenario_name"), value=scen(active), key="goals_save_name",
                    help=t("goals.scenario_help"))
     sv2.checkbox(t("goals.make_active"), key="goals_save_active")
-    name = str(st.session_state.get("goals_save_name") or "").strip()
+    name = scen_key(str(st.session_state.get("goals_save_name") or "").strip())
     held = ui.query(goals.saved_goal, name, goal.metric, goal.period) if name else None
     confirm_needed = held is not None and name == active
     confirmed = True
     if confirm_needed:
-        st.warning(ui.tx("goals.replace_warning", scenario=name, period=goal.period.label,
+        st.warning(ui.tx("goals.replace_warning", scenario=scen(name), period=goal.period.label,
                      saved=fmt_value(held["target"]), new=fmt_value(plan.total)))
-        confirmed = st.checkbox(ui.tx("goals.replace_confirm", scenario=name), key="goals_confirm_replace")
+        confirmed = st.checkbox(ui.tx("goals.replace_confirm", scenario=scen(name)), key="goals_confirm_replace")
     elif held is not None:
-        st.caption(ui.tx("goals.replace_note", scenario=name, period=goal.period.label,
+        st.caption(ui.tx("goals.replace_note", scenario=scen(name), period=goal.period.label,
                      saved=fmt_value(held["target"])))
 
     def _save(plan: goals.Plan, goal: goals.CompanyGoal) -> None:
-        name = str(st.session_state.get("goals_save_name") or "").strip()
+        name = scen_key(str(st.session_state.get("goals_save_name") or "").strip())
         if (name == metrics.active_scenario(con) and goals.saved_goal(con, name, goal.metric, goal.period)
                 and not st.session_state.get("goals_confirm_replace")):
             raise SalesCoreError("Tick the box to replace the saved targets: nothing was saved.",
-                                 key="goals.err.confirm_replace", scenario=name)
+                                 key="goals.err.confirm_replace", scenario=scen(name))
         st.session_state.pop("goals_confirm_replace", None)     # the next replacement asks again
         rows = goals.save_plan(con, name, plan, goal)
         if st.session_state.get("goals_save_active"):
             goals.set_active(con, name)
-        ui.flash("success", t("goals.saved", rows=fmt.number(rows), scenario=name,
+        ui.flash("success", t("goals.saved", rows=fmt.number(rows), scenario=scen(name),
                               period=goal.period.label))
 
     st.button(t("goals.save"), type="primary", key="goals_save",
@@ -285,12 +301,12 @@ def smart_tab() -> None:
         st.info(t("goals.no_scenarios"))
         return
     a1, a2, a3 = st.columns(3)
-    scen = a1.selectbox(t("goals.scenario"), scen_names, key="goals_smart_scenario")
+    scen_pick = a1.selectbox(t("goals.scenario"), scen_names, format_func=scen, key="goals_smart_scenario")
     smetric = a2.selectbox(t("goals.metric_label"), goals.METRICS, format_func=METRIC_LABELS.__getitem__,
                            key="goals_smart_metric")
-    saved = {p.label: p for p in ui.query(goals.saved_periods, (scen,), smetric)}
+    saved = {p.label: p for p in ui.query(goals.saved_periods, (scen_pick,), smetric)}
     if not saved:
-        st.info(ui.tx("goals.smart_no_periods", scenario=scen, metric=METRIC_LABELS[smetric]))
+        st.info(ui.tx("goals.smart_no_periods", scenario=scen(scen_pick), metric=METRIC_LABELS[smetric]))
         return
     labels = list(saved)
     picked = a3.selectbox(t("goals.smart_period"), labels, key="goals_smart_period",
@@ -298,9 +314,9 @@ def smart_tab() -> None:
                           help=t("goals.smart_period_help"))
     period = saved[picked]
     st.caption(t("goals.smart_caption", period=period.label))
-    check = ui.query(goals.smart_for, scen, period, smetric, ctx.as_of)
+    check = ui.query(goals.smart_for, scen_pick, period, smetric, ctx.as_of)
     if check.empty:
-        st.info(ui.tx("goals.smart_none", scenario=scen, period=period.label))
+        st.info(ui.tx("goals.smart_none", scenario=scen(scen_pick), period=period.label))
         return
     grid = goals.smart_grid(check, lang)
     only_warn = st.toggle(t("goals.only_warnings"), key="goals_smart_warn")
@@ -335,7 +351,7 @@ with tab_pace:
     pace_period = pace_options[pace_label]
     elapsed, total_days = goals.time_elapsed(pace_period, ctx.as_of)
     st.caption(t("goals.pacing_caption", period=pace_period.label, as_of=ctx.as_of.isoformat(),
-                 elapsed=elapsed, total=total_days, scenario=ui.query(metrics.active_scenario)))
+                 elapsed=elapsed, total=total_days, scenario=scen(ui.query(metrics.active_scenario))))
     pace = ui.query(goals.pacing, pace_period, ctx.as_of, ctx.scope)
     if not goals.has_targets(pace):
         st.info(t("goals.pacing_no_targets"))
@@ -380,6 +396,7 @@ with tab_scen:
         st.info(t("goals.no_scenarios"))
     else:
         shown_table = table.assign(
+            scenario=table["scenario"].map(scen),
             active=table["active"].map({True: "★", False: ""}),
             metrics=[" · ".join(METRIC_LABELS.get(m, m) for m in str(v).split(", ")) for v in table["metrics"]])
         st.dataframe(shown_table, hide_index=True,
@@ -392,7 +409,8 @@ with tab_scen:
         names = list(table["scenario"])
         st.subheader(t("goals.compare_title"))
         q1, q2, q3, q4 = st.columns(4)
-        picked = q1.multiselect(t("goals.compare_pick"), names, default=names[:2], key="goals_cmp")
+        picked = q1.multiselect(t("goals.compare_pick"), names, default=names[:2], format_func=scen,
+                                key="goals_cmp")
         cmp_metric = q2.selectbox(t("goals.metric_label"), goals.METRICS, format_func=METRIC_LABELS.__getitem__,
                                   key="goals_cmp_metric")
         cmp_periods = {p.label: p for p in ui.query(goals.saved_periods, tuple(picked), cmp_metric)}
@@ -409,7 +427,7 @@ with tab_scen:
             cmp_format = MONEY if cmp_metric == "revenue" else "%,.0f"
             st.dataframe(side.drop(columns=["grp"]), hide_index=True, width="stretch", column_config={
                 "name": LEVEL_LABELS[level],
-                **{n: st.column_config.NumberColumn(n, format=cmp_format) for n in picked},
+                **{n: st.column_config.NumberColumn(scen(n), format=cmp_format) for n in picked},
                 "difference": st.column_config.NumberColumn(t("goals.col.difference"), format=cmp_format)})
         elif picked:
             st.info(t("goals.compare_none", metric=METRIC_LABELS[cmp_metric]))
@@ -418,21 +436,21 @@ with tab_scen:
         current = ui.query(metrics.active_scenario)
         x1, x2 = st.columns([2, 1])
         x1.selectbox(t("goals.scenario"), names, index=names.index(current) if current in names else 0,
-                     key="goals_make_active")
+                     format_func=scen, key="goals_make_active")
 
         def _activate() -> None:
             name = st.session_state["goals_make_active"]
             goals.set_active(con, name)
-            ui.flash("success", t("goals.activated", scenario=name))
+            ui.flash("success", t("goals.activated", scenario=scen(name)))
 
         x2.button(t("goals.make_active_button"), key="goals_activate", on_click=ui.guarded(_activate),
                   disabled=not writable)
         read_only_note()
-        st.caption(ui.tx("goals.active_help", scenario=current))
+        st.caption(ui.tx("goals.active_help", scenario=scen(current)))
 
         st.subheader(t("goals.export_title"))
         # built only when clicked (deferred data): a large scenario takes a moment to write
-        st.download_button(t("goals.export_button", scenario=current),
+        st.download_button(t("goals.export_button", scenario=scen(current)),
                            data=partial(goals.export_xlsx, con, lang), on_click="ignore",
                            file_name=f"targets_{current}.xlsx", key="goals_export",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

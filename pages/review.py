@@ -183,10 +183,11 @@ with tab_eval:
     m2.metric(t("review.eval.metric_after"), evaluation.format_value(kpi, effect.treated_after, lang, money),
               border=True)
     m3.metric(t("review.eval.metric_change"),
-              evaluation.format_change(kpi, effect.treated_change, lang, money),
+              evaluation.format_change(kpi, effect.treated_change, lang, money, short=True),
               help=None if effect.did is not None else ci, border=True)
     if effect.did is not None:
-        m4.metric(t("review.eval.metric_did"), evaluation.format_change(kpi, effect.did.estimate, lang, money),
+        m4.metric(t("review.eval.metric_did"),
+                  evaluation.format_change(kpi, effect.did.estimate, lang, money, short=True),
                   help=ci, border=True)
     st.markdown(words["headline"])
     {"better": st.success, "worse": st.error}.get(effect.verdict, st.info)(words["verdict"])

@@ -50,7 +50,7 @@ ZH_KEEPS = {"KPI", "KPIs", "SMART", "SWOT", "CSV", "XLSX", "xlsx", "csv", "PPTX"
             "SSO", "zip", "ZIP", "Top", "Drag", "and", "drop", "file", "files", "here", "Limit",
             "per", "Browse", "salescore", "JPG", "JPEG", "WebP", "jpg", "png", "jpeg", "webp",
             "parquet", "json", "JSON", "MB", "GB", "app", "Maven", "Superstore", "Tmall", "CSAT",
-            "NPS", "TSV", "TXT", "XLS", "XLSM", "ODS", "Upload"}
+            "NPS", "TSV", "TXT", "XLS", "XLSM", "ODS", "WEBP", "Upload"}
 CJK = re.compile(r"[\u3400-\u9fff\uff01-\uff5e]")
 
 #: The visible text of the page's main area: every text node whose element is shown, material

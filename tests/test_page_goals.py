@@ -158,13 +158,22 @@ def test_a_team_override_rebalances_the_other_teams(at):
     assert _cards(at)["手动调整"] == "1"
 
 
+def test_the_built_in_scenario_is_named_in_the_users_language(at, path):
+    """The stored name stays 'base'; a Chinese screen calls it 基准 (it showed "base")."""
+    texts = [w.value for w in (*at.info, *at.warning, *at.caption)]
+    assert any("基准" in v for v in texts) and not any("base" in v for v in texts)
+    assert at.text_input(key="goals_save_name").value == "基准"
+    saved_name = at.selectbox(key="goals_make_active")
+    assert saved_name.value == "base" and "基准" in saved_name.options
+
+
 def test_the_saved_target_is_shown_and_the_suggestion_offered(at, path):
     at.radio(key="lang").set_value("en").run()
     period = at.session_state["_context"].period
     saved = _saved(path, "base", period.label)          # the demo's base holds every month
     money = "¥"
     shown = fmt.money(saved["target"], "en", currency=money)
-    assert any(i.value.startswith("**Saved** in the active scenario base") and shown in i.value
+    assert any(i.value.startswith("**Saved** in the active scenario Base") and shown in i.value
                for i in at.info)
     key = f"goals_value_revenue_{period.label}"
     assert at.text_input(key=key).value == fmt.number(saved["target"])      # with separators
@@ -206,14 +215,14 @@ def test_replacing_the_active_scenario_asks_first(at, path):
     period = at.session_state["_context"].period
     before = _saved(path, "base", period.label)
     assert at.button(key="goals_save").disabled                # base is active and holds targets
-    assert any(w.value.startswith("base is the active scenario and already holds") for w in at.warning)
+    assert any(w.value.startswith("Base is the active scenario and already holds") for w in at.warning)
     key = f"goals_value_revenue_{period.label}"
     at.text_input(key=key).set_value(fmt.number(before["target"] + 1_000)).run()
     at.checkbox(key="goals_confirm_replace").check().run()
     assert not at.button(key="goals_save").disabled
     at.button(key="goals_save").click().run()
     assert not at.exception
-    assert any("base" in s.value for s in at.success)
+    assert any("Base" in s.value for s in at.success)      # the built-in name, in words
     assert _saved(path, "base", period.label)["target"] == before["target"] + 1_000
     # the tick does not carry over to the next replacement
     at.switch_page("pages/goals.py").run()
@@ -232,7 +241,7 @@ def test_future_periods_are_offered_and_smart_checks_a_saved_one(at, path):
     at.selectbox(key="goals_period").set_value(future).run()
     assert not at.exception
     # (markdown places escape their values: 2027\-Q1 shows as 2027-Q1)
-    nothing = t("goals.saved_none", "en", period=fmt.md_escape(future), scenario="base")
+    nothing = t("goals.saved_none", "en", period=fmt.md_escape(future), scenario="Base")
     assert nothing in [c.value for c in at.caption]
     at.text_input(key="goals_save_name").set_value("plan 2027").run()
     at.button(key="goals_save").click().run()

@@ -386,6 +386,7 @@ def test_resolve_groups_and_change_events(con):
 def test_format_value_and_change():
     assert evaluation.format_value("win_rate", 0.3521, "en") == "35.2%"
     assert evaluation.format_change("win_rate", 0.041, "en") == "+4.1 pts"
+    assert evaluation.format_change("win_rate", -0.012, "zh", short=True) == "-1.2pt"   # fits a card
     assert evaluation.format_change("sales_cycle_days", -2.5, "en") == "-2.5 days"
     assert evaluation.format_change("avg_deal_size", 4600, "zh") == "+¥4,600"
     assert evaluation.format_change("avg_deal_size", -46000, "zh") == "-¥4.6万"

@@ -585,7 +585,8 @@ def test_programme_effect_constructed(school):
     assert units.loc["T1", ["before", "after", "change"]].tolist() == pytest.approx([0.2, 0.6, 0.4])
     assert team.effect_frame(effect)["win_rate"].tolist() == pytest.approx([0.2, 0.5, 0.4, 0.4])
     text = team.render_effect(effect, "en")
-    assert text.startswith("“Bootcamp”: win rate rose +30.0 pts more for the 2 trained reps than for the 2 others")
+    assert text.startswith("“Bootcamp”: win rate rose +30.0 pts more for the trained reps than for the others "
+                           "(trained: 2, others: 2;")
     assert "distinguishable from noise" in text
 
 

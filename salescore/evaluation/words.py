@@ -31,14 +31,16 @@ def format_value(kpi: str, value: Any, lang: str, currency: str = fmt.CURRENCY) 
     return fmt.number(value, 1)
 
 
-def format_change(kpi: str, value: Any, lang: str, currency: str = fmt.CURRENCY) -> str:
+def format_change(kpi: str, value: Any, lang: str, currency: str = fmt.CURRENCY, *,
+                  short: bool = False) -> str:
     """A KPI change with its sign: +3.2 pts / +¥4.6k / -2.1 days / +1.5 (money in ``currency``,
-    as :func:`format_value`)."""
+    as :func:`format_value`); ``short`` for a metric card: rates as +3.2pt, as the other
+    pages' cards write them."""
     if _blank(value):
         return "—"
     kind, v = kpi_kind(kpi), float(value)
     if kind == "rate":
-        return fmt.points(v, lang)
+        return fmt.points(v, lang, short=short)
     sign = "+" if v >= 0 else "-"
     if kind == "money":
         return sign + fmt.money(abs(v), lang, wan=True, currency=currency)

@@ -103,7 +103,8 @@ def progress_frames(progress: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, pd
 def rep_choices(reps: pd.DataFrame) -> tuple[dict[str, str], list[str]]:
     """({rep_id: 'Name (Team)'}, sorted team names) for the group pickers, from
     metrics.rep_options."""
-    rep_labels = dict(zip(reps["rep_id"], reps["rep"] + " (" + reps["team"] + ")"))
+    rep_labels = {rep_id: f"{name} ({team})" if team else str(name)    # no "张伟 ()" without a team
+                  for rep_id, name, team in zip(reps["rep_id"], reps["rep"], reps["team"].fillna(""))}
     return rep_labels, sorted(t_ for t_ in reps["team"].unique() if t_)
 
 
