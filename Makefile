@@ -30,7 +30,7 @@ test-fast: $(VENV)/.installed-dev
 
 # the README's page screenshots (docs/screens/*.png, 1280x720, English demo)
 screenshots: $(VENV)/.installed-dev
-	SALESCORE_SCREENSHOTS=1 $(PY) -m pytest -q tests/test_browser_layout.py -k "en and 1280x720"
+	SALESCORE_SCREENSHOTS=1 $(PY) -m pytest -q "tests/test_browser_layout.py::test_every_page_fits_the_screen[en-1280x720]"
 
 demo: $(VENV)/.installed
 	$(PY) -m salescore demo --db $(DB)
