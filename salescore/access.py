@@ -335,12 +335,16 @@ RULES: dict[str, dict[str, str]] = {
         "targets": f"(scope = 'rep' and scope_id in {_R}) or (scope = 'team' and scope_id in {_TEAM})",
         "swot_notes": f"(scope = 'rep' and scope_id in {_R}) or (scope = 'team' and scope_id in {_TEAM})",
         "plans": _ALL, "actions": _ALL, "imports": _ALL,
+        "rep_photos": f"rep_id in {_R}",          # the faces of their own team
     },
     "rep": {
         **_TEAM_ROWS,
         "targets": f"scope = 'rep' and scope_id in {_R}",
         "plans": _ALL,
+        "rep_photos": f"rep_id in {_R}",          # their own photo only
     },
+    # a viewer (anyone shown the numbers, e.g. on a shared screen) sees initials, no face:
+    # rep_photos is not listed, so it holds no row for them
     "viewer": {
         **{table: _ALL for table in _TEAM_ROWS},
         "targets": _ALL, "swot_notes": _ALL, "actions": _ALL, "imports": _ALL,

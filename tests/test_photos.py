@@ -340,3 +340,20 @@ def test_overview_star_board_shows_the_photo_and_initials(app):
     cards = [m.value for m in at.markdown]
     assert f"**1. {names[0]}**" in cards
     assert len(at.dataframe[0].value) == len(board)                # the whole board stays below
+
+
+def test_who_sees_which_photos(small, tmp_path):
+    """Admins see every photo, a manager their own team's, a rep their own, a viewer none
+    (the star board then draws initials): the rule is the restricted connection's view."""
+    from salescore import access
+    from salescore.access import User
+
+    for rep_id in ("R1", "R2", "R3"):
+        photos.store(small, rep_id, picture(), f"{rep_id}.png")
+    everyone = ("R1", "R2", "R3")
+    seen = {role: set(photos.photos(access.restricted(small, user), everyone))
+            for role, user in {"admin": User("boss", "admin"), "manager": User("lead", "manager", "A"),
+                               "rep": User("Ann", "rep", None, "R1"),
+                               "viewer": User("look", "viewer")}.items()}
+    assert seen == {"admin": {"R1", "R2", "R3"}, "manager": {"R1", "R2"}, "rep": {"R1"},
+                    "viewer": set()}
