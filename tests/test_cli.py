@@ -167,6 +167,6 @@ def test_import_report_says_what_each_rule_did(tmp_path):
     done = run("import", str(data), "--db", str(tmp_path / "o.duckdb"), "--currency", "CNY")
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "1 unpaid orders imported as lost" in out
-    assert "1 fully refunded orders imported as lost" in out
+    assert "1 unpaid order imported as lost" in out
+    assert "1 fully refunded order imported as lost" in out
     assert "3 rows without a currency of their own stored in CNY" in out

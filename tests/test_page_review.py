@@ -54,7 +54,7 @@ def test_bootcamp_effect_matches_salescore(writable, lang):
     words = evaluation.render_change(eff, lang)
     cards = {m.label: m.value for m in at.metric}
     did_label = {"zh": "相对对照组的效果", "en": "Effect vs comparison"}[lang]
-    assert cards[did_label] == evaluation.format_change("win_rate", eff.did.estimate, lang)
+    assert cards[did_label] == evaluation.format_change("win_rate", eff.did.estimate, lang, short=True)
     assert eff.did.estimate > 0.02 and eff.did.low > 0          # a real lift, beyond noise
     assert any(m.value == words["headline"] for m in at.markdown)
     assert any(s.value == words["verdict"] for s in at.success)
@@ -170,7 +170,7 @@ def test_team_filter_then_language_switch(writable):
 def test_rep_choices_and_progress_frames_by_hand():
     reps = pd.DataFrame({"rep_id": ["R2", "R1", "R3"], "rep": ["Bob", "Ann", "Cai"], "team": ["West", "East", ""]})
     labels, teams = review_ui.rep_choices(reps)
-    assert labels == {"R2": "Bob (West)", "R1": "Ann (East)", "R3": "Cai ()"}
+    assert labels == {"R2": "Bob (West)", "R1": "Ann (East)", "R3": "Cai"}
     assert teams == ["East", "West"]                       # sorted, the blank team left out
     progress = pd.DataFrame({"rule": ["team"], "total": [4], "done": [1], "overdue": [2], "share_done": [0.25]})
     chart, table = review_ui.progress_frames(progress, "en")

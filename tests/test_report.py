@@ -273,7 +273,8 @@ def test_deck_reads_back(demo_con, lang):
     for page, (s, k) in zip(pages[1:], expected):
         pictures = [sh for sh in page.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]
         tables = [sh for sh in page.shapes if sh.has_table]
-        assert len(pictures) == (1 if s.chart is not None and k == 0 else 0), s.key
+        faces = len(s.faces) if k == 0 else 0                      # the star board's pictures
+        assert len(pictures) == (1 if s.chart is not None and k == 0 else 0) + faces, s.key
         if s.table is not None and not s.table.empty:
             assert len(tables) == 1, s.key
             grid = tables[0].table
@@ -445,3 +446,24 @@ def test_a_managers_deck_pays_their_team_only(demo_con):
     titles, text = _deck_text(report.deck_pptx(manager, period, "en"))
     assert t("meeting.slide.payouts", "en") in titles
     assert t("meeting.access.left_out", "en", role=t("access.role.manager", "en")) not in text
+
+
+def test_star_board_shows_the_best_reps_faces_and_the_anonymized_deck_none(demo_con):
+    """The leaderboard slide carries the three best reps with a picture (initials in a circle
+    where no photo is stored, the stored photo once there is one); anonymized, it has none."""
+    from PIL import Image
+
+    from salescore import photos
+
+    period = parse("2026-10")
+    board = {s.key: s for s in report.slides(demo_con, period, "en")}["leaderboard"]
+    assert [f.name for f in board.faces] == list(board.table[t("meeting.col.rep", "en")][:3])
+    first = board.faces[0]
+    assert Image.open(io.BytesIO(first.png)).size == (photos.SIZE, photos.SIZE)
+    assert first.caption in set(board.table[t("meeting.col.revenue_won", "en")])
+    anonymous = {s.key: s for s in report.slides(demo_con, period, "en", anonymize=True)}["leaderboard"]
+    assert anonymous.faces == ()
+    prs = Presentation(io.BytesIO(report.deck_pptx(demo_con, period, "en", anonymize=True)))
+    title = t("meeting.slide.leaderboard", "en")
+    page = next(p for p in prs.slides if p.shapes.title.text == title)
+    assert len([sh for sh in page.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]) == 1  # the chart

@@ -30,7 +30,7 @@ from __future__ import annotations
 from salescore.errors import SalesCoreError
 from salescore.images import chart_png, sized
 from salescore.report.model import (DECK_ROWS, EA_FONT, KINDS, LATIN_FONT, MANAGER_ONLY, MARGIN, MAX_ROWS, PX_PER_IN,
-                                    SLIDE_H, SLIDE_KEYS, SLIDE_PAGES, SLIDE_W, Call, Con, Figure, Slide)
+                                    SLIDE_H, SLIDE_KEYS, SLIDE_PAGES, SLIDE_W, Call, Con, Face, Figure, Slide)
 from salescore.report.names import aliases, initials, rep_names
 from salescore.report.build import may_show
 from salescore.report.slides import left_out, slide, slide_keys, slides
@@ -39,7 +39,7 @@ from salescore.report.deck import deck_file_name, deck_pptx, pptx_bytes
 
 __all__ = [
     "DECK_ROWS", "EA_FONT", "KINDS", "LATIN_FONT", "MANAGER_ONLY", "MARGIN", "MAX_ROWS", "PX_PER_IN", "SLIDE_H",
-    "SLIDE_KEYS", "SLIDE_PAGES", "SLIDE_W", "Call", "Con", "Figure", "SalesCoreError", "Slide", "_boxes",
+    "SLIDE_KEYS", "SLIDE_PAGES", "SLIDE_W", "Call", "Con", "Face", "Figure", "SalesCoreError", "Slide", "_boxes",
     "aliases", "chart_png", "deck_file_name", "deck_pptx", "initials", "left_out", "may_show",
     "pptx_bytes", "rep_names", "sized", "slide", "slide_keys", "slide_png", "slides",
 ]

@@ -41,6 +41,7 @@ class _Build:
         if self.when is None:
             raise SalesCoreError("There is no sales data yet: load the demo or import your files first.",
                                  key="common.no_data")
+        self.anonymize = anonymize
         self.alias = aliases(self.q(rep_names)) if anonymize else {}
         self.user = audience(con)
         #: pay figures (and the plan behind them) only for those who may open Incentives

@@ -174,6 +174,8 @@ def _page(prs: Any, s: Slide, lang: str, number: int, total: int) -> None:
     boxes = _boxes(s)
     if "figures" in boxes:
         _figures(page, boxes["figures"], s.figures)
+    if "faces" in boxes:
+        _faces(page, boxes["faces"], s)
     if "chart" in boxes:
         left, top, w, h = boxes["chart"]
         png = chart_png(s.chart, 2, width=int(w * PX_PER_IN), height=int(h * PX_PER_IN))
@@ -192,6 +194,19 @@ def _page(prs: Any, s: Slide, lang: str, number: int, total: int) -> None:
         page.notes_slide.notes_text_frame.text = "\n".join(s.notes)
 
 
+def _faces(page: Any, box: tuple[float, float, float, float], s: Slide) -> None:
+    """The star board's reps side by side: the round picture, then name and revenue."""
+    from pptx.util import Inches
+
+    left, top, width, height = box
+    each = width / len(s.faces)
+    for i, face in enumerate(s.faces):
+        x = left + i * each
+        page.shapes.add_picture(io.BytesIO(face.png), Inches(x), Inches(top), Inches(height), Inches(height))
+        _textbox(page, (x + height + 0.15, top + 0.1, each - height - 0.3, height - 0.1),
+                 [face.name, face.caption], 16, color="111827")
+
+
 def _parts(s: Slide, lang: str) -> list[Slide]:
     """``s`` as deck pages: one, or for a table longer than DECK_ROWS rows as many pages of
     (nearly) equal parts, the later ones titled "(continued)" with the table alone (the
@@ -204,7 +219,8 @@ def _parts(s: Slide, lang: str) -> list[Slide]:
     more = t("report.continued", lang, title=s.title)
     for start in range(size, len(s.table), size):
         part = s.table.iloc[start:start + size].reset_index(drop=True)
-        out.append(dataclasses.replace(s, title=more, kind="table", figures={}, chart=None, table=part))
+        out.append(dataclasses.replace(s, title=more, kind="table", figures={}, chart=None, table=part,
+                                       faces=()))
     return out
 
 

@@ -80,6 +80,9 @@ def _boxes(s: Slide) -> dict[str, tuple[float, float, float, float]]:
     if s.figures:
         out["figures"] = (MARGIN, top, full, 1.15)
         top += 1.35
+    if s.faces:                                   # the star board's pictures, in a band
+        out["faces"] = (MARGIN, top, full, 0.9)
+        top += 1.05
     has_chart, has_table = s.chart is not None, s.table is not None and not s.table.empty
     if s.notes and not (has_chart or has_table):  # a text slide: the notes are the content
         out["notes"] = (MARGIN, top + 0.2, full, bottom - top - 0.2)

@@ -54,6 +54,20 @@ class Figure:
     help: str | None = None
 
 
+@dataclass(frozen=True)
+class Face:
+    """A rep on the star board: name, a caption (revenue won), a round picture (PNG: the
+    photo, or the initials in a circle)."""
+
+    name: str
+    caption: str
+    png: bytes
+
+
+#: How many of the best reps a star board shows with their picture.
+FACES = 3
+
+
 @dataclass(frozen=True, eq=False)
 class Slide:
     """One meeting slide, in the chosen language and with the anonymity already applied.
@@ -72,6 +86,7 @@ class Slide:
     chart: alt.TopLevelMixin | None = None
     manager_only: bool = False
     notes: tuple[str, ...] = ()
+    faces: tuple[Face, ...] = ()       # the star board's best reps (none when anonymized)
 
 
 

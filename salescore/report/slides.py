@@ -8,12 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from salescore import access, charts, evaluation, fmt, goals, incentives, metrics, periods, retention
+from salescore import access, charts, evaluation, fmt, goals, incentives, metrics, periods, photos, retention
 from salescore.errors import SalesCoreError
 from salescore.i18n import t
 from salescore.periods import Period
 from salescore.report.build import _Build, _change, _cols, _pct0, _table, audience, may_show
-from salescore.report.model import (MANAGER_ONLY, MAX_ROWS, SLIDE_KEYS, Call, Con, Figure, Slide,
+from salescore.report.model import (FACES, MANAGER_ONLY, MAX_ROWS, SLIDE_KEYS, Call, Con, Face, Figure, Slide,
                                     _missing)
 from salescore.scope import Scope
 
@@ -78,7 +78,19 @@ def _leaderboard(b: _Build) -> Slide:
                                                      for r in champs.itertuples()))]
     chart = charts.leaderboard(top[["rep", "revenue_won", "team"]], lang, b.currency)
     return Slide("leaderboard", b.txt("slide.leaderboard"), b.txt("sub.leaderboard", period=b.period.label),
-                 "chart_table", {}, table, chart, notes=tuple(notes))
+                 "chart_table", {}, table, chart, notes=tuple(notes), faces=_faces(b, top.head(FACES)))
+
+
+def _faces(b: _Build, best: pd.DataFrame) -> tuple[Face, ...]:
+    """The star board's best reps with their picture (photos.avatars: the photo the viewer's
+    role may see, else initials in a circle); none on an anonymized slide (no face, and no
+    initials that name the rep)."""
+    if b.anonymize or best.empty:
+        return ()
+    ids = tuple(str(r) for r in best["rep_id"])
+    pictures = b.q(photos.avatars, ids, tuple(str(n) for n in best["rep"]), photos.SIZE)
+    return tuple(Face(str(r.rep), b.money(r.revenue_won), pictures[str(r.rep_id)])
+                 for r in best.itertuples())
 
 
 def _pacing(b: _Build) -> Slide:

@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from salescore import report, ui
+from salescore import fmt, report, ui
 from salescore.periods import Period
 from salescore.report import Slide
 from salescore.scope import Scope
@@ -27,6 +27,8 @@ CONTENT_W, CARD_PAD = 820, 34
 #: Chart and table heights (px): never below MIN_BODY (a chart stays readable), table rows
 #: as st.dataframe draws them.
 MIN_BODY, ROW_H = 150, 35
+#: The star board's band: round pictures of FACE px with name and revenue beside them.
+FACE, FACES_H = 56, 60
 #: Characters (half-em units) of a note line in the narrowest content (sidebar open).
 NOTE_UNITS = 84
 #: Room left unused at the bottom: the estimates above are within a few px.
@@ -87,6 +89,8 @@ def body_height(slide: Slide, notes_beside: bool) -> int:
     used = TOP + CONTROLS + GAP + TITLE + GAP + BOTTOM + SAFETY
     if slide.figures:
         used += cards_height(slide) + GAP
+    if slide.faces:
+        used += FACES_H + GAP
     if not notes_beside:
         used += sum(_note_height(n) + GAP for n in slide.notes)
     return max(MIN_BODY, SCREEN_H - used)
@@ -111,6 +115,11 @@ def show(slide: Slide) -> None:
         for column, fig in zip(st.columns(len(slide.figures)), slide.figures.values()):
             column.metric(fig.label, fig.value, delta=fig.delta, delta_color=fig.delta_color,
                           help=fig.help, border=True)
+    if slide.faces:
+        for column, face in zip(st.columns(len(slide.faces)), slide.faces):
+            with column.container(horizontal=True, vertical_alignment="center", gap="small"):
+                st.image(face.png, width=FACE)
+                st.markdown(f"**{fmt.md_escape(face.name)}**  \n{fmt.md_escape(face.caption)}")
     has_table = slide.table is not None and not slide.table.empty
     has_chart = slide.chart is not None
     # a chart alone has the notes beside it (a wide chart reads as well at three fifths)

@@ -26,8 +26,6 @@ ROUND_KEY = "data_photos_round"      # bumped after a save: the uploaders start 
 CARDS = 5                            # reps shown as cards on the star board
 AVATAR = 96                          # pixels: st.image would scale a bigger picture down anyway
 
-cache.register("photos.avatars", photos.avatars)
-
 
 def _n(key: str, count: int, **params: Any) -> str:
     return i18n.t(plural_key(key, count), lang(), count=fmt.number(count), **params)
