@@ -1,5 +1,5 @@
 """Funnel: where deals are lost, how long they take, what moves velocity, what is stuck,
-why deals are lost and where the period will end."""
+why deals are lost, where the period will end and how the pipeline moved between exports."""
 from __future__ import annotations
 
 import functools
@@ -11,6 +11,7 @@ from salescore import charts, fmt, metrics, periods
 from salescore import ui
 from salescore.scope import Scope
 from salescore.ui import t
+from salescore.ui import movement
 from salescore.ui.funnel import downloads, needs_data, reason_label
 from salescore.ui.widgets import table, tn, with_team_names
 
@@ -61,9 +62,10 @@ if not stages:
     st.stop()
 st.caption(t("funnel.reached_rule"))
 
-(tab_conv, tab_cycle, tab_velocity, tab_stuck, tab_loss, tab_forecast) = st.tabs([
+(tab_conv, tab_cycle, tab_velocity, tab_stuck, tab_loss, tab_forecast, tab_movement) = st.tabs([
     t("funnel.tab_conversion"), t("funnel.tab_cycle"), t("funnel.tab_velocity"),
-    t("funnel.tab_stuck"), t("funnel.tab_loss"), t("funnel.tab_forecast")])
+    t("funnel.tab_stuck"), t("funnel.tab_loss"), t("funnel.tab_forecast"),
+    t("funnel.tab_movement")])
 
 # --- conversion ------------------------------------------------------------------------------
 with tab_conv:
@@ -345,3 +347,7 @@ with tab_forecast:
                 **({cols["days_overdue"]: st.column_config.NumberColumn(format="%d")}
                    if bucket == "overdue" else {})})
             downloads(shown, t(f"funnel.{bucket}_file", date=ctx.as_of.isoformat()), f"funnel_{bucket}")
+
+# --- pipeline movement (deal history) ----------------------------------------------------------
+with tab_movement:
+    movement.show(ctx)

@@ -96,6 +96,45 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """Pipeline movement between two days (DESIGN.md section 8); the days default to the last
+    two exports imported."""
+    from salescore import history  # lazy: pandas (see the top)
+
+    period = parse(args.period) if args.period else None
+    con = db.connect(args.db or db.default_path())
+    try:
+        days = history.snapshot_dates(con)
+        if not days:
+            raise SalesCoreError("No deal history yet: import a deals export (each import "
+                                 "is a snapshot).", key="error.generic")
+        end = args.end or days[-1]
+        start = args.start or next((d for d in reversed(days) if d < end), days[0])
+        if start > end:
+            raise SalesCoreError(f"--from {start} is after --to {end}.", key="error.generic")
+        scope = Scope(team=args.team,
+                      rep_id=metrics.rep_id_by_name(con, args.rep) if args.rep else None)
+        moved = history.movement(con, start, end, period, scope)
+        symbol = fmt.symbol(db.reporting_currency(con))
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(moved.as_json(with_deals=args.list), ensure_ascii=False, indent=2,
+                         default=_json_default))
+        return 0
+    where = f", deals closing in {period.label}" if period else ""
+    print(f"Pipeline movement {start} .. {end}{where}")
+    for key in history.BUCKETS:
+        b = moved.buckets[key]
+        sign = {1: "+", -1: "-", 0: "="}[history.SIGNS[key]] if key != "start" else " "
+        print(f"  {sign} {key:<11} {fmt.money(b['amount'], 'en', currency=symbol):>16}  "
+              f"{b['deals']:,} deals")
+        if args.list:
+            for r in moved.deals[moved.deals["bucket"] == key].itertuples():
+                print(f"      {r.deal_id:<14} {r.rep:<16} {fmt.money(r.amount, 'en', currency=symbol)}")
+    return 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from salescore import backup  # lazy: pandas (see the top)
 
@@ -211,7 +250,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     dayfirst = True if args.dayfirst else False if args.monthfirst else None
     currency = ingest.currency_code(args.currency) if args.currency else None  # before the db
-    con = None if args.dry_run else db.connect(args.db or db.default_path())
+    path_db = Path(args.db or db.default_path())
+    # a dry run stores nothing: it compares deals with a database only when one exists
+    con = db.connect(path_db) if not args.dry_run or path_db.exists() else None
     try:
         for path in args.files:
             try:
@@ -226,13 +267,25 @@ def cmd_import(args: argparse.Namespace) -> int:
                                       dayfirst=dayfirst, year=args.year, con=con)
             if args.dry_run:
                 print(_dry_run_report(path, prepared))
+                if prepared.kind == "deals":
+                    found = prepared.extra.get("as_of")
+                    day = args.as_of or found or date.today()
+                    source = "--as-of" if args.as_of else "the file" if found else "today"
+                    print(f"  export of {day} ({source})")
+                if con is not None and prepared.kind == "deals":
+                    from salescore import history  # lazy: pandas (see the top)
+                    print("\n".join(history.import_diff(con, prepared).report_lines()))
                 continue
             result = ingest.load(con, prepared, skip_bad_rows=args.skip_bad_rows,
-                                 currency=currency)
+                                 currency=currency, as_of=args.as_of)
             derived = "".join(f", {n} new {table}" for table, n in result.derived.items() if n)
+            seen = f", export of {result.as_of}" if result.as_of else ""
             print(f"{path}: {prepared.kind} -> {result.table}: {result.new} new, {result.updated} "
-                  f"updated, {result.unchanged} unchanged, {result.rejected} rejected{derived} "
-                  f"(import #{result.batch_id}; undo on the Data page)")
+                  f"updated, {result.unchanged} unchanged, {result.rejected} rejected{derived}"
+                  f"{seen} (import #{result.batch_id}; undo on the Data page)")
+            if result.kept:
+                print(f"  note: {result.kept:,} deals left as a newer export shows them "
+                      f"(this export's values kept in their history)")
             for line in _notice_lines(prepared, currency):
                 print(f"  {line}")
     finally:
@@ -413,7 +466,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--currency", metavar="CODE",
                    help="the currency of amounts that show none (CNY, USD, EUR ...); "
                         "default: stored without a currency")
+    p.add_argument("--as-of", type=_date, metavar="DATE",
+                   help="the day the export was taken, YYYY-MM-DD (deal history); default: "
+                        "a date in the file name or title row, else today")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("history", help="pipeline movement between two days (start, created, "
+                                       "pulled in, increased, decreased, pushed out, lost, won, end)")
+    _db_arg(p)
+    p.add_argument("--from", dest="start", type=_date,
+                   help="first day, YYYY-MM-DD (default: the export before --to)")
+    p.add_argument("--to", dest="end", type=_date,
+                   help="last day, YYYY-MM-DD (default: the last export imported)")
+    p.add_argument("--period", help="only deals expected to close in this month, quarter or "
+                                    "year (2026-11, 2026-Q4, 2026); moves in and out of it count")
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--rep", help="only this sales rep (name)")
+    p.add_argument("--list", action="store_true", help="also list the deals of each bucket")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_history)
 
     p = sub.add_parser("metrics", help="key metrics (DESIGN section 4); no dates = all data")
     _db_arg(p)

@@ -20,7 +20,7 @@ import duckdb
 from salescore import files, sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DEFAULT_DB = Path("data") / "salescore.duckdb"
 
 
@@ -68,6 +68,9 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             rep_id VARCHAR PRIMARY KEY, image BLOB NOT NULL, mime VARCHAR NOT NULL,
             updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp);
     """,   # rep photos for the star board (salescore/photos.py)
+    6: """
+        ALTER TABLE imports ADD COLUMN IF NOT EXISTS as_of DATE;
+    """,   # the export's date of an import (DESIGN.md section 8: deal_history.seen_at)
 }
 
 # Tables holding imported business data, in dependency order (parents first).

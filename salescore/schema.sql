@@ -186,7 +186,8 @@ CREATE TABLE IF NOT EXISTS imports (
     rows_loaded    BIGINT,
     rows_rejected  BIGINT,
     loaded_at      TIMESTAMP NOT NULL DEFAULT current_timestamp,
-    status         VARCHAR NOT NULL DEFAULT 'loaded'   -- loaded / undone
+    status         VARCHAR NOT NULL DEFAULT 'loaded',  -- loaded / undone
+    as_of          DATE                -- schema 6: the export's date (deal_history.seen_at)
 );
 
 CREATE TABLE IF NOT EXISTS settings (

@@ -169,7 +169,16 @@ def test_kill_while_writing_blocks(setup, load_seconds):
 def test_kill_late_in_load_then_import_again(setup, load_seconds):
     path = _run_and_kill(setup, "late", "import", setup[2],
                          lambda p: time.sleep(0.60 * load_seconds))
-    assert_same(setup[3], contents(path))
+    got = contents(path)
+    try:
+        assert_same(setup[3], got)
+    except AssertionError:
+        # A child quicker than the calibration run may have committed just before the kill
+        # (it had not printed DONE yet): then the file holds the whole import, never a part.
+        done = contents(setup[0] / "calibrate.duckdb")
+        assert_same({t: done[t] for t in db.DATA_TABLES}, got)   # imports: their own times
+        assert len(got["imports"]) == len(done["imports"])
+        return
     # the file is healthy: the same import now runs to the end
     con = db.connect(path)
     try:

@@ -127,7 +127,8 @@ def test_data_version_remembered_until_this_process_writes(tmp_path):
 def test_schema_2_file_is_migrated_to_the_newest(tmp_path):
     """A schema-2 file gains the order, currency, forecast-category and reached-stage columns,
     reps.leave_date and deal_history (3), the users' sign-on columns and audit_log.restored_from
-    (4); its rows are kept and new columns are NULL or their default."""
+    (4), rep_photos (5) and imports.as_of (6); its rows are kept and new columns are NULL or
+    their default."""
     import subprocess
 
     old_sql = subprocess.run(["git", "show", "4d4a1e1:salescore/schema.sql"], capture_output=True,
@@ -143,9 +144,12 @@ def test_schema_2_file_is_migrated_to_the_newest(tmp_path):
     raw.execute("insert into reps (rep_id, name) values ('R1', 'Ann')")
     raw.execute("insert into deals (deal_id, rep_id, status, amount) values ('D1', 'R1', 'won', 5)")
     raw.execute("insert into users (user_id, name, role) values ('U1', 'Ann', 'admin')")
+    raw.execute("insert into imports (batch_id, file_name, kind) values (1, 'a.csv', 'deals')")
     raw.close()
     con = db.connect(path)
-    assert db.schema_version(con) == db.SCHEMA_VERSION == 5
+    assert db.schema_version(con) == db.SCHEMA_VERSION == 6
+    assert con.execute("select file_name, as_of from imports").fetchall() == [("a.csv", None)]
+    assert con.execute("select count(*) from rep_photos").fetchall() == [(0,)]
     assert con.execute("select name, email, sso, session_epoch from users").fetchall() == [
         ("Ann", None, False, 0)]
     assert con.execute("select deal_id, amount, order_id, currency, forecast_category, "
@@ -154,7 +158,7 @@ def test_schema_2_file_is_migrated_to_the_newest(tmp_path):
     assert con.execute("select count(*) from deal_history").fetchall() == [(0,)]
     fresh = db.connect(tmp_path / "new.duckdb")
     columns = "select table_name, column_name, data_type from information_schema.columns " \
-              "where table_name in ('deals', 'reps', 'deal_history', 'users', 'audit_log') order by table_name, ordinal_position"
+              "where table_name in ('deals', 'reps', 'deal_history', 'users', 'audit_log', 'imports') order by table_name, ordinal_position"
     assert con.execute(columns).fetchall() == fresh.execute(columns).fetchall()
     con.close()
     fresh.close()

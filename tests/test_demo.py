@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from salescore import db, demo
+from salescore import db, demo, history, periods
 
 AS_OF = date(2026, 11, 20)
 
@@ -154,17 +154,33 @@ def test_settings_and_plan(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_currency_and_history(con: duckdb.DuckDBPyConnection) -> None:
-    """The demo reports in CNY, and is one snapshot of its CRM: one deal_history row per deal,
-    seen on the as-of date, with the deal's own values (DESIGN.md sections 4 and 8)."""
+    """The demo reports in CNY, and holds a quarter of weekly CRM exports (DESIGN.md sections
+    4 and 8): every deal seen from its created date, a row only where a value changed, the
+    last row of each deal the deal itself; deals closed stay closed; some close dates slip."""
     assert one(con, "select count(*) from deals where currency is distinct from 'CNY'") == 0
     assert db.reporting_currency(con) == "CNY"
-    assert one(con, "select count(*) from deal_history") == one(con, "select count(*) from deals")
+    days = history.snapshot_dates(con)
+    assert len(days) == demo.WEEKS and days[-1] == demo.AS_OF
+    assert all((b - a).days == 7 for a, b in zip(days, days[1:]))
     assert one(con, "select count(distinct deal_id) from deal_history") == \
         one(con, "select count(*) from deals")
-    assert one(con, "select count(*) from deal_history h join deals d using (deal_id) where "
-                    "h.seen_at <> $d or h.batch_id is not null or h.status <> d.status or "
-                    "h.stage <> d.stage or h.amount is distinct from d.amount or "
-                    "h.rep_id <> d.rep_id", {"d": demo.AS_OF}) == 0
+    last = """(select * from (select h.*, row_number() over (partition by deal_id
+                                                             order by seen_at desc) as rn
+                             from deal_history h) x where rn = 1)"""
+    assert one(con, f"select count(*) from {last} h join deals d using (deal_id) where "
+                    "h.batch_id is not null or h.status <> d.status or h.stage <> d.stage or "
+                    "h.amount is distinct from d.amount or h.rep_id <> d.rep_id or "
+                    "h.expected_close_date is distinct from d.expected_close_date") == 0
+    assert one(con, "select count(*) from deal_history h join deals d using (deal_id) "
+                    "where h.seen_at < d.created_date") == 0
+    reopened = """select count(*) from (select status, lag(status) over (partition by deal_id
+                  order by seen_at) as before from deal_history) x
+                  where before in ('won', 'lost') and status is distinct from before"""
+    assert one(con, reopened) == 0
+    slip = history.slippage(con, days[0], days[-1])
+    assert len(slip) > 5 and (slip["days_pushed"] > 0).all()
+    moved = history.movement(con, days[-2], days[-1], periods.parse("2026-Q4"))
+    assert moved.balanced() and moved.buckets["won"]["deals"] > 0 and moved.buckets["created"]["deals"] > 0
 
 
 def test_left_rep_has_no_deals_after_leaving(con: duckdb.DuckDBPyConnection) -> None:

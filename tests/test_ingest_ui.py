@@ -2,6 +2,7 @@
 yet): upload, see the report, import, see the counts in the database, undo."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -180,10 +181,11 @@ def test_import_history_in_words(app, monkeypatch):
     _import(at)
     hist = at.dataframe[-1].value
     assert list(hist.columns) == ["#", "File", "Sheet", "Kind of data", "Rows in the file",
-                                  "Imported", "Rejected", "When", "Status"]
+                                  "Imported", "Rejected", "When", "Export date", "Status"]
     row = hist.iloc[0].tolist()
     assert row[:7] == ["1", "big.csv", "", "Deals / orders", "1,200", "1,200", "0"]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[7]) and row[8] == "Imported"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", row[7]) and row[9] == "Imported"
+    assert row[8] == date.today().isoformat()     # no date in the file: taken as of today
     monkeypatch.setenv("TEST_LANG", "zh")
     at.run()
     hist = at.dataframe[-1].value
@@ -218,3 +220,32 @@ def test_maven_roster_team_from_regional_office(app, monkeypatch, lang, sentence
     _import(at)
     con = db_con(at)
     assert con.execute("select count(*), count(team) from reps").fetchall()[0] == (35, 0)
+
+
+def test_weekly_exports_show_their_date_and_what_they_change(app):
+    """A deals export's date comes from its file name (or is typed); the next week's export
+    shows what it changes before it is stored, and the import says which export it was."""
+    from salescore import history
+    from tests.test_history import W1, W2
+
+    at, path = app
+    _upload(at, "pipeline_2026-11-02.csv", W1.encode())
+    key = next(d.key for d in at.date_input if d.key.endswith("_as_of"))
+    assert at.date_input(key=key).value == date(2026, 11, 2)
+    assert not [m for m in at.metric if m.label == "New deals"]     # nothing stored to compare
+    _import(at)
+    # the next export, without a date in its name: the user types the date
+    _upload(at, "pipeline.csv", W2.encode())
+    cards = {m.label: m.value for m in at.metric}
+    assert (cards["New deals"], cards["Amounts changed"], cards["Not in the file"]) == ("2", "2", "0")
+    key = next(d.key for d in at.date_input if d.key.endswith("_as_of"))
+    at.date_input(key=key).set_value(date(2026, 11, 9)).run()
+    _import(at)
+    assert any("Export of 2026-11-09" in s.value for s in at.success)
+    st.cache_resource.clear()
+    con = db.connect(path)
+    try:
+        assert history.snapshot_dates(con) == [date(2026, 11, 2), date(2026, 11, 9)]
+        assert history.movement(con, date(2026, 11, 2), date(2026, 11, 9)).balanced()
+    finally:
+        con.close()

@@ -30,7 +30,7 @@ LAZY_ALLOWED = {
     # pandas (and streamlit, for serve) are imported inside the command that needs them.
     **{("salescore/cli.py", f"salescore.{name}"): "pandas kept out of metrics --json"
        for name in ("demo", "backup", "access", "incentives", "report", "ingest",
-                    "ingest.export")},
+                    "ingest.export", "history")},
     ("salescore/cli.py", "salescore.ui.serve"): "streamlit and pandas kept out of the other commands",
 }
 

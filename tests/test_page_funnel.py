@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from salescore import db, fmt, metrics
+from salescore import db, fmt, history, metrics, periods
 
 from tests.conftest import app_test
 
@@ -48,8 +48,8 @@ def test_funnel_page_shows_the_funnel_figures(at, demo_db, lang, entered, conver
     drop = found["drop"]
     assert any(drop["from"] in w.value and fmt.pct(drop["conversion"], 0) in w.value for w in at.warning)
     assert len(at.get("vega_lite_chart")) >= 6
-    # stuck deals, then the forecast's overdue and not-dated lists: CSV and Excel each
-    assert len(at.get("download_button")) == 2 + 2 * (fc["overdue"] > 0) + 2 * (fc["not_dated"] > 0)
+    # stuck deals, the forecast's overdue and not-dated lists, a movement bucket: CSV and Excel
+    assert len(at.get("download_button")) == 4 + 2 * (fc["overdue"] > 0) + 2 * (fc["not_dated"] > 0)
     # the conversion is labelled as a cohort of created deals (DESIGN §4)
     cohort = ("阶段转化率按 {p} 新建的商机统计" if lang == "zh" else "deals created in {p}").format(p=period.label)
     assert any(cohort in c.value for c in at.caption)
@@ -111,3 +111,36 @@ def test_empty_database_says_what_is_missing(tmp_path, monkeypatch):
     assert not at.exception
     assert at.info and at.get("page_link")
     st.cache_resource.clear()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_movement_tab_shows_the_waterfall_of_the_last_week(at, demo_db, lang):
+    at.run()
+    at.radio(key="lang").set_value(lang).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    chosen = at.session_state["_context"].period
+    days = _open(demo_db, history.snapshot_dates)
+    # the sidebar's last complete month was over before the last two exports: the movement
+    # follows the month of the last export, and says so
+    period = periods.containing(days[-1], chosen.kind)
+    assert chosen.end < days[-2] and any(period.label in c.value for c in at.caption)
+    # the last export against the one a week before, deals closing in the page's period
+    assert at.selectbox(key="history_to").value == days[-1]
+    assert at.selectbox(key="history_from").value == days[-2]
+    moved = _open(demo_db, history.movement, days[-2], days[-1], period)
+    cards = {m.label: m.value for m in at.metric}
+    start = ("期初 {d}" if lang == "zh" else "Start {d}").format(d=days[-2].strftime("%m-%d"))
+    won = "赢单" if lang == "zh" else "Won"
+    assert cards[start] == fmt.money(moved.buckets["start"]["amount"], lang, wan=True, currency="¥")
+    assert cards[won] == fmt.money(moved.buckets["won"]["amount"], lang, wan=True, currency="¥")
+    # the first bucket with deals opens its deals; choosing "won" lists the won deals
+    at.segmented_control(key="history_bucket").set_value("won").run()
+    shown = next(d.value for d in at.dataframe if len(d.value) == moved.buckets["won"]["deals"])
+    assert len(shown) == moved.buckets["won"]["deals"]
+    # the whole pipeline when the period switch is off
+    at.toggle(key="history_only_period").set_value(False).run()
+    whole = _open(demo_db, history.movement, days[-2], days[-1], None)
+    cards = {m.label: m.value for m in at.metric}
+    assert cards[start] == fmt.money(whole.buckets["start"]["amount"], lang, wan=True, currency="¥")
+    assert not at.exception

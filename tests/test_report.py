@@ -14,7 +14,7 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.oxml.ns import qn
 
-from salescore import access, db, report
+from salescore import access, db, fmt, report
 from salescore.i18n import t
 from salescore.periods import parse
 from tests.conftest import insert
@@ -407,7 +407,7 @@ def test_slide_keys_follow_the_role():
     assert report.slide_keys(user=manager) == report.SLIDE_KEYS        # a manager sees their team's pay
     assert report.slide_keys(user=viewer) == tuple(k for k in report.SLIDE_KEYS if k not in PAY_SLIDES)
     assert report.left_out(viewer) == PAY_SLIDES and report.left_out(manager) == ()
-    assert report.slide_keys(True, viewer) == ("kpis", "leaderboard", "pacing", "funnel", "actions")
+    assert report.slide_keys(True, viewer) == ("kpis", "leaderboard", "pacing", "funnel", "movement", "actions")
 
 
 @pytest.mark.slow
@@ -467,3 +467,29 @@ def test_star_board_shows_the_best_reps_faces_and_the_anonymized_deck_none(demo_
     title = t("meeting.slide.leaderboard", "en")
     page = next(p for p in prs.slides if p.shapes.title.text == title)
     assert len([sh for sh in page.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE]) == 1  # the chart
+
+
+def test_movement_slide_is_the_last_week_of_exports(demo_con):
+    from salescore import history
+
+    s = report.slide(demo_con, "movement", parse("2026-10"), "zh")
+    days = history.snapshot_dates(demo_con)
+    # October was over before the last two exports: the slide follows November's deals
+    moved = history.movement(demo_con, days[-2], days[-1], parse("2026-11"))
+    assert days[-2].isoformat() in s.subtitle and "2026-11" in s.subtitle
+    assert s.figures["start"].value == fmt.money(moved.buckets["start"]["amount"], "zh", wan=True, currency="¥")
+    assert s.figures["won"].value == fmt.money(moved.buckets["won"]["amount"], "zh", wan=True, currency="¥")
+    assert list(s.table["变化"]) == [t(f"history.bucket.{k}", "zh") for k in history.BUCKETS]
+    assert list(s.table["商机数"]) == [fmt.number(moved.buckets[k]["deals"]) for k in history.BUCKETS]
+    assert s.chart is not None and s.notes[-1] == t("history.identity", "zh")
+    slipped = history.slippage(demo_con, days[-2], days[-1])
+    hidden = report.slide(demo_con, "movement", parse("2026-10"), "zh", anonymize=True)
+    assert str(slipped["rep"].iloc[0]) in s.notes[0] and str(slipped["rep"].iloc[0]) not in hidden.notes[0]
+
+
+def test_movement_slide_without_two_exports_says_what_it_needs(con):
+    insert(con, "reps", [{"rep_id": "R1", "name": "Ann"}])
+    insert(con, "deals", [{"deal_id": "D1", "rep_id": "R1", "status": "won", "amount": 5,
+                           "close_date": date(2026, 3, 1), "created_date": date(2026, 2, 1)}])
+    s = report.slide(con, "movement", parse("2026-03"), "en", when=date(2026, 3, 31))
+    assert s.kind == "text" and s.notes == (t("meeting.note.needs_two", "en"),)

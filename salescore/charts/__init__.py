@@ -16,6 +16,7 @@ from salescore.charts.funnel import (cycle_groups, cycle_histogram, cycle_trend,
                                      funnel_stages, funnel_steps, loss_pareto, loss_stack,
                                      velocity_effects)
 from salescore.charts.goals import LIGHT_COLORS, goals_pacing, goals_plan
+from salescore.charts.history import STEP_COLORS, movement_waterfall, waterfall_frame
 from salescore.charts.incentives import lever_tornado, payout_change, payout_distribution
 from salescore.charts.meeting import MEETING_STATES, meeting_actions
 from salescore.charts.overview import leaderboard, pace_lights, revenue_trend, team_attainment
@@ -34,6 +35,7 @@ __all__ = [
     "cohort_heatmap", "cycle_groups", "cycle_histogram", "cycle_trend", "forecast_bar",
     "funnel_stages", "funnel_steps", "goals_pacing", "goals_plan", "leaderboard",
     "lever_tornado", "loss_pareto", "loss_stack", "meeting_actions", "money_format", "month_x",
+    "STEP_COLORS", "movement_waterfall", "waterfall_frame",
     "number_locale",
     "monthly_rate", "pace_rule", "payout_change", "payout_distribution", "retention_quadrant",
     "revenue_trend", "review_change", "review_progress", "score_by", "score_distribution",

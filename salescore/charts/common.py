@@ -87,16 +87,18 @@ def band_axis(**kwargs) -> alt.Axis:
     return alt.Axis(labelLimit=LABEL_LIMIT, labelOverlap=False, **kwargs)
 
 
-def short_expr(lang: str, currency: str | None = None, field: str = "datum.value") -> str:
+def short_expr(lang: str, currency: str | None = None, field: str = "datum.value",
+               spec: str = ",~f") -> str:
     """A Vega expression that writes the figure ``field`` with the scale words of the cards
     (fmt.SCALE_WORDS: 250万 / 1.5亿 in Chinese, 250k / 1.5M in English), a minus sign first
-    and then ``currency`` (a symbol; None: the figure is not money)."""
+    and then ``currency`` (a symbol; None: the figure is not money). ``spec``: the d3 format
+    of the scaled figure (",.3~r" for three significant digits on a bar's label)."""
     symbol = json.dumps(currency or "", ensure_ascii=False)
     size = f"abs({field})"
     sign = f"({field} < 0 ? '-' : '')"
-    text = f"format({size}, ',~f')"
+    text = f"format({size}, '{spec}')"
     for unit, word in reversed(fmt.scale_words(lang)):
-        scaled = f"format({size} / {unit:g}, ',~f') + {json.dumps(word, ensure_ascii=False)}"
+        scaled = f"format({size} / {unit:g}, '{spec}') + {json.dumps(word, ensure_ascii=False)}"
         text = f"{size} >= {unit:g} ? {scaled} : {text}"
     return f"{sign} + {symbol} + ({text})"
 

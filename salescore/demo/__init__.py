@@ -27,7 +27,7 @@ from __future__ import annotations
 from salescore.demo.roster import (AS_OF, DATA_START, DEMO_HARD_TARGET, DEMO_LEFT, DEMO_STAR, DEMO_STRUGGLING,
                                    LANGS, LEFT_DATE, TRAINED_REPS, TRAINING_START)
 from salescore.demo.plans import PLAN_SPEC
-from salescore.demo.company import TABLES, generate, load
+from salescore.demo.company import TABLES, WEEKS, generate, load
 
 __all__ = ["AS_OF", "DATA_START", "DEMO_HARD_TARGET", "DEMO_LEFT", "DEMO_STAR", "DEMO_STRUGGLING", "LANGS",
-           "LEFT_DATE", "PLAN_SPEC", "TABLES", "TRAINED_REPS", "TRAINING_START", "generate", "load"]
+           "LEFT_DATE", "PLAN_SPEC", "TABLES", "TRAINED_REPS", "TRAINING_START", "WEEKS", "generate", "load"]

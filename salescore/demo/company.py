@@ -57,20 +57,76 @@ def generate(lang: str = "zh", seed: int = 7) -> dict[str, pd.DataFrame]:
             "payments": payments, "targets": targets, "plans": plans}
 
 
-def _history(cur: duckdb.DuckDBPyConnection, deals: pd.DataFrame, replace: bool) -> None:
-    """One deal_history row per demo deal, seen on the demo's as-of date (DESIGN.md section
-    8): the demo is one export of its CRM. Without ``replace`` the demo deals' own rows
+#: Weekly CRM exports the demo's history holds: a quarter of Fridays up to AS_OF.
+WEEKS = 13
+
+# The demo's weekly exports (DESIGN.md section 8), made from each deal's final state: a deal
+# is seen from its created date on; open until its close date, then won or lost as it ends;
+# while open it climbs the funnel evenly from its created date to its close (or AS_OF) up to
+# the stage it reached; one deal in five had its expected close moved a week later every
+# three weeks, one in eleven had it three weeks later until it was brought forward, one in
+# seven changed its amount by a tenth a week over the last three weeks.
+# Only the weeks where a tracked value changed are written (as an import does), so the last
+# row of every deal is the deal as the deals table holds it.
+_WEEKLY_SQL = """
+insert into deal_history (deal_id, seen_at, batch_id, stage, status, amount,
+                          expected_close_date, close_date, rep_id, forecast_category)
+with w as (select k, ($as_of::DATE - (7 * k)::INTEGER) as day from range(0, $weeks) t(k)),
+d as (
+    select d.*, hash(d.deal_id) as h,
+           case when d.status = 'won' then len($stages::VARCHAR[]) - 1
+                else coalesce(list_position($stages::VARCHAR[], d.stage), 1) - 1 end as top
+    from deals d where d.deal_id in (select deal_id from demo_ids)
+),
+seen as (
+    select d.deal_id, w.day, w.k, d.rep_id, d.forecast_category, d.close_date,
+           d.status <> 'open' and d.close_date <= w.day as closed, d.status, d.stage, d.top,
+           d.h, d.amount, d.expected_close_date,
+           least(1.0, greatest(0.0, (w.day - d.created_date)
+                 / greatest(1, coalesce(d.close_date, $as_of::DATE) - d.created_date)::DOUBLE)) as f
+    from d join w on d.created_date <= w.day
+),
+state as (
+    select deal_id, day, rep_id, forecast_category,
+           case when closed then stage
+                else list_extract($stages::VARCHAR[], 1 + least(top, floor(f * (top + 1))::INTEGER)) end as stage,
+           case when closed then status else 'open' end as status,
+           case when closed or h % 7 <> 0 then amount
+                else round(amount * (1 + (case when h % 2 = 0 then 0.1 else -0.1 end)
+                                     * least(k, 3)), 2) end::DECIMAL(18, 2) as amount,
+           case when closed then expected_close_date
+                when h % 5 = 0 then coalesce(expected_close_date, close_date)
+                                    - (7 * ((k + h % 3) // 3))::INTEGER
+                when h % 11 = 0 and k > h % 4 then coalesce(expected_close_date, close_date) + 21
+                else coalesce(expected_close_date, close_date) end as expected_close_date,
+           case when closed then close_date end as close_date
+    from seen
+),
+changed as (
+    select *, lag(stage) over w as p_stage, lag(status) over w as p_status,
+           lag(amount) over w as p_amount, lag(expected_close_date) over w as p_ecd,
+           row_number() over w as n
+    from state window w as (partition by deal_id order by day)
+)
+select deal_id, day, null, stage, status, amount, expected_close_date, close_date, rep_id,
+       forecast_category
+from changed
+where n = 1 or stage is distinct from p_stage or status is distinct from p_status
+   or amount is distinct from p_amount or expected_close_date is distinct from p_ecd
+"""
+
+
+def _history(cur: duckdb.DuckDBPyConnection, deals: pd.DataFrame, replace: bool,
+             stages: list[str]) -> None:
+    """The demo deals' weekly history (_WEEKLY_SQL): WEEKS exports, the last on AS_OF, whose
+    last row per deal is the deal itself. Without ``replace`` the demo deals' own rows
     (batch NULL) are written again, not doubled."""
     cur.register("demo_ids", deals[["deal_id"]])
     try:
         if not replace:
             cur.execute("delete from deal_history where batch_id is null and deal_id in "
                         "(select deal_id from demo_ids)")
-        cur.execute("insert into deal_history (deal_id, seen_at, batch_id, stage, status, amount, "
-                    "expected_close_date, close_date, rep_id, forecast_category) "
-                    "select deal_id, $seen, null, stage, status, amount, expected_close_date, "
-                    "close_date, rep_id, forecast_category from deals "
-                    "where deal_id in (select deal_id from demo_ids)", {"seen": AS_OF})
+        cur.execute(_WEEKLY_SQL, {"as_of": AS_OF, "weeks": WEEKS, "stages": stages})
     finally:
         cur.unregister("demo_ids")
 
@@ -120,7 +176,7 @@ def load(con: duckdb.DuckDBPyConnection, lang: str = "zh", seed: int = 7, *,
                 cur.unregister("demo_rows")
             counts[table] = len(frame)
             if table == "deals":
-                _history(cur, frame, replace)
+                _history(cur, frame, replace, _L[lang]["stages"])
         settings = {"active_scenario": "base", "stage_order": _L[lang]["stages"],
                     "demo": {"lang": lang, "seed": seed}}
         for key, value in settings.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -105,6 +106,71 @@ def year_hint(texts: list[str]) -> int | None:
         m = re.search(r"(20\d\d)\s*年?", nfkc(text or ""))
         if m:
             return int(m.group(1))
+    return None
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
+# 2026-11-30, 2026_11_30, 2026.11.30, 2026/11/30, 2026年11月30日, 20261130
+_YMD = re.compile(r"(?<!\d)(20\d\d)(?:[-_./]|\s*年\s*)?(\d{1,2})(?:[-_./]|\s*月\s*)?(\d{1,2})(?!\d)")
+# 30 Nov 2026, Nov 30, 2026, November 30 2026
+_DMY_WORD = re.compile(r"(?<!\d)(\d{1,2})[\s-]+([a-z]{3})[a-z]*\.?[\s-]+(20\d\d)(?!\d)")
+_MDY_WORD = re.compile(r"\b([a-z]{3})[a-z]*\.?\s+(\d{1,2}),?\s+(20\d\d)(?!\d)")
+# 11/30/2026 or 30/11/2026: taken only when the day is the part over 12
+_XY_YEAR = re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](20\d\d)(?!\d)")
+# the words that say "this is the export's date" (a title may also name the period covered)
+_AS_OF_WORDS = re.compile(r"(as of|as at|exported|export|generated|snapshot|run on|截至|截止|"
+                          r"导出|生成|快照|日期)")
+
+
+def _dates_in(text: str) -> list[tuple[int, date]]:
+    """(position, day) of every calendar date written in ``text``."""
+    low = nfkc(text).lower()
+    found: list[tuple[int, date]] = []
+
+    def add(pos: int, y: int, m: int, d: int) -> None:
+        try:
+            found.append((pos, date(y, m, d)))
+        except ValueError:
+            pass
+
+    for m in _YMD.finditer(low):
+        if len(m.group(0)) == 8 or not m.group(0).isdigit():   # 20261130, never 2026113
+            add(m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    for m in _DMY_WORD.finditer(low):
+        if m.group(2) in _MONTHS:
+            add(m.start(), int(m.group(3)), _MONTHS[m.group(2)], int(m.group(1)))
+    for m in _MDY_WORD.finditer(low):
+        if m.group(1) in _MONTHS:
+            add(m.start(), int(m.group(3)), _MONTHS[m.group(1)], int(m.group(2)))
+    for m in _XY_YEAR.finditer(low):
+        a, b, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if a > 12 >= b:
+            add(m.start(), y, b, a)
+        elif b > 12 >= a:
+            add(m.start(), y, a, b)
+    return sorted(found)
+
+
+def export_date(texts: list[str], today: date | None = None) -> date | None:
+    """The export's date written in ``texts`` (title rows, then sheet and file name): a date
+    next to "as of" / "exported" / 导出 / 截至 and the like, else the only date a text names.
+    A text naming several dates without such a word (a period "2026-01-01 to 2026-03-31")
+    gives none; a date after ``today`` is never an export's."""
+    today = today or date.today()
+    for text in texts:
+        if not text:
+            continue
+        days = [(p, d) for p, d in _dates_in(text) if d <= today]
+        if not days:
+            continue
+        words = [m.end() for m in _AS_OF_WORDS.finditer(nfkc(text).lower())]
+        for w in words:
+            after = [d for p, d in days if p >= w]
+            if after:
+                return after[0]
+        if len({d for _, d in days}) == 1:
+            return days[0][1]
     return None
 
 

@@ -25,7 +25,7 @@ from salescore.ingest.export import reason_text
 from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
 from salescore.ingest.result import Prepared
 from salescore.ingest.rules import currency_code
-from salescore.ingest.snapshot import write_history
+from salescore.ingest.snapshot import TRACKED, write_history
 
 # table -> (key columns, every other column except batch_id)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -59,6 +59,9 @@ class ImportResult:
     unchanged: int
     rejected: int
     derived: dict[str, int] = field(default_factory=dict)   # table -> new rows created
+    as_of: date | None = None     # deals: the export's date (deal_history.seen_at)
+    history: int = 0              # deals: deal_history rows written (deals new or changed)
+    kept: int = 0                 # deals: left as a newer export shows them (older export)
 
     @property
     def rows_loaded(self) -> int:
@@ -90,14 +93,18 @@ def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: b
     """Store the good rows of ``prepared`` in one transaction, or nothing (see :func:`_load`).
 
     ``currency`` (an ISO code, or what :func:`rules.currency_code` reads as one) is stored on
-    the deals whose file showed no currency; ``as_of`` is the date the export shows (the
-    deal_history rows' seen_at), default today.
+    the deals whose file showed no currency; ``as_of`` is the export's date (the
+    deal_history rows' seen_at): given, else the one its file name or title row names
+    (prepare's extra["as_of"]), else today. An export older than what deal_history already
+    holds for a deal adds to its history and leaves the deal as the newer export shows it.
 
     A database error while storing (a key conflict DuckDB only reports at commit, a value out
     of a column's range) rolls the whole file back and becomes an ImportRejected sentence.
     """
     if currency and prepared.kind == "deals":
         prepared = _with_currency(prepared, currency_code(currency))
+    if as_of is None and prepared.kind == "deals" and prepared.extra.get("as_of"):
+        as_of = date.fromisoformat(prepared.extra["as_of"])   # the file's own date
     try:
         return _load(con, prepared, skip_bad_rows=skip_bad_rows, file_name=file_name,
                      sha256=sha256, remember=remember, as_of=as_of or date.today())
@@ -155,9 +162,11 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
         try:
             n_ids = _with_ids(cur, _cols(prepared))
             scenario = _setting(cur, "active_scenario") or "base"
-            main_table, counts, derived = _load_kind(cur, prepared, batch, str(scenario))
+            main_table, counts, derived = _load_kind(cur, prepared, batch, str(scenario),
+                                                     as_of or date.today())
+            history = kept = 0
             if main_table == "deals":
-                write_history(cur, batch, as_of or date.today())
+                history, kept = write_history(cur, batch, as_of or date.today())
         except BaseException:
             # After a failed statement DuckDB accepts only ROLLBACK (which also removes the
             # helper tables): cleaning up here would fail and hide the first error.
@@ -171,10 +180,11 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
         sha256 = sha256 or prepared.sha256   # hashed alongside the insert, asked for last
         cur.execute(
             "insert into imports (batch_id, file_name, sha256, sheet, kind, rows_in, "
-            "rows_loaded, rows_rejected, status) values ($b, $f, $s, $sh, $k, $ri, $rl, $rr, "
-            "'loaded')",
+            "rows_loaded, rows_rejected, status, as_of) values ($b, $f, $s, $sh, $k, $ri, $rl, "
+            "$rr, 'loaded', $a)",
             {"b": batch, "f": file_name, "s": sha256, "sh": prepared.sheet, "k": prepared.kind,
-             "ri": prepared.rows_in, "rl": sum(counts), "rr": prepared.rows_rejected})
+             "ri": prepared.rows_in, "rl": sum(counts), "rr": prepared.rows_rejected,
+             "a": (as_of or date.today()) if main_table == "deals" else None})
         audit.record(cur, "import", {"batch": batch, "file": file_name, "sheet": prepared.sheet,
                                      "kind": prepared.kind, "new": counts[0], "updated": counts[1],
                                      "unchanged": counts[2], "rejected": prepared.rows_rejected})
@@ -186,7 +196,9 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
                                          ensure_ascii=False)})
     new, updated, unchanged = counts
     return ImportResult(batch, prepared.kind, main_table, new, updated, unchanged,
-                        prepared.rows_rejected, derived)
+                        prepared.rows_rejected, derived,
+                        as_of=(as_of or date.today()) if main_table == "deals" else None,
+                        history=history, kept=kept)
 
 
 def _setting(cur, key: str):
@@ -239,7 +251,7 @@ def _with_ids(cur, have: set[str]) -> int:
     return len(joins)
 
 
-def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
+def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
     kind = prepared.kind
     have = _cols(prepared)
     derived: dict[str, int] = {}
@@ -309,7 +321,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str):
             cols.pop("customer_id")
         if prod_key not in have:
             cols.pop("product_id")
-        return "deals", _upsert(cur, "deals", cols, batch, unique), derived
+        return "deals", _upsert(cur, "deals", cols, batch, unique, as_of=as_of), derived
 
     if kind == "reps":
         cols = {"rep_id": rep_id, "name": f"coalesce({_f(have, 'rep')}, {rep_key})"}
@@ -468,13 +480,16 @@ def _insert_missing(cur, table: str, key: str, key_expr: str, cols: dict[str, st
 
 
 def _upsert(cur, table: str, cols: dict[str, str], batch: int,
-            unique: bool = False) -> tuple[int, int, int]:
+            unique: bool = False, as_of: date | None = None) -> tuple[int, int, int]:
     """Upsert inc (through the ``cols`` expressions) into ``table``: (new, updated, unchanged).
 
     Only the columns the sheet provides are compared and updated. Rows about to be
     overwritten are saved to import_undo first. ``unique``: the caller knows the keys of inc
     are distinct (no collapsing needed); into a table that is still empty the rows then go
-    in one insert, without staging.
+    in one insert, without staging. Deals (``as_of`` given) that deal_history has seen after
+    ``as_of`` are not updated: what this older export says of them goes to temp table
+    ``_older`` (deal_id and the tracked columns) for snapshot.write_history, and they count
+    as unchanged.
     """
     keys, _ = TABLES[table]
     exprs = ", ".join(f"{e} as {c}" for c, e in cols.items())
@@ -501,6 +516,8 @@ def _upsert(cur, table: str, cols: dict[str, str], batch: int,
     cur.execute(f"create or replace temp table _chg as select s.*, t.{keys[0]} is null as _is_new "
                 f"from {stage} s left join {table} t on {join} "
                 f"where t.{keys[0]} is null or ({differs})")
+    if table == "deals" and as_of is not None:
+        _set_aside_older(cur, stage, cols, as_of)
     new, changed = cur.execute("select count(*) filter (where _is_new), "
                                "count(*) filter (where not _is_new) from _chg").fetchall()[0]
     new, changed = int(new or 0), int(changed or 0)
@@ -519,6 +536,22 @@ def _upsert(cur, table: str, cols: dict[str, str], batch: int,
     if not unique:
         cur.execute("drop table _stage")
     return new, changed, total - new - changed
+
+
+def _set_aside_older(cur, stage: str, cols: dict[str, str], as_of: date) -> None:
+    """The deals of this export (``stage``) that deal_history saw after ``as_of`` go to
+    ``_older`` with their values as this export shows them (columns it lacks as stored), and
+    out of _chg: the stored deal stays as the newer export shows it. Nothing to do (one
+    lookup) when no history row is newer than ``as_of``, as for the weekly export."""
+    newest = cur.execute("select max(seen_at) from deal_history").fetchall()[0][0]
+    if newest is None or newest <= as_of:
+        return
+    tracked = ", ".join(f"s.{c}" if c in cols else f"t.{c}" for c in TRACKED)
+    cur.execute(f"create or replace temp table _older as select s.deal_id, {tracked} "
+                f"from {stage} s join deals t on t.deal_id = s.deal_id "
+                f"where exists (select 1 from deal_history h where h.deal_id = s.deal_id "
+                f"and h.seen_at > $a)", {"a": as_of})
+    cur.execute("delete from _chg where deal_id in (select deal_id from _older)")
 
 
 def undo(con: duckdb.DuckDBPyConnection, batch_id: int | None = None) -> int:
@@ -556,8 +589,8 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: int | None = None) -> int:
 
 def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Imports, newest first: batch_id, file_name, sheet, kind, rows_in, rows_loaded,
-    rows_rejected, loaded_at, status."""
+    rows_rejected, loaded_at, as_of (a deals export's date), status."""
     with con.cursor() as cur:
         return cur.execute(
             "select batch_id, file_name, sheet, kind, rows_in, rows_loaded, rows_rejected, "
-            "loaded_at, status from imports order by batch_id desc").df()
+            "loaded_at, as_of, status from imports order by batch_id desc").df()

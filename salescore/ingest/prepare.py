@@ -21,7 +21,7 @@ from salescore.i18n import LANGS, t
 from salescore.ingest.clean import Cleaned, Scan, clean, scan
 from salescore.ingest.fields import KINDS, match_header
 from salescore.ingest.header import (cell_text, find_header, header_row_number, signature,
-                                     unique_headers, year_hint)
+                                     unique_headers, year_hint, export_date)
 from salescore.ingest.kinds import (FILE_KEYS, REMAP, choose, detect_kind, guess_fields,
                                     kind_fields, missing_required)
 from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
@@ -131,6 +131,9 @@ def _prepare(work, data, file_name, fmt, sheet, kind, mapping, dayfirst, year, c
     extra = {"order_rule": checked.order_rule, "id_lines": checked.id_lines, "sha256": sha,
              "months": months, "remembered": bool(remembered),
              "file_key": list(checked.file_key) if checked.file_key else None}
+    if kind == "deals":   # the export's day (deal_history.seen_at), when the file names it
+        day = export_date(title_texts)
+        extra["as_of"] = day.isoformat() if day else None
     table, warnings = checked.table, checked.notices
     if kind == "deals":
         stage_order = get_setting(con, "stage_order") if con is not None else None

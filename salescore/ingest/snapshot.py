@@ -1,6 +1,11 @@
 """Each import of deals is also a snapshot (DESIGN.md section 8): ``deal_history`` gets one row
-per deal whose tracked values changed since its last history row. Undo of the batch removes
-them (deal_history is one of db.DATA_TABLES).
+per deal of the file whose tracked values differ from its state on the export's day (its last
+history row seen on or before that day). Undo of the batch removes them (deal_history is one of
+db.DATA_TABLES).
+
+An export older than what history holds for a deal (weekly exports imported out of order, or
+one imported again) adds what it shows to the deal's history at its own date and leaves the
+deal as the newer export shows it (load._set_aside_older puts those deals in ``_older``).
 """
 from __future__ import annotations
 
@@ -8,37 +13,47 @@ from datetime import date
 
 import duckdb
 
-# deal_history (DESIGN.md section 8): a deal of this batch (new or changed) whose tracked values
-# differ from its last history row, and any deal that has no history row yet (the first import
-# writes every deal once), get one row. One statement over the whole table.
-_HISTORY_SQL = """
-insert into deal_history (deal_id, seen_at, batch_id, stage, status, amount,
-                          expected_close_date, close_date, rep_id, forecast_category)
-with cand as (select * from deals where batch_id = $b),
+#: The deal columns deal_history keeps, after deal_id, seen_at and batch_id.
+TRACKED = ("stage", "status", "amount", "expected_close_date", "close_date", "rep_id",
+           "forecast_category")
+_COLS = ", ".join(TRACKED)
+_DIFFERS = " or ".join(f"c.{c} is distinct from l.{c}" for c in TRACKED)
+
+# One statement over the whole table: the deals this batch stored (new or changed) and the
+# ones set aside as older, against their state on $seen; plus any deal without a history row
+# yet (the first import writes every deal once).
+_HISTORY_SQL = f"""
+insert into deal_history (deal_id, seen_at, batch_id, {_COLS})
+with cand as (
+    select deal_id, {_COLS} from deals where batch_id = $b
+    union all
+    select deal_id, {_COLS} from _older
+),
 last as (
     select * from (
         select h.*, row_number() over (partition by h.deal_id
-                                       order by h.batch_id desc nulls last, h.seen_at desc) as rn
-        from deal_history h where h.deal_id in (select deal_id from cand)) x
+                                       order by h.seen_at desc, h.batch_id desc nulls last) as rn
+        from deal_history h
+        where h.seen_at <= $seen and h.deal_id in (select deal_id from cand)) x
     where rn = 1)
-select d.deal_id, $seen, $b, d.stage, d.status, d.amount, d.expected_close_date, d.close_date,
-       d.rep_id, d.forecast_category
-from cand d left join last l on l.deal_id = d.deal_id
-where l.deal_id is null or d.stage is distinct from l.stage or d.status is distinct from l.status
-   or d.amount is distinct from l.amount
-   or d.expected_close_date is distinct from l.expected_close_date
-   or d.close_date is distinct from l.close_date or d.rep_id is distinct from l.rep_id
-   or d.forecast_category is distinct from l.forecast_category
+select c.deal_id, $seen, $b, {", ".join(f"c.{c}" for c in TRACKED)}
+from cand c left join last l on l.deal_id = c.deal_id
+where l.deal_id is null or {_DIFFERS}
 union all
-select d.deal_id, $seen, $b, d.stage, d.status, d.amount, d.expected_close_date, d.close_date,
-       d.rep_id, d.forecast_category
+select d.deal_id, $seen, $b, {", ".join(f"d.{c}" for c in TRACKED)}
 from deals d
 where d.batch_id is distinct from $b
+  and d.deal_id not in (select deal_id from _older)
   and not exists (select 1 from deal_history h where h.deal_id = d.deal_id)
 """
 
 
-def write_history(cur: duckdb.DuckDBPyConnection, batch: int, seen: date) -> int:
-    """Write this import's deal_history rows (see _HISTORY_SQL); returns how many."""
+def write_history(cur: duckdb.DuckDBPyConnection, batch: int, seen: date) -> tuple[int, int]:
+    """Write this import's deal_history rows (see _HISTORY_SQL): (rows written, deals left
+    as a newer export shows them)."""
+    cur.execute(f"create temp table if not exists _older as select deal_id, {_COLS} "
+                f"from deals limit 0")
+    kept = int(cur.execute("select count(*) from _older").fetchall()[0][0])
     n = cur.execute(_HISTORY_SQL, {"b": batch, "seen": seen}).fetchall()
-    return int(n[0][0]) if n else 0
+    cur.execute("drop table _older")
+    return (int(n[0][0]) if n else 0), kept

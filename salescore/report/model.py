@@ -17,7 +17,8 @@ Con = duckdb.DuckDBPyConnection
 Call = Callable[..., Any]
 
 #: The slides in meeting order (DESIGN §7 "Meeting"); MANAGER_ONLY are left out when rep-safe.
-SLIDE_KEYS = ("kpis", "leaderboard", "pacing", "funnel", "incentives", "payouts", "retention", "actions")
+SLIDE_KEYS = ("kpis", "leaderboard", "pacing", "funnel", "movement", "incentives", "payouts", "retention",
+              "actions")
 MANAGER_ONLY = frozenset({"payouts", "retention"})
 #: The page whose figures a slide shows (app.py's url paths): a user who may not open that page
 #: (salescore.access.may_open) gets no such slide, and no plan stands in for the one they

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from salescore import access, charts, evaluation, fmt, goals, incentives, metrics, periods, photos, retention
+from salescore import (access, charts, evaluation, fmt, goals, history, incentives, metrics, periods, photos,
+                       retention)
 from salescore.errors import SalesCoreError
 from salescore.i18n import t
 from salescore.periods import Period
@@ -147,6 +148,47 @@ def _funnel(b: _Build) -> Slide:
     table = _table(rows, _cols(b, "stage", "reached", "value", "conversion"))
     chart = charts.funnel_stages(frame.assign(stage_label=frame["stage"].map(label)), lang, currency=b.currency)
     return Slide("funnel", title, sub, "chart_table", figs, table, chart, notes=tuple(notes))
+
+
+def _movement(b: _Build) -> Slide:
+    """The pipeline's movement over the last week of exports up to the meeting's day (the
+    Funnel page's "Pipeline movement" tab at its defaults)."""
+    title = b.txt("slide.movement")
+    days = [d for d in b.q(history.snapshot_dates) if d <= b.when]
+    if len(days) < 2:
+        return Slide("movement", title, b.txt("sub.movement_none"), "text",
+                     notes=(b.txt("note.needs_two"),))
+    end = days[-1]
+    start = history.default_start(days, end)
+    period, _ = history.followed_period(b.period, start, end)
+    moved = b.q(history.movement, start, end, period, b.scope)
+    k = moved.buckets
+    names = {key: t(f"history.bucket.{key}", b.lang) for key in history.BUCKETS}
+    change = k["end"]["amount"] - k["start"]["amount"]
+    figs = {"start": Figure(names["start"], b.money(k["start"]["amount"])),
+            "end": Figure(names["end"], b.money(k["end"]["amount"]),
+                          ("+" if change >= 0 else "-") + b.money(abs(change))),
+            "won": Figure(names["won"], b.money(k["won"]["amount"])),
+            "pushed_out": Figure(names["pushed_out"], b.money(k["pushed_out"]["amount"]),
+                                 delta_color="off")}
+    rows = [{"bucket": names[key], "deals": fmt.number(k[key]["deals"]),
+             "amount": ("−" if history.SIGNS[key] < 0 and k[key]["amount"] else "") + b.money(k[key]["amount"])}
+            for key in history.BUCKETS]
+    table = _table(rows, _cols(b, "bucket", "deals", "amount"))
+    steps = charts.waterfall_frame(k, names, history.SIGNS, history.BUCKETS)
+    notes = [t("history.identity", b.lang)]
+    slip = b.q(history.slippage, start, end, b.scope)
+    if not slip.empty:
+        top = slip.iloc[0]
+        key = "history.slip_top_one" if int(top["pushes"]) == 1 else "history.slip_top"
+        notes.insert(0, b.scrub(t(key, b.lang, rep=b.name(str(top["rep"])),
+                                  pushes=fmt.number(top["pushes"]), deals=fmt.number(top["deals"]),
+                                  days=fmt.number(top["days_pushed"]))))
+    sub = b.txt("sub.movement", start=start.isoformat(), end=end.isoformat(), period=period.label,
+                scope=b.scope_label)
+    return Slide("movement", title, sub, "chart_table", figs, table,
+                 charts.movement_waterfall(steps, b.lang, currency=b.currency, height=260),
+                 notes=tuple(notes))
 
 
 def _plan_terms(b: _Build, plan: incentives.Plan) -> list[dict[str, str]]:
@@ -310,7 +352,7 @@ def _actions(b: _Build) -> Slide:
 
 _BUILDERS: dict[str, Callable[[_Build], Slide]] = {
     "kpis": _kpis, "leaderboard": _leaderboard, "pacing": _pacing, "funnel": _funnel,
-    "incentives": _incentives, "payouts": _payouts, "retention": _retention, "actions": _actions,
+    "movement": _movement, "incentives": _incentives, "payouts": _payouts, "retention": _retention, "actions": _actions,
 }
 
 

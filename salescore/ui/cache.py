@@ -15,8 +15,8 @@ from typing import Any
 
 import streamlit as st
 
-from salescore import (access, audit, customers, db, evaluation, goals, incentives, me, metrics,
-                       photos, report, retention, scope, team)
+from salescore import (access, audit, customers, db, evaluation, goals, history, incentives, me,
+                       metrics, photos, report, retention, scope, team)
 from salescore.ui.connection import db_path, get_con, user
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {}    # name -> function
@@ -25,6 +25,7 @@ _NAMES: dict[Callable[..., Any], str] = {}        # function -> name
 #: The packages whose public functions pages and panels query, under the names callers use.
 PACKAGES: dict[str, ModuleType] = {
     "audit": audit, "customers": customers, "db": db, "evaluation": evaluation, "goals": goals,
+    "history": history,
     "incentives": incentives, "me": me, "metrics": metrics, "photos": photos, "report": report,
     "retention": retention, "scope": scope, "team": team,
 }

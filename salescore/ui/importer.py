@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -18,11 +19,13 @@ import streamlit as st
 from salescore import db, fmt
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.fmt import md_escape
+from salescore.history import import_diff as diff_of
 from salescore.i18n import error_text, t, tn
 from salescore.ingest import (CURRENCIES, history, load, peek, prepare, rejected_xlsx, sheets,
                               template_xlsx, undo)
 from salescore.ingest.export import reason_text
 from salescore.ingest.fields import FIELD_TYPES, KINDS
+from salescore.ui import import_diff
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPES = ["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods"]
@@ -173,13 +176,18 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
 
     if prepared.rows_ok == 0:
         return
+    as_of = None
+    if prepared.kind == "deals":
+        as_of = import_diff.export_day(lang, k, prepared, date.today())
+        import_diff.show(lang, _once(k, "diff", choices, lambda: diff_of(con, prepared)))
     currency = _currency_question(con, lang, k, prepared)
     label = t("ingest.import_button", lang) if not prepared.rows_rejected else \
         tn("ingest.import_remaining", lang, prepared.rows_ok, n=fmt.number(prepared.rows_ok),
            bad=fmt.number(prepared.rows_rejected))
     if st.button(label, key=f"{k}_import", type="primary"):
         with st.status(t("ingest.importing", lang, file=name)) as status:
-            result = load(con, prepared, skip_bad_rows=True, file_name=name, currency=currency)
+            result = load(con, prepared, skip_bad_rows=True, file_name=name, currency=currency,
+                          as_of=as_of)
             status.update(state="complete")
         msg = t("ingest.imported", lang, file=md_escape(name), new=result.new, updated=result.updated,
                 unchanged=result.unchanged)
@@ -187,6 +195,11 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
             parts = [tn(f"ingest.derived_{what}", lang, n, n=fmt.number(n))
                      for what in ("reps", "customers", "products") if (n := result.derived.get(what, 0))]
             msg += " " + t("ingest.derived", lang, parts=t("ingest.list_sep", lang).join(parts))
+        if result.as_of is not None:
+            msg += " " + t("ingest.imported_as_of", lang, day=result.as_of.isoformat(),
+                           history=fmt.number(result.history))
+        if result.kept:
+            msg += " " + tn("ingest.kept", lang, result.kept, n=fmt.number(result.kept))
         # what each rule did (DESIGN.md section 3-4), and the currency the user chose
         rules = [w.text(lang) for w in prepared.warnings if w.key in RULE_NOTICES]
         if currency:
@@ -332,6 +345,8 @@ def history_frame(hist: pd.DataFrame, lang: str) -> pd.DataFrame:
         "rows_loaded": hist["rows_loaded"].map(count),
         "rows_rejected": hist["rows_rejected"].map(count),
         "loaded_at": hist["loaded_at"].map(when),
+        "as_of": hist["as_of"].map(lambda v: "" if fmt.missing(v) else pd.Timestamp(v).strftime("%Y-%m-%d"))
+        if "as_of" in hist else "",
         "status": hist["status"].map(
             lambda v: "" if fmt.missing(v) else t(f"ingest.history_status.{v}", lang))})
     return shown.rename(columns={c: t(f"ingest.history_col.{c}", lang) for c in shown.columns})
