@@ -28,6 +28,20 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
                                  reason="Debian chromium is not installed (.ci/run installs it)")]
 
 
+# true once every chart on screen has drawn (Vega puts a canvas or svg in its container)
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+    .filter(e => e.checkVisibility()).every(e => e.querySelector('canvas, svg'))"""
+
+
+def settled(page) -> None:
+    """Wait until the script run is over and the charts on screen have drawn, then two
+    animation frames for the layout (instead of a fixed pause per view)."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                           timeout=60_000)
+    page.wait_for_function(CHARTS_DRAWN, timeout=15_000)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -27,7 +27,7 @@ import pytest
 
 from salescore import db, demo
 
-from tests.test_browser import ARGS, CHROMIUM, ROOT, _pages, served
+from tests.test_browser import ARGS, CHROMIUM, ROOT, _pages, served, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -147,8 +147,7 @@ def test_every_page_fits_the_screen(servers, browser, lang, size):
         for path in PAGES:
             page.goto(servers[lang] + path)
             page.wait_for_selector('[data-testid="stHeading"]', timeout=60_000)
-            _idle(page)
-            page.wait_for_timeout(500)              # charts draw after the script ends
+            settled(page)                           # charts draw after the script ends
             if shoot:
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"))
@@ -156,8 +155,7 @@ def test_every_page_fits_the_screen(servers, browser, lang, size):
             for i in range(max(1, tabs.count())):
                 if tabs.count() and i:
                     tabs.nth(i).click()
-                    _idle(page)
-                    page.wait_for_timeout(300)
+                    settled(page)
                 problems += _problems(page, lang, f"{lang} {size} /{path or 'overview'} tab {i}",
                                       slides=path == "meeting")
     finally:

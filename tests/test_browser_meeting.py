@@ -16,7 +16,7 @@ import pytest
 from salescore import report
 from salescore.i18n import t
 
-from tests.test_browser import ARGS, CHROMIUM, _idle, served
+from tests.test_browser import ARGS, CHROMIUM, _idle, served, settled
 from tests.test_browser_layout import LOCALES, _problems, servers  # noqa: F401 (a demo per language)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -39,8 +39,7 @@ def _walk(page, lang: str, where: str) -> tuple[list[str], list[str]]:
     following = page.get_by_role("button", name=t("meeting.next", lang))
     for n in range(1, len(report.SLIDE_KEYS) + 1):
         page.get_by_text(t("meeting.counter", lang, n=n, total=len(report.SLIDE_KEYS))).wait_for(timeout=60_000)
-        _idle(page)
-        page.wait_for_timeout(600)                       # the chart draws after the script run
+        settled(page)                                    # the chart draws after the script run
         titles.append(page.locator("h2").first.inner_text().split("\n")[0].strip())
         # cut cards, a slide taller than the screen, bad strings, the other language
         problems += _problems(page, lang, f"{where} slide {n}", slides=True)

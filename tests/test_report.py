@@ -481,7 +481,7 @@ def test_movement_slide_is_the_last_week_of_exports(demo_con):
     assert s.figures["won"].value == fmt.money(moved.buckets["won"]["amount"], "zh", wan=True, currency="¥")
     assert list(s.table["变化"]) == [t(f"history.bucket.{k}", "zh") for k in history.BUCKETS]
     assert list(s.table["商机数"]) == [fmt.number(moved.buckets[k]["deals"]) for k in history.BUCKETS]
-    assert s.chart is not None and s.notes[-1] == t("history.identity", "zh")
+    assert s.chart is not None and s.notes[-1] == t("meeting.note.identity", "zh")
     slipped = history.slippage(demo_con, days[-2], days[-1])
     hidden = report.slide(demo_con, "movement", parse("2026-10"), "zh", anonymize=True)
     assert str(slipped["rep"].iloc[0]) in s.notes[0] and str(slipped["rep"].iloc[0]) not in hidden.notes[0]

@@ -176,7 +176,7 @@ def _movement(b: _Build) -> Slide:
             for key in history.BUCKETS]
     table = _table(rows, _cols(b, "bucket", "deals", "amount"))
     steps = charts.waterfall_frame(k, names, history.SIGNS, history.BUCKETS)
-    notes = [t("history.identity", b.lang)]
+    notes = [b.txt("note.identity")]
     slip = b.q(history.slippage, start, end, b.scope)
     if not slip.empty:
         top = slip.iloc[0]
