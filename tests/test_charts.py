@@ -26,6 +26,26 @@ def _quadrant() -> pd.DataFrame:
         "risk_score": [0.0, 0.0, 2.0], "difficulty_line": [1.0] * 3, "reward_line": [1.0] * 3})
 
 
+_MOVES = {"start": (3, 300.0), "created": (1, 50.0), "pushed_out": (1, 80.0), "won": (1, 100.0),
+          "end": (2, 170.0)}
+_SIGNS = {"created": 1, "pushed_out": -1, "won": -1}
+
+
+def _movement() -> pd.DataFrame:
+    return charts.waterfall_frame({k: {"deals": d, "amount": a} for k, (d, a) in _MOVES.items()},
+                                  {k: k.replace("_", " ").title() for k in _MOVES}, _SIGNS, tuple(_MOVES))
+
+
+def test_waterfall_frame_stacks_each_bucket_on_the_running_level():
+    """start 300, +50 created (300..350), -80 pushed out (270..350), -100 won (170..270), end 170."""
+    f = _movement().set_index("bucket")
+    assert f.loc["start", ["low", "high"]].tolist() == [0.0, 300.0]
+    assert f.loc["created", ["low", "high", "kind"]].tolist() == [300.0, 350.0, "up"]
+    assert f.loc["pushed_out", ["low", "high", "kind"]].tolist() == [270.0, 350.0, "down"]
+    assert f.loc["won", ["low", "high", "kind"]].tolist() == [170.0, 270.0, "down"]
+    assert f.loc["end", ["low", "high", "kind", "deals"]].tolist() == [0.0, 170.0, "total", 2]
+
+
 # name -> (call(frame, lang) -> chart, frame)
 CASES = {
     "revenue_trend": (charts.revenue_trend, pd.DataFrame(
@@ -110,6 +130,7 @@ CASES = {
          "role_order": [0, 1, 0]})),
     "team_training_hours": (charts.team_training_hours, pd.DataFrame(
         {"rep": ["Ann", "Ann", "Bob"], "topic_label": ["product", "skills", "product"], "hours": [4.0, 2.0, 6.0]})),
+    "movement_waterfall": (charts.movement_waterfall, _movement()),
     "team_did": (charts.team_did, pd.DataFrame(
         {"group_label": ["trained", "trained", "control", "control"], "window_label": ["before", "after"] * 2,
          "win_rate": [0.2, 0.3, 0.21, 0.22]})),
@@ -128,7 +149,8 @@ def test_builder_makes_a_valid_chart(name, lang):
 def test_every_public_builder_is_covered():
     """A new builder in salescore.charts gets a case here."""
     helpers = {"theme", "month_x", "updown", "pace_rule", "wrap_text", "money_format", "number_locale",
-               "band_axis", "bar_height", "pace_lights", "short_axis", "short_expr", "wrapped"}
+               "band_axis", "bar_height", "pace_lights", "short_axis", "short_expr", "wrapped",
+               "waterfall_frame"}
     builders = {n for n in charts.__all__ if n.islower() and n not in helpers}
     covered = {n.removesuffix("_value").removesuffix("_share").removesuffix("_no_marks").removesuffix("_moves")
                for n in CASES}

@@ -284,3 +284,20 @@ def test_cli_dry_run_shows_the_diff_and_stores_nothing(tmp_path):
     con = db.connect(db_path)
     assert con.execute("select count(*) from deal_history").fetchall() == before
     con.close()
+
+
+def test_forecast_category_column_is_read_and_kept_in_history(tmp_path):
+    con = db.connect(tmp_path / "fc.duckdb")
+    head = "Opportunity ID,Sales Agent,Stage,Amount,Forecast Category,Close Date\n"
+    first = head + ("A,Ann,Prospecting,5,Best Case,\nB,Ann,Proposal,6,Commit,\nC,Ann,Prospecting,7,?,\n"
+                    "D,Ann,Won,8,Closed,2026-01-01\nE,Ann,Proposal,9,忽略,\nF,Ann,Proposal,9,pipeline,\n")
+    _import(con, first, "sf_2026-11-02.csv")
+    got = dict(con.execute("select deal_id, forecast_category from deals").fetchall())
+    # Salesforce's ForecastCategoryName values and the Chinese names; Closed or unknown: none
+    assert got == {"A": "best_case", "B": "commit", "C": None, "D": None, "E": "omitted", "F": "pipeline"}
+    _import(con, first.replace("A,Ann,Prospecting,5,Best Case", "A,Ann,Prospecting,5,Commit"),
+            "sf_2026-11-09.csv")
+    rows = con.execute("select seen_at, forecast_category from deal_history where deal_id = 'A' "
+                       "order by seen_at").fetchall()
+    assert rows == [(MON1, "best_case"), (MON2, "commit")]
+    con.close()

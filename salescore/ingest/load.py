@@ -37,7 +37,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "deals": (("deal_id",), ("name", "rep_id", "customer_id", "product_id", "amount", "stage",
                              "status", "created_date", "close_date", "expected_close_date",
                              "channel", "lost_reason", "is_new_customer", "order_id",
-                             "currency", "reached_stage")),
+                             "currency", "reached_stage", "forecast_category")),
     "activities": (("activity_id",), ("rep_id", "customer_id", "deal_id", "activity_date",
                                       "kind", "outcome")),
     "satisfaction": (("customer_id", "survey_date"), ("score", "scale", "rep_id")),
@@ -66,6 +66,20 @@ class ImportResult:
     @property
     def rows_loaded(self) -> int:
         return self.new + self.updated + self.unchanged
+
+
+# Forecast categories (DESIGN.md section 8) as CRMs write them, Salesforce's
+# ForecastCategoryName and the Chinese names; anything else (Closed, blank) is none.
+FORECAST_SQL = """case
+    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('commit', 'committed', '承诺', '确定', '确认', '必赢')
+        then 'commit'
+    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('bestcase', 'best', 'upside', '最佳情况', '最佳', '有把握', '可能')
+        then 'best_case'
+    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('pipeline', '管道', '漏斗', '跟进中')
+        then 'pipeline'
+    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('omitted', 'omit', '忽略', '排除', '不计入')
+        then 'omitted'
+    end"""
 
 
 def key_sql(expr: str) -> str:
@@ -313,6 +327,8 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
         for col, src in optional.items():
             if src in have:
                 cols[col] = src
+        if "forecast_category" in have:
+            cols["forecast_category"] = FORECAST_SQL
         if "currency" in cols and prepared.table["currency"].null_count == prepared.rows_ok:
             del cols["currency"]   # the file does not say: a currency stored before stays
         if "deal_name" not in have and "deal_id" in have and use_id:

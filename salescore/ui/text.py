@@ -10,10 +10,17 @@ from salescore.ui import cache
 
 
 def lang() -> str:
-    """The interface language: the sidebar choice, else the browser locale, else Chinese."""
-    if "lang" not in st.session_state:
-        st.session_state["lang"] = i18n.normalise(st.context.locale)
-    return st.session_state["lang"]
+    """The interface language: the sidebar choice, else the browser locale, else Chinese.
+
+    The choice is mirrored in a plain session key: Streamlit drops a widget's key after a run
+    that did not draw it (an interrupted run, a fragment), and a server-side rerun carries no
+    browser locale, so reseeding from the locale alone could switch an English session to
+    the Chinese default in the middle of a page."""
+    state = st.session_state
+    if "lang" not in state:
+        state["lang"] = state.get("_lang") or i18n.normalise(st.context.locale)
+    state["_lang"] = state["lang"]
+    return state["lang"]
 
 
 def t(key: str, **params: Any) -> str:
