@@ -6,6 +6,7 @@ import streamlit as st
 from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
+from salescore.ui import closing
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
@@ -56,6 +57,7 @@ base = ui.query(incentives.payouts, working, period, scope)
 if base.empty:
     st.info(t("incentives.no_reps"))
     st.stop()
+closing.banner(working, period, base)   # a closed period's stored statements, or adjustments
 
 # --- 2. what-if (a fragment: moving a slider redraws this tab only) ----------------------
 with tabs[1]:
@@ -110,6 +112,7 @@ with tabs[3]:
 # --- 5. statements -----------------------------------------------------------------------
 with tabs[4]:
     sim.statements(working, period, scope, base)
+    closing.panel(working, reference, period, saved, base)
 
 # --- 6. recognition ----------------------------------------------------------------------
 with tabs[5]:

@@ -336,12 +336,14 @@ RULES: dict[str, dict[str, str]] = {
         "swot_notes": f"(scope = 'rep' and scope_id in {_R}) or (scope = 'team' and scope_id in {_TEAM})",
         "plans": _ALL, "actions": _ALL, "imports": _ALL,
         "rep_photos": f"rep_id in {_R}",          # the faces of their own team
+        "statements": f"rep_id in {_R}",          # closed pay periods: their team's statements
     },
     "rep": {
         **_TEAM_ROWS,
         "targets": f"scope = 'rep' and scope_id in {_R}",
         "plans": _ALL,
         "rep_photos": f"rep_id in {_R}",          # their own photo only
+        "statements": f"rep_id in {_R}",          # their own closed statements
     },
     # a viewer (anyone shown the numbers, e.g. on a shared screen) sees initials, no face:
     # rep_photos is not listed, so it holds no row for them

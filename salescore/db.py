@@ -20,7 +20,7 @@ import duckdb
 from salescore import files, sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 DEFAULT_DB = Path("data") / "salescore.duckdb"
 
 
@@ -71,6 +71,13 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
     6: """
         ALTER TABLE imports ADD COLUMN IF NOT EXISTS as_of DATE;
     """,   # the export's date of an import (DESIGN.md section 8: deal_history.seen_at)
+    7: """
+        CREATE TABLE IF NOT EXISTS statements (
+            period VARCHAR NOT NULL, plan_id VARCHAR NOT NULL, version INTEGER NOT NULL,
+            rep_id VARCHAR NOT NULL, figures JSON NOT NULL, lines JSON NOT NULL,
+            closed_at TIMESTAMP NOT NULL DEFAULT current_timestamp, closed_by VARCHAR,
+            PRIMARY KEY (period, plan_id, rep_id));
+    """,   # closed pay periods (DESIGN.md section 8: salescore/incentives/closing.py)
 }
 
 # Tables holding imported business data, in dependency order (parents first).

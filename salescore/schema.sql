@@ -232,3 +232,18 @@ CREATE TABLE IF NOT EXISTS rep_photos (
     mime        VARCHAR NOT NULL,           -- image/png or image/jpeg
     updated_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
+
+-- closed pay periods (schema 7, DESIGN.md section 8): per rep the payouts row (figures) and
+-- the engine's lines as they were when the manager closed the period; never changed by later
+-- imports (salescore/incentives/closing.py). Reopening deletes them (the audit log keeps it).
+CREATE TABLE IF NOT EXISTS statements (
+    period      VARCHAR NOT NULL,          -- 2026-Q3, 2026-07 or 2026
+    plan_id     VARCHAR NOT NULL,
+    version     INTEGER NOT NULL,
+    rep_id      VARCHAR NOT NULL,
+    figures     JSON NOT NULL,             -- the payouts row (money rounded to cents)
+    lines       JSON NOT NULL,             -- the explanation lines, unrounded
+    closed_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    closed_by   VARCHAR,
+    PRIMARY KEY (period, plan_id, rep_id)
+);

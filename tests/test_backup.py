@@ -22,7 +22,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from salescore import audit, backup, db, i18n, ingest, photos
+from salescore import audit, backup, db, i18n, incentives, ingest, photos
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPARED = tuple(t for t in backup.RESTORE_TABLES)
@@ -81,6 +81,8 @@ def _rich(con) -> None:
         image, mime = photos.prepare(_png(), "r01.png")   # rep_photos: a BLOB column round-trips
         cur.execute("insert into rep_photos (rep_id, image, mime) values ('R01', $i, $m)",
                     {"i": image, "m": mime})
+    plan_id = con.execute("select min(plan_id) from plans").fetchall()[0][0]
+    incentives.close_period(con, plan_id, None, "2026-Q3")   # statements: a closed period
 
 
 @pytest.fixture(scope="module")
@@ -158,16 +160,16 @@ def test_restore_into_fresh_db_merges_audit_log(tmp_path, rich_zip):
         log = audit.events(con)
         # bob's event is kept, the backup's events (the fixture's two imports and plan_edit,
         # made when the fixture ran, so older) are added, and the restore is recorded
-        assert list(log["action"]) == ["restore", "settings", "plan_edit", "import", "import"]
-        assert log["user_name"].tolist()[1:] == ["bob", "ann", audit.actor(), audit.actor()]
+        assert list(log["action"]) == ["restore", "settings", "period_close", "plan_edit", "import", "import"]
+        assert log["user_name"].tolist()[1:] == ["bob", audit.actor(), "ann", audit.actor(), audit.actor()]
         # the backup's events say where they came from; this database's own events do not
-        assert log["restored_from"].isna().tolist() == [True, True, False, False, False]
+        assert log["restored_from"].isna().tolist() == [True, True, False, False, False, False]
         origin = set(log["restored_from"][2:])
         made = json.loads(log["detail"][0])["created_at"].replace("T", " ")
         assert origin == {f"rich.zip · {made} · sha256:{_sha(path)[:16]}"}
         backup.restore(con, path)   # restoring twice adds no duplicate of the backup's events
-        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "plan_edit",
-                                                     "import", "import"]
+        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "period_close",
+                                                     "plan_edit", "import", "import"]
     finally:
         con.close()
 

@@ -112,8 +112,9 @@ def test_busy_database_is_a_sentence(demo_file):
 def test_bench_without_its_folder_is_one_sentence(monkeypatch, tmp_path, capsys):
     """An installed salescore without the checkout's bench/ folder: exit 2, one sentence."""
     from salescore import cli
+    from salescore.cli import figures
 
-    monkeypatch.setattr(cli, "BENCH_DIR", tmp_path / "bench")
+    monkeypatch.setattr(figures, "BENCH_DIR", tmp_path / "bench")
     assert cli.main(["bench", "--rows", "1000", "--skip-import", "--skip-pages"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "bench" in err and str(tmp_path / "bench") in err

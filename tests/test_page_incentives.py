@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from salescore import db, demo, fmt, incentives
+from salescore import audit, db, demo, fmt, incentives
 from salescore.periods import parse
 
 from tests.conftest import open_page
@@ -266,3 +266,35 @@ def test_lever_changes_name_what_the_solver_scaled():
     assert changed["commission.default_rate"] == (rate, rate * 0.5)
     assert all(key.startswith("commission.") for key in changed)
     assert incentives.lever_changes(plan, plan) == []
+
+
+# --- issue 19: closing a pay period --------------------------------------------------------------
+
+def test_close_the_pay_period_then_reopen_it_with_a_reason(writable):
+    """Statements tab: "关账 2026-Q3" closes the last complete quarter with the saved plan; the
+    page then says it shows the stored statements; reopening needs a reason and is audited."""
+    from tests.conftest import with_db
+
+    at, path = writable
+    at.run()
+    at.switch_page(PAGE).run()
+    period = at.session_state["sim_period"]
+    assert not at.exception and "sim_close_yes" in [b.key for b in at.button]
+    total = sum(float(v) for v in with_db(path, lambda con: incentives.payouts(
+        con, incentives.load_plan(con, at.session_state["sim_source"].partition(":")[2]), period)["total"]))
+    at.button(key="sim_close_yes").click().run()
+    assert not at.exception
+    assert any(f"{period} 已关账：保存了 23 份结算单" in s.value for s in at.success), [s.value for s in at.success]
+    assert any(f"{period} 已关账（" in i.value and "保存的结算单" in i.value for i in at.info)
+    closed = with_db(path, incentives.closed_periods)
+    assert [(c.period, c.reps, round(c.total, 2)) for c in closed] == [(period, 23, round(total, 2))]
+
+    reopen = at.button(key="sim_close_reopen")
+    assert reopen.disabled                                   # no reason yet
+    at.text_input(key="sim_close_reason").input("D-1 belongs to another rep").run()
+    at.button(key="sim_close_reopen").click().run()
+    assert not at.exception
+    assert any(f"{period} 已重新打开" in s.value for s in at.success)
+    assert with_db(path, incentives.closed_periods) == []
+    events = with_db(path, lambda con: audit.events(con, action="period_reopen"))
+    assert "D-1 belongs to another rep" in events["detail"].iloc[0]

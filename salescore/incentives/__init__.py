@@ -10,6 +10,8 @@ The package, along its seams (lowest first):
 - :mod:`~salescore.incentives.engine`: :func:`payouts` (one row per rep) and :func:`explain`
   (the lines that add up to a rep's total), from one set of lines computed in DuckDB SQL;
   the rules the engine follows are written in that module's docstring;
+- :mod:`~salescore.incentives.closing`: closed pay periods (stored, locked statements) and
+  the adjustment lines later data causes in the first open period;
 - :mod:`~salescore.incentives.whatif`: levers, the budget solver, sensitivity, plan A vs B;
 - :mod:`~salescore.incentives.statements`: XLSX and printable statements;
 - :mod:`~salescore.incentives.recognition`: the star board, rewards and promotion readiness.
@@ -18,7 +20,10 @@ Every name is re-exported here, so callers keep writing ``incentives.payouts``.
 """
 from __future__ import annotations
 
-from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con,
+from salescore.incentives import closing
+from salescore.incentives.closing import (ADJUST_REASONS, Closed, closed, closed_periods,
+                                          first_open_after, reopen_period)
+from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con, close_period,
                                          _cents, _compute, _period, _with_rounding, cents, explain,
                                          payouts, payouts_from, payouts_json)
 from salescore.incentives.form import plan_from_form, plan_tables
@@ -39,6 +44,8 @@ from salescore.incentives.whatif import (SCALABLE, Lever, budget_amount, compare
 from salescore.scope import Scope
 
 __all__ = [
+    "ADJUST_REASONS", "Closed", "close_period", "closed", "closed_periods",
+    "first_open_after", "reopen_period", "closing",
     "CLI_FIELDS", "COMPONENTS", "PAYOUT_COLUMNS", "Con", "cents", "explain", "payouts",
     "payouts_from", "payouts_json", "plan_from_form", "plan_tables", "BASES", "EPS",
     "PERIOD_KINDS", "SPIFF_KINDS", "TEMPLATES", "Accelerator", "BaseBonus", "Commission",

@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import duckdb
@@ -64,8 +65,10 @@ import numpy as np
 import pandas as pd
 
 from salescore import metrics, sql
+from salescore.incentives import closing
 from salescore.incentives import lines as lsql
 from salescore.incentives.plan import EPS, Plan, _fail
+from salescore.incentives.store import load_plan
 from salescore.periods import Period, containing, parse
 from salescore.scope import Scope
 
@@ -74,17 +77,19 @@ Con = duckdb.DuckDBPyConnection
 #: Columns of :func:`payouts`, in order.
 PAYOUT_COLUMNS = ["rep_id", "rep", "team", "quota", "revenue_won", "margin_won", "attainment",
                   "base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                  "clawback", "carried_balance", "total", "carried_forward", "non_cash",
+                  "clawback", "carried_balance", "adjustment", "total", "carried_forward", "non_cash",
                   "cost_of_sales", "flag"]
 #: The money components, as explain() names them, in statement order.
 COMPONENTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-              "clawback", "carried_balance", "shortfall", "payout_cap", "rounding")
-#: The components summed into a payouts column (cuts, clawbacks and balances reported positive).
-_SUMMED = COMPONENTS[:7]
+              "clawback", "carried_balance", "adjustment", "shortfall", "payout_cap", "rounding")
+#: The components summed into a payouts column (cuts, clawbacks and balances reported positive;
+#: adjustments for closed periods signed).
+_SUMMED = COMPONENTS[:8]
 #: What the command line prints per rep (DESIGN §6: the §5 outputs plus "rep").
 CLI_FIELDS = ["rep", "rep_id", "team", "quota", "revenue_won", "attainment", "base_bonus",
               "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback",
-              "carried_balance", "total", "carried_forward", "non_cash", "cost_of_sales", "flag"]
+              "carried_balance", "adjustment", "total", "carried_forward", "non_cash", "cost_of_sales",
+              "flag"]
 
 
 def _period(plan: Plan, period: Period | str) -> Period:
@@ -248,14 +253,28 @@ def _carry_in(con: Con, plan: Plan, p: Period, scope: Scope, base: dict[str, Any
     return carry
 
 
+def _run(con: Con, plan: Plan, period: Period | str, scope: Scope,
+         quota: tuple[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`_compute`, except for a closed period asked with the plan it was closed with:
+    then the stored statements (salescore.incentives.closing), never recomputed."""
+    p = _period(plan, period)
+    if quota is None:
+        stored = closing.stored_run(con, plan, p, scope)
+        if stored is not None:
+            return stored
+    return _compute(con, plan, p, scope, quota)
+
+
 def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
              quota: tuple[str, float] | None = None, memo: dict | None = None,
-             carry_in: dict[str, tuple[float, str]] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             carry_in: dict[str, tuple[float, str]] | None = None,
+             adjust: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-rep frame before rounding, every line of the reps in scope); ``quota`` =
     (rep_id, value) replaces that rep's quota for the period (a what-if; nothing is stored).
     ``memo``: a dict shared by several runs over the same data (sensitivity, budget solver).
-    ``carry_in``: the balances carried into the period (computed from earlier periods when
-    None)."""
+    ``carry_in``: the balances carried into the period (what a closed previous period's
+    statements carried forward, else computed from earlier periods when None). ``adjust``:
+    the adjustment lines for closed periods paid in this one (closing.adjustments when None)."""
     p = _period(plan, period)
     base: dict[str, Any] = {"scenario": metrics.active_scenario(con), "start": p.start,
                             "end": p.end, "pstart": p.start, "months": p.months,
@@ -267,8 +286,19 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     claws = _claws(con, plan, base, p.start, p.end, memo)
     if len(claws):
         deal_lines = pd.concat([deal_lines, _claw_lines(claws)], ignore_index=True)
+    if adjust is None:
+        if memo is not None and ("adjust", p) in memo:
+            adjust = memo[("adjust", p)]
+        else:
+            adjust = closing.adjustments(con, plan.period, p, partial(_closed_run, con))
+            if memo is not None:
+                memo[("adjust", p)] = adjust
+    if len(adjust):
+        deal_lines = pd.concat([deal_lines, adjust[deal_lines.columns]], ignore_index=True)
     params = dict(base)
     reps = _run_memo(con, lsql.reps_sql(plan, params), params, memo)
+    if carry_in is None:
+        carry_in = closing.carry_from_closed(con, plan, p)
     if carry_in is None:
         carry_in = _carry_in(con, plan, p, scope, base, memo)
     # a deal line (or a balance) whose rep is missing from reps still gets a row (name = id)
@@ -331,7 +361,8 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     for comp in ("decelerator_cut", "clawback", "carried_balance"):
         out[comp] = 0.0 - out[comp]  # reported as positive amounts (0.0 - x: no -0.0)
     out["total"] = (out["base_bonus"] + out["commission"] + out["accelerator_extra"] + out["spiffs"]
-                    - out["decelerator_cut"] - out["clawback"] - out["carried_balance"])
+                    - out["decelerator_cut"] - out["clawback"] - out["carried_balance"]
+                    + out["adjustment"])
     # below zero: pays 0; the shortfall is carried into the next period (unless carry_negative false)
     short = out["total"] < -EPS
     out["carried_forward"] = (0.0 - out["total"]).where(short, 0.0) if plan.carry_negative else 0.0
@@ -368,6 +399,29 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     return out, lines
 
 
+def _closed_run(con: Con, plan: Plan, period: Period, adjust: pd.DataFrame,
+                carry_in: dict[str, tuple[float, str]] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What a closed period would pay now (closing.Run): every rep, rounded, and the lines."""
+    out, lines = _compute(con, plan, period, Scope(), adjust=adjust, carry_in=carry_in)
+    return payouts_from(out), lines
+
+
+def close_period(con: Con, plan_id: str, version: int | None, period: Period | str, *,
+                 today: date | None = None, user: str | None = None) -> closing.Closed:
+    """Close ``period`` with the stored plan ``plan_id`` (its latest version unless ``version``):
+    every rep's payouts row and lines as the engine computes them now are stored and locked
+    (salescore.incentives.closing). Refused, with one sentence, while the period has not
+    ended, when it is closed already, or when nobody is paid in it."""
+    if version is None:
+        version = int(sql.scalar(con, "select max(version) from plans where plan_id = $p",
+                                 {"p": plan_id}) or 0)
+    plan = load_plan(con, plan_id, version or None)
+    p = _period(plan, period)
+    closing.check_closable(con, p, today)
+    out, lines = _compute(con, plan, p, Scope())
+    return closing.store(con, plan_id, version, p, payouts_from(out), lines, user)
+
+
 def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(),
             quota: tuple[str, float] | None = None) -> pd.DataFrame:
     """One row per rep for ``period`` (its kind must be the plan's period).
@@ -382,15 +436,17 @@ def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(),
     then total (highest first). ``quota`` = (rep_id, value): that rep's quota for the period
     is taken as ``value`` instead of the stored target (what-if; nothing is written).
     """
-    out, _ = _compute(con, plan, period, scope, quota)
+    out, _ = _run(con, plan, period, scope, quota)
     return payouts_from(out)
 
 
 def payouts_from(out: pd.DataFrame) -> pd.DataFrame:
     """Round the engine's per-rep frame to cents and order it (see :func:`payouts`)."""
     out = out.copy()
+    if "adjustment" not in out:
+        out["adjustment"] = 0.0
     for col in ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                "clawback", "carried_balance", "total", "carried_forward"):
+                "clawback", "carried_balance", "adjustment", "total", "carried_forward"):
         out[col] = cents(out[col])
     out["cost_of_sales"] = out["total"] / out["revenue_won"].where(out["revenue_won"] > 0)
     out = out.sort_values(["team", "total", "rep_id"], ascending=[True, False, True])
@@ -404,7 +460,7 @@ def explain(con: Con, plan: Plan, period: Period | str, rep_id: str) -> pd.DataF
     Amounts are unrounded; the last line (``rounding``) makes them add up to the total of
     :func:`payouts` to the cent. Ordered by component, then day and deal.
     """
-    out, lines = _compute(con, plan, period, Scope(rep_id=rep_id))
+    out, lines = _run(con, plan, period, Scope(rep_id=rep_id))
     total = float(payouts_from(out)["total"].iloc[0]) if len(out) else 0.0
     return _with_rounding(lines[lines["rep_id"] == rep_id].drop(columns="rep_id"), total)
 

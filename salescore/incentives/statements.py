@@ -17,7 +17,8 @@ import duckdb
 import pandas as pd
 
 from salescore import db, fmt, i18n, xlsx
-from salescore.incentives.engine import _compute, _period, _with_rounding, payouts_from
+from salescore.incentives.closing import ADJUST_REASONS
+from salescore.incentives.engine import _period, _run, _with_rounding, payouts_from
 from salescore.incentives.plan import Plan
 from salescore.periods import Period
 from salescore.scope import Scope
@@ -28,7 +29,7 @@ Con = duckdb.DuckDBPyConnection
 #: The components a statement's payout summary lists, in order (payouts columns); a balance
 #: carried in is listed only when there is one.
 SUMMARY_PARTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback",
-                 "carried_balance")
+                 "carried_balance", "adjustment")
 #: What a payouts row reports as positive amounts (DESIGN §5) and every statement, table and
 #: download shows negative: the deductions from the pay, and the balance a period below zero
 #: leaves to be recovered from the next one.
@@ -38,7 +39,7 @@ LINE_COLUMNS = ("component", "deal_id", "day", "basis", "rate", "multiplier", "a
 NUMERIC_COLUMNS = frozenset({"basis", "rate", "multiplier", "amount"})
 #: Words of an explanation line's detail (``incentives.reason.<key>``).
 REASON_KEYS = ("refund", "credit", "lost", "paid_in", "carried_from", "carried_into", "not_carried",
-               "new_customer_deal", "period_champion")
+               "new_customer_deal", "period_champion", "adjust")
 #: The non-cash rewards of the template plans (``incentives.reward.<key>``): a stored reward that
 #: reads as one of them in any language is shown in the reader's (see :func:`reward_text`).
 REWARD_KEYS = ("leave_days_2", "leave_day_1", "gm_dinner", "trip")
@@ -66,7 +67,7 @@ def summary_lines(row: Mapping[str, Any]) -> list[tuple[str, float]]:
     parts = []
     for name in SUMMARY_PARTS:
         value = float(row.get(name) or 0.0)
-        if name == "carried_balance" and not value:
+        if name in ("carried_balance", "adjustment") and not value:
             continue
         parts.append((name, 0.0 - value if name in DEDUCTIONS else value))
     rest = round(float(row.get("total") or 0.0) - math.fsum(v for _, v in parts), 2)
@@ -194,6 +195,11 @@ def line_detail(component: str, detail: Any, labels: Mapping[str, str]) -> str:
         return " · ".join(out + rest[1:])
     if component == "carried_balance":
         return word("carried_from", period=detail)
+    if component == "adjustment":     # 'closed period · component · reason' (closing.py)
+        period, _, rest = detail.partition(" · ")
+        part, _, why = rest.partition(" · ")
+        return word("adjust", period=period, component=labels.get(part, part),
+                    reason=labels.get(f"adjust.{why}", why))
     if component == "shortfall":
         return word("not_carried") if detail == "not_carried" else word("carried_into", period=detail)
     if component == "spiffs":
@@ -214,12 +220,13 @@ def statement_labels(lang: str) -> dict[str, str]:
     flags (``flag.<name>``), line details (``reason.<key>``), template rewards
     (``reward.<key>``) and the printable view's own words (``print.<key>``)."""
     names = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-             "spiffs", "clawback", "carried_balance", "total", "carried_forward", "shortfall",
+             "spiffs", "clawback", "carried_balance", "adjustment", "total", "carried_forward", "shortfall",
              "cost_of_sales", "non_cash", "flag", "payout_cap", "rounding",
              "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail", "component")
     out = {n: i18n.t(f"incentives.col.{n}", lang) for n in names}
     out.update({f"flag.{f}": i18n.t(f"incentives.flag.{f}", lang) for f in ("no_quota", "capped", "shortfall")})
     out.update({f"reason.{k}": i18n.t(f"incentives.reason.{k}", lang) for k in REASON_KEYS})
+    out.update({f"adjust.{k}": i18n.t(f"incentives.adjust.{k}", lang) for k in ADJUST_REASONS})
     out.update({f"reward.{k}": i18n.t(f"incentives.reward.{k}", lang) for k in REWARD_KEYS})
     out.update({f"print.{k}": i18n.t(f"incentives.print.{k}", lang) for k in PRINT_KEYS})
     out.update({"attainment": i18n.t("metric.attainment", lang),
@@ -395,7 +402,7 @@ def statement_page(con: Con, plan: Plan, period: Period | str, rep_id: str,
                    labels: tuple[tuple[str, str], ...], lang: str) -> str:
     """One rep's printable statement (see :func:`statement_html`), from one computation."""
     p = _period(plan, period)
-    out, lines = _compute(con, plan, p, Scope(rep_id=rep_id))
+    out, lines = _run(con, plan, p, Scope(rep_id=rep_id))
     row = payouts_from(out).to_dict("records")[0]
     mine = _with_rounding(lines[lines["rep_id"] == rep_id].drop(columns="rep_id"), row["total"])
     return statement_html(row, mine, dict(labels), p.label, plan.name, lang,
@@ -404,7 +411,7 @@ def statement_page(con: Con, plan: Plan, period: Period | str, rep_id: str,
 
 def statements(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope()) -> dict[str, tuple[dict, pd.DataFrame]]:
     """Every rep's (payouts row, explanation lines) in one computation, keyed by rep_id."""
-    out, lines = _compute(con, plan, period, scope)
+    out, lines = _run(con, plan, period, scope)
     frame = payouts_from(out)
     result = {}
     grouped = dict(tuple(lines.groupby("rep_id"))) if len(lines) else {}
@@ -437,7 +444,7 @@ def statement_file(con: Con, plan: Plan, period: Period | str, rep_id: str,
                    labels: tuple[tuple[str, str], ...]) -> bytes:
     """One rep's statement as XLSX bytes (see :func:`statement_xlsx`)."""
     p = _period(plan, period)
-    out, lines = _compute(con, plan, p, Scope(rep_id=rep_id))
+    out, lines = _run(con, plan, p, Scope(rep_id=rep_id))
     row = payouts_from(out).to_dict("records")[0]
     mine = _with_rounding(lines[lines["rep_id"] == rep_id].drop(columns="rep_id"), row["total"])
     return statement_xlsx(row, mine, dict(labels), p.label, plan.name, fmt.symbol(db.reporting_currency(con)))

@@ -245,3 +245,17 @@ def wide_month(header: object, year: int | None) -> str | None:
         month = _MONTH_NAMES[m.group(1)[:3]]
         return f"{y:04d}-{month:02d}" if y else f"?-{month:02d}"
     return None
+
+
+# Forecast categories (DESIGN.md section 8) as CRMs write them, Salesforce's
+# ForecastCategoryName and the Chinese names; anything else (Closed, blank) is none.
+FORECAST_SQL = """case
+    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('commit', 'committed', '承诺', '确定', '确认', '必赢')
+        then 'commit'
+    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('bestcase', 'best', 'upside', '最佳情况', '最佳', '有把握', '可能')
+        then 'best_case'
+    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('pipeline', '管道', '漏斗', '跟进中')
+        then 'pipeline'
+    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('omitted', 'omit', '忽略', '排除', '不计入')
+        then 'omitted'
+    end"""

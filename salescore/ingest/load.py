@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from salescore import audit, db
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.ingest.export import reason_text
+from salescore.ingest.fields import FORECAST_SQL
 from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
 from salescore.ingest.result import Prepared
 from salescore.ingest.rules import currency_code
@@ -66,20 +67,6 @@ class ImportResult:
     @property
     def rows_loaded(self) -> int:
         return self.new + self.updated + self.unchanged
-
-
-# Forecast categories (DESIGN.md section 8) as CRMs write them, Salesforce's
-# ForecastCategoryName and the Chinese names; anything else (Closed, blank) is none.
-FORECAST_SQL = """case
-    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('commit', 'committed', '承诺', '确定', '确认', '必赢')
-        then 'commit'
-    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('bestcase', 'best', 'upside', '最佳情况', '最佳', '有把握', '可能')
-        then 'best_case'
-    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('pipeline', '管道', '漏斗', '跟进中')
-        then 'pipeline'
-    when lower(regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) in ('omitted', 'omit', '忽略', '排除', '不计入')
-        then 'omitted'
-    end"""
 
 
 def key_sql(expr: str) -> str:

@@ -373,7 +373,7 @@ def gainers_losers(change: pd.DataFrame) -> None:
 
 
 _MONEY_COLS = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-               "spiffs", "clawback", "carried_balance", "total", "carried_forward")
+               "spiffs", "clawback", "carried_balance", "adjustment", "total", "carried_forward")
 
 
 #: Streamlit's own currency formats put the minus before the symbol (-¥59,883) where a printf
@@ -420,8 +420,10 @@ def _flags(frame: pd.DataFrame) -> pd.DataFrame:
 def payout_table(frame: pd.DataFrame, change: pd.DataFrame) -> None:
     shown = _flags(frame).merge(change[["rep_id", "change"]], on="rep_id", how="left")
     cols = ["rep", "team", "attainment", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-            "spiffs", "clawback", "carried_balance", "total", "carried_forward", "change", "cost_of_sales",
-            "non_cash", "flag"]
+            "spiffs", "clawback", "carried_balance", "adjustment", "total", "carried_forward", "change",
+            "cost_of_sales", "non_cash", "flag"]
+    if not shown["adjustment"].fillna(0.0).any():   # only after a closed period changed
+        cols.remove("adjustment")
     # deductions negative, as on every statement (incentives.DEDUCTIONS)
     st.dataframe(incentives.signed(shown[cols]), hide_index=True, width="stretch", placeholder="",
                  column_config=_column_config())

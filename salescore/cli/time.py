@@ -1,0 +1,119 @@
+"""Commands about time (DESIGN.md section 8): pipeline movement (history), closing and
+reopening pay periods."""
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from typing import Any
+
+from salescore import db, fmt, metrics
+from salescore.errors import SalesCoreError
+from salescore.periods import parse
+from salescore.scope import Scope
+from salescore.cli.common import json_default
+
+# Lazy on purpose: demo, ingest, backup, access, incentives, report, history and salescore.ui
+# load pandas (and ui streamlit) when imported; each is imported inside the command that
+# needs it, so that `metrics --json` starts without pandas (a third of its run at 1M deals,
+# issue 9; tests/test_cli.py::test_metrics_json_does_not_load_pandas). tests/test_layout.py
+# lists them.
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """Pipeline movement between two days (DESIGN.md section 8); the days default to the last
+    two exports imported."""
+    from salescore import history  # lazy: pandas (see the top)
+
+    period = parse(args.period) if args.period else None
+    con = db.connect(args.db or db.default_path())
+    try:
+        days = history.snapshot_dates(con)
+        if not days:
+            raise SalesCoreError("No deal history yet: import a deals export (each import "
+                                 "is a snapshot).", key="error.generic")
+        end = args.end or days[-1]
+        start = args.start or next((d for d in reversed(days) if d < end), days[0])
+        if start > end:
+            raise SalesCoreError(f"--from {start} is after --to {end}.", key="error.generic")
+        scope = Scope(team=args.team,
+                      rep_id=metrics.rep_id_by_name(con, args.rep) if args.rep else None)
+        moved = history.movement(con, start, end, period, scope)
+        symbol = fmt.symbol(db.reporting_currency(con))
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(moved.as_json(with_deals=args.list), ensure_ascii=False, indent=2,
+                         default=json_default))
+        return 0
+    where = f", deals closing in {period.label}" if period else ""
+    print(f"Pipeline movement {start} .. {end}{where}")
+    for key in history.BUCKETS:
+        b = moved.buckets[key]
+        sign = {1: "+", -1: "-", 0: "="}[history.SIGNS[key]] if key != "start" else " "
+        print(f"  {sign} {key:<11} {fmt.money(b['amount'], 'en', currency=symbol):>16}  "
+              f"{b['deals']:,} deals")
+        if args.list:
+            for r in moved.deals[moved.deals["bucket"] == key].itertuples():
+                print(f"      {r.deal_id:<14} {r.rep:<16} {fmt.money(r.amount, 'en', currency=symbol)}")
+    return 0
+
+
+def _closing_plan(con: Any, plan_id: str | None, on: date) -> tuple[str, int | None]:
+    """The stored plan a period is closed with: ``plan_id`` (latest version), else the plan in
+    force on the period's last day (as the Incentives page and Retention use it)."""
+    from salescore import retention  # lazy: pandas (see the top)
+
+    if plan_id:
+        return plan_id, None
+    active = retention.active_plan(con, on=on)
+    if active is None:
+        raise SalesCoreError("No saved plan to close the period with: save one on the Incentives "
+                             "page first (or give --plan-id).", key="error.generic")
+    return active.plan_id, active.version
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    """Close a pay period (DESIGN.md section 8): store every rep's statement and lock it."""
+    from salescore import incentives  # lazy: pandas (see the top)
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        if args.list or not args.period:
+            records = incentives.closed_periods(con)
+            if args.json:
+                print(json.dumps([r.as_json() for r in records], ensure_ascii=False, indent=2))
+            elif not records:
+                print("No closed pay period.")
+            for r in records if not args.json else []:
+                print(f"  {r.period:<8} {r.name} v{r.version}  {r.reps} reps  "
+                      f"{fmt.money(r.total, 'en', currency=fmt.symbol(db.reporting_currency(con)))}  "
+                      f"closed {r.closed_at:%Y-%m-%d} by {r.closed_by}")
+            return 0
+        period = parse(args.period)
+        plan_id, version = _closing_plan(con, args.plan_id, period.end)
+        record = incentives.close_period(con, plan_id, version, period)
+        symbol = fmt.symbol(db.reporting_currency(con))
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps(record.as_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"Closed {record.period} with {record.name} v{record.version}: "
+          f"{fmt.money(record.total, 'en', currency=symbol)} to {record.reps} reps. Later imports "
+          "change it only through adjustment lines in the first open period.")
+    return 0
+
+
+def cmd_reopen(args: argparse.Namespace) -> int:
+    """Reopen the latest closed pay period (a manager action in the audit log)."""
+    from salescore import incentives  # lazy: pandas (see the top)
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        record = incentives.reopen_period(con, parse(args.period), args.reason or "")
+    finally:
+        con.close()
+    print(f"Reopened {record.period}: its {record.reps} stored statements were removed (the audit "
+          "log keeps them); its payouts are computed from the data again.")
+    return 0
