@@ -11,7 +11,7 @@ from salescore import charts, fmt, metrics, periods
 from salescore import ui
 from salescore.scope import Scope
 from salescore.ui import t
-from salescore.ui import movement
+from salescore.ui import forecast_call, movement
 from salescore.ui.funnel import downloads, needs_data, reason_label
 from salescore.ui.widgets import table, tn, with_team_names
 
@@ -62,9 +62,9 @@ if not stages:
     st.stop()
 st.caption(t("funnel.reached_rule"))
 
-(tab_conv, tab_cycle, tab_velocity, tab_stuck, tab_loss, tab_forecast, tab_movement) = st.tabs([
+(tab_conv, tab_cycle, tab_velocity, tab_stuck, tab_loss, tab_forecast, tab_call, tab_movement) = st.tabs([
     t("funnel.tab_conversion"), t("funnel.tab_cycle"), t("funnel.tab_velocity"),
-    t("funnel.tab_stuck"), t("funnel.tab_loss"), t("funnel.tab_forecast"),
+    t("funnel.tab_stuck"), t("funnel.tab_loss"), t("funnel.tab_forecast"), t("funnel.tab_call"),
     t("funnel.tab_movement")])
 
 # --- conversion ------------------------------------------------------------------------------
@@ -347,6 +347,10 @@ with tab_forecast:
                 **({cols["days_overdue"]: st.column_config.NumberColumn(format="%d")}
                    if bucket == "overdue" else {})})
             downloads(shown, t(f"funnel.{bucket}_file", date=ctx.as_of.isoformat()), f"funnel_{bucket}")
+
+# --- forecast categories, the manager's call and its accuracy ---------------------------------
+with tab_call:
+    forecast_call.show(ctx)
 
 # --- pipeline movement (deal history) ----------------------------------------------------------
 with tab_movement:

@@ -337,6 +337,7 @@ RULES: dict[str, dict[str, str]] = {
         "plans": _ALL, "actions": _ALL, "imports": _ALL,
         "rep_photos": f"rep_id in {_R}",          # the faces of their own team
         "statements": f"rep_id in {_R}",          # closed pay periods: their team's statements
+        "forecast_submissions": f"(level = 'rep' and scope_id in {_R}) or (level = 'team' and scope_id in {_TEAM})",
     },
     "rep": {
         **_TEAM_ROWS,

@@ -77,7 +77,15 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             rep_id VARCHAR NOT NULL, figures JSON NOT NULL, lines JSON NOT NULL,
             closed_at TIMESTAMP NOT NULL DEFAULT current_timestamp, closed_by VARCHAR,
             PRIMARY KEY (period, plan_id, rep_id));
-    """,   # closed pay periods (DESIGN.md section 8: salescore/incentives/closing.py)
+        CREATE TABLE IF NOT EXISTS forecast_submissions (
+            submission_id BIGINT NOT NULL, period VARCHAR NOT NULL, as_of DATE NOT NULL,
+            submitted_at TIMESTAMP NOT NULL DEFAULT current_timestamp, submitted_by VARCHAR,
+            submission_note VARCHAR, level VARCHAR NOT NULL, scope_id VARCHAR NOT NULL,
+            name VARCHAR, team VARCHAR, won DOUBLE, "commit" DOUBLE, best_case DOUBLE,
+            pipeline DOUBLE, omitted DOUBLE, commit_call DOUBLE, best_case_call DOUBLE,
+            adjusted BOOLEAN, note VARCHAR,
+            PRIMARY KEY (submission_id, level, scope_id));
+    """,   # closed pay periods, forecast submissions (DESIGN.md section 8)
 }
 
 # Tables holding imported business data, in dependency order (parents first).

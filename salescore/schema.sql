@@ -247,3 +247,28 @@ CREATE TABLE IF NOT EXISTS statements (
     closed_by   VARCHAR,
     PRIMARY KEY (period, plan_id, rep_id)
 );
+
+-- forecast submissions (schema 7, DESIGN.md section 8): the forecast roll-up (company, teams,
+-- reps) as submitted on a day, for forecast accuracy (salescore/history/forecast.py).
+CREATE TABLE IF NOT EXISTS forecast_submissions (
+    submission_id   BIGINT NOT NULL,
+    period          VARCHAR NOT NULL,
+    as_of           DATE NOT NULL,            -- the data's day the forecast was made on
+    submitted_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    submitted_by    VARCHAR,
+    submission_note VARCHAR,
+    level           VARCHAR NOT NULL,         -- company / team / rep
+    scope_id        VARCHAR NOT NULL,         -- '' / team name / rep_id
+    name            VARCHAR,
+    team            VARCHAR,
+    won             DOUBLE,                   -- won so far in the period
+    "commit"        DOUBLE,                   -- open amounts per forecast category
+    best_case       DOUBLE,
+    pipeline        DOUBLE,
+    omitted         DOUBLE,
+    commit_call     DOUBLE,                   -- the calls (the manager's own where adjusted)
+    best_case_call  DOUBLE,
+    adjusted        BOOLEAN,
+    note            VARCHAR,
+    PRIMARY KEY (submission_id, level, scope_id)
+);

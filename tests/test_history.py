@@ -301,3 +301,61 @@ def test_forecast_category_column_is_read_and_kept_in_history(tmp_path):
                        "order by seen_at").fetchall()
     assert rows == [(MON1, "best_case"), (MON2, "commit")]
     con.close()
+
+
+# --- forecast categories (DESIGN.md section 8) ------------------------------------------------------
+
+def test_forecast_categories_roll_up_and_accuracy(tmp_path):
+    """W3 on 2026-11-16 with a forecast category column for D3 (Commit) and D4 (Omitted); the
+    other deals get theirs from the win probability of their stage and the default bands.
+    Q4 deals still open and expected in the quarter: D4 (420, Dec 10) and D6 (450, Dec 1)."""
+    from salescore.history import forecast as fc
+
+    con = db.connect(tmp_path / "f.duckdb")
+    head = HEAD.strip() + ",Forecast Category\n"
+    rows = [line + ("," + {"D3": "Commit", "D4": "Omitted"}.get(line.split(",")[0], "")) for line in W3.splitlines()[1:]]
+    _import(con, head + "\n".join(rows) + "\n", "pipeline_2026-11-16.csv")
+    q4 = periods.parse("2026-Q4")
+    deals = fc.category_deals(con, q4, MON3).set_index("deal_id")
+    # D3 expects 2027-02-01 and D7 2027-01-10: not in Q4; D4 (420, Dec 10) and D6 (450, Dec 1) are
+    assert sorted(deals.index) == ["D4", "D6"]
+    assert (deals.loc["D4", "category"], deals.loc["D4", "source"]) == ("omitted", "crm")
+    assert deals.loc["D6", "source"] == "band"
+    assert deals.loc["D6", "category"] == fc.category_of(deals.loc["D6", "win_probability"], fc.bands(con))
+    frame = fc.rollup(con, q4, MON3)
+    top = frame.iloc[0]
+    # won in Q4 by 11-16: D2 200 (Ann), D8 80 (Bob), D1 150 (Ann, 11-14) = 430
+    assert top["won"] == 430.0 and top["omitted"] == 420.0
+    assert top["commit_call"] == 430.0 + top["commit"]
+    bob = frame[(frame["level"] == "rep") & (frame["name"] == "Bob")].iloc[0]
+    assert (bob["won"], bob["omitted"], bob["commit_call"]) == (80.0, 420.0, 80.0)
+    # a manager's call for Bob replaces his, and the company adds it up
+    fc.adjust(con, q4, "rep", bob["scope_id"], 500.0, 600.0, "D4 is back in play")
+    again = fc.rollup(con, q4, MON3)
+    assert again.iloc[0]["commit_call"] == top["commit_call"] - 80.0 + 500.0
+    with pytest.raises(Exception, match="cannot be below"):
+        fc.adjust(con, q4, "rep", bob["scope_id"], 500.0, 100.0)
+    number = fc.submit(con, q4, MON3, note="first call")
+    acc = fc.accuracy(con, date(2026, 11, 20))
+    assert number == 1 and len(acc) == 1
+    assert acc.iloc[0]["actual"] == 430.0 and not acc.iloc[0]["finished"]
+    assert acc.iloc[0]["commit_error"] == pytest.approx(again.iloc[0]["commit_call"] / 430.0 - 1)
+    with pytest.raises(Exception, match="go down"):
+        fc.save_bands(con, {"commit": 0.3, "best_case": 0.5, "pipeline": 0.1})
+    con.close()
+
+
+def test_cli_forecast_json_and_submit(weekly, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "h.duckdb"
+    weekly.close()
+    done = subprocess.run([sys.executable, "-m", "salescore", "forecast", "--db", str(path), "--period",
+                           "2026-Q4", "--as-of", "2026-11-16", "--submit", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["period"] == "2026-Q4" and out["submitted"] == 1
+    assert set(out) >= {"bands", "categories", "company", "teams", "reps", "submissions"}
+    assert out["company"]["won"] == 430.0 and out["submissions"][0]["actual"] == 430.0

@@ -48,8 +48,9 @@ def test_funnel_page_shows_the_funnel_figures(at, demo_db, lang, entered, conver
     drop = found["drop"]
     assert any(drop["from"] in w.value and fmt.pct(drop["conversion"], 0) in w.value for w in at.warning)
     assert len(at.get("vega_lite_chart")) >= 6
-    # stuck deals, the forecast's overdue and not-dated lists, a movement bucket: CSV and Excel
-    assert len(at.get("download_button")) == 4 + 2 * (fc["overdue"] > 0) + 2 * (fc["not_dated"] > 0)
+    # stuck deals, the forecast's overdue and not-dated lists, the deals by forecast category,
+    # a movement bucket: CSV and Excel
+    assert len(at.get("download_button")) == 6 + 2 * (fc["overdue"] > 0) + 2 * (fc["not_dated"] > 0)
     # the conversion is labelled as a cohort of created deals (DESIGN §4)
     cohort = ("阶段转化率按 {p} 新建的商机统计" if lang == "zh" else "deals created in {p}").format(p=period.label)
     assert any(cohort in c.value for c in at.caption)
@@ -144,3 +145,51 @@ def test_movement_tab_shows_the_waterfall_of_the_last_week(at, demo_db, lang):
     cards = {m.label: m.value for m in at.metric}
     assert cards[start] == fmt.money(whole.buckets["start"]["amount"], lang, wan=True, currency="¥")
     assert not at.exception
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_forecast_call_tab_rolls_up_and_shows_the_demo_submissions(at, demo_db, lang):
+    at.run()
+    at.radio(key="lang").set_value(lang).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    ctx = at.session_state["_context"]
+    live, _ = metrics.live_period(ctx.period, ctx.as_of)
+    frame = _open(demo_db, history.forecast.rollup, live, ctx.as_of)
+    cards = {m.label: m.value for m in at.metric}
+    commit = "承诺预测" if lang == "zh" else "Commit call"
+    assert cards[commit] == fmt.money(frame.iloc[0]["commit_call"], lang, wan=True, currency="¥")
+    # the demo's six submissions, Q3's two final
+    acc = _open(demo_db, history.forecast.accuracy, ctx.as_of)
+    assert len(acc) == 6 and acc["finished"].sum() == 2
+    final = "最终" if lang == "zh" else "final"
+    assert any(final in str(v) for df in at.dataframe for v in df.value.get("赢单口径" if lang == "zh" else "Won figure", []))
+
+
+def test_a_manager_call_rolls_up_and_a_submission_is_stored(writable):
+    from tests.conftest import with_db
+
+    at, path = writable
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    ctx = at.session_state["_context"]
+    live, _ = metrics.live_period(ctx.period, ctx.as_of)
+    before = with_db(path, lambda con: history.forecast.rollup(con, live, ctx.as_of))
+    team = before[before["level"] == "team"].iloc[0]
+    at.selectbox(key="fcall_who").set_value(f"team:{team['scope_id']}").run()
+    at.number_input(key="fcall_commit").set_value(1_000_000.0)
+    at.number_input(key="fcall_best").set_value(2_000_000.0)
+    at.text_input(key="fcall_note").input("two renewals slip to January")
+    next(b for b in at.button if b.label == "保存预测").click().run()
+    assert not at.exception
+    assert any("预测已保存" in s.value for s in at.success)
+    after = with_db(path, lambda con: history.forecast.rollup(con, live, ctx.as_of))
+    top, row = after.iloc[0], after[(after["level"] == "team") & (after["scope_id"] == team["scope_id"])].iloc[0]
+    assert (row["commit_call"], row["best_case_call"], row["note"]) == (1_000_000.0, 2_000_000.0,
+                                                                       "two renewals slip to January")
+    assert top["commit_call"] == pytest.approx(before.iloc[0]["commit_call"] - team["commit_call"] + 1_000_000.0)
+    at.button(key="fcall_submit").click().run()
+    assert not at.exception
+    stored = with_db(path, history.forecast.submissions)
+    assert len(stored) == 7 and stored.iloc[0]["commit_call"] == pytest.approx(top["commit_call"])

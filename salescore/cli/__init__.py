@@ -14,7 +14,7 @@ from salescore.errors import SalesCoreError
 from salescore.cli.common import BENCH_DIR, iso_date, db_arg
 from salescore.cli.data import cmd_backup, cmd_demo, cmd_import, cmd_restore, cmd_user
 from salescore.cli.figures import cmd_bench, cmd_deck, cmd_metrics, cmd_payouts, cmd_serve
-from salescore.cli.time import cmd_close, cmd_history, cmd_reopen
+from salescore.cli.time import cmd_close, cmd_forecast, cmd_history, cmd_reopen
 
 __all__ = ["BENCH_DIR", "build_parser", "main"]
 
@@ -140,6 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", help="only this team")
     p.add_argument("--json", action="store_true", help="print JSON to stdout")
     p.set_defaults(func=cmd_payouts)
+
+    p = sub.add_parser("forecast", help="forecast categories rolled up rep -> team -> company, and "
+                                        "the accuracy of past submissions (DESIGN section 8)")
+    db_arg(p)
+    p.add_argument("--period", help="the period (default: the quarter of the data's last day)")
+    p.add_argument("--as-of", dest="as_of", type=iso_date, help="the day seen (default: the data's last day)")
+    p.add_argument("--team", help="only this team")
+    p.add_argument("--submit", action="store_true", help="store the roll-up as a forecast submission")
+    p.add_argument("--note", help="a note for the submission")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_forecast)
 
     p = sub.add_parser("close", help="close a pay period: store every rep's statement and lock it "
                                      "(DESIGN section 8)")

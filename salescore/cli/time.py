@@ -1,5 +1,5 @@
-"""Commands about time (DESIGN.md section 8): pipeline movement (history), closing and
-reopening pay periods."""
+"""Commands about time (DESIGN.md section 8): pipeline movement (history), the forecast call
+(forecast), closing and reopening pay periods."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from typing import Any
 
 from salescore import db, fmt, metrics
 from salescore.errors import SalesCoreError
-from salescore.periods import parse
+from salescore.periods import containing, parse
 from salescore.scope import Scope
 from salescore.cli.common import json_default
 
@@ -116,4 +116,47 @@ def cmd_reopen(args: argparse.Namespace) -> int:
         con.close()
     print(f"Reopened {record.period}: its {record.reps} stored statements were removed (the audit "
           "log keeps them); its payouts are computed from the data again.")
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """Forecast categories rolled up rep -> team -> company, with the submissions' accuracy;
+    ``--submit`` stores the roll-up as a dated submission."""
+    from salescore.history import forecast  # lazy: pandas (see the top)
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        when = args.as_of or metrics.as_of(con)
+        if when is None:
+            raise SalesCoreError("There is no sales data yet: load the demo or import your files first.",
+                                 key="common.no_data")
+        period = parse(args.period) if args.period else containing(when, "quarter")
+        scope = Scope(team=args.team)
+        number = forecast.submit(con, period, when, scope, note=args.note or "") if args.submit else None
+        out = forecast.as_json(con, period, when, scope)
+        symbol = fmt.symbol(db.reporting_currency(con))
+    finally:
+        con.close()
+    if number is not None:
+        out["submitted"] = number
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2, default=json_default))
+        return 0
+
+    def money(value: float) -> str:
+        return fmt.money(value, "en", currency=symbol)
+
+    top = out["company"]
+    print(f"Forecast {out['period']} on {out['as_of']}: won {money(top['won'])}, commit call "
+          f"{money(top['commit_call'])}, best case {money(top['best_case_call'])}")
+    for team in out["teams"]:
+        mark = " (adjusted)" if team["adjusted"] else ""
+        print(f"  {team['name'] or '(no team)':<20} commit {money(team['commit_call']):>16}  "
+              f"best case {money(team['best_case_call']):>16}{mark}")
+    for sub in out["submissions"][:10]:
+        error = "" if sub["commit_error"] is None else f" ({sub['commit_error']:+.1%} vs won)"
+        print(f"  submission {sub['submission_id']}: {sub['period']} on {sub['as_of']} commit "
+              f"{money(sub['commit_call'])}{error}{'' if sub['finished'] else ', period running'}")
+    if number is not None:
+        print(f"Submitted as forecast {number}.")
     return 0

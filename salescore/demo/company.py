@@ -3,15 +3,18 @@ frames) and :func:`load` (writes them into the database in one transaction)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from salescore import db
+from salescore import db, sql
 from salescore.demo.plans import _plans_frame, _targets_frame
 from salescore.demo.roster import AS_OF, LANGS, _L
 from salescore.demo.simulate import _customer_draws, _simulate_deals
+from salescore.history import forecast
+from salescore.periods import containing
 from salescore.demo.tables import (_activities_frame, _customers_frame, _deals_frame, _payments_frame,
                                    _products_frame, _reps_frame, _satisfaction_frame, _trainings_frame)
 
@@ -145,7 +148,7 @@ def load(con: duckdb.DuckDBPyConnection, lang: str = "zh", seed: int = 7, *,
     with db.transaction(con) as cur:
         if replace:
             for table in (*[t for t in db.DATA_TABLES if t not in TABLES],
-                          "swot_notes", "actions", "imports"):
+                          "swot_notes", "actions", "imports", "statements", "forecast_submissions"):
                 cur.execute(f"delete from {table}")
         for table in TABLES:
             frame = frames[table]
@@ -183,5 +186,20 @@ def load(con: duckdb.DuckDBPyConnection, lang: str = "zh", seed: int = 7, *,
             cur.execute("insert into settings (key, value) values ($k, $v) "
                         "on conflict (key) do update set value = excluded.value",
                         {"k": key, "v": json.dumps(value, ensure_ascii=False)})
+    if replace:
+        counts["forecast_submissions"] = _submissions(con)
     return counts
+
+
+#: The demo manager's forecast calls: every other Friday's export, from the second one.
+SUBMITTED = (date(2026, 9, 4), date(2026, 9, 18), date(2026, 10, 2), date(2026, 10, 16),
+             date(2026, 10, 30), date(2026, 11, 13))
+
+
+def _submissions(con: duckdb.DuckDBPyConnection) -> int:
+    """The forecast submissions of SUBMITTED (each of its quarter, seen on that day's export),
+    so that forecast accuracy has a finished quarter (2026-Q3) and a running one to show."""
+    for day in SUBMITTED:
+        forecast.submit(con, containing(day, "quarter"), day, user="demo")
+    return int(sql.scalar(con, "select count(*) from forecast_submissions"))
 

@@ -3,7 +3,8 @@ a snapshot to deal_history (written by salescore.ingest.snapshot); from it come 
 movement between two days, close-date slippage and time in stage.
 
 The package: ``movement`` (the waterfall buckets and their deals, slippage, snapshot days),
-``stages`` (time in stage) and ``diff`` (a new export against what is stored, before it is).
+``stages`` (time in stage), ``diff`` (a new export against what is stored, before it is) and
+``forecast`` (forecast categories, the manager's call, submissions and their accuracy).
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from salescore.history.movement import (BUCKETS, SIGNS, WEEK, Movement, default_
                                         movement, slippage, snapshot_dates)
 from salescore.history.diff import PARTS, ImportDiff, import_diff
 from salescore.history.stages import stage_medians, time_in_stage
+from salescore.history import forecast
 
 __all__ = ["BUCKETS", "PARTS", "SIGNS", "WEEK", "ImportDiff", "Movement", "import_diff", "default_start", "followed_period", "movement",
            "slippage", "snapshot_dates",
-           "stage_medians", "time_in_stage"]
+           "stage_medians", "time_in_stage", "forecast"]
