@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from bench import scale
-from bench.synthetic import synthetic
-from salescore import (access, backup, customers, db, evaluation, goals, incentives, metrics, report,
-                       retention, team)
+from bench.synthetic import synthetic, synthetic_history
+from salescore import (access, backup, customers, db, evaluation, goals, history, incentives, metrics,
+                       report, retention, team)
 from salescore.periods import parse
 
 
@@ -99,6 +99,9 @@ def run(rows: int = 100_000, repeat: int = 5, pages: bool = True) -> dict[str, A
         start = time.perf_counter()
         synthetic(con, rows)
         out["generate_s"] = round(time.perf_counter() - start, 2)
+        start = time.perf_counter()
+        out["history_rows"] = synthetic_history(con, 10)      # ten weekly exports (section 8)
+        out["history_generate_s"] = round(time.perf_counter() - start, 2)
         quarter = parse("2025-Q3")
         year = parse("2025")
         timings = {
@@ -168,6 +171,19 @@ def run(rows: int = 100_000, repeat: int = 5, pages: bool = True) -> dict[str, A
             "review_behaviour": lambda: evaluation.behaviour_effects(con, date(2024, 1, 1), *_review_groups(con)),
             "review_suggest": lambda: evaluation.suggest_actions(con, when=date(2025, 10, 15), lang="en"),
         }
+        # deal history (issue 19): ten weekly exports; the Funnel page's movement tab at its
+        # defaults (last week, the quarter), the widest comparison (ten weeks, every deal), one
+        # bucket's deals, slippage and time in stage; the forecast call's roll-up
+        weeks = history.snapshot_dates(con)
+        timings.update({
+            "history_movement_week": lambda: history.movement(con, weeks[-2], weeks[-1], parse("2025-Q4"),
+                                                              deals=False),
+            "history_movement_10_weeks": lambda: history.movement(con, weeks[0], weeks[-1], deals=False),
+            "history_bucket_deals": lambda: history.movement_deals(con, weeks[0], weeks[-1], None, bucket="won"),
+            "history_slippage": lambda: history.slippage(con, weeks[0], weeks[-1]),
+            "history_time_in_stage": lambda: history.stage_medians(con),
+            "forecast_rollup": lambda: history.forecast.rollup(con, parse("2025-Q4"), weeks[-1]),
+        })
         # goals: a 1,000-rep x 12-month decomposition, and the page's re-run after one override
         timings.update(_goals_calls(con, quarter))
         timings.update(_retention_calls(con, quarter))

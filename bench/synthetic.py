@@ -2,6 +2,7 @@
 generation itself is not what is measured)."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from salescore import db, sql
@@ -46,3 +47,44 @@ def synthetic(con: Any, rows: int) -> None:
     with db.transaction(con) as cur:
         for statement in db._statements(_SYNTHETIC_SQL):
             cur.execute(statement, sql.bind(statement, {"rows": rows, "reps": reps, "customers": customers}))
+
+
+# Weekly exports of the synthetic company (DESIGN.md section 8): the first snapshot writes
+# every deal created by then once, as it stood (open until its close date; the open ones
+# expected 60 days after creation); each later week writes only what changed: deals created
+# or closed that week, and one in twenty of the open ones with a new amount (+/-10%) or an
+# expected close pushed by two weeks.
+_HISTORY_SQL = """
+insert into deal_history (deal_id, seen_at, batch_id, stage, status, amount, expected_close_date,
+                          close_date, rep_id)
+with weeks as (
+    select w, $last - (($snapshots - 1 - w) * 7)::INTEGER as day from range(0, $snapshots) t(w)
+),
+seen as (
+    select d.deal_id, d.rep_id, d.amount, d.stage, d.status, d.created_date, d.close_date,
+           k.w, k.day, lag(k.day) over (partition by d.deal_id order by k.w) as prev
+    from deals d join weeks k on d.created_date <= k.day
+)
+select deal_id, day, null,
+       case when close_date is not null and close_date <= day then stage else 'Proposal' end,
+       case when close_date is not null and close_date <= day then status else 'open' end,
+       case when w > 0 and hash(deal_id || w) % 20 = 0 then round(amount * 1.1, 2) else amount end,
+       coalesce(close_date, created_date + 60)
+         + case when w > 0 and hash(deal_id || w) % 20 = 1 then 14 else 0 end,
+       case when close_date <= day then close_date end,
+       rep_id
+from seen
+where prev is null                                        -- the first sighting
+   or created_date > prev                                 -- created this week
+   or (close_date > prev and close_date <= day)           -- closed this week
+   or ((close_date is null or close_date > day) and hash(deal_id || w) % 20 in (0, 1))
+"""
+
+
+def synthetic_history(con: Any, snapshots: int = 10, last: Any = None) -> int:
+    """Add ``snapshots`` weekly exports (the last on ``last``, default 2025-10-10) of the
+    synthetic deals to deal_history; returns its rows."""
+    params = {"snapshots": snapshots, "last": last or date(2025, 10, 10)}
+    with db.transaction(con) as cur:
+        cur.execute(_HISTORY_SQL, sql.bind(_HISTORY_SQL, params))
+    return int(sql.scalar(con, "select count(*) from deal_history"))

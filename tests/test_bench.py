@@ -30,3 +30,25 @@ def test_bench_json_is_one_object():
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout)
     assert figures["rows"] == 2000 and "calls" in figures
+
+
+def test_synthetic_weekly_exports_balance_the_movement(tmp_path):
+    """bench.synthetic_history's ten exports: every movement adds up (start + ... = end)."""
+    from datetime import date
+
+    from bench.synthetic import synthetic, synthetic_history
+    from salescore import db, history
+    from salescore.periods import parse
+
+    con = db.connect(tmp_path / "h.duckdb")
+    synthetic(con, 5000)
+    rows = synthetic_history(con, 10)
+    days = history.snapshot_dates(con)
+    assert len(days) == 10 and days[-1] == date(2025, 10, 10) and rows > 0
+    for start, period in ((days[0], None), (days[-2], parse("2025-Q4"))):
+        moved = history.movement(con, start, days[-1], period, deals=False)
+        assert moved.balanced() and moved.buckets["start"]["deals"] > 0
+    listed = history.movement(con, days[0], days[-1])
+    assert {k: v["deals"] for k, v in listed.buckets.items()} == {
+        k: listed.deals.loc[listed.deals["bucket"] == k, "deal_id"].nunique() for k in history.BUCKETS}
+    con.close()

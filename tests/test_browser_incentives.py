@@ -146,3 +146,35 @@ def test_budget_answer_is_applied_by_clicking_and_a_manager_cannot_save(servers,
         expect(page.get_by_text("Read-only: only an admin can save plans.", exact=False)).to_be_visible()
     finally:
         context.close()
+
+
+def test_closing_the_pay_period_by_clicking_survives_a_reload(servers, browser):
+    """Issue 19: Statements › "Close 2026-Q3" (a popover asking to confirm) stores the
+    statements; after a reload the page says the figures are the stored ones; a read-only
+    manager is told who closes periods instead of getting the button."""
+    from playwright.sync_api import expect
+
+    url = servers["en"]
+    context, page = _open(browser, url, "en", VIEWPORTS[0], user="boss")
+    try:
+        _tab(page, 4)
+        page.get_by_role("button", name=re.compile(r"^Close 20\d\d-Q\d$")).click()
+        page.get_by_role("button", name=re.compile(r"^Yes, close 20\d\d-Q\d$")).click()
+        _idle(page)
+        expect(page.get_by_text(re.compile(r"20\d\d-Q\d is closed: 23 statements stored"))).to_be_visible(timeout=30_000)
+        page.reload()
+        page.wait_for_selector('[data-testid="stHeading"]', timeout=60_000)
+        _idle(page)
+        expect(page.get_by_text("these are its stored statements", exact=False)).to_be_visible(timeout=30_000)
+        assert page.get_by_test_id("stException").count() == 0
+    finally:
+        context.close()
+
+    context, page = _open(browser, url, "en", VIEWPORTS[0], user="east")
+    try:
+        _tab(page, 4)
+        expect(page.get_by_text("these are its stored statements", exact=False)).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile(r"^Reopen"))).to_have_count(0)
+        expect(page.get_by_text("an admin closes and reopens pay periods", exact=False)).to_be_visible()
+    finally:
+        context.close()

@@ -38,7 +38,7 @@ def cmd_history(args: argparse.Namespace) -> int:
             raise SalesCoreError(f"--from {start} is after --to {end}.", key="error.generic")
         scope = Scope(team=args.team,
                       rep_id=metrics.rep_id_by_name(con, args.rep) if args.rep else None)
-        moved = history.movement(con, start, end, period, scope)
+        moved = history.movement(con, start, end, period, scope, deals=args.list)
         symbol = fmt.symbol(db.reporting_currency(con))
     finally:
         con.close()

@@ -8,12 +8,12 @@ The package: ``movement`` (the waterfall buckets and their deals, slippage, snap
 """
 from __future__ import annotations
 
-from salescore.history.movement import (BUCKETS, SIGNS, WEEK, Movement, default_start, followed_period,
-                                        movement, slippage, snapshot_dates)
+from salescore.history.movement import (BUCKETS, DEAL_COLUMNS, SIGNS, WEEK, Movement, default_start,
+                                        followed_period, movement, movement_deals, slippage, snapshot_dates)
 from salescore.history.diff import PARTS, ImportDiff, import_diff
 from salescore.history.stages import stage_medians, time_in_stage
 from salescore.history import forecast
 
-__all__ = ["BUCKETS", "PARTS", "SIGNS", "WEEK", "ImportDiff", "Movement", "import_diff", "default_start", "followed_period", "movement",
-           "slippage", "snapshot_dates",
-           "stage_medians", "time_in_stage", "forecast"]
+__all__ = ["BUCKETS", "DEAL_COLUMNS", "PARTS", "SIGNS", "WEEK", "ImportDiff", "Movement",
+           "default_start", "followed_period", "forecast", "import_diff", "movement",
+           "movement_deals", "slippage", "snapshot_dates", "stage_medians", "time_in_stage"]

@@ -124,34 +124,62 @@ def _period_params(period: Period | None) -> dict[str, Any]:
     return {"p_start": period.start if period else None, "p_end": period.end if period else None}
 
 
-def movement(con: Any, start: date, end: date, period: Period | None = None,
-             scope: Scope = Scope()) -> Movement:
-    """The pipeline movement from ``start`` to ``end`` (see the module text). ``deals``
-    columns: bucket, deal_id, deal, rep_id, rep, team, amount (what the deal adds to the
-    bucket), stage_start, stage_end, amount_start, amount_end, close_start, close_end;
-    largest amounts first within a bucket."""
-    if end < start:
-        start, end = end, start
-    params = {"d1": start, "d2": end, **_period_params(period), **scope.params}
-    sql = _MOVES + """
+_DEAL_ROWS = """
     select b.bucket, b.deal_id, coalesce(d.name, b.deal_id) as deal, k.rep_id,
            coalesce(r.name, k.rep_id) as rep, coalesce(r.team, '') as team,
            b.amount::DOUBLE as amount, k.stage1 as stage_start, k.stage2 as stage_end,
            case when k.seen1 then k.a1 end::DOUBLE as amount_start, k.a2::DOUBLE as amount_end,
-           k.close1 as close_start, k.close2 as close_end,
-           coalesce(d.order_id, b.deal_id) as deal_key
+           k.close1 as close_start, k.close2 as close_end
     from b join k on k.deal_id = b.deal_id
     left join deals d on d.deal_id = b.deal_id
     left join reps r on r.rep_id = k.rep_id
+    where $bucket::VARCHAR is null or b.bucket = $bucket
     order by b.bucket, b.amount desc, b.deal_id
-    """
-    deals = sqlkit.run(con, sql, params)
-    buckets = {}
-    for k in BUCKETS:
-        part = deals[deals["bucket"] == k]
-        buckets[k] = {"deals": int(part["deal_key"].nunique()),
-                      "amount": round(float(part["amount"].sum()), 2)}
-    return Movement(start, end, period, buckets, deals.drop(columns="deal_key"))
+"""
+_SUMS = """
+    select b.bucket, count(distinct coalesce(d.order_id, b.deal_id)) as deals,
+           coalesce(sum(b.amount), 0)::DOUBLE as amount
+    from b left join deals d on d.deal_id = b.deal_id
+    group by b.bucket
+"""
+DEAL_COLUMNS = ["bucket", "deal_id", "deal", "rep_id", "rep", "team", "amount", "stage_start",
+                "stage_end", "amount_start", "amount_end", "close_start", "close_end"]
+
+
+def _movement_params(start: date, end: date, period: Period | None, scope: Scope) -> dict[str, Any]:
+    if end < start:
+        start, end = end, start
+    return {"d1": start, "d2": end, **_period_params(period), **scope.params}
+
+
+def movement(con: Any, start: date, end: date, period: Period | None = None,
+             scope: Scope = Scope(), deals: bool = True) -> Movement:
+    """The pipeline movement from ``start`` to ``end`` (see the module text): per bucket the
+    deals (counted once per order) and the amount, summed in the database. With ``deals``
+    the deals behind every bucket too (DEAL_COLUMNS: bucket, deal_id, deal, rep_id, rep,
+    team, amount = what the deal adds to the bucket, stage_start, stage_end, amount_start,
+    amount_end, close_start, close_end; largest amounts first within a bucket); without
+    them (a page, a slide: 1M deals hold hundreds of thousands in start and end) an empty
+    frame, and :func:`movement_deals` lists one bucket."""
+    params = _movement_params(start, end, period, scope)
+    start, end = params["d1"], params["d2"]
+    sums = sqlkit.run(con, _MOVES + _SUMS, params).set_index("bucket")
+    buckets = {k: {"deals": int(sums.at[k, "deals"]) if k in sums.index else 0,
+                   "amount": round(float(sums.at[k, "amount"]), 2) if k in sums.index else 0.0}
+               for k in BUCKETS}
+    listed = (movement_deals(con, start, end, period, scope) if deals
+              else pd.DataFrame(columns=DEAL_COLUMNS))
+    return Movement(start, end, period, buckets, listed)
+
+
+def movement_deals(con: Any, start: date, end: date, period: Period | None = None,
+                   scope: Scope = Scope(), bucket: str | None = None) -> pd.DataFrame:
+    """The deals behind the buckets of :func:`movement` (every bucket, or ``bucket``):
+    DEAL_COLUMNS, largest amounts first within a bucket."""
+    if bucket is not None and bucket not in BUCKETS:
+        raise ValueError(bucket)
+    params = _movement_params(start, end, period, scope) | {"bucket": bucket}
+    return sqlkit.run(con, _MOVES + _DEAL_ROWS, params)
 
 
 def slippage(con: Any, start: date, end: date, scope: Scope = Scope()) -> pd.DataFrame:
@@ -167,19 +195,19 @@ def slippage(con: Any, start: date, end: date, scope: Scope = Scope()) -> pd.Dat
         window w as (partition by deal_id order by seen_at, batch_id nulls first)
     ),
     pushes as (
-        select deal_id, rep_id, ecd - prev_ecd as days from h
+        select rep_id, deal_id, count(*) as pushes, sum(ecd - prev_ecd) as days from h
         where seen_at > $d1 and seen_at <= $d2 and prev_status = 'open'
           and ecd > prev_ecd and coalesce(amount, 0) >= 0
+        group by 1, 2
     ),
     now as ({_STATE.format(day='$d2')})
-    select p.rep_id, coalesce(r.name, p.rep_id) as rep, coalesce(r.team, '') as team,
-           count(distinct p.deal_id) as deals, count(*) as pushes,
-           sum(p.days)::BIGINT as days_pushed,
-           (select sum(n.amount) from now n where n.deal_id in
-               (select deal_id from pushes q where q.rep_id = p.rep_id))::DOUBLE as amount
+    select p.rep_id, coalesce(any_value(r.name), p.rep_id) as rep, coalesce(any_value(r.team), '') as team,
+           count(*) as deals, sum(p.pushes) as pushes, sum(p.days)::BIGINT as days_pushed,
+           sum(n.amount)::DOUBLE as amount
     from pushes p left join reps r on r.rep_id = p.rep_id
+    left join now n on n.deal_id = p.deal_id
     where {sqlkit.in_scope('r.team', 'p.rep_id')}
-    group by 1, 2, 3
+    group by p.rep_id
     order by pushes desc, days_pushed desc, rep
     """
     return sqlkit.run(con, sql, {"d1": start, "d2": end, **scope.params})

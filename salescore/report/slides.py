@@ -161,7 +161,7 @@ def _movement(b: _Build) -> Slide:
     end = days[-1]
     start = history.default_start(days, end)
     period, _ = history.followed_period(b.period, start, end)
-    moved = b.q(history.movement, start, end, period, b.scope)
+    moved = b.q(history.movement, start, end, period, b.scope, deals=False)
     k = moved.buckets
     names = {key: t(f"history.bucket.{key}", b.lang) for key in history.BUCKETS}
     change = k["end"]["amount"] - k["start"]["amount"]

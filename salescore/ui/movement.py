@@ -39,7 +39,7 @@ def show(ctx) -> None:
                         key="history_only_period", help=t("history.only_period_help"))
     if switched and only:
         st.caption(t("history.period_switched", chosen=ctx.period.label, period=period.label))
-    moved = ui.query(history.movement, start, end, period if only else None, scope)
+    moved = ui.query(history.movement, start, end, period if only else None, scope, deals=False)
     b = moved.buckets
     names = bucket_labels()
     cards = st.columns(4)
@@ -66,7 +66,8 @@ def show(ctx) -> None:
         choice = st.segmented_control(
             t("history.show_deals"), shown, default=shown[0], key="history_bucket",
             format_func=lambda k: f"{names[k]} ({fmt.number(b[k]['deals'])})") or shown[0]
-        _deals(moved.deals[moved.deals["bucket"] == choice], names[choice], start, end)
+        _deals(ui.query(history.movement_deals, start, end, period if only else None, scope, choice),
+               names[choice], start, end)
     else:
         st.caption(t("history.no_moves", start=start.isoformat(), end=end.isoformat()))
     _slippage(start, end, scope)
