@@ -178,3 +178,38 @@ def test_closing_the_pay_period_by_clicking_survives_a_reload(servers, browser):
         expect(page.get_by_text("an admin closes and reopens pay periods", exact=False)).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_forecast_call_typed_in_the_browser_rolls_up(servers, browser):
+    """Issue 19: Funnel › Forecast call: the admin picks a team, types its commit and best-case
+    calls and a note, saves; the company's commit call moves by the difference and stays
+    after a reload."""
+    from playwright.sync_api import expect
+
+    url = servers["en"]
+    context, page = _open(browser, url, "en", VIEWPORTS[1], user="boss")
+    try:
+        page.goto(url + "funnel")
+        page.wait_for_selector('[data-testid="stHeading"]', timeout=60_000)
+        _idle(page)
+        _tab(page, 6)
+        card = page.get_by_test_id("stMetric").filter(has_text="Commit call").get_by_test_id("stMetricValue")
+        before = card.inner_text()
+        page.get_by_text("Adjust a team's or a rep's call", exact=True).click()
+        page.get_by_role("spinbutton", name="Commit call").fill("100")
+        page.get_by_role("spinbutton", name="Best-case call").fill("200")
+        page.get_by_role("textbox", name="Note").fill("renewals slip")
+        page.get_by_role("button", name="Save the call").click()
+        _idle(page)
+        expect(page.get_by_text("Call saved: the roll-up uses it.")).to_be_visible(timeout=30_000)
+        after = card.inner_text()
+        assert after != before, (before, after)
+        page.reload()
+        page.wait_for_selector('[data-testid="stHeading"]', timeout=60_000)
+        _idle(page)
+        _tab(page, 6)
+        expect(page.get_by_test_id("stMetric").filter(has_text="Commit call")
+               .get_by_test_id("stMetricValue")).to_have_text(after)
+        assert page.get_by_test_id("stException").count() == 0
+    finally:
+        context.close()

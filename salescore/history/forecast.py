@@ -215,19 +215,25 @@ def rollup(con: Any, period: Period, when: date, scope: Scope = Scope()) -> pd.D
                                      **scope.params})
     reps = pd.concat([won[["rep_id", "rep", "team"]], deals[["rep_id", "rep", "team"]]]).drop_duplicates("rep_id")
     amounts = (deals.pivot_table(index="rep_id", columns="category", values="amount", aggfunc="sum")
-               if len(deals) else pd.DataFrame(index=pd.Index([], name="rep_id")))
+               .reindex(columns=list(CATEGORIES)) if len(deals)
+               else pd.DataFrame(columns=list(CATEGORIES), index=pd.Index([], name="rep_id")))
+    rep_rows = (reps.merge(won[["rep_id", "won"]], on="rep_id", how="left")
+                .merge(amounts.reset_index(), on="rep_id", how="left"))
+    for col in ("won", *CATEGORIES):
+        rep_rows[col] = rep_rows[col].astype("float64").fillna(0.0)
+    rep_rows = rep_rows.rename(columns={"rep_id": "scope_id", "rep": "name"}).assign(
+        level="rep", commit_call=rep_rows["won"] + rep_rows["commit"],
+        best_case_call=rep_rows["won"] + rep_rows["commit"] + rep_rows["best_case"], adjusted=False, note="")
+    rep_rows["scope_id"] = rep_rows["scope_id"].astype("str")
+    rep_rows["name"] = rep_rows["name"].astype("str")
+    rep_rows["team"] = rep_rows["team"].astype("str")
     adj = adjustments(con, period)
-    rows = []
-    for r in reps.itertuples():
-        values = {c: float(amounts.at[r.rep_id, c]) if c in amounts and r.rep_id in amounts.index
-                  and not pd.isna(amounts.at[r.rep_id, c]) else 0.0 for c in CATEGORIES}
-        got = won.loc[won["rep_id"] == r.rep_id, "won"]
-        w = float(got.iloc[0]) if len(got) else 0.0
-        row = {"level": "rep", "scope_id": str(r.rep_id), "name": str(r.rep), "team": str(r.team),
-               "won": w, **values, "commit_call": w + values["commit"],
-               "best_case_call": w + values["commit"] + values["best_case"]}
-        rows.append(_apply(row, adj.get(f"rep:{r.rep_id}")))
-    rep_rows = pd.DataFrame(rows, columns=ROLLUP_COLUMNS)
+    mine = [i for i, r in zip(rep_rows.index, rep_rows["scope_id"]) if f"rep:{r}" in adj]
+    for i in mine:
+        row = _apply(rep_rows.loc[i].to_dict(), adj[f"rep:{rep_rows.at[i, 'scope_id']}"])
+        for col in ("commit_call", "best_case_call", "adjusted", "note"):
+            rep_rows.at[i, col] = row[col]
+    rep_rows = rep_rows[ROLLUP_COLUMNS]
     sums = ["won", *CATEGORIES, "commit_call", "best_case_call"]
     out = []
     for team, part in rep_rows.groupby("team", sort=True):
