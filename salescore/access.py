@@ -317,6 +317,7 @@ _TEAM_ROWS: dict[str, str] = {
     "reps": f"rep_id in {_R}",
     "deals": f"rep_id in {_R}",
     "deal_history": f"deal_id in (select deal_id from {{c}}.main.deals where rep_id in {_R})",
+    "deal_credits": f"rep_id in {_R} or deal_id in (select deal_id from {{c}}.main.deals where rep_id in {_R})",
     "activities": f"rep_id in {_R}",
     "trainings": f"rep_id in {_R}",
     "payments": f"rep_id in {_R} or (rep_id is null and deal_id in "

@@ -66,7 +66,7 @@ INFO_TABLES: tuple[str, ...] = ("schema_version",)
 ALL_TABLES: tuple[str, ...] = (*RESTORE_TABLES, *MERGE_TABLES, *INFO_TABLES)
 # The schema version that added a table: a backup made before it has no such member, and its
 # restore leaves the table empty (as the backed-up database had it).
-SINCE: dict[str, int] = {"rep_photos": 5, "statements": 7, "forecast_submissions": 7}
+SINCE: dict[str, int] = {"rep_photos": 5, "statements": 7, "forecast_submissions": 7, "deal_credits": 7}
 
 
 def tables_of(version: int) -> tuple[str, ...]:
@@ -108,6 +108,7 @@ MAX_ROWS: dict[str, int] = {
     "import_undo": 20_000_000, "settings": 100_000, "users": 100_000, "audit_log": 1_000_000,
     "schema_version": 1_000, "rep_photos": 100_000,   # ~30 KB each (salescore/photos.py)
     "statements": 10_000_000,                         # a rep per closed period
+    "deal_credits": 50_000_000,
     "forecast_submissions": 10_000_000,               # company, teams and reps per submission
 }
 MAX_CREATED_AT = 64                          # characters of the manifest's created_at

@@ -85,12 +85,16 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             pipeline DOUBLE, omitted DOUBLE, commit_call DOUBLE, best_case_call DOUBLE,
             adjusted BOOLEAN, note VARCHAR,
             PRIMARY KEY (submission_id, level, scope_id));
-    """,   # closed pay periods, forecast submissions (DESIGN.md section 8)
+        CREATE TABLE IF NOT EXISTS deal_credits (
+            deal_id VARCHAR NOT NULL, rep_id VARCHAR NOT NULL, share DOUBLE NOT NULL,
+            kind VARCHAR NOT NULL DEFAULT 'revenue', batch_id BIGINT,
+            PRIMARY KEY (deal_id, rep_id, kind));
+    """,   # closed pay periods, forecast submissions (section 8), credit splits (section 10)
 }
 
 # Tables holding imported business data, in dependency order (parents first).
-DATA_TABLES = ("reps", "customers", "products", "deals", "deal_history", "activities", "satisfaction",
-               "trainings", "payments", "targets")
+DATA_TABLES = ("reps", "customers", "products", "deals", "deal_history", "deal_credits", "activities",
+               "satisfaction", "trainings", "payments", "targets")
 
 WRITE_LOCK = threading.RLock()
 

@@ -272,3 +272,15 @@ CREATE TABLE IF NOT EXISTS forecast_submissions (
     note            VARCHAR,
     PRIMARY KEY (submission_id, level, scope_id)
 );
+
+-- credit splits (schema 7, DESIGN.md section 10): a deal credited to several reps. kind
+-- 'revenue': shares of the deal (they add up to 1 per deal); kind 'overlay': a specialist
+-- credited on top. Attainment and commission follow the shares (salescore/incentives/lines.py).
+CREATE TABLE IF NOT EXISTS deal_credits (
+    deal_id   VARCHAR NOT NULL,
+    rep_id    VARCHAR NOT NULL,
+    share     DOUBLE NOT NULL,                 -- 0.6 = 60%
+    kind      VARCHAR NOT NULL DEFAULT 'revenue',
+    batch_id  BIGINT,
+    PRIMARY KEY (deal_id, rep_id, kind)
+);

@@ -81,6 +81,9 @@ def _rich(con) -> None:
         image, mime = photos.prepare(_png(), "r01.png")   # rep_photos: a BLOB column round-trips
         cur.execute("insert into rep_photos (rep_id, image, mime) values ('R01', $i, $m)",
                     {"i": image, "m": mime})
+    with db.transaction(con) as cur:   # a credit split (deal_credits)
+        cur.execute("insert into deal_credits (deal_id, rep_id, share, kind) "
+                    "select deal_id, rep_id, 0.5, 'overlay' from deals where status = 'won' limit 1")
     plan_id = con.execute("select min(plan_id) from plans").fetchall()[0][0]
     incentives.close_period(con, plan_id, None, "2026-Q3")   # statements: a closed period
 

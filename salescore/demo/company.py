@@ -200,5 +200,5 @@ def _submissions(con: duckdb.DuckDBPyConnection) -> None:
     """The forecast submissions of SUBMITTED (each of its quarter, seen on that day's export),
     so that forecast accuracy has a finished quarter (2026-Q3) and a running one to show."""
     for day in SUBMITTED:
-        forecast.submit(con, containing(day, "quarter"), day, user="demo")
+        forecast.submit(con, containing(day, "quarter"), day, user="demo", record=False)
 

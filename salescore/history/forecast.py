@@ -256,9 +256,9 @@ def rollup(con: Any, period: Period, when: date, scope: Scope = Scope()) -> pd.D
 # --- submissions and accuracy --------------------------------------------------------------------
 
 def submit(con: Any, period: Period, when: date, scope: Scope = Scope(), user: str | None = None,
-           note: str = "") -> int:
+           note: str = "", record: bool = True) -> int:
     """Store the roll-up of ``period`` seen on ``when`` as a dated forecast submission; returns
-    its number."""
+    its number. ``record``: an audit event (the demo's own past submissions have none)."""
     frame = rollup(con, period, when, scope)
     who = user or audit.actor()
     with db.transaction(con) as cur:
@@ -272,10 +272,11 @@ def submit(con: Any, period: Period, when: date, scope: Scope = Scope(), user: s
                               best_case_call, adjusted, note from _rollup""")
         cur.unregister("_rollup")
         company = frame.iloc[0]
-        audit.record(cur, "forecast_submit", {"submission_id": number, "period": period.label,
-                                              "as_of": when, "commit_call": round(float(company["commit_call"]), 2),
-                                              "best_case_call": round(float(company["best_case_call"]), 2)},
-                     user=who)
+        if record:
+            audit.record(cur, "forecast_submit", {
+                "submission_id": number, "period": period.label, "as_of": when,
+                "commit_call": round(float(company["commit_call"]), 2),
+                "best_case_call": round(float(company["best_case_call"]), 2)}, user=who)
     return number
 
 

@@ -22,6 +22,9 @@ from typing import Any
 from salescore import sql
 from salescore.incentives.plan import Plan
 
+#: A commission line's detail when its deal is split (section 10): 'share:<share>:<kind>'.
+SHARE_DETAIL = ("case when w.credit_kind <> 'revenue' or w.share <> 1.0 "
+                "then 'share:' || w.share || ':' || w.credit_kind end")
 #: The latest day any data can carry (a deal never reversed is reversed "after" it).
 NEVER = "DATE '9999-12-31'"
 
@@ -112,7 +115,7 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
         from hist h join hwon w on w.deal_id = h.deal_id and h.n > w.first_n
         where h.status = 'lost' group by 1
     ),
-    paid_rows as (  -- won for pay: now won, or won in an earlier import (and now not)
+    paid_deals as (  -- won for pay: now won, or won in an earlier import (and now not)
         select d.deal_id, d.order_id, d.customer_id, d.product_id,
                case when d.status = 'won' then d.rep_id else coalesce(l.rep_id, d.rep_id) end as rep_id,
                (case when d.status = 'won' then d.amount else coalesce(l.amount, d.amount) end)::DOUBLE
@@ -122,6 +125,17 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
                case when d.status <> 'won' then x.lost_day end as lost_day
         from deals d left join hlast l on l.deal_id = d.deal_id left join hlost x on x.deal_id = d.deal_id
         where d.status = 'won' or l.deal_id is not null
+    ),
+    paid_rows as (  -- one row per rep credited (section 10): the revenue shares (the owner
+                    -- alone without a split), then the overlay credits on top; amount = the
+                    -- rep's part, deal_amount = the whole deal
+        select r.* replace (coalesce(c.rep_id, r.rep_id) as rep_id, r.amount * coalesce(c.share, 1.0) as amount),
+               r.amount as deal_amount, coalesce(c.share, 1.0) as share, 'revenue' as credit_kind
+        from paid_deals r left join deal_credits c on c.deal_id = r.deal_id and c.kind = 'revenue'
+        union all
+        select r.* replace (c.rep_id as rep_id, r.amount * c.share as amount),
+               r.amount, c.share, 'overlay'
+        from paid_deals r join deal_credits c on c.deal_id = r.deal_id and c.kind = 'overlay'
     ),
     rated as (
         select r.*, date_trunc('{kind}', r.close_date)::DATE as pstart, p.margin_rate as margin,
@@ -184,7 +198,7 @@ def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
         if basis == "collected":
             parts.append("""
             select w.rep_id, 'commission' as component, w.deal_id, c.paid_date as day,
-                   c.amount as basis, w.rate, 1.0 as multiplier, w.rate * c.amount as amount,
+                   c.amount * w.share as basis, w.rate, 1.0 as multiplier, w.rate * c.amount * w.share as amount,
                    c.payment_id as detail
             from cash c join won w on w.deal_id = c.deal_id
             where c.paid_date < coalesce(w.lost_day, """ + NEVER + """)
@@ -196,15 +210,15 @@ def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
             b = basis_expr(plan)
             parts.append(f"""
             select w.rep_id, 'commission', w.deal_id, w.close_date, {b}, w.rate, 1.0, w.rate * {b},
-                   null
+                   {SHARE_DETAIL}
             from won w where w.pstart = $pstart""")
         for i, hi, _ in _bind_bands(plan, params):
             part = band_part(i, hi)
             if basis == "collected":
                 parts.append(f"""
                 select w.rep_id, 'accelerator_extra', w.deal_id, c.paid_date,
-                       c.amount * ({part}) / w.amount, w.rate, $band_mult_{i},
-                       w.rate * c.amount * ({part}) / w.amount * ($band_mult_{i} - 1), 'band_{i}'
+                       c.amount * ({part}) / w.deal_amount, w.rate, $band_mult_{i},
+                       w.rate * c.amount * ({part}) / w.deal_amount * ($band_mult_{i} - 1), 'band_{i}'
                 from cash c join pos w on w.deal_id = c.deal_id
                 where w.quota > 0 and {part} > 0 and c.paid_date < coalesce(w.lost_day, {NEVER})""")
             else:
@@ -218,10 +232,10 @@ def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
         if spiff.kind == "new_customer_deal":
             params[f"spiff_min_{i}"] = spiff.min_amount or 0.0
             parts.append(f"""
-            select w.rep_id, 'spiffs', w.deal_id, w.close_date, w.amount, null, null,
-                   $spiff_bonus_{i}, 'new_customer_deal'
-            from won w where w.pstart = $pstart and w.amount >= $spiff_min_{i}
-              and w.deal_id in (select deal_id from firsts)""")
+            select w.rep_id, 'spiffs', w.deal_id, w.close_date, w.deal_amount, w.share, null,
+                   $spiff_bonus_{i} * w.share, 'new_customer_deal'
+            from won w where w.pstart = $pstart and w.deal_amount >= $spiff_min_{i}
+              and w.credit_kind = 'revenue' and w.deal_id in (select deal_id from firsts)""")
         else:
             params[f"spiff_rank_{i}"] = spiff.rank
             floor = ""
@@ -248,7 +262,7 @@ def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
     firsts = "select null::VARCHAR as deal_id where false"
     if news:   # each customer's first won deal ever (credits excluded), among this period's
         firsts = """select c.deal_id from won c
-            where c.pstart = $pstart and c.customer_id is not null and c.amount >= $news_min
+            where c.pstart = $pstart and c.customer_id is not null and c.deal_amount >= $news_min
               and not exists (select 1 from paid_rows e where e.customer_id = c.customer_id
                               and e.amount >= 0 and e.close_date is not null
                               and (e.close_date < c.close_date
@@ -331,14 +345,14 @@ def claws_sql(plan: Plan, params: dict[str, Any]) -> str:
                        f"and z.paid_date <= y.paid_date and z.paid_date < coalesce(w.lost_day, {NEVER}))")
         pieces = f"""
         select v.*, p.rep_id, date_trunc('{kind}', z.paid_date)::DATE as opstart,
-               z.amount::DOUBLE as basis, p.margin, z.amount::DOUBLE / nullif(p.amount, 0) as unit{part_cols},
+               z.amount::DOUBLE * p.share as basis, p.margin, z.amount::DOUBLE / nullif(p.deal_amount, 0) as unit{part_cols},
                t.attainment
         from charged v join pos p on p.deal_id = v.deal_id
         join payments z on z.deal_id = v.deal_id and z.amount > 0 and z.paid_date <= v.day
              and z.paid_date < coalesce(p.lost_day, {NEVER})
         left join att t on t.rep_id = p.rep_id and t.pstart = date_trunc('{kind}', z.paid_date)"""
     else:
-        paid_before = "w.amount"
+        paid_before = "w.deal_amount"
         unit = "coalesce(p.margin, 0)" if margin else "1.0"
         pieces = f"""
         select v.*, p.rep_id, p.pstart as opstart, {basis_expr(plan, "p")} as basis, p.margin,
@@ -347,25 +361,31 @@ def claws_sql(plan: Plan, params: dict[str, Any]) -> str:
         left join att t on t.rep_id = p.rep_id and t.pstart = p.pstart"""
     return f"""
     with {_base(plan, params, lo, "$day_hi")},
-    orders as (select order_id, sum(amount) as total from won where order_id is not null group by 1),
+    orders as (select order_id, sum(amount) as total from won
+               where order_id is not null and credit_kind = 'revenue' group by 1),
+    won_deals as (  -- one row per deal (a split deal is credited to several reps)
+        select deal_id, any_value(order_id) as order_id, any_value(deal_amount) as deal_amount,
+               any_value(close_date) as close_date, any_value(lost_day) as lost_day
+        from won group by deal_id
+    ),
     rev_raw as (
         select 'refund' as reason, y.payment_id as ref, w.deal_id, y.paid_date as day, 1 as ord,
                -y.amount::DOUBLE / nullif({paid_before}, 0) as share
-        from payments y join won w on w.deal_id = y.deal_id
+        from payments y join won_deals w on w.deal_id = y.deal_id
         where y.amount < 0 and y.paid_date <= $day_hi
         union all   -- a credit naming the deal: the credit's order id is the deal's
         select 'credit', c.deal_id, w.deal_id, c.close_date, 2, -c.amount / nullif(o.total, 0)
         from credit c join orders o on o.order_id = c.order_id
-        join won w on w.order_id = c.order_id
+        join won_deals w on w.order_id = c.order_id
         union all   -- an import that shows the won deal lost (deal_history)
         select 'lost', null, w.deal_id, w.lost_day, 3, 1.0
-        from won w where w.lost_day is not null and w.lost_day <= $day_hi
+        from won_deals w where w.lost_day is not null and w.lost_day <= $day_hi
     ),
     rev as (
         select v.*, greatest(0, least(coalesce(v.share, 0), 1 - coalesce(sum(coalesce(v.share, 0)) over (
                    partition by v.deal_id order by v.day, v.ord, v.ref
                    rows between unbounded preceding and 1 preceding), 0))) as eff
-        from (select r.* from rev_raw r join won w on w.deal_id = r.deal_id
+        from (select r.* from rev_raw r join won_deals w on w.deal_id = r.deal_id
               where r.day - w.close_date between 0 and $claw_days) v
     ),
     charged as (
@@ -392,7 +412,8 @@ def earned_sql(plan: Plan, params: dict[str, Any]) -> str:
     kind = plan.period
     if comm and comm.basis == "collected":
         body = f"""
-        select w.rep_id, date_trunc('{kind}', y.paid_date)::DATE as pstart, w.margin, sum(y.amount) as basis
+        select w.rep_id, date_trunc('{kind}', y.paid_date)::DATE as pstart, w.margin,
+               sum(y.amount * w.share) as basis
         from payments y join won w on w.deal_id = y.deal_id
         where y.amount > 0 and y.paid_date < $pstart and y.paid_date < coalesce(w.lost_day, {NEVER})
           and list_contains($reps, w.rep_id)

@@ -39,7 +39,7 @@ LINE_COLUMNS = ("component", "deal_id", "day", "basis", "rate", "multiplier", "a
 NUMERIC_COLUMNS = frozenset({"basis", "rate", "multiplier", "amount"})
 #: Words of an explanation line's detail (``incentives.reason.<key>``).
 REASON_KEYS = ("refund", "credit", "lost", "paid_in", "carried_from", "carried_into", "not_carried",
-               "new_customer_deal", "period_champion", "adjust")
+               "new_customer_deal", "period_champion", "adjust", "share", "share_overlay")
 #: The non-cash rewards of the template plans (``incentives.reward.<key>``): a stored reward that
 #: reads as one of them in any language is shown in the reader's (see :func:`reward_text`).
 REWARD_KEYS = ("leave_days_2", "leave_day_1", "gm_dinner", "trip")
@@ -195,6 +195,13 @@ def line_detail(component: str, detail: Any, labels: Mapping[str, str]) -> str:
         return " · ".join(out + rest[1:])
     if component == "carried_balance":
         return word("carried_from", period=detail)
+    if component == "commission" and detail.startswith("share:"):   # a split deal (section 10)
+        _, share, kind = (detail.split(":") + ["", ""])[:3]
+        try:
+            pct = f"{float(share) * 100:.4g}%"
+        except ValueError:
+            return detail
+        return word("share_overlay" if kind == "overlay" else "share", share=pct)
     if component == "adjustment":     # 'closed period · component · reason' (closing.py)
         period, _, rest = detail.partition(" · ")
         part, _, why = rest.partition(" · ")

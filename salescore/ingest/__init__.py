@@ -6,7 +6,8 @@ transaction; ``undo`` takes the last import back; ``history`` lists imports.
 from __future__ import annotations
 
 from salescore.ingest.export import rejected_xlsx, template_xlsx
-from salescore.ingest.load import ImportResult, history, load, undo
+from salescore.ingest.batches import history, undo
+from salescore.ingest.load import ImportResult, load
 from salescore.ingest.prepare import peek, prepare
 from salescore.ingest.read import sheets
 from salescore.ingest.result import Notice, Prepared

@@ -54,6 +54,10 @@ TEMPLATES: dict[str, list[tuple[str, str, Any, Any]]] = {
                  ("销售员", "Sales Rep", "张伟", "Ann Lee"),
                  ("回款日期", "Paid Date", "2026-04-10", "2026-04-15"),
                  ("金额", "Amount", 60000, 8500.5)],
+    "credits": [("商机编号", "Deal ID", "D-0001", "D-0001"),
+                ("销售员", "Sales Rep", "李娜", "Ben Ford"),
+                ("分成比例", "Share", "40%", "40%"),
+                ("分成类型", "Credit Type", "业绩", "revenue")],
 }
 
 

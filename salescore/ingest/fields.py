@@ -30,6 +30,8 @@ FIELD_TYPES: dict[str, str] = {
     "name": "text",
     # schema 3: orders, paid/refunded order files, currency (DESIGN.md sections 3 and 4)
     "order_id": "text", "paid_amount": "money", "refund_amount": "money", "currency": "text",
+    # schema 7: credit splits (DESIGN.md section 10)
+    "share": "rate", "credit_kind": "text",
 }
 
 # Header synonyms per field, both languages. Normalised with norm_header before matching.
@@ -119,6 +121,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "currency": ("币种", "货币", "币别", "结算币种", "货币代码", "currency", "currency code",
                  "curr"),
     "name": ("name", "名称"),
+    "share": ("share", "split", "split %", "credit share", "revenue share", "split share",
+              "分成比例", "分成", "分配比例", "业绩比例", "业绩分成", "分摊比例"),
+    "credit_kind": ("credit type", "split type", "credit kind", "分成类型", "业绩类型"),
 }
 
 
@@ -174,6 +179,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          ("rep", "name", "course", "start_date", "topic", "hours", "score"),
          (("rep", "name"), ("course",), ("start_date",)),
          ("course", "start_date", "topic", "hours")),
+    Kind("credits", "deal_credits",
+         ("deal_id", "rep", "rep_code", "name", "share", "credit_kind"),
+         (("deal_id",), ("rep", "rep_code", "name"), ("share",)),
+         ("share", "credit_kind")),
     Kind("payments", "payments",
          ("payment_id", "deal_id", "customer", "customer_code", "rep", "paid_date", "amount"),
          (("paid_date",), ("amount",)),

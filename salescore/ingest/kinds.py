@@ -22,6 +22,7 @@ REMAP: dict[str, dict[str, str]] = {
     "activities": {"name": "customer", "order_id": "deal_id"},
     "satisfaction": {"name": "customer"},
     "payments": {"name": "customer", "order_id": "deal_id", "paid_amount": "amount"},
+    "credits": {"name": "rep", "order_id": "deal_id"},
 }
 
 # Fields whose values must be unique within one file (after trimming and lower-casing);
@@ -36,6 +37,8 @@ FILE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "trainings": (("rep", "course", "start_date"),),
     "payments": (("payment_id",),),
     "activities": (("activity_id",),),
+    "credits": (("deal_id", "rep_code", "credit_kind"), ("deal_id", "rep", "credit_kind"),
+                ("deal_id", "rep_code"), ("deal_id", "rep")),
 }
 
 
@@ -171,6 +174,8 @@ def kind_rules(kind: str, present: set[str], paid_net: bool = True
         rules.append(("score", "bad_score", "score < 0 or score > 10"))
     if kind == "products" and "margin_rate" in present:
         rules.append(("margin_rate", "bad_rate", "margin_rate < -1 or margin_rate > 1"))
+    if kind == "credits" and "share" in present:
+        rules.append(("share", "bad_rate", "share <= 0 or share > 1"))
     if kind == "payments" and "amount" in present:
         notes.append(("ingest.warn.negative_amount", "amount < 0", {}))
     if kind == "targets":

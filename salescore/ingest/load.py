@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from salescore import audit, db
 from salescore.errors import ImportRejected, SalesCoreError
+from salescore.ingest.credits import load_credits
 from salescore.ingest.export import reason_text
 from salescore.ingest.fields import FORECAST_SQL
 from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
@@ -318,8 +318,6 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
             cols["forecast_category"] = FORECAST_SQL
         if "currency" in cols and prepared.table["currency"].null_count == prepared.rows_ok:
             del cols["currency"]   # the file does not say: a currency stored before stays
-        if "deal_name" not in have and "deal_id" in have and use_id:
-            pass
         if cust_key not in have:
             cols.pop("customer_id")
         if prod_key not in have:
@@ -394,6 +392,10 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
             if c in have:
                 cols[c] = c
         return "trainings", _upsert(cur, "trainings", cols, batch), derived
+
+    if kind == "credits":
+        derive_reps()
+        return "deal_credits", load_credits(cur, have, rep_id, batch), derived
 
     if kind == "payments":
         derive_reps()
@@ -555,45 +557,3 @@ def _set_aside_older(cur, stage: str, cols: dict[str, str], as_of: date) -> None
                 f"where exists (select 1 from deal_history h where h.deal_id = s.deal_id "
                 f"and h.seen_at > $a)", {"a": as_of})
     cur.execute("delete from _chg where deal_id in (select deal_id from _older)")
-
-
-def undo(con: duckdb.DuckDBPyConnection, batch_id: int | None = None) -> int:
-    """Undo the last loaded import (or ``batch_id``, which must be the last); returns its id.
-
-    Deletes the rows the batch wrote and puts back the rows it overwrote, exactly.
-    """
-    with db.transaction(con) as cur:
-        last = cur.execute("select max(batch_id) from imports where status = 'loaded'"
-                           ).fetchall()[0][0]
-        if last is None:
-            raise SalesCoreError("There is no import to undo.", key="ingest.error.nothing_to_undo")
-        if batch_id is None:
-            batch_id = int(last)
-        elif int(batch_id) != int(last):
-            raise SalesCoreError(
-                f"Import {batch_id} is not the last one; undo the later imports first.",
-                key="ingest.error.undo_order", batch=batch_id)
-        for table in reversed(db.DATA_TABLES):
-            cur.execute(f"delete from {table} where batch_id = $b", {"b": batch_id})
-        for table in db.DATA_TABLES:
-            cols = cur.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_name = $t and table_schema = 'main' order by ordinal_position",
-                {"t": table}).fetchall()
-            names = ", ".join(c for c, _ in cols)
-            exprs = ", ".join(f"cast(row_data ->> '{c}' as {typ})" for c, typ in cols)
-            cur.execute(f"insert into {table} ({names}) select {exprs} from import_undo "
-                        f"where batch_id = $b and table_name = $t", {"b": batch_id, "t": table})
-        cur.execute("delete from import_undo where batch_id = $b", {"b": batch_id})
-        audit.record(cur, "undo", {"batch": batch_id})
-        cur.execute("update imports set status = 'undone' where batch_id = $b", {"b": batch_id})
-    return int(batch_id)
-
-
-def history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Imports, newest first: batch_id, file_name, sheet, kind, rows_in, rows_loaded,
-    rows_rejected, loaded_at, as_of (a deals export's date), status."""
-    with con.cursor() as cur:
-        return cur.execute(
-            "select batch_id, file_name, sheet, kind, rows_in, rows_loaded, rows_rejected, "
-            "loaded_at, as_of, status from imports order by batch_id desc").df()

@@ -267,7 +267,59 @@ def _figures(con: Con, start: date | None, end: date | None, scope: Scope,
     params = _params(start, end, scope) | {
         "scenario": active_scenario(con), "metric": "revenue", "months": months,
         "shares": shares, "slevel": scope.level, "glevel": level}
-    return _query(con, sql, params, frame)
+    out = _query(con, sql, params, frame)
+    return _with_splits(con, out, level, params) if level is not None else out
+
+
+# Revenue moved between reps (or teams) by credit splits (DESIGN.md section 10): per group, the
+# revenue shares of its reps in split deals won in the range minus those deals' whole amounts
+# for their owners. The deals are the scope's; a group that is not in the frame is left out.
+_SPLIT_SQL = """
+with split as (
+    select d.deal_id, d.rep_id as owner, d.amount::DOUBLE as amount from deals d {join}
+    where d.status = 'won' and d.amount > 0 and d.close_date between $start and $end and {scope_filter}
+      and d.deal_id in (select deal_id from deal_credits where kind = 'revenue')
+),
+moves as (
+    select c.rep_id, s.amount * c.share as delta from split s
+    join deal_credits c on c.deal_id = s.deal_id and c.kind = 'revenue'
+    union all
+    select owner, -amount from split
+)
+select {key} as key, sum(delta) as delta from moves m left join reps g on g.rep_id = m.rep_id
+group by 1 having abs(sum(delta)) > 1e-9
+"""
+
+
+def _with_splits(con: Con, out: Any, level: str, params: dict[str, Any]) -> Any:
+    """``out`` (a frame or rows of dicts, first row the total) with the revenue_won and
+    attainment of its groups moved by the credit splits of the range, highest revenue first."""
+    if not sqlkit.scalar(con, "select exists (select 1 from deal_credits where kind = 'revenue')"):
+        return out
+    joined = params.get("team") is not None
+    text = _SPLIT_SQL.format(join="left join reps r on r.rep_id = d.rep_id" if joined else "",
+                             scope_filter=sqlkit.in_scope("r.team" if joined else "null::VARCHAR"),
+                             key="m.rep_id" if level == "rep" else "coalesce(g.team, '')")
+    delta = {str(k): float(v) for k, v in sqlkit.rows(con, text, params)}
+    if not delta:
+        return out
+    col = "rep_id" if level == "rep" else "team"
+    rows = out.to_dict("records") if hasattr(out, "to_dict") else out
+    for i, row in enumerate(rows):
+        if i == 0 or str(row.get(col)) not in delta:
+            continue
+        revenue = float(row.get("revenue_won") or 0.0) + delta[str(row[col])]
+        target = row.get("target")
+        attainment = revenue / target if target is not None and target == target and target > 0 else None
+        if hasattr(out, "to_dict"):
+            out.loc[out.index[i], "revenue_won"] = revenue
+            out.loc[out.index[i], "attainment"] = float("nan") if attainment is None else attainment
+        else:
+            row["revenue_won"], row["attainment"] = revenue, attainment
+    if hasattr(out, "to_dict"):
+        rest = out.iloc[1:].sort_values("revenue_won", ascending=False, kind="stable")
+        return pd.concat([out.iloc[:1], rest])
+    return out[:1] + sorted(out[1:], key=lambda r: -float(r.get("revenue_won") or 0.0))
 
 
 def velocity(open_deals: Any, win_rate: Any, avg_deal_size: Any, cycle_days: Any) -> Any:

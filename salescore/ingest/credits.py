@@ -1,0 +1,107 @@
+"""Credit splits from a splits sheet (DESIGN.md section 10): ``import --kind credits`` with a
+deal id, a rep and a share (0.6 or 60%) per row, optionally a kind (revenue, the default, or
+overlay).
+
+A file replaces the splits of every deal it names (the rows it replaces are kept for undo).
+Per deal the revenue shares add up to 100%: when they add up to less and the deal's owner is
+not listed, the owner keeps the rest. A file naming a deal that is not imported, a share
+outside 0-100%, an unknown kind or revenue shares that do not add up is refused whole, with
+the deals and their sums named.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from salescore.errors import ImportRejected
+
+#: How kinds are written (lower case, spaces removed) -> the stored kind.
+KIND_WORDS = {"revenue": "revenue", "split": "revenue", "quota": "revenue", "收入": "revenue",
+              "业绩": "revenue", "分成": "revenue", "业绩分成": "revenue", "overlay": "overlay",
+              "叠加": "overlay", "叠加业绩": "overlay", "协同": "overlay", "支持": "overlay",
+              "specialist": "overlay"}
+_TOLERANCE = 0.001
+
+
+def _kind_sql(have: set[str]) -> str:
+    if "credit_kind" not in have:
+        return "'revenue'"
+    cases = " ".join(f"when '{word}' then '{kind}'" for word, kind in KIND_WORDS.items())
+    return (f"case when credit_kind is null then 'revenue' else "
+            f"case lower(regexp_replace(credit_kind, '\\s+', '', 'g')) {cases} end end")
+
+
+def _refuse(message: str, key: str, problems: list[dict[str, Any]], **params: Any) -> ImportRejected:
+    return ImportRejected(message, key=f"ingest.error.{key}",
+                          problems=pd.DataFrame(problems), **params)
+
+
+def load_credits(cur: Any, have: set[str], rep_id: str, batch: int) -> tuple[int, int, int]:
+    """Store the splits of ``inc`` (the import's rows, ``rep_id`` the SQL of their rep id):
+    (new, updated, unchanged) rows."""
+    cur.execute(f"""create or replace temp table _cr as
+        select deal_id, {rep_id} as rep_id, share::DOUBLE as share, {_kind_sql(have)} as kind,
+               {'credit_kind' if 'credit_kind' in have else 'null'} as written
+        from inc""")
+    unknown = cur.execute("select distinct written from _cr where kind is null limit 5").fetchall()
+    if unknown:
+        words = ", ".join(str(r[0]) for r in unknown)
+        raise _refuse(f"Unknown credit kind {words}: write revenue (a share of the deal) or overlay "
+                      "(credit on top); nothing was stored.", "credit_kind",
+                      [{"column": "credit_kind", "value": r[0]} for r in unknown], words=words)
+    bad = cur.execute("select deal_id, share from _cr where share is null or share <= 0 "
+                      "or share > 1 + 1e-9 limit 5").fetchall()
+    if bad:
+        listed = ", ".join(f"{d} ({s})" for d, s in bad)
+        raise _refuse(f"A share is between 0% and 100% (0.6 or 60%): {listed}; nothing was stored.",
+                      "credit_share", [{"deal_id": d, "column": "share", "value": s} for d, s in bad],
+                      deals=listed)
+    missing = cur.execute("select distinct c.deal_id from _cr c left join deals d on d.deal_id = c.deal_id "
+                          "where d.deal_id is null order by 1 limit 5").fetchall()
+    if missing:
+        listed = ", ".join(str(r[0]) for r in missing)
+        raise _refuse(f"These deals are not imported: {listed}. Import the deals first, then their "
+                      "splits; nothing was stored.", "credit_deal",
+                      [{"deal_id": r[0], "column": "deal_id"} for r in missing], deals=listed)
+    # the owner keeps what the listed revenue shares leave
+    cur.execute("""insert into _cr
+        select s.deal_id, d.rep_id, 1 - s.total, 'revenue', null
+        from (select deal_id, sum(share) as total from _cr where kind = 'revenue' group by 1) s
+        join deals d on d.deal_id = s.deal_id
+        where s.total < 1 - $tol and d.rep_id is not null
+          and not exists (select 1 from _cr c where c.deal_id = s.deal_id and c.kind = 'revenue'
+                          and c.rep_id = d.rep_id)""", {"tol": _TOLERANCE})
+    off = cur.execute("""select deal_id, sum(share) as total from _cr where kind = 'revenue'
+                         group by 1 having abs(sum(share) - 1) > $tol order by 1 limit 5""",
+                      {"tol": _TOLERANCE}).fetchall()
+    if off:
+        listed = ", ".join(f"{d} {t:.0%}" for d, t in off)
+        raise _refuse(f"The revenue shares of a deal add up to 100%: {listed}; nothing was stored.",
+                      "credit_sum", [{"deal_id": d, "column": "share", "value": t} for d, t in off],
+                      deals=listed)
+    cur.execute("""create or replace temp table _crk as
+        select deal_id, rep_id, kind, sum(share) as share from _cr group by 1, 2, 3""")
+    # per deal: unchanged when the stored splits are the same rows
+    cur.execute("""create or replace temp table _crd as
+        with now as (select deal_id, list(struct_pack(r := rep_id, k := kind, s := round(share, 9))
+                                          order by rep_id, kind) as rows, count(*) as n
+                     from _crk group by 1),
+             was as (select deal_id, list(struct_pack(r := rep_id, k := kind, s := round(share, 9))
+                                          order by rep_id, kind) as rows
+                     from deal_credits where deal_id in (select deal_id from now) group by 1)
+        select n.deal_id, n.n, w.deal_id is not null as existed,
+               coalesce(w.rows = n.rows, false) as same
+        from now n left join was w on w.deal_id = n.deal_id""")
+    cur.execute("""insert into import_undo select $b, 'deal_credits', to_json(t) from deal_credits t
+                   where deal_id in (select deal_id from _crd where not same)""", {"b": batch})
+    cur.execute("delete from deal_credits where deal_id in (select deal_id from _crd where not same)")
+    cur.execute("""insert into deal_credits (deal_id, rep_id, share, kind, batch_id)
+                   select deal_id, rep_id, share, kind, $b from _crk
+                   where deal_id in (select deal_id from _crd where not same)""", {"b": batch})
+    new, updated, unchanged = cur.execute("""select
+        coalesce(sum(n) filter (where not existed), 0), coalesce(sum(n) filter (where existed and not same), 0),
+        coalesce(sum(n) filter (where same), 0) from _crd""").fetchall()[0]
+    for table in ("_cr", "_crk", "_crd"):
+        cur.execute(f"drop table {table}")
+    return int(new), int(updated), int(unchanged)

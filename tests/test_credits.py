@@ -1,0 +1,165 @@
+"""Credit splits and overlays (DESIGN.md section 10), worked out by hand. Real DuckDB.
+
+Plan: quarterly, commission 10%, accelerator x1.5 above 100% of quota, a first-deal SPIFF of
+1,000 (deals from 10,000), clawback within 90 days.
+
+2026-Q3 (quota 100,000 for Ann and Bob, 50,000 for Sue):
+- D1 Ann's 80,000 on 07-10, split Ann 60% / Bob 40%: Ann 48,000, Bob 32,000;
+- D2 Bob's 90,000 on 08-05, Sue credited 50% on top (overlay): Bob 90,000, Sue 45,000;
+- D3 Ann's 50,000 on 09-01.
+Ann: 98,000 (98%): commission 4,800 + 5,000 = 9,800; SPIFFs D1 60% of 1,000 + D3 1,000 =
+1,600; total 11,400. Bob: 122,000 (122%): commission 3,200 + 9,000 = 12,200; D2 crosses the
+quota at 32,000 + 68,000, its last 22,000 earn x1.5: 0.1 x 22,000 x 0.5 = 1,100; SPIFFs D1
+400 + D2 1,000; total 14,700. Sue: 45,000 (90%), commission 4,500, no SPIFF (an overlay is
+not the deal's seller); total 4,500. The company's revenue won stays 220,000.
+
+2026-Q4: D1 is refunded by half (-40,000 on 10-05, 87 days): each rep gives back half of what
+D1 paid them: Ann 2,400, Bob 1,600. Ann D4 40,000 and Bob D5 30,000 (no quota): Ann 4,000 -
+2,400 = 1,600, Bob 3,000 - 1,600 = 1,400.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from salescore import incentives as inc
+from salescore import metrics
+from salescore.periods import parse
+from tests.conftest import insert
+
+SPEC = {"name": "Split", "period": "quarter", "commission": {"default_rate": 0.10},
+        "accelerators": [{"above_attainment": 1.0, "multiplier": 1.5}],
+        "spiffs": [{"kind": "new_customer_deal", "bonus": 1000, "min_amount": 10000}],
+        "clawback_days": 90}
+PLAN = inc.Plan.from_dict(SPEC)
+Q3, Q4 = parse("2026-Q3"), parse("2026-Q4")
+
+
+def _deal(deal_id, rep, amount, close, customer):
+    return {"deal_id": deal_id, "rep_id": rep, "customer_id": customer, "amount": amount,
+            "stage": "Won", "status": "won", "close_date": close}
+
+
+@pytest.fixture
+def split(con):
+    insert(con, "reps", [{"rep_id": r, "name": r, "team": t, "base_salary": 10000}
+                         for r, t in (("Ann", "T"), ("Bob", "T"), ("Sue", "S"))])
+    insert(con, "deals", [
+        _deal("D1", "Ann", 80000, date(2026, 7, 10), "C1"), _deal("D2", "Bob", 90000, date(2026, 8, 5), "C2"),
+        _deal("D3", "Ann", 50000, date(2026, 9, 1), "C3"), _deal("D4", "Ann", 40000, date(2026, 10, 20), "C1"),
+        _deal("D5", "Bob", 30000, date(2026, 10, 25), "C2")])
+    insert(con, "deal_credits", [
+        {"deal_id": "D1", "rep_id": "Ann", "share": 0.6, "kind": "revenue"},
+        {"deal_id": "D1", "rep_id": "Bob", "share": 0.4, "kind": "revenue"},
+        {"deal_id": "D2", "rep_id": "Sue", "share": 0.5, "kind": "overlay"}])
+    insert(con, "targets", [
+        {"scenario": "base", "period": m, "scope": "rep", "scope_id": rep, "metric": "revenue", "value": v}
+        for rep, v in (("Ann", 100000 / 3), ("Bob", 100000 / 3), ("Sue", 50000 / 3))
+        for m in ("2026-07", "2026-08", "2026-09")])
+    insert(con, "payments", [{"payment_id": "Y1", "deal_id": "D1", "rep_id": "Ann",
+                              "paid_date": date(2026, 10, 5), "amount": -40000}])
+    return con
+
+
+def test_a_split_and_an_overlay_pay_component_by_component(split):
+    out = inc.payouts(split, PLAN, Q3).set_index("rep_id")
+    cols = ["revenue_won", "commission", "accelerator_extra", "spiffs", "total"]
+    assert out.loc["Ann", cols].tolist() == [98000.0, 9800.0, 0.0, 1600.0, 11400.0]
+    assert out.loc["Bob", cols].tolist() == [122000.0, 12200.0, 1100.0, 1400.0, 14700.0]
+    assert out.loc["Sue", cols].tolist() == [45000.0, 4500.0, 0.0, 0.0, 4500.0]
+    assert out.loc["Ann", "attainment"] == pytest.approx(0.98)
+    assert out.loc["Sue", "attainment"] == pytest.approx(0.90)
+    # company revenue counts each deal once (the overlay is credit, not revenue)
+    assert metrics.kpis(split, Q3.start, Q3.end)["revenue_won"] == 220000.0
+
+
+def test_the_statement_shows_each_split_line_with_its_share(split):
+    ann = inc.explain(split, PLAN, Q3, "Ann")
+    d1 = ann[(ann["component"] == "commission") & (ann["deal_id"] == "D1")].iloc[0]
+    assert (d1["basis"], d1["amount"], d1["detail"]) == (48000.0, 4800.0, "share:0.6:revenue")
+    d3 = ann[(ann["component"] == "commission") & (ann["deal_id"] == "D3")].iloc[0]
+    assert d3["detail"] is None or d3["detail"] != d3["detail"]      # a whole deal: no share
+    labels = inc.statement_labels("en")
+    assert inc.line_detail("commission", d1["detail"], labels) == "60% of the deal (split)"
+    sue = inc.explain(split, PLAN, Q3, "Sue")
+    line = sue[sue["component"] == "commission"].iloc[0]
+    assert inc.line_detail("commission", line["detail"], inc.statement_labels("zh")) == "叠加业绩 50%"
+    spiff = ann[(ann["component"] == "spiffs") & (ann["deal_id"] == "D1")].iloc[0]
+    assert spiff["amount"] == 600.0 and spiff["rate"] == 0.6
+
+
+def test_a_refund_of_a_split_deal_takes_back_each_reps_part(split):
+    out = inc.payouts(split, PLAN, Q4).set_index("rep_id")
+    assert out.loc["Ann", ["commission", "clawback", "total"]].tolist() == [4000.0, 2400.0, 1600.0]
+    assert out.loc["Bob", ["commission", "clawback", "total"]].tolist() == [3000.0, 1600.0, 1400.0]
+    assert out.loc["Sue", "total"] == 0.0
+
+
+# --- import --kind credits ------------------------------------------------------------------------
+
+DEALS = """Deal ID,Sales Agent,Customer,Stage,Amount,Close Date
+D1,Ann,C1,Won,80000,2026-07-10
+D2,Bob,C2,Won,90000,2026-08-05
+D3,Ann,C3,Won,50000,2026-09-01
+"""
+
+
+def _import(con, text: str, name: str, kind: str | None = None):
+    from salescore import ingest
+
+    prepared = ingest.prepare(text.encode(), name, con=con, kind=kind)
+    return ingest.load(con, prepared, file_name=name)
+
+
+def _stored(con):
+    return sorted(con.execute("select d.deal_id, r.name, c.share, c.kind from deal_credits c "
+                              "join reps r on r.rep_id = c.rep_id join deals d on d.deal_id = c.deal_id"
+                              ).fetchall())
+
+
+def test_a_splits_sheet_in_percent_gives_the_owner_the_rest_and_undoes(con):
+    from salescore import ingest
+
+    _import(con, DEALS, "deals.csv")
+    sheet = "商机编号,销售员,分成比例,分成类型\nD1,Bob,40%,\nD2,Sue,50%,叠加\n"
+    result = _import(con, sheet, "splits.csv", kind="credits")
+    assert result.table == "deal_credits" and result.new == 3            # + Ann's 60% of D1
+    assert _stored(con) == [("D1", "Ann", pytest.approx(0.6), "revenue"),
+                            ("D1", "Bob", pytest.approx(0.4), "revenue"),
+                            ("D2", "Sue", 0.5, "overlay")]
+    again = _import(con, sheet, "splits.csv", kind="credits")
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 3)
+    changed = _import(con, "Deal ID,Rep,Share\nD1,Bob,0.5\n", "splits2.csv", kind="credits")
+    assert changed.updated == 2
+    assert _stored(con)[:2] == [("D1", "Ann", 0.5, "revenue"), ("D1", "Bob", 0.5, "revenue")]
+    ingest.undo(con)
+    assert _stored(con)[:2] == [("D1", "Ann", pytest.approx(0.6), "revenue"),
+                                ("D1", "Bob", pytest.approx(0.4), "revenue")]
+
+
+@pytest.mark.parametrize("sheet, words", [
+    ("Deal ID,Rep,Share\nD1,Ann,70%\nD1,Bob,40%\n", "D1 110%"),
+    ("Deal ID,Rep,Share\nD9,Ann,50%\n", "not imported: D9"),
+    ("Deal ID,Rep,Share,Credit type\nD1,Bob,40%,bonus\n", "Unknown credit kind bonus"),
+])
+def test_bad_splits_are_refused_whole_with_the_deals_named(con, sheet, words):
+    from salescore.errors import ImportRejected
+
+    _import(con, DEALS, "deals.csv")
+    with pytest.raises(ImportRejected, match=words):
+        _import(con, sheet, "bad.csv", kind="credits")
+    assert con.execute("select count(*) from deal_credits").fetchall() == [(0,)]
+
+
+def test_revenue_per_rep_follows_the_shares_and_the_total_does_not(split):
+    reps = metrics.by_group(split, Q3.start, Q3.end, "rep").set_index("rep_id")
+    # D1's 80,000: Ann 48,000 + D3 50,000; Bob 32,000 + D2 90,000; the overlay is pay credit only
+    assert reps.loc["Ann", "revenue_won"] == 98000.0 and reps.loc["Bob", "revenue_won"] == 122000.0
+    assert reps.loc["Ann", "attainment"] == pytest.approx(0.98)
+    assert reps.loc["Sue", "revenue_won"] == 0.0
+    teams = metrics.by_group(split, Q3.start, Q3.end, "team").set_index("team")
+    assert teams.loc["T", "revenue_won"] == 220000.0
+    summary = metrics.summary(split, Q3.start, Q3.end)
+    by_rep = {r["rep"]: r["revenue_won"] for r in summary["by_rep"]}
+    assert by_rep["Ann"] == 98000.0 and summary["totals"]["revenue_won"] == 220000.0
