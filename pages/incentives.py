@@ -6,7 +6,7 @@ import streamlit as st
 from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.ui import closing
+from salescore.ui import closing, quota_whatif
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
@@ -62,6 +62,7 @@ closing.banner(working, period, base)   # a closed period's stored statements, o
 # --- 2. what-if (a fragment: moving a slider redraws this tab only) ----------------------
 with tabs[1]:
     sim.whatif_panel(working, reference, period, scope, ctx.lang)
+    quota_whatif.panel(working, period, scope, base)
 
 # --- 3. plan A vs plan B -----------------------------------------------------------------
 with tabs[2]:

@@ -131,6 +131,9 @@ CASES = {
     "team_training_hours": (charts.team_training_hours, pd.DataFrame(
         {"rep": ["Ann", "Ann", "Bob"], "topic_label": ["product", "skills", "product"], "hours": [4.0, 2.0, 6.0]})),
     "movement_waterfall": (charts.movement_waterfall, _movement()),
+    "attainment_histogram": (charts.attainment_histogram, pd.DataFrame(
+        {"bin_start": [0.8, 0.9, 1.0, 2.0] * 2, "reps": [1, 2, 3, 1, 0, 1, 4, 2],
+         "scenario_label": ["now"] * 4 + ["what-if"] * 4})),
     "team_did": (charts.team_did, pd.DataFrame(
         {"group_label": ["trained", "trained", "control", "control"], "window_label": ["before", "after"] * 2,
          "win_rate": [0.2, 0.3, 0.21, 0.22]})),

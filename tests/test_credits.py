@@ -163,3 +163,21 @@ def test_revenue_per_rep_follows_the_shares_and_the_total_does_not(split):
     summary = metrics.summary(split, Q3.start, Q3.end)
     by_rep = {r["rep"]: r["revenue_won"] for r in summary["by_rep"]}
     assert by_rep["Ann"] == 98000.0 and summary["totals"]["revenue_won"] == 220000.0
+
+
+# --- attainment distribution and the what-if on quota (issue 20) ------------------------------------
+
+def test_a_quota_what_if_by_team_moves_attainment_and_pay(split):
+    """Team T's quotas 10% lower: Ann 98,000 / 90,000 = 108.9%, now accelerated beyond 90,000:
+    her deals in order D1 48,000 (07-10), D3 50,000 (09-01): 8,000 of D3 above quota earn x1.5
+    = 0.1 x 8,000 x 0.5 = 400 more; Bob 122,000 / 90,000: 32,000 beyond it, 1,600 instead of
+    1,100. Sue (team S) unchanged; nothing is stored."""
+    base = inc.payouts(split, PLAN, Q3).set_index("rep_id")
+    lower = inc.payouts(split, PLAN, Q3, quota_scale=(("T", 0.9),)).set_index("rep_id")
+    assert lower.loc["Ann", "attainment"] == pytest.approx(98000 / 90000)
+    assert lower.loc["Ann", "accelerator_extra"] == 400.0 and lower.loc["Bob", "accelerator_extra"] == 1600.0
+    assert lower.loc["Sue", "total"] == base.loc["Sue", "total"]
+    assert inc.payouts(split, PLAN, Q3).equals(inc.payouts(split, PLAN, Q3))
+    dist = inc.attainment_distribution(lower)
+    assert dist["reps"] == 3 and dist["at_quota"] == 2 and dist["share_at_quota"] == pytest.approx(2 / 3)
+    assert dist["bins"]["reps"].sum() == 3

@@ -298,3 +298,27 @@ def test_close_the_pay_period_then_reopen_it_with_a_reason(writable):
     assert with_db(path, incentives.closed_periods) == []
     events = with_db(path, lambda con: audit.events(con, action="period_reopen"))
     assert "D-1 belongs to another rep" in events["detail"].iloc[0]
+
+
+def test_the_quota_what_if_moves_the_share_at_quota(at, demo_db):
+    """What-if tab: every team's quotas 20% lower puts more reps at quota and costs more."""
+    from tests.conftest import with_db
+
+    at.run()
+    period = at.session_state["sim_period"]
+    plan_id = at.session_state["sim_source"].partition(":")[2]
+    cards = {m.label: m.value for m in at.metric}
+    now = with_db(demo_db, lambda con: incentives.attainment_distribution(
+        incentives.payouts(con, incentives.load_plan(con, plan_id), period)))
+    assert cards["达成指标的销售占比"] == fmt.pct(now["share_at_quota"], 0)
+    at.slider(key="sim_q_pct").set_value(-20).run()
+    assert not at.exception
+    cards = {m.label: m for m in at.metric}
+    teams = tuple(sorted(with_db(demo_db, lambda con: con.execute(
+        "select distinct coalesce(team, '') from reps").fetchall())))
+    lower = with_db(demo_db, lambda con: incentives.payouts(
+        con, incentives.load_plan(con, plan_id), period, quota_scale=tuple((t[0], 0.8) for t in teams)))
+    after = incentives.attainment_distribution(lower)
+    assert after["share_at_quota"] > now["share_at_quota"]
+    assert cards["达成指标的销售占比"].value == fmt.pct(after["share_at_quota"], 0)
+    assert cards["奖金成本"].delta.startswith("+")

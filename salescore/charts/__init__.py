@@ -17,7 +17,8 @@ from salescore.charts.funnel import (cycle_groups, cycle_histogram, cycle_trend,
                                      velocity_effects)
 from salescore.charts.goals import LIGHT_COLORS, goals_pacing, goals_plan
 from salescore.charts.history import STEP_COLORS, movement_waterfall, waterfall_frame
-from salescore.charts.incentives import lever_tornado, payout_change, payout_distribution
+from salescore.charts.incentives import (attainment_histogram, lever_tornado, payout_change,
+                                         payout_distribution)
 from salescore.charts.meeting import MEETING_STATES, meeting_actions
 from salescore.charts.overview import leaderboard, pace_lights, revenue_trend, team_attainment
 from salescore.charts.retention import retention_quadrant
@@ -37,7 +38,7 @@ __all__ = [
     "lever_tornado", "loss_pareto", "loss_stack", "meeting_actions", "money_format", "month_x",
     "STEP_COLORS", "movement_waterfall", "waterfall_frame",
     "number_locale",
-    "monthly_rate", "pace_rule", "payout_change", "payout_distribution", "retention_quadrant",
+    "monthly_rate", "pace_rule", "payout_change", "payout_distribution", "attainment_histogram", "retention_quadrant",
     "revenue_trend", "review_change", "review_progress", "score_by", "score_distribution",
     "stacked_months", "swot_board", "team_attainment", "team_did", "team_rep_trend",
     "team_role_mix", "team_training_hours", "team_z_heatmap", "theme", "top_customers",

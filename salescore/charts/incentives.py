@@ -47,3 +47,25 @@ def lever_tornado(frame: pd.DataFrame, lang: str, currency: str = "") -> alt.Top
                  alt.Tooltip("change:Q", title=t("incentives.cost_of_step", lang),
                              format=money_format("+,.0f", currency))])
     return theme(chart.properties(height=bar_height(len(data), step=28, minimum=160)), currency)
+
+
+def attainment_histogram(frame: pd.DataFrame, lang: str) -> alt.TopLevelMixin:
+    """Reps per attainment bin, the plan as it is beside a quota what-if, with a line at 100%.
+    Columns: bin_start (0.0, 0.1 ... 2.0 = 200% and over), reps, scenario_label (one or two
+    values, the first drawn grey)."""
+    data = frame.assign(label=[f"{int(round(b * 100))}%" + ("+" if b >= 2.0 else "") for b in frame["bin_start"]])
+    order = list(dict.fromkeys(data["label"]))
+    scenarios = list(dict.fromkeys(data["scenario_label"]))
+    colors = alt.Scale(domain=scenarios, range=[PALETTE["neutral"], PALETTE["actual"]][:len(scenarios)])
+    x = alt.X("label:N", sort=order, title=t("metric.attainment", lang), axis=alt.Axis(labelAngle=0, labelLimit=0))
+    bars = alt.Chart(data).mark_bar().encode(
+        x=x, xOffset=alt.XOffset("scenario_label:N", sort=scenarios),
+        y=alt.Y("reps:Q", title=t("incentives.reps", lang), axis=alt.Axis(format="d", tickMinStep=1)),
+        color=alt.Color("scenario_label:N", scale=colors, sort=scenarios, title=None,
+                        legend=alt.Legend(orient="top") if len(scenarios) > 1 else None),
+        tooltip=[alt.Tooltip("label:N", title=t("metric.attainment", lang)),
+                 alt.Tooltip("scenario_label:N", title=" "),
+                 alt.Tooltip("reps:Q", title=t("incentives.reps", lang), format="d")])
+    quota = alt.Chart(pd.DataFrame({"label": ["100%"]})).mark_rule(
+        color=PALETTE["target"], strokeDash=[4, 3], strokeWidth=2).encode(x=alt.X("label:N", sort=order))
+    return theme(alt.layer(bars, quota).properties(height=240))

@@ -38,7 +38,8 @@ from salescore.incentives.statements import (DEDUCTIONS, LINE_COLUMNS, NUMERIC_C
                                              statement_text, statement_xlsx, statements,
                                              statements_archive, statements_zip, summary_lines)
 from salescore.incentives.store import list_plans, load_plan, save_plan
-from salescore.incentives.whatif import (SCALABLE, Lever, budget_amount, compare,
+from salescore.incentives.whatif import (AT_QUOTA_RULE, SCALABLE, Lever, attainment_distribution,
+                                         budget_amount, compare,
                                          default_budget, lever_changes, levers, movers, scale,
                                          sensitivity, solve_budget, summary, versus, with_lever)
 from salescore.scope import Scope
@@ -54,7 +55,8 @@ __all__ = [
     "REASON_KEYS", "REWARD_KEYS", "SUMMARY_PARTS", "StatementText", "line_detail", "reward_text",
     "signed", "statement_file", "statement_html", "statement_labels", "statement_page",
     "statement_text", "statement_xlsx", "statements", "statements_archive", "statements_zip",
-    "summary_lines", "list_plans", "load_plan", "save_plan", "SCALABLE", "Lever",
+    "summary_lines", "list_plans", "load_plan", "save_plan", "AT_QUOTA_RULE", "SCALABLE", "Lever",
+    "attainment_distribution",
     "budget_amount", "compare", "default_budget", "lever_changes", "levers", "movers", "scale",
     "sensitivity",
     "solve_budget", "summary", "versus", "with_lever", "Scope",

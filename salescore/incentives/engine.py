@@ -73,6 +73,8 @@ from salescore.periods import Period, containing, parse
 from salescore.scope import Scope
 
 Con = duckdb.DuckDBPyConnection
+#: Stands for "no team scaled" in the quota what-if's bound list (a team cannot be named so).
+_NO_TEAM = "\x00"
 
 #: Columns of :func:`payouts`, in order.
 PAYOUT_COLUMNS = ["rep_id", "rep", "team", "quota", "revenue_won", "margin_won", "attainment",
@@ -254,33 +256,39 @@ def _carry_in(con: Con, plan: Plan, p: Period, scope: Scope, base: dict[str, Any
 
 
 def _run(con: Con, plan: Plan, period: Period | str, scope: Scope,
-         quota: tuple[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+         quota: tuple[str, float] | None = None,
+         quota_scale: tuple[tuple[str, float], ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`_compute`, except for a closed period asked with the plan it was closed with:
     then the stored statements (salescore.incentives.closing), never recomputed."""
     p = _period(plan, period)
-    if quota is None:
+    if quota is None and not quota_scale:
         stored = closing.stored_run(con, plan, p, scope)
         if stored is not None:
             return stored
-    return _compute(con, plan, p, scope, quota)
+    return _compute(con, plan, p, scope, quota, quota_scale=quota_scale)
 
 
 def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
              quota: tuple[str, float] | None = None, memo: dict | None = None,
              carry_in: dict[str, tuple[float, str]] | None = None,
-             adjust: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+             adjust: pd.DataFrame | None = None,
+             quota_scale: tuple[tuple[str, float], ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-rep frame before rounding, every line of the reps in scope); ``quota`` =
     (rep_id, value) replaces that rep's quota for the period (a what-if; nothing is stored).
     ``memo``: a dict shared by several runs over the same data (sensitivity, budget solver).
     ``carry_in``: the balances carried into the period (what a closed previous period's
     statements carried forward, else computed from earlier periods when None). ``adjust``:
-    the adjustment lines for closed periods paid in this one (closing.adjustments when None)."""
+    the adjustment lines for closed periods paid in this one (closing.adjustments when None).
+    ``quota_scale``: (team, factor) pairs: that team's quotas times the factor (a what-if on
+    quota; '' = reps without a team)."""
     p = _period(plan, period)
     base: dict[str, Any] = {"scenario": metrics.active_scenario(con), "start": p.start,
                             "end": p.end, "pstart": p.start, "months": p.months,
                             "team": scope.team, "rep": scope.rep_id,
                             "qo_rep": quota[0] if quota else None,
-                            "qo_value": float(quota[1]) if quota else None}
+                            "qo_value": float(quota[1]) if quota else None,
+                            "qs_teams": [t for t, _ in quota_scale] or [_NO_TEAM],
+                            "qs_factors": [float(f) for _, f in quota_scale] or [1.0]}
     params = dict(base)
     deal_lines = _run_memo(con, lsql.lines_sql(plan, params), params, memo)
     claws = _claws(con, plan, base, p.start, p.end, memo)
@@ -423,7 +431,8 @@ def close_period(con: Con, plan_id: str, version: int | None, period: Period | s
 
 
 def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(),
-            quota: tuple[str, float] | None = None) -> pd.DataFrame:
+            quota: tuple[str, float] | None = None,
+            quota_scale: tuple[tuple[str, float], ...] = ()) -> pd.DataFrame:
     """One row per rep for ``period`` (its kind must be the plan's period).
 
     Columns: PAYOUT_COLUMNS = rep_id, rep, team, quota (NaN without one), revenue_won,
@@ -434,9 +443,10 @@ def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(),
     for the next period), non_cash (list of rewards), cost_of_sales = total / revenue_won,
     flag ('' or 'no_quota', 'capped', 'shortfall', comma-joined). Money rounded to cents; sorted by team,
     then total (highest first). ``quota`` = (rep_id, value): that rep's quota for the period
-    is taken as ``value`` instead of the stored target (what-if; nothing is written).
+    is taken as ``value`` instead of the stored target (what-if; nothing is written);
+    ``quota_scale`` = (team, factor) pairs scale each team's quotas (what-if on quota).
     """
-    out, _ = _run(con, plan, period, scope, quota)
+    out, _ = _run(con, plan, period, scope, quota, tuple(quota_scale))
     return payouts_from(out)
 
 

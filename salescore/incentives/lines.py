@@ -85,13 +85,17 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
     expressions), the quota of every period from ``lo``'s."""
     kind = plan.period  # validated: month / quarter / year
     return f"""
-    quota as (    -- the rep's quota per period; a what-if quota replaces one rep's for $pstart
+    quota as (    -- the rep's quota per period; a what-if quota replaces one rep's for $pstart,
+                  -- a what-if factor per team ($qs_teams, $qs_factors) scales its reps' quotas
         select rep_id, pstart, sum(quota) as quota from (
-            select scope_id as rep_id,
-                   date_trunc('{kind}', strptime(period || '-01', '%Y-%m-%d'))::DATE as pstart,
-                   value::DOUBLE as quota, false as what_if
-            from targets where scenario = $scenario and scope = 'rep' and metric = 'revenue'
-              and period >= strftime(date_trunc('{kind}', {lo})::DATE, '%Y-%m')
+            select t.scope_id as rep_id,
+                   date_trunc('{kind}', strptime(t.period || '-01', '%Y-%m-%d'))::DATE as pstart,
+                   t.value::DOUBLE * coalesce(list_extract($qs_factors::DOUBLE[],
+                       list_position($qs_teams::VARCHAR[], coalesce(qr.team, ''))), 1.0) as quota,
+                   false as what_if
+            from targets t left join reps qr on qr.rep_id = t.scope_id
+            where t.scenario = $scenario and t.scope = 'rep' and t.metric = 'revenue'
+              and t.period >= strftime(date_trunc('{kind}', {lo})::DATE, '%Y-%m')
             union all
             select $qo_rep, $pstart, $qo_value, true where $qo_rep::VARCHAR is not null
         ) t

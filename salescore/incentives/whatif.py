@@ -44,6 +44,35 @@ def summary(frame: pd.DataFrame) -> dict[str, Any]:
             "pay_rate_bottom": rate(bottom) if len(frame) else None}
 
 
+#: The share of reps at quota that fair, reachable quotas give (the common rule of thumb).
+AT_QUOTA_RULE = 0.60
+#: The attainment bins of :func:`attainment_distribution` (steps of 10%, 200% and over last).
+_BIN_STEP, _BIN_TOP = 0.10, 2.0
+
+
+def attainment_distribution(frame: pd.DataFrame) -> dict[str, Any]:
+    """How a payouts frame's reps with a quota spread over attainment: reps, at_quota (reps at
+    or above 100%), share_at_quota, median, rule (AT_QUOTA_RULE), verdict ('hard' when the share
+    at quota is more than 15 points below the rule, 'easy' when more than 15 above, else
+    'fair'; None without reps) and bins (frame: bin_start, bin_end, reps; 10% steps from 0
+    to 200%, the last bin holding everything from 200% up)."""
+    att = frame["attainment"].astype("float64").dropna()
+    edges = [round(i * _BIN_STEP, 2) for i in range(int(_BIN_TOP / _BIN_STEP) + 1)]
+    idx = (att.clip(lower=0.0, upper=_BIN_TOP) / _BIN_STEP + 1e-9).astype("int64").clip(upper=len(edges) - 1)
+    counts = idx.value_counts()
+    bins = pd.DataFrame({"bin_start": edges,
+                         "bin_end": [*edges[1:], float("inf")],
+                         "reps": [int(counts.get(i, 0)) for i in range(len(edges))]})
+    n = int(len(att))
+    at = int((att >= 1.0 - 1e-9).sum())
+    share = at / n if n else None
+    verdict = None if share is None else (
+        "hard" if share < AT_QUOTA_RULE - 0.15 else "easy" if share > AT_QUOTA_RULE + 0.15 else "fair")
+    return {"reps": n, "at_quota": at, "share_at_quota": share,
+            "median": float(att.median()) if n else None, "rule": AT_QUOTA_RULE,
+            "verdict": verdict, "bins": bins}
+
+
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     """Per-rep difference of two payouts frames (plan A -> plan B): rep_id, rep, team,
     revenue_won, attainment, total_a, total_b, change (= total_b - total_a), change_pct
