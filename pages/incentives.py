@@ -6,7 +6,7 @@ import streamlit as st
 from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.ui import closing, quota_whatif
+from salescore.ui import closing, quota_whatif, recognition
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
@@ -117,4 +117,4 @@ with tabs[4]:
 
 # --- 6. recognition ----------------------------------------------------------------------
 with tabs[5]:
-    sim.recognition(base, period, scope)
+    recognition.recognition(base, period, scope)

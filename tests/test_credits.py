@@ -24,7 +24,7 @@ from datetime import date
 import pytest
 
 from salescore import incentives as inc
-from salescore import metrics
+from salescore import db, metrics
 from salescore.periods import parse
 from tests.conftest import insert
 
@@ -181,3 +181,28 @@ def test_a_quota_what_if_by_team_moves_attainment_and_pay(split):
     dist = inc.attainment_distribution(lower)
     assert dist["reps"] == 3 and dist["at_quota"] == 2 and dist["share_at_quota"] == pytest.approx(2 / 3)
     assert dist["bins"]["reps"].sum() == 3
+
+
+# --- manager override (issue 20) ------------------------------------------------------------------------
+
+def test_a_manager_override_pays_a_rate_on_the_team_with_its_summed_quota(split):
+    """Mia manages Ann and Bob (reps.manager): 2% of their 2026-Q3 revenue (98,000 + 122,000 =
+    220,000) = 4,400; her quota is theirs summed (2 x 99,999.99, the monthly thirds stored to
+    the cent), attainment 110%. The plan has no
+    base bonus, so that is all she is paid; Ann's and Bob's pay does not change."""
+    with db.transaction(split) as cur:
+        cur.execute("insert into reps (rep_id, name, team, base_salary) values ('Mia', 'Mia', 'T', 20000)")
+        cur.execute("update reps set manager = 'Mia' where rep_id in ('Ann', 'Bob')")
+    plan = inc.Plan.from_dict({**SPEC, "override": {"rate": 0.02}})
+    out = inc.payouts(split, plan, Q3).set_index("rep_id")
+    mia = out.loc["Mia"]
+    assert (mia["override"], mia["revenue_won"], mia["total"]) == (4400.0, 220000.0, 4400.0)
+    assert mia["quota"] == pytest.approx(200000.0, abs=0.05)     # 3 x 33,333.33 per rep
+    assert mia["attainment"] == pytest.approx(1.10, abs=1e-6)
+    base = inc.payouts(split, PLAN, Q3).set_index("rep_id")
+    assert out.loc["Ann", "total"] == base.loc["Ann", "total"] and out.loc["Bob", "override"] == 0.0
+    line = inc.explain(split, plan, Q3, "Mia")
+    over = line[line["component"] == "override"].iloc[0]
+    assert (over["basis"], over["rate"], over["amount"]) == (220000.0, 0.02, 4400.0)
+    assert inc.line_detail("override", over["detail"], inc.statement_labels("en")) == "revenue of the 2 reps you manage"
+    assert inc.Plan.from_dict(plan.to_dict()) == plan

@@ -79,17 +79,18 @@ _NO_TEAM = "\x00"
 #: Columns of :func:`payouts`, in order.
 PAYOUT_COLUMNS = ["rep_id", "rep", "team", "quota", "revenue_won", "margin_won", "attainment",
                   "base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                  "clawback", "carried_balance", "adjustment", "total", "carried_forward", "non_cash",
+                  "override", "clawback", "carried_balance", "adjustment", "total", "carried_forward", "non_cash",
                   "cost_of_sales", "flag"]
 #: The money components, as explain() names them, in statement order.
 COMPONENTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-              "clawback", "carried_balance", "adjustment", "shortfall", "payout_cap", "rounding")
+              "override", "clawback", "carried_balance", "adjustment", "shortfall", "payout_cap",
+              "rounding")
 #: The components summed into a payouts column (cuts, clawbacks and balances reported positive;
 #: adjustments for closed periods signed).
-_SUMMED = COMPONENTS[:8]
+_SUMMED = COMPONENTS[:9]
 #: What the command line prints per rep (DESIGN §6: the §5 outputs plus "rep").
 CLI_FIELDS = ["rep", "rep_id", "team", "quota", "revenue_won", "attainment", "base_bonus",
-              "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback",
+              "commission", "accelerator_extra", "decelerator_cut", "spiffs", "override", "clawback",
               "carried_balance", "adjustment", "total", "carried_forward", "non_cash", "cost_of_sales",
               "flag"]
 
@@ -317,11 +318,24 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
                                                   "active": True, "revenue_won": 0.0,
                                                   "margin_won": 0.0})], ignore_index=True)
     deal_lines = deal_lines.merge(reps[["rep_id"]], on="rep_id")  # inner: keeps the line order
+    rep_lines = []
+    if plan.override and "team_revenue" in reps:
+        # a manager's quota and revenue won add those of the reps they manage (section 10)
+        managers = reps["team_reps"].fillna(0) > 0
+        reps.loc[managers, "quota"] = (reps.loc[managers, "quota"].astype("float64").fillna(0.0)
+                                       + reps.loc[managers, "team_quota"].astype("float64").fillna(0.0))
+        reps.loc[managers, "revenue_won"] = reps.loc[managers, "revenue_won"] + reps.loc[managers, "team_revenue"]
+        led = reps[managers]
+        if len(led):
+            rep_lines.append(pd.DataFrame({
+                "rep_id": led["rep_id"], "component": "override", "deal_id": None, "day": pd.Timestamp(p.end),
+                "basis": led["team_revenue"], "rate": plan.override.rate, "multiplier": None,
+                "amount": led["team_revenue"] * plan.override.rate,
+                "detail": [f"team:{int(n)}" for n in led["team_reps"]]}))
     reps["quota"] = reps["quota"].astype("float64").where(reps["quota"] > 0)
     reps["attainment"] = reps["revenue_won"] / reps["quota"]
     att = reps["attainment"]
     has_quota = att.notna()
-    rep_lines = []
     # base bonus: pct x salary x months x min(attainment, cap), from the gate
     if plan.base_bonus:
         bb = plan.base_bonus
@@ -369,7 +383,7 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     for comp in ("decelerator_cut", "clawback", "carried_balance"):
         out[comp] = 0.0 - out[comp]  # reported as positive amounts (0.0 - x: no -0.0)
     out["total"] = (out["base_bonus"] + out["commission"] + out["accelerator_extra"] + out["spiffs"]
-                    - out["decelerator_cut"] - out["clawback"] - out["carried_balance"]
+                    + out["override"] - out["decelerator_cut"] - out["clawback"] - out["carried_balance"]
                     + out["adjustment"])
     # below zero: pays 0; the shortfall is carried into the next period (unless carry_negative false)
     short = out["total"] < -EPS
@@ -453,9 +467,10 @@ def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(),
 def payouts_from(out: pd.DataFrame) -> pd.DataFrame:
     """Round the engine's per-rep frame to cents and order it (see :func:`payouts`)."""
     out = out.copy()
-    if "adjustment" not in out:
-        out["adjustment"] = 0.0
-    for col in ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
+    for col in ("adjustment", "override"):   # statements stored before these existed
+        if col not in out:
+            out[col] = 0.0
+    for col in ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "override",
                 "clawback", "carried_balance", "adjustment", "total", "carried_forward"):
         out[col] = cents(out[col])
     out["cost_of_sales"] = out["total"] / out["revenue_won"].where(out["revenue_won"] > 0)

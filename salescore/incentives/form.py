@@ -48,7 +48,8 @@ def plan_from_form(fields: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
     """Build (and validate) a plan from the editor: ``fields`` holds name, period, and per
     component an on/off flag plus its numbers (base_bonus_on, pct_of_salary, gate, cap;
     commission_on, basis, default_rate; decelerator_on, below_attainment, decel_multiplier;
-    clawback_on, clawback_days; carry_negative (default on); payout_cap_on, payout_cap);
+    clawback_on, clawback_days; carry_negative (default on); payout_cap_on, payout_cap;
+    override_on, override_rate);
     ``tables`` as from plan_tables."""
     f = dict(fields)
     spec: dict[str, Any] = {"name": f.get("name", ""), "period": f.get("period")}
@@ -77,4 +78,6 @@ def plan_from_form(fields: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
     spec["carry_negative"] = bool(f.get("carry_negative", True))
     spec["payout_cap"] = f.get("payout_cap") if f.get("payout_cap_on") else None
     spec["non_cash"] = _records(tables["non_cash"])
+    if f.get("override_on"):
+        spec["override"] = {"rate": f.get("override_rate")}
     return Plan.from_dict(spec)

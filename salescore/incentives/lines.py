@@ -177,15 +177,31 @@ def _pos(keys: str) -> str:
 
 def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
     """rep_id, rep, team, base_salary, active, quota, revenue_won, margin_won of every rep in
-    scope for the period [$start, $end]."""
+    scope for the period [$start, $end]; with a manager override also team_reps, team_revenue
+    and team_quota: the reps whose reps.manager names the rep (section 10), their revenue won
+    and summed quota."""
+    team = ""
+    cols = ""
+    if plan.override:
+        team = """,
+    mgr as (
+        select m.rep_id, count(*) as team_reps, sum(coalesce(v.revenue_won, 0)) as team_revenue,
+               sum(q.quota) as team_quota
+        from reps m join reps w on lower(trim(w.manager)) = lower(trim(m.name)) and w.rep_id <> m.rep_id
+        left join mine v on v.rep_id = w.rep_id left join q on q.rep_id = w.rep_id
+        group by m.rep_id
+    )"""
+        cols = (", coalesce(g.team_reps, 0)::BIGINT as team_reps, coalesce(g.team_revenue, 0)::DOUBLE "
+                "as team_revenue, g.team_quota::DOUBLE as team_quota")
     return f"""
     with {_base(plan, params, "$start", "$end")},
     mine as (select * from revenue where pstart = $pstart),
-    q as (select * from quota where pstart = $pstart)
+    q as (select * from quota where pstart = $pstart){team}
     select r.rep_id, r.name as rep, coalesce(r.team, '') as team, r.base_salary::DOUBLE as base_salary,
            r.active, q.quota, coalesce(v.revenue_won, 0)::DOUBLE as revenue_won,
-           coalesce(v.margin_won, 0)::DOUBLE as margin_won
+           coalesce(v.margin_won, 0)::DOUBLE as margin_won{cols}
     from reps r left join q on q.rep_id = r.rep_id left join mine v on v.rep_id = r.rep_id
+    {"left join mgr g on g.rep_id = r.rep_id" if plan.override else ""}
     where {sql.in_scope(rep="r.rep_id")}
     """
 

@@ -208,7 +208,18 @@ class NonCash:
 
 
 _PLAN_KEYS = ("name", "period", "base_bonus", "commission", "accelerators", "decelerator", "spiffs",
-              "clawback_days", "carry_negative", "payout_cap", "non_cash")
+              "clawback_days", "carry_negative", "payout_cap", "non_cash", "override")
+
+
+@dataclass(frozen=True)
+class Override:
+    """A manager's override (DESIGN §10): ``rate`` x the revenue won by the reps whose
+    manager they are (reps.manager names them); their summed quota is the manager's quota."""
+
+    rate: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rate": self.rate}
 
 
 @dataclass(frozen=True)
@@ -228,6 +239,7 @@ class Plan:
     #: a period total below zero is carried into the next period (recovered from later
     #: earnings); False: it pays 0 and nothing is carried
     carry_negative: bool = True
+    override: Override | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Plan:
@@ -309,7 +321,9 @@ class Plan:
             decelerator=decel, spiffs=tuple(spiffs),
             clawback_days=None if claw is None else int(claw),
             payout_cap=_nonneg(d.get("payout_cap"), "payout_cap", required=False),
-            non_cash=tuple(rewards), carry_negative=carry)
+            non_cash=tuple(rewards), carry_negative=carry,
+            override=Override(_rate(_obj(d["override"], "override", ("rate",)).get("rate"), "override.rate"))
+            if d.get("override") is not None else None)
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
@@ -344,6 +358,8 @@ class Plan:
         out["payout_cap"] = _clean_num(self.payout_cap)
         if self.non_cash:
             out["non_cash"] = [n.to_dict() for n in self.non_cash]
+        if self.override:
+            out["override"] = self.override.to_dict()
         return out
 
     def to_json(self) -> str:

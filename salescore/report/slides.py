@@ -258,8 +258,8 @@ def _incentives(b: _Build) -> Slide:
 
 #: The payouts slide's amount columns, in the Incentives page's order and words
 #: (incentives.col.*); carried_balance and adjustment only when a rep has one.
-_PAY_COLUMNS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "clawback",
-                "carried_balance", "adjustment", "total")
+_PAY_COLUMNS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "override",
+                "clawback", "carried_balance", "adjustment", "total")
 
 
 def _payouts(b: _Build) -> Slide:
@@ -269,7 +269,7 @@ def _payouts(b: _Build) -> Slide:
     # deductions negative, as on the Incentives page and every statement (incentives.signed)
     signed = incentives.signed(shown)
     money = [c for c in _PAY_COLUMNS if c in signed
-             and (c not in ("carried_balance", "adjustment") or signed[c].fillna(0).any())]
+             and (c not in ("carried_balance", "adjustment", "override") or signed[c].fillna(0).any())]
     rows = [{"rep": r["rep"], "team": r["team"], "attainment": _pct0(r["attainment"]),
              **{c: b.amount(r[c] if not _missing(r[c]) else 0.0) for c in money},
              "cost_of_sales": _pct0(r["cost_of_sales"])} for r in signed.to_dict("records")]

@@ -249,6 +249,11 @@ def plan_editor(plan: Plan) -> None:
                                  5000.0, key="sim_f_pcap")
         carry = c[4].toggle(t("incentives.f.carry_negative"), value=d.get("carry_negative", True),
                             key="sim_f_carry", help=t("incentives.f.carry_negative_help"))
+        o = st.columns([1, 1, 3])
+        over_on = o[0].toggle(t("incentives.f.override"), value=d.get("override") is not None,
+                              key="sim_f_over_on", help=t("incentives.f.override_help"))
+        over = o[1].number_input(t("incentives.f.override_rate"), 0.0, 100.0,
+                                 float((d.get("override") or {}).get("rate", 0.02)) * 100, 0.5, key="sim_f_over")
         st.markdown(f"**{t('incentives.f.non_cash')}**")
         rewards = st.data_editor(tables["non_cash"], num_rows="dynamic", key="sim_ed_rewards", width="stretch",
                                  column_config={"min_attainment": st.column_config.NumberColumn(
@@ -261,7 +266,8 @@ def plan_editor(plan: Plan) -> None:
                   "gate": gate / 100, "cap": cap / 100 if cap else None, "commission_on": comm_on,
                   "basis": basis, "default_rate": rate / 100, "decelerator_on": dec_on,
                   "below_attainment": below / 100, "decel_multiplier": dmult, "clawback_on": claw_on,
-                  "clawback_days": claw, "carry_negative": carry, "payout_cap_on": cap_on, "payout_cap": pcap}
+                  "clawback_days": claw, "carry_negative": carry, "payout_cap_on": cap_on, "payout_cap": pcap,
+                  "override_on": over_on, "override_rate": over / 100}
         try:
             plan = incentives.plan_from_form(fields, {"tiers": tiers, "accelerators": accs, "spiffs": spiffs,
                                                       "non_cash": rewards})
@@ -373,7 +379,7 @@ def gainers_losers(change: pd.DataFrame) -> None:
 
 
 _MONEY_COLS = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-               "spiffs", "clawback", "carried_balance", "adjustment", "total", "carried_forward")
+               "spiffs", "override", "clawback", "carried_balance", "adjustment", "total", "carried_forward")
 
 
 #: Streamlit's own currency formats put the minus before the symbol (-¥59,883) where a printf
@@ -390,7 +396,7 @@ def _money_column(label: str) -> Any:
     return st.column_config.NumberColumn(label, format=ui.money_pattern(0))
 
 
-def _column_config() -> dict[str, Any]:
+def column_config() -> dict[str, Any]:
     config: dict[str, Any] = {c: _money_column(t(f"incentives.col.{c}")) for c in _MONEY_COLS}
     config.update({
         "rep": t("metric.rep"), "team": t("sidebar.team"),
@@ -402,31 +408,32 @@ def _column_config() -> dict[str, Any]:
     return config
 
 
-def _rewards(values: pd.Series) -> list[str]:
+def rewards_text(values: pd.Series) -> list[str]:
     """Each row's non-cash rewards, a template's in the reader's words (incentives.reward_text)."""
     lang = ui.lang()
     return ["; ".join(incentives.reward_text(r, lang) for r in v) for v in values]
 
 
-def _flags(frame: pd.DataFrame) -> pd.DataFrame:
+def with_flags(frame: pd.DataFrame) -> pd.DataFrame:
     labels = {f: t(f"incentives.flag.{f}") for f in ("no_quota", "capped", "shortfall")}
     out = frame.copy()
     out["flag"] = [", ".join(labels.get(f, f) for f in str(v).split(",") if f) for v in out["flag"]]
     if "non_cash" in out:
-        out["non_cash"] = _rewards(out["non_cash"])
+        out["non_cash"] = rewards_text(out["non_cash"])
     return out
 
 
 def payout_table(frame: pd.DataFrame, change: pd.DataFrame) -> None:
-    shown = _flags(frame).merge(change[["rep_id", "change"]], on="rep_id", how="left")
+    shown = with_flags(frame).merge(change[["rep_id", "change"]], on="rep_id", how="left")
     cols = ["rep", "team", "attainment", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-            "spiffs", "clawback", "carried_balance", "adjustment", "total", "carried_forward", "change",
-            "cost_of_sales", "non_cash", "flag"]
-    if not shown["adjustment"].fillna(0.0).any():   # only after a closed period changed
-        cols.remove("adjustment")
+            "spiffs", "override", "clawback", "carried_balance", "adjustment", "total", "carried_forward",
+            "change", "cost_of_sales", "non_cash", "flag"]
+    for col in ("adjustment", "override"):   # only when a closed period changed / a plan has one
+        if not shown[col].fillna(0.0).any():
+            cols.remove(col)
     # deductions negative, as on every statement (incentives.DEDUCTIONS)
     st.dataframe(incentives.signed(shown[cols]), hide_index=True, width="stretch", placeholder="",
-                 column_config=_column_config())
+                 column_config=column_config())
 
 
 def retention_risk(diff: pd.DataFrame) -> None:
@@ -436,7 +443,7 @@ def retention_risk(diff: pd.DataFrame) -> None:
         return
     st.dataframe(drops[["rep", "team", "attainment", "total_a", "total_b", "change", "change_pct"]],
                  hide_index=True, width="stretch", placeholder="",
-                 column_config={**_column_config(),
+                 column_config={**column_config(),
                                 "total_a": st.column_config.NumberColumn(t("incentives.total_a"),
                                                                          format=ui.money_pattern(0)),
                                 "total_b": st.column_config.NumberColumn(t("incentives.total_b"),
@@ -554,42 +561,3 @@ def statements(plan: Plan, period: Period, scope: Scope, frame: pd.DataFrame) ->
 
     statement_panel(row, lines, title=t("incentives.statement_title", rep=row["rep"], period=period.label),
                     plan_name=plan.name, period_label=period.label, prefix="sim_", extra=every_statement)
-
-
-# --- recognition ---------------------------------------------------------------------------
-
-def recognition(frame: pd.DataFrame, period: Period, scope: Scope) -> None:
-    st.subheader(t("incentives.leaderboard"))
-    board = incentives.recognition(frame)
-    if board.empty:
-        st.info(t("incentives.no_wins"))
-    else:
-        shown = board.assign(rep=[("⭐ " if c else "") + r for c, r in zip(board["champion"], board["rep"])],
-                             non_cash=_rewards(board["non_cash"]))
-        st.dataframe(shown[["rank", "rep", "team", "team_rank", "revenue_won", "attainment", "non_cash"]],
-                     hide_index=True, width="stretch", placeholder="",
-                     column_config={**_column_config(), "rank": t("metric.rank"),
-                                    "team_rank": t("incentives.team_rank")})
-        st.caption(t("incentives.champion_help"))
-    st.subheader(t("incentives.promotion"))
-    c = st.columns(2)
-    level = c[0].slider(t("incentives.promotion_level"), 50, 200, 100, 5, format="%d%%", key="sim_promo_att")
-    count = c[1].number_input(t("incentives.promotion_periods"), 1, 12, 3, key="sim_promo_n")
-    ready = ui.query(incentives.promotion_ready, period, level / 100, int(count), scope)
-    if ready.empty:
-        st.caption(t("incentives.promotion_none"))
-    else:
-        st.dataframe(ready[["rep", "team", "min_attainment", "mean_attainment"]], hide_index=True, width="stretch",
-                     placeholder="",
-                     column_config={"rep": t("metric.rep"), "team": t("sidebar.team"),
-                                    "min_attainment": st.column_config.NumberColumn(t("incentives.min_att"),
-                                                                                    format="percent"),
-                                    "mean_attainment": st.column_config.NumberColumn(t("incentives.mean_att"),
-                                                                                     format="percent")})
-    st.subheader(t("incentives.rewards"))
-    earned = incentives.rewards_earned(frame)
-    if earned.empty:
-        st.caption(t("incentives.rewards_none"))
-    else:
-        st.dataframe(_flags(earned)[["rep", "team", "attainment", "non_cash"]], hide_index=True,
-                     width="stretch", placeholder="", column_config=_column_config())
