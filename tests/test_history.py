@@ -291,7 +291,10 @@ def test_forecast_category_column_is_read_and_kept_in_history(tmp_path):
     head = "Opportunity ID,Sales Agent,Stage,Amount,Forecast Category,Close Date\n"
     first = head + ("A,Ann,Prospecting,5,Best Case,\nB,Ann,Proposal,6,Commit,\nC,Ann,Prospecting,7,?,\n"
                     "D,Ann,Won,8,Closed,2026-01-01\nE,Ann,Proposal,9,忽略,\nF,Ann,Proposal,9,pipeline,\n")
-    _import(con, first, "sf_2026-11-02.csv")
+    prepared = ingest.prepare(first.encode(), "sf_2026-11-02.csv", con=con)
+    warned = [n for n in prepared.warnings if n.key == "ingest.warn.forecast_category"]
+    assert len(warned) == 1 and warned[0].count == 1          # "?" (row C); Closed is not warned
+    ingest.load(con, prepared, file_name="sf_2026-11-02.csv")
     got = dict(con.execute("select deal_id, forecast_category from deals").fetchall())
     # Salesforce's ForecastCategoryName values and the Chinese names; Closed or unknown: none
     assert got == {"A": "best_case", "B": "commit", "C": None, "D": None, "E": "omitted", "F": "pipeline"}

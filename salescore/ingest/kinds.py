@@ -8,7 +8,7 @@ and (for deals) the status rule and the orders rule of DESIGN.md section 3.
 from __future__ import annotations
 
 from salescore.errors import ImportRejected
-from salescore.ingest.fields import KINDS, match_header, wide_month
+from salescore.ingest.fields import FORECAST_SQL, KINDS, match_header, wide_month
 
 # How a generic field reads in a given kind (a roster's 姓名 is the rep; a product list's
 # 编号 is the product code).
@@ -274,6 +274,12 @@ def _deal_rules(present: set[str], paid_net: bool):
         notes.append(("ingest.warn.credits", f"{status} = 'won' and ({amount}) < 0", {}))
         notes.append(("ingest.warn.negative_amount", f"{status} <> 'won' and ({amount}) < 0",
                       {}))
+    if "forecast_category" in present:
+        # a category the importer does not know is kept as none (Closed / 已关闭 mean closed)
+        notes.append(("ingest.warn.forecast_category",
+                      f"forecast_category is not null and ({FORECAST_SQL}) is null and lower("
+                      "regexp_replace(forecast_category, '[\\s_-]+', '', 'g')) not in "
+                      "('closed', 'closedwon', 'closedlost', 'won', 'lost', '已关闭', '关闭', '赢单', '输单')", {}))
     cust = "customer" if "customer" in present else (
         "customer_code" if "customer_code" in present else "null")
     notes.append(("ingest.warn.no_customer", f"{status} = 'won' and {cust} is null", {}))
