@@ -206,3 +206,34 @@ def test_a_manager_override_pays_a_rate_on_the_team_with_its_summed_quota(split)
     assert (over["basis"], over["rate"], over["amount"]) == (220000.0, 0.02, 4400.0)
     assert inc.line_detail("override", over["detail"], inc.statement_labels("en")) == "revenue of the 2 reps you manage"
     assert inc.Plan.from_dict(plan.to_dict()) == plan
+
+
+# --- proration of a mid-period hire (issue 20) ------------------------------------------------------------
+
+def test_a_hire_on_day_40_of_the_quarter_is_prorated_by_working_days(con):
+    """Kim is hired on 2026-08-09, day 40 of 2026-Q3 (66 working days: July 23, August 21,
+    September 22). Employed: 16 of August's 21 working days and all of September's 22 = 38.
+    Monthly targets 30,000: July 0, August 30,000 x 16/21 = 22,857.14, September 30,000:
+    quota 52,857.14. Won 60,000: attainment 113.51%. Base bonus 20% of a 10,000 salary x 3
+    months x 38/66 = 3,454.55 at the target, x 1.1351 = 3,921.38; commission 10% = 6,000."""
+    from fractions import Fraction as F
+
+    insert(con, "reps", [{"rep_id": "Kim", "name": "Kim", "team": "T", "base_salary": 10000,
+                          "hire_date": date(2026, 8, 9)}])
+    insert(con, "deals", [_deal("K1", "Kim", 60000, date(2026, 9, 15), "CK")])
+    insert(con, "targets", [{"scenario": "base", "period": m, "scope": "rep", "scope_id": "Kim",
+                             "metric": "revenue", "value": 30000} for m in ("2026-07", "2026-08", "2026-09")])
+    plan = inc.Plan.from_dict({"name": "P", "period": "quarter", "commission": {"default_rate": 0.10},
+                               "base_bonus": {"pct_of_salary": 0.20, "gate": 0.5, "cap": 1.5}})
+    row = inc.payouts(con, plan, Q3).iloc[0]
+    quota = F(30000) * F(16, 21) + 30000
+    assert row["quota"] == pytest.approx(float(quota))
+    attainment = F(60000) / quota
+    assert row["attainment"] == pytest.approx(float(attainment))
+    bonus = F(10000) * 3 * F(38, 66) * F(20, 100) * attainment
+    assert row["base_bonus"] == round(float(bonus), 2) == 3921.38
+    assert row["commission"] == 6000.0
+    lines = inc.explain(con, plan, Q3, "Kim")
+    detail = lines.loc[lines["component"] == "base_bonus", "detail"].iloc[0]
+    assert inc.line_detail("base_bonus", detail, inc.statement_labels("en")) == \
+        "prorated: employed 38 of 66 working days"

@@ -69,7 +69,7 @@ from salescore.incentives import closing
 from salescore.incentives import lines as lsql
 from salescore.incentives.plan import EPS, Plan, _fail
 from salescore.incentives.store import load_plan
-from salescore.periods import Period, containing, parse
+from salescore.periods import Period, containing, parse, working_days
 from salescore.scope import Scope
 
 Con = duckdb.DuckDBPyConnection
@@ -269,6 +269,18 @@ def _run(con: Con, plan: Plan, period: Period | str, scope: Scope,
     return _compute(con, plan, p, scope, quota, quota_scale=quota_scale)
 
 
+def _employed_days(reps: pd.DataFrame, p: Period) -> tuple[pd.Series, int]:
+    """(working days of ``p`` each rep was employed, hire_date .. leave_date; the period's
+    working days) for proration (DESIGN section 5)."""
+    total = working_days(p.start, p.end)
+    out = []
+    for hire, leave in zip(reps.get("hire_date", [None] * len(reps)), reps.get("leave_date", [None] * len(reps))):
+        first = p.start if hire is None or pd.isna(hire) else max(p.start, pd.Timestamp(hire).date())
+        last = p.end if leave is None or pd.isna(leave) else min(p.end, pd.Timestamp(leave).date())
+        out.append(working_days(first, last))
+    return pd.Series(out, index=reps.index, dtype="float64"), total
+
+
 def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
              quota: tuple[str, float] | None = None, memo: dict | None = None,
              carry_in: dict[str, tuple[float, str]] | None = None,
@@ -336,17 +348,19 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     reps["attainment"] = reps["revenue_won"] / reps["quota"]
     att = reps["attainment"]
     has_quota = att.notna()
-    # base bonus: pct x salary x months x min(attainment, cap), from the gate
+    # base bonus: pct x salary x months x min(attainment, cap), from the gate; prorated by the
+    # share of the period's working days the rep was employed (hire_date .. leave_date)
     if plan.base_bonus:
         bb = plan.base_bonus
         mult = att.clip(upper=bb.cap) if bb.cap is not None else att
         earned = has_quota & (att >= bb.gate - EPS)
-        basis = reps["base_salary"].fillna(0.0) * p.n_months
+        days, total_days = _employed_days(reps, p)
+        basis = reps["base_salary"].fillna(0.0) * p.n_months * days / total_days
         rep_lines.append(pd.DataFrame({
             "rep_id": reps["rep_id"], "component": "base_bonus", "deal_id": None, "day": pd.Timestamp(p.end),
             "basis": basis, "rate": bb.pct_of_salary, "multiplier": mult.where(earned, 0.0),
             "amount": (basis * bb.pct_of_salary * mult).where(earned, 0.0),
-            "detail": None})[has_quota])
+            "detail": [f"prorated:{int(d)}:{total_days}" if d < total_days else None for d in days]})[has_quota])
     # decelerator: every commission line x (1 - multiplier) when attainment ends below
     if plan.decelerator and not deal_lines.empty:
         dc = plan.decelerator

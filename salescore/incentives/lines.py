@@ -25,6 +25,16 @@ from salescore.incentives.plan import Plan
 #: A commission line's detail when its deal is split (section 10): 'share:<share>:<kind>'.
 SHARE_DETAIL = ("case when w.credit_kind <> 'revenue' or w.share <> 1.0 "
                 "then 'share:' || w.share || ':' || w.credit_kind end")
+#: Working days (Monday to Friday) from {a} to {b}, inclusive (SQL of two dates).
+_WORKING = "len(list_filter(generate_series(({a})::TIMESTAMP, ({b})::TIMESTAMP, INTERVAL 1 DAY), lambda x: isodow(x) < 6))"
+_M0 = "strptime(t.period || '-01', '%Y-%m-%d')::DATE"
+_M1 = f"last_day({_M0})"
+#: The share of a target month's working days the rep (qr) was employed, hire_date ..
+#: leave_date (section 5 proration): 1 for a whole month, 0 for one outside the employment.
+EMPLOYED = (f"(case when coalesce(qr.hire_date <= {_M0}, true) and coalesce(qr.leave_date >= {_M1}, true) "
+            f"then 1.0 when qr.hire_date > {_M1} or qr.leave_date < {_M0} then 0.0 "
+            f"else {_WORKING.format(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}))', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}))')}"
+            f"::DOUBLE / nullif({_WORKING.format(a=_M0, b=_M1)}, 0) end)")
 #: The latest day any data can carry (a deal never reversed is reversed "after" it).
 NEVER = "DATE '9999-12-31'"
 
@@ -91,7 +101,8 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
             select t.scope_id as rep_id,
                    date_trunc('{kind}', strptime(t.period || '-01', '%Y-%m-%d'))::DATE as pstart,
                    t.value::DOUBLE * coalesce(list_extract($qs_factors::DOUBLE[],
-                       list_position($qs_teams::VARCHAR[], coalesce(qr.team, ''))), 1.0) as quota,
+                       list_position($qs_teams::VARCHAR[], coalesce(qr.team, ''))), 1.0)
+                       * {EMPLOYED} as quota,
                    false as what_if
             from targets t left join reps qr on qr.rep_id = t.scope_id
             where t.scenario = $scenario and t.scope = 'rep' and t.metric = 'revenue'
@@ -198,7 +209,7 @@ def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
     mine as (select * from revenue where pstart = $pstart),
     q as (select * from quota where pstart = $pstart){team}
     select r.rep_id, r.name as rep, coalesce(r.team, '') as team, r.base_salary::DOUBLE as base_salary,
-           r.active, q.quota, coalesce(v.revenue_won, 0)::DOUBLE as revenue_won,
+           r.active, r.hire_date, r.leave_date, q.quota, coalesce(v.revenue_won, 0)::DOUBLE as revenue_won,
            coalesce(v.margin_won, 0)::DOUBLE as margin_won{cols}
     from reps r left join q on q.rep_id = r.rep_id left join mine v on v.rep_id = r.rep_id
     {"left join mgr g on g.rep_id = r.rep_id" if plan.override else ""}

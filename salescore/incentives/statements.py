@@ -39,7 +39,8 @@ LINE_COLUMNS = ("component", "deal_id", "day", "basis", "rate", "multiplier", "a
 NUMERIC_COLUMNS = frozenset({"basis", "rate", "multiplier", "amount"})
 #: Words of an explanation line's detail (``incentives.reason.<key>``).
 REASON_KEYS = ("refund", "credit", "lost", "paid_in", "carried_from", "carried_into", "not_carried",
-               "new_customer_deal", "period_champion", "adjust", "share", "share_overlay", "override_team")
+               "new_customer_deal", "period_champion", "adjust", "share", "share_overlay", "override_team",
+               "prorated")
 #: The non-cash rewards of the template plans (``incentives.reward.<key>``): a stored reward that
 #: reads as one of them in any language is shown in the reader's (see :func:`reward_text`).
 REWARD_KEYS = ("leave_days_2", "leave_day_1", "gm_dinner", "trip")
@@ -195,6 +196,9 @@ def line_detail(component: str, detail: Any, labels: Mapping[str, str]) -> str:
         return " · ".join(out + rest[1:])
     if component == "carried_balance":
         return word("carried_from", period=detail)
+    if component == "base_bonus" and detail.startswith("prorated:"):   # a hire or a leaver
+        _, days, total = (detail.split(":") + ["", ""])[:3]
+        return word("prorated", days=days, total=total)
     if component == "override" and detail.startswith("team:"):
         return word("override_team", reps=detail.partition(":")[2])
     if component == "commission" and detail.startswith("share:"):   # a split deal (section 10)
