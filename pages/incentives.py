@@ -6,7 +6,7 @@ import streamlit as st
 from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.ui import closing, quota_whatif, recognition
+from salescore.ui import acks, closing, quota_whatif, recognition
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
@@ -48,6 +48,7 @@ with tabs[0]:
         versions = sim.versions(saved)
         if versions:
             st.caption(versions)
+        acks.publish_panel(saved, working == reference)
     with st.expander(t("incentives.json_view")):
         st.code(working.to_json(), language="json")
         st.text_area(t("incentives.json_paste"), key="sim_json_in", height=200)

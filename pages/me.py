@@ -8,6 +8,7 @@ from salescore import metrics
 from salescore import ui
 from salescore.periods import pace
 from salescore.scope import Scope
+from salescore.ui import acks
 from salescore.ui import me as mine_ui
 from salescore.ui import t
 
@@ -20,6 +21,10 @@ if user is None or user.rep_id is None:
 if not ctx.has_data:
     st.info(t("common.no_data"))
     st.stop()
+
+# --- a plan published to me and not acknowledged yet -------------------------------------------
+ui.show_flash()
+acks.pending_panel(user)
 
 # --- my figures (the connection shows only my own rows) ----------------------------------------
 period = ctx.period

@@ -338,6 +338,7 @@ RULES: dict[str, dict[str, str]] = {
         "plans": _ALL, "actions": _ALL, "imports": _ALL,
         "rep_photos": f"rep_id in {_R}",          # the faces of their own team
         "statements": f"rep_id in {_R}",          # closed pay periods: their team's statements
+        "plan_acks": f"rep_id in {_R}",
         "forecast_submissions": f"(level = 'rep' and scope_id in {_R}) or (level = 'team' and scope_id in {_TEAM})",
     },
     "rep": {
@@ -346,6 +347,7 @@ RULES: dict[str, dict[str, str]] = {
         "plans": _ALL,
         "rep_photos": f"rep_id in {_R}",          # their own photo only
         "statements": f"rep_id in {_R}",          # their own closed statements
+        "plan_acks": f"rep_id in {_R}",           # the plans published to them
     },
     # a viewer (anyone shown the numbers, e.g. on a shared screen) sees initials, no face:
     # rep_photos is not listed, so it holds no row for them

@@ -25,7 +25,7 @@ from salescore.xlsx import table_bytes
 # Actions the code base records; any short lower-case code is accepted, these have labels.
 ACTIONS = ("import", "undo", "plan_edit", "target_save", "backup", "restore", "reset",
            "demo_load", "settings", "period_close", "period_reopen",
-           "forecast_adjust", "forecast_submit")
+           "forecast_adjust", "forecast_submit", "plan_publish", "plan_ack")
 _ACTION = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
 MAX_DETAIL_CHARS = 100_000
 #: restored_from: NULL for this database's own events; for events a restore brought in, the

@@ -89,7 +89,12 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             deal_id VARCHAR NOT NULL, rep_id VARCHAR NOT NULL, share DOUBLE NOT NULL,
             kind VARCHAR NOT NULL DEFAULT 'revenue', batch_id BIGINT,
             PRIMARY KEY (deal_id, rep_id, kind));
-    """,   # closed pay periods, forecast submissions (section 8), credit splits (section 10)
+        CREATE TABLE IF NOT EXISTS plan_acks (
+            plan_id VARCHAR NOT NULL, version INTEGER NOT NULL, rep_id VARCHAR NOT NULL,
+            published_at TIMESTAMP NOT NULL DEFAULT current_timestamp, published_by VARCHAR,
+            acknowledged_at TIMESTAMP, acknowledged_by VARCHAR,
+            PRIMARY KEY (plan_id, version, rep_id));
+    """,   # closed pay periods, forecast submissions (section 8), credit splits, plan acknowledgements (section 10)
 }
 
 # Tables holding imported business data, in dependency order (parents first).

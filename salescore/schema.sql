@@ -284,3 +284,16 @@ CREATE TABLE IF NOT EXISTS deal_credits (
     batch_id  BIGINT,
     PRIMARY KEY (deal_id, rep_id, kind)
 );
+
+-- plan acknowledgements (schema 7, DESIGN.md section 10): a plan version published to its reps,
+-- and when each one acknowledged it on their own page (salescore/incentives/acks.py).
+CREATE TABLE IF NOT EXISTS plan_acks (
+    plan_id          VARCHAR NOT NULL,
+    version          INTEGER NOT NULL,
+    rep_id           VARCHAR NOT NULL,
+    published_at     TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    published_by     VARCHAR,
+    acknowledged_at  TIMESTAMP,                -- NULL until the rep acknowledges
+    acknowledged_by  VARCHAR,
+    PRIMARY KEY (plan_id, version, rep_id)
+);

@@ -322,3 +322,19 @@ def test_the_quota_what_if_moves_the_share_at_quota(at, demo_db):
     assert after["share_at_quota"] > now["share_at_quota"]
     assert cards["达成指标的销售占比"].value == fmt.pct(after["share_at_quota"], 0)
     assert cards["奖金成本"].delta.startswith("+")
+
+
+def test_publishing_the_plan_to_the_reps_shows_who_has_acknowledged(writable):
+    from tests.conftest import with_db
+
+    at, path = writable
+    at.run()
+    at.switch_page(PAGE).run()
+    assert any("has not been published" in c.value or "尚未发布" in c.value for c in at.caption)
+    at.button(key="ack_publish").click().run()
+    assert not at.exception
+    assert any("已发布给另外" in s.value for s in at.success), [s.value for s in at.success]
+    reps = with_db(path, lambda con: con.execute("select count(*) from reps where coalesce(active, true)").fetchall()[0][0])
+    assert any(f"名销售中已有 0 人确认" in c.value and str(reps) in c.value for c in at.caption)
+    with pytest.raises(Exception, match="not published"):
+        with_db(path, lambda con: incentives.acks.acknowledge(con, "no-such-plan", 1, "R01"))

@@ -123,3 +123,35 @@ def test_my_statement_is_the_formatted_statement_in_my_language(rep_db, lang, to
         "Download this statement (XLSX)" if lang == "en" else "下载本人明细（XLSX）",
         "Printable view (HTML)" if lang == "en" else "打印版（HTML）"}
     assert at.download_button(key="me_dl_xlsx") and at.download_button(key="me_statement_html")
+
+
+def test_a_published_plan_is_read_and_acknowledged_by_the_rep(rep_db):
+    """Issue 20: the admin publishes the plan version to the reps; the rep sees it in words on
+    My results, acknowledges it (written for their own rep only), and the admin's status says
+    so; the audit log has both steps."""
+    from salescore import audit, incentives
+
+    con = db.connect(rep_db)
+    plan_id = con.execute("select min(plan_id) from plans").fetchall()[0][0]
+    version = int(con.execute("select max(version) from plans where plan_id = $p", {"p": plan_id}).fetchall()[0][0])
+    added = incentives.acks.publish(con, plan_id, user="boss")
+    reps = con.execute("select count(*) from reps where coalesce(active, true)").fetchall()[0][0]
+    assert added == reps and incentives.acks.publish(con, plan_id) == 0      # once per rep
+    con.close()
+    at = _signed_in()
+    assert not at.exception
+    texts = [m.value for m in at.markdown]
+    assert any(f"version {version}" in x for x in texts), texts
+    assert any("Base bonus: 20% of your base salary" in x for x in texts), texts
+    at.button(key=f"ack_{plan_id}_{version}").click().run()
+    assert not at.exception
+    assert any(f"version {version} acknowledged" in s.value for s in at.success), ([s.value for s in at.success], [e.value for e in at.error])
+    st.cache_resource.clear()
+    con = db.connect(rep_db)
+    status = incentives.acks.status(con, plan_id, version)
+    done = status[status["acknowledged_at"].notna()]
+    assert done["rep"].tolist() == [REP] and done["acknowledged_by"].tolist() == [REP]
+    assert incentives.acks.pending(con, metrics.rep_id_by_name(con, REP)) == []
+    actions = audit.events(con)["action"].tolist()
+    assert "plan_publish" in actions and "plan_ack" in actions
+    con.close()
