@@ -237,3 +237,29 @@ def test_a_hire_on_day_40_of_the_quarter_is_prorated_by_working_days(con):
     detail = lines.loc[lines["component"] == "base_bonus", "detail"].iloc[0]
     assert inc.line_detail("base_bonus", detail, inc.statement_labels("en")) == \
         "prorated: employed 38 of 66 working days"
+
+
+def test_cli_acks_publishes_and_lists_who_has_acknowledged(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from salescore import db as dbm
+
+    path = tmp_path / "a.duckdb"
+    con = dbm.connect(path)
+    insert(con, "reps", [{"rep_id": r, "name": r, "team": "T"} for r in ("Ann", "Bob")])
+    plan_id, version = inc.save_plan(con, PLAN)
+    con.close()
+    done = subprocess.run([sys.executable, "-m", "salescore", "acks", plan_id, "--publish", "--json",
+                           "--db", str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["published_now"] == 2 and [r["acknowledged_at"] for r in out["reps"]] == [None, None]
+    con = dbm.connect(path)
+    inc.acks.acknowledge(con, plan_id, version, "Bob", user="Bob")
+    con.close()
+    done = subprocess.run([sys.executable, "-m", "salescore", "acks", plan_id, "--json", "--db", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    rows = {r["rep"]: r["acknowledged_at"] for r in json.loads(done.stdout)["reps"]}
+    assert rows["Ann"] is None and rows["Bob"] is not None

@@ -13,7 +13,7 @@ from salescore import files
 from salescore.errors import SalesCoreError
 from salescore.cli.common import BENCH_DIR, iso_date, db_arg
 from salescore.cli.data import cmd_backup, cmd_demo, cmd_import, cmd_restore, cmd_user
-from salescore.cli.figures import cmd_bench, cmd_deck, cmd_metrics, cmd_payouts, cmd_serve
+from salescore.cli.figures import cmd_acks, cmd_bench, cmd_deck, cmd_metrics, cmd_payouts, cmd_serve
 from salescore.cli.time import cmd_close, cmd_forecast, cmd_history, cmd_reopen
 
 __all__ = ["BENCH_DIR", "build_parser", "main"]
@@ -141,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", help="only this team")
     p.add_argument("--json", action="store_true", help="print JSON to stdout")
     p.set_defaults(func=cmd_payouts)
+
+    p = sub.add_parser("acks", help="who a plan version was published to and who acknowledged it "
+                                    "(DESIGN section 10)")
+    p.add_argument("plan_id", help="the saved plan's id")
+    db_arg(p)
+    p.add_argument("--version", type=int, help="the version (default: the latest)")
+    p.add_argument("--publish", action="store_true", help="publish it to every active rep first")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_acks)
 
     p = sub.add_parser("forecast", help="forecast categories rolled up rep -> team -> company, and "
                                         "the accuracy of past submissions (DESIGN section 8)")

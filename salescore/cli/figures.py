@@ -172,3 +172,30 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print(f"import of a {imp['xlsx_rows']:,}-row xlsx: {imp['xlsx_import_s']} s vs calamine "
                   f"{imp['calamine_read_s']} s = {imp['xlsx_ratio']}x; peak RSS {imp['peak_rss_mb']} MB")
     return 0
+
+
+def cmd_acks(args: argparse.Namespace) -> int:
+    """Who a plan version was published to and who acknowledged it; --publish publishes it."""
+    from salescore import incentives  # lazy: pandas (see the top)
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        added = incentives.acks.publish(con, args.plan_id, args.version) if args.publish else None
+        frame = incentives.acks.status(con, args.plan_id, args.version)
+    finally:
+        con.close()
+    rows = [{"rep_id": r.rep_id, "rep": r.rep, "team": r.team,
+             "published_at": None if r.published_at is None else str(r.published_at)[:19],
+             "acknowledged_at": None if r.acknowledged_at != r.acknowledged_at or r.acknowledged_at is None
+             else str(r.acknowledged_at)[:19]} for r in frame.itertuples()]
+    if args.json:
+        print(json.dumps({"plan_id": args.plan_id, "published_now": added, "reps": rows},
+                         ensure_ascii=False, indent=2))
+        return 0
+    done = sum(1 for r in rows if r["acknowledged_at"])
+    print(f"{args.plan_id}: {done} of {len(rows)} reps acknowledged"
+          + (f" ({added} published now)" if added is not None else ""))
+    for r in rows:
+        if not r["acknowledged_at"]:
+            print(f"  waiting: {r['rep']} ({r['team'] or 'no team'})")
+    return 0
