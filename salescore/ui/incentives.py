@@ -249,7 +249,7 @@ def plan_editor(plan: Plan) -> None:
                                  5000.0, key="sim_f_pcap")
         carry = c[4].toggle(t("incentives.f.carry_negative"), value=d.get("carry_negative", True),
                             key="sim_f_carry", help=t("incentives.f.carry_negative_help"))
-        o = st.columns([1, 1, 3])
+        o = st.columns([2, 1, 2])   # the toggle label and its help icon stay whole at 1280 px
         over_on = o[0].toggle(t("incentives.f.override"), value=d.get("override") is not None,
                               key="sim_f_over_on", help=t("incentives.f.override_help"))
         over = o[1].number_input(t("incentives.f.override_rate"), 0.0, 100.0,
