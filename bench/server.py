@@ -151,6 +151,10 @@ def run(rows: int = 100_000, repeat: int = 5, pages: bool = True) -> dict[str, A
             "payouts_quarter": lambda: incentives.payouts(con, incentives.template("standard"), quarter),
             "payouts_collected": lambda: incentives.payouts(con, incentives.template("local"), quarter),
             "explain_rep": lambda: incentives.explain(con, incentives.template("standard"), quarter, "R00001"),
+            # issue 20: the what-if on quota (every team's quotas 10% lower) and its distribution
+            "payouts_quota_whatif": lambda: incentives.attainment_distribution(incentives.payouts(
+                con, incentives.template("standard"), quarter,
+                quota_scale=tuple((f"Team {i}", 0.9) for i in range(20)))),
             "statement_html_rep": lambda: incentives.statement_page(con, incentives.template("standard"), quarter,
                                                                     "R00001", (), "zh"),
             # team page: profiles (period + 12-month role window), SWOTs, trend, DiD bootstrap
