@@ -263,3 +263,34 @@ def test_cli_acks_publishes_and_lists_who_has_acknowledged(tmp_path):
                           capture_output=True, text=True, timeout=120)
     rows = {r["rep"]: r["acknowledged_at"] for r in json.loads(done.stdout)["reps"]}
     assert rows["Ann"] is None and rows["Bob"] is not None
+
+
+# --- a recoverable draw (issue 20) ---------------------------------------------------------------------------
+
+def test_a_recoverable_draw_is_recovered_over_two_periods(con):
+    """Monthly plan, 10% commission, a recoverable draw of 8,000 a month for the first three
+    months. Lee is hired 2026-07-01. July: 30,000 won pays 3,000, topped up by 5,000 to 8,000
+    (balance 5,000). August: 100,000 pays 10,000; 2,000 above the draw recovers 2,000 (pays
+    8,000, balance 3,000). September: 120,000 pays 12,000; 4,000 above the draw recovers the
+    last 3,000 (pays 9,000, balance 0). October, outside the window: 50,000 pays 5,000."""
+    insert(con, "reps", [{"rep_id": "Lee", "name": "Lee", "team": "T", "base_salary": 8000,
+                          "hire_date": date(2026, 7, 1)}])
+    insert(con, "deals", [_deal(f"L{i}", "Lee", a, d, f"C{i}") for i, (a, d) in enumerate(
+        ((30000, date(2026, 7, 20)), (100000, date(2026, 8, 20)), (120000, date(2026, 9, 20)),
+         (50000, date(2026, 10, 20))))])
+    plan = inc.Plan.from_dict({"name": "Draw", "period": "month", "commission": {"default_rate": 0.10},
+                               "draw": {"amount": 8000, "recoverable": True, "months": 3}})
+    cols = ["commission", "draw", "draw_recovered", "total", "draw_balance"]
+    got = {m: inc.payouts(con, plan, m).iloc[0][cols].tolist() for m in ("2026-07", "2026-08", "2026-09", "2026-10")}
+    assert got == {"2026-07": [3000.0, 5000.0, 0.0, 8000.0, 5000.0],
+                   "2026-08": [10000.0, 0.0, 2000.0, 8000.0, 3000.0],
+                   "2026-09": [12000.0, 0.0, 3000.0, 9000.0, 0.0],
+                   "2026-10": [5000.0, 0.0, 0.0, 5000.0, 0.0]}
+    lines = inc.explain(con, plan, "2026-08", "Lee")
+    back = lines[lines["component"] == "draw_recovered"].iloc[0]
+    assert (back["basis"], back["amount"]) == (5000.0, -2000.0)
+    assert float(lines["amount"].sum()) == 8000.0
+    guaranteed = inc.Plan.from_dict({**plan.to_dict(), "draw": {"amount": 8000, "recoverable": False, "months": 3}})
+    assert inc.payouts(con, guaranteed, "2026-08").iloc[0]["total"] == 10000.0   # nothing to recover
+    parts = [(k, v) for k, v in inc.summary_lines(inc.payouts(con, plan, "2026-08").iloc[0].to_dict()) if v]
+    assert parts == [("commission", 10000.0), ("draw_recovered", -2000.0)]      # adds up to 8,000

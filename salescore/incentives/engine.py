@@ -79,20 +79,20 @@ _NO_TEAM = "\x00"
 #: Columns of :func:`payouts`, in order.
 PAYOUT_COLUMNS = ["rep_id", "rep", "team", "quota", "revenue_won", "margin_won", "attainment",
                   "base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
-                  "override", "clawback", "carried_balance", "adjustment", "total", "carried_forward", "non_cash",
-                  "cost_of_sales", "flag"]
+                  "override", "clawback", "carried_balance", "adjustment", "draw", "draw_recovered", "total",
+                  "carried_forward", "draw_balance", "non_cash", "cost_of_sales", "flag"]
 #: The money components, as explain() names them, in statement order.
 COMPONENTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs",
               "override", "clawback", "carried_balance", "adjustment", "shortfall", "payout_cap",
-              "rounding")
+              "draw", "draw_recovered", "rounding")
 #: The components summed into a payouts column (cuts, clawbacks and balances reported positive;
 #: adjustments for closed periods signed).
 _SUMMED = COMPONENTS[:9]
 #: What the command line prints per rep (DESIGN §6: the §5 outputs plus "rep").
 CLI_FIELDS = ["rep", "rep_id", "team", "quota", "revenue_won", "attainment", "base_bonus",
               "commission", "accelerator_extra", "decelerator_cut", "spiffs", "override", "clawback",
-              "carried_balance", "adjustment", "total", "carried_forward", "non_cash", "cost_of_sales",
-              "flag"]
+              "carried_balance", "adjustment", "draw", "draw_recovered", "total", "carried_forward",
+              "draw_balance", "non_cash", "cost_of_sales", "flag"]
 
 
 def _period(plan: Plan, period: Period | str) -> Period:
@@ -281,11 +281,86 @@ def _employed_days(reps: pd.DataFrame, p: Period) -> tuple[pd.Series, int]:
     return pd.Series(out, index=reps.index, dtype="float64"), total
 
 
+def _draw_due(plan: Plan, p: Period, hires: pd.Series) -> pd.Series:
+    """The draw each rep is guaranteed in ``p``: amount x the months of ``p`` in the rep's draw
+    window (the first ``months`` months from the hire month; every month without ``months``;
+    none without a hire date when the window needs one)."""
+    dr = plan.draw
+    first = p.start.year * 12 + p.start.month - 1
+    out = []
+    for hire in hires:
+        if dr.months is None:
+            out.append(dr.amount * p.n_months)
+        elif hire is None or pd.isna(hire):
+            out.append(0.0)
+        else:
+            h = pd.Timestamp(hire)
+            start = h.year * 12 + h.month - 1
+            out.append(dr.amount * sum(1 for m in range(p.n_months) if start <= first + m < start + dr.months))
+    return pd.Series(out, index=hires.index, dtype="float64")
+
+
+def _draw_chain(con: Con, plan: Plan, p: Period, scope: Scope, memo: dict | None) -> dict[str, float]:
+    """The recoverable draw balances carried into ``p``: the engine run over every earlier
+    period from the first that guaranteed a draw (the earliest hire month, or the data's first
+    day without a window), each period's balance handed to the next."""
+    if plan.draw.months is None:
+        first = metrics.data_range(con)[0]
+    else:
+        first = sql.scalar(con, "select min(hire_date) from reps")
+    if first is None or pd.Timestamp(first).date() >= p.start:
+        return {}
+    q, balances = containing(pd.Timestamp(first).date(), plan.period), {}
+    while q.start < p.start:
+        out, _ = _compute(con, plan, q, scope, memo=memo, draw_in=balances)
+        balances = {str(r): float(b) for r, b in zip(out["rep_id"], out["draw_balance"]) if b > EPS}
+        q = q.next()
+    return balances
+
+
+def _apply_draw(con: Con, plan: Plan, p: Period, scope: Scope, out: pd.DataFrame, extra: list,
+                memo: dict | None, draw_in: dict[str, float] | None) -> None:
+    """The draw (DESIGN §10) on ``out``'s totals: a total below the rep's draw is topped up to it
+    (``draw``); under a recoverable draw the top-ups are a balance recovered from earnings above
+    the draw in later periods (``draw_recovered``; what is left: ``draw_balance``). Lines go to
+    ``extra``."""
+    for col in ("draw", "draw_recovered", "draw_balance"):
+        out[col] = 0.0
+    if not plan.draw:
+        return
+    hires = out["hire_date"] if "hire_date" in out else pd.Series([None] * len(out), index=out.index)
+    due = _draw_due(plan, p, hires)
+    earned = out["total"].astype("float64")
+    top = (due - earned).clip(lower=0.0).where(due > 0, 0.0)
+    owed = pd.Series(0.0, index=out.index)
+    if plan.draw.recoverable:
+        if draw_in is None:
+            draw_in = _draw_chain(con, plan, p, scope, memo)
+        owed = out["rep_id"].map(lambda r: draw_in.get(str(r), 0.0)).astype("float64")
+        back = pd.concat([owed, (earned - due).clip(lower=0.0)], axis=1).min(axis=1)
+        out["draw_recovered"] = back
+        out["draw_balance"] = owed + top - back
+    out["draw"] = top
+    out["total"] = earned + top - out["draw_recovered"]
+    got, took = top > EPS, out["draw_recovered"] > EPS
+    if got.any():
+        extra.append(pd.DataFrame({
+            "rep_id": out.loc[got, "rep_id"], "component": "draw", "deal_id": None, "day": pd.Timestamp(p.end),
+            "basis": due[got], "rate": None, "multiplier": None, "amount": top[got],
+            "detail": "recoverable" if plan.draw.recoverable else "guaranteed"}))
+    if took.any():
+        extra.append(pd.DataFrame({
+            "rep_id": out.loc[took, "rep_id"], "component": "draw_recovered", "deal_id": None,
+            "day": pd.Timestamp(p.end), "basis": owed[took], "rate": None, "multiplier": None,
+            "amount": -out.loc[took, "draw_recovered"], "detail": None}))
+
+
 def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
              quota: tuple[str, float] | None = None, memo: dict | None = None,
              carry_in: dict[str, tuple[float, str]] | None = None,
              adjust: pd.DataFrame | None = None,
-             quota_scale: tuple[tuple[str, float], ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+             quota_scale: tuple[tuple[str, float], ...] = (),
+             draw_in: dict[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-rep frame before rounding, every line of the reps in scope); ``quota`` =
     (rep_id, value) replaces that rep's quota for the period (a what-if; nothing is stored).
     ``memo``: a dict shared by several runs over the same data (sensitivity, budget solver).
@@ -293,7 +368,8 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     statements carried forward, else computed from earlier periods when None). ``adjust``:
     the adjustment lines for closed periods paid in this one (closing.adjustments when None).
     ``quota_scale``: (team, factor) pairs: that team's quotas times the factor (a what-if on
-    quota; '' = reps without a team)."""
+    quota; '' = reps without a team). ``draw_in``: the recoverable draw balances carried into
+    the period (computed from earlier periods when None)."""
     p = _period(plan, period)
     base: dict[str, Any] = {"scenario": metrics.active_scenario(con), "start": p.start,
                             "end": p.end, "pstart": p.start, "months": p.months,
@@ -421,6 +497,7 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
                 "multiplier": None, "amount": plan.payout_cap - capped["total"],
                 "detail": None}))
             out.loc[over, "total"] = plan.payout_cap
+    _apply_draw(con, plan, p, scope, out, extra, memo, draw_in)
     if extra:
         lines = pd.concat([lines, *extra], ignore_index=True)
     out["non_cash"] = [
@@ -481,11 +558,12 @@ def payouts(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope(),
 def payouts_from(out: pd.DataFrame) -> pd.DataFrame:
     """Round the engine's per-rep frame to cents and order it (see :func:`payouts`)."""
     out = out.copy()
-    for col in ("adjustment", "override"):   # statements stored before these existed
-        if col not in out:
+    for col in ("adjustment", "override", "draw", "draw_recovered", "draw_balance"):
+        if col not in out:   # statements stored before these existed
             out[col] = 0.0
     for col in ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "override",
-                "clawback", "carried_balance", "adjustment", "total", "carried_forward"):
+                "clawback", "carried_balance", "adjustment", "draw", "draw_recovered", "total",
+                "carried_forward", "draw_balance"):
         out[col] = cents(out[col])
     out["cost_of_sales"] = out["total"] / out["revenue_won"].where(out["revenue_won"] > 0)
     out = out.sort_values(["team", "total", "rep_id"], ascending=[True, False, True])

@@ -49,7 +49,7 @@ def plan_from_form(fields: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
     component an on/off flag plus its numbers (base_bonus_on, pct_of_salary, gate, cap;
     commission_on, basis, default_rate; decelerator_on, below_attainment, decel_multiplier;
     clawback_on, clawback_days; carry_negative (default on); payout_cap_on, payout_cap;
-    override_on, override_rate);
+    override_on, override_rate; draw_on, draw_amount, draw_recoverable, draw_months (0: always));
     ``tables`` as from plan_tables."""
     f = dict(fields)
     spec: dict[str, Any] = {"name": f.get("name", ""), "period": f.get("period")}
@@ -80,4 +80,7 @@ def plan_from_form(fields: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
     spec["non_cash"] = _records(tables["non_cash"])
     if f.get("override_on"):
         spec["override"] = {"rate": f.get("override_rate")}
+    if f.get("draw_on"):
+        spec["draw"] = {"amount": f.get("draw_amount"), "recoverable": bool(f.get("draw_recoverable", True)),
+                        "months": int(f["draw_months"]) if f.get("draw_months") else None}
     return Plan.from_dict(spec)

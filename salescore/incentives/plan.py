@@ -208,7 +208,34 @@ class NonCash:
 
 
 _PLAN_KEYS = ("name", "period", "base_bonus", "commission", "accelerators", "decelerator", "spiffs",
-              "clawback_days", "carry_negative", "payout_cap", "non_cash", "override")
+              "clawback_days", "carry_negative", "payout_cap", "non_cash", "override", "draw")
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A draw (DESIGN §10): the rep is paid at least ``amount`` a month while in the draw window
+    (the first ``months`` months from the hire date; every month when None); a recoverable
+    draw's top-up is an advance recovered from later earnings above the draw."""
+
+    amount: float
+    recoverable: bool = True
+    months: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Draw:
+        d = _obj(data, "draw", ("amount", "recoverable", "months"))
+        months = _nonneg(d.get("months"), "draw.months", required=False)
+        if months is not None and (months != int(months) or months < 1):
+            raise _fail("draw_months", f"draw.months must be a whole number of months from 1 ({months:g}).",
+                        value=f"{months:g}")
+        recoverable = d.get("recoverable", True)
+        if not isinstance(recoverable, bool):
+            raise _fail("draw_recoverable", "draw.recoverable must be true or false.", value=str(recoverable))
+        return cls(_nonneg(d.get("amount"), "draw.amount"), recoverable,
+                   None if months is None else int(months))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"amount": self.amount, "recoverable": self.recoverable, "months": self.months}
 
 
 @dataclass(frozen=True)
@@ -240,6 +267,7 @@ class Plan:
     #: earnings); False: it pays 0 and nothing is carried
     carry_negative: bool = True
     override: Override | None = None
+    draw: Draw | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> Plan:
@@ -323,7 +351,8 @@ class Plan:
             payout_cap=_nonneg(d.get("payout_cap"), "payout_cap", required=False),
             non_cash=tuple(rewards), carry_negative=carry,
             override=Override(_rate(_obj(d["override"], "override", ("rate",)).get("rate"), "override.rate"))
-            if d.get("override") is not None else None)
+            if d.get("override") is not None else None,
+            draw=Draw.from_dict(d["draw"]) if d.get("draw") is not None else None)
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
@@ -360,6 +389,8 @@ class Plan:
             out["non_cash"] = [n.to_dict() for n in self.non_cash]
         if self.override:
             out["override"] = self.override.to_dict()
+        if self.draw:
+            out["draw"] = self.draw.to_dict()
         return out
 
     def to_json(self) -> str:

@@ -29,18 +29,19 @@ Con = duckdb.DuckDBPyConnection
 #: The components a statement's payout summary lists, in order (payouts columns); a balance
 #: carried in is listed only when there is one.
 SUMMARY_PARTS = ("base_bonus", "commission", "accelerator_extra", "decelerator_cut", "spiffs", "override",
-                 "clawback", "carried_balance", "adjustment")
+                 "clawback", "carried_balance", "adjustment", "draw", "draw_recovered")
 #: What a payouts row reports as positive amounts (DESIGN §5) and every statement, table and
 #: download shows negative: the deductions from the pay, and the balance a period below zero
 #: leaves to be recovered from the next one.
-DEDUCTIONS = ("decelerator_cut", "clawback", "carried_balance", "carried_forward")
+DEDUCTIONS = ("decelerator_cut", "clawback", "carried_balance", "carried_forward", "draw_recovered",
+              "draw_balance")
 #: The explanation lines' columns, in order, and those that hold figures.
 LINE_COLUMNS = ("component", "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail")
 NUMERIC_COLUMNS = frozenset({"basis", "rate", "multiplier", "amount"})
 #: Words of an explanation line's detail (``incentives.reason.<key>``).
 REASON_KEYS = ("refund", "credit", "lost", "paid_in", "carried_from", "carried_into", "not_carried",
                "new_customer_deal", "period_champion", "adjust", "share", "share_overlay", "override_team",
-               "prorated")
+               "prorated", "draw_recoverable", "draw_guaranteed")
 #: The non-cash rewards of the template plans (``incentives.reward.<key>``): a stored reward that
 #: reads as one of them in any language is shown in the reader's (see :func:`reward_text`).
 REWARD_KEYS = ("leave_days_2", "leave_day_1", "gm_dinner", "trip")
@@ -68,7 +69,7 @@ def summary_lines(row: Mapping[str, Any]) -> list[tuple[str, float]]:
     parts = []
     for name in SUMMARY_PARTS:
         value = float(row.get(name) or 0.0)
-        if name in ("carried_balance", "adjustment", "override") and not value:
+        if name in ("carried_balance", "adjustment", "override", "draw", "draw_recovered") and not value:
             continue
         parts.append((name, 0.0 - value if name in DEDUCTIONS else value))
     rest = round(float(row.get("total") or 0.0) - math.fsum(v for _, v in parts), 2)
@@ -199,6 +200,8 @@ def line_detail(component: str, detail: Any, labels: Mapping[str, str]) -> str:
     if component == "base_bonus" and detail.startswith("prorated:"):   # a hire or a leaver
         _, days, total = (detail.split(":") + ["", ""])[:3]
         return word("prorated", days=days, total=total)
+    if component == "draw":
+        return word("draw_recoverable" if detail == "recoverable" else "draw_guaranteed")
     if component == "override" and detail.startswith("team:"):
         return word("override_team", reps=detail.partition(":")[2])
     if component == "commission" and detail.startswith("share:"):   # a split deal (section 10)
@@ -233,8 +236,8 @@ def statement_labels(lang: str) -> dict[str, str]:
     flags (``flag.<name>``), line details (``reason.<key>``), template rewards
     (``reward.<key>``) and the printable view's own words (``print.<key>``)."""
     names = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-             "spiffs", "override", "clawback", "carried_balance", "adjustment", "total", "carried_forward",
-             "shortfall",
+             "spiffs", "override", "clawback", "carried_balance", "adjustment", "draw", "draw_recovered",
+             "draw_balance", "total", "carried_forward", "shortfall",
              "cost_of_sales", "non_cash", "flag", "payout_cap", "rounding",
              "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail", "component")
     out = {n: i18n.t(f"incentives.col.{n}", lang) for n in names}

@@ -254,6 +254,13 @@ def plan_editor(plan: Plan) -> None:
                               key="sim_f_over_on", help=t("incentives.f.override_help"))
         over = o[1].number_input(t("incentives.f.override_rate"), 0.0, 100.0,
                                  float((d.get("override") or {}).get("rate", 0.02)) * 100, 0.5, key="sim_f_over")
+        w, dd = st.columns([2, 1, 1.3, 1.7]), d.get("draw") or {}
+        draw_on = w[0].toggle(t("incentives.f.draw"), value=bool(dd), key="sim_f_draw_on", help=t("incentives.f.draw_help"))
+        draw_amt = w[1].number_input(t("incentives.f.draw_amount"), 0.0, 1e8, float(dd.get("amount", 5000)), 500.0,
+                                     key="sim_f_draw")
+        draw_rec = w[2].toggle(t("incentives.f.draw_recoverable"), value=dd.get("recoverable", True), key="sim_f_draw_rec")
+        draw_m = w[3].number_input(t("incentives.f.draw_months"), 0, 120, int(dd.get("months") or 0), 1,
+                                   key="sim_f_draw_m")
         st.markdown(f"**{t('incentives.f.non_cash')}**")
         rewards = st.data_editor(tables["non_cash"], num_rows="dynamic", key="sim_ed_rewards", width="stretch",
                                  column_config={"min_attainment": st.column_config.NumberColumn(
@@ -267,7 +274,8 @@ def plan_editor(plan: Plan) -> None:
                   "basis": basis, "default_rate": rate / 100, "decelerator_on": dec_on,
                   "below_attainment": below / 100, "decel_multiplier": dmult, "clawback_on": claw_on,
                   "clawback_days": claw, "carry_negative": carry, "payout_cap_on": cap_on, "payout_cap": pcap,
-                  "override_on": over_on, "override_rate": over / 100}
+                  "override_on": over_on, "override_rate": over / 100, "draw_on": draw_on,
+                  "draw_amount": draw_amt, "draw_recoverable": draw_rec, "draw_months": draw_m}
         try:
             plan = incentives.plan_from_form(fields, {"tiers": tiers, "accelerators": accs, "spiffs": spiffs,
                                                       "non_cash": rewards})
@@ -379,7 +387,8 @@ def gainers_losers(change: pd.DataFrame) -> None:
 
 
 _MONEY_COLS = ("quota", "revenue_won", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-               "spiffs", "override", "clawback", "carried_balance", "adjustment", "total", "carried_forward")
+               "spiffs", "override", "clawback", "carried_balance", "adjustment", "draw", "draw_recovered",
+               "total", "carried_forward", "draw_balance")
 
 
 #: Streamlit's own currency formats put the minus before the symbol (-¥59,883) where a printf
@@ -426,9 +435,9 @@ def with_flags(frame: pd.DataFrame) -> pd.DataFrame:
 def payout_table(frame: pd.DataFrame, change: pd.DataFrame) -> None:
     shown = with_flags(frame).merge(change[["rep_id", "change"]], on="rep_id", how="left")
     cols = ["rep", "team", "attainment", "base_bonus", "commission", "accelerator_extra", "decelerator_cut",
-            "spiffs", "override", "clawback", "carried_balance", "adjustment", "total", "carried_forward",
-            "change", "cost_of_sales", "non_cash", "flag"]
-    for col in ("adjustment", "override"):   # only when a closed period changed / a plan has one
+            "spiffs", "override", "clawback", "carried_balance", "adjustment", "draw", "draw_recovered",
+            "total", "carried_forward", "draw_balance", "change", "cost_of_sales", "non_cash", "flag"]
+    for col in ("adjustment", "override", "draw", "draw_recovered", "draw_balance"):   # only when used
         if not shown[col].fillna(0.0).any():
             cols.remove(col)
     # deductions negative, as on every statement (incentives.DEDUCTIONS)
