@@ -129,7 +129,10 @@ def load_seconds(setup):
     return seconds
 
 
-def _run_and_kill(setup, name: str, mode: str, src: Path, when) -> Path:
+def _run_and_kill(setup, name: str, mode: str, src: Path, when, may_finish: bool = False) -> Path:
+    """Start the child, wait for its LOAD marker, run ``when``, kill it. The child must not
+    have finished first, unless ``may_finish`` (a late kill on a machine whose load runs
+    faster than the calibration run did: the caller then checks the whole import)."""
     folder, base, _, _ = setup
     path = folder / f"{name}.duckdb"
     shutil.copy(base, path)
@@ -142,7 +145,7 @@ def _run_and_kill(setup, name: str, mode: str, src: Path, when) -> Path:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert "DONE" not in rest, f"{name}: the child finished before the kill"
+    assert may_finish or "DONE" not in rest, f"{name}: the child finished before the kill"
     return path
 
 
@@ -168,13 +171,13 @@ def test_kill_while_writing_blocks(setup, load_seconds):
 
 def test_kill_late_in_load_then_import_again(setup, load_seconds):
     path = _run_and_kill(setup, "late", "import", setup[2],
-                         lambda p: time.sleep(0.60 * load_seconds))
+                         lambda p: time.sleep(0.60 * load_seconds), may_finish=True)
     got = contents(path)
     try:
         assert_same(setup[3], got)
     except AssertionError:
-        # A child quicker than the calibration run may have committed just before the kill
-        # (it had not printed DONE yet): then the file holds the whole import, never a part.
+        # A child quicker than the calibration run may have committed before the kill (even
+        # printed DONE): then the file holds the whole import, never a part.
         done = contents(setup[0] / "calibrate.duckdb")
         assert_same({t: done[t] for t in db.DATA_TABLES}, got)   # imports: their own times
         assert len(got["imports"]) == len(done["imports"])
