@@ -86,6 +86,7 @@ def _rich(con) -> None:
                     "select deal_id, rep_id, 0.5, 'overlay' from deals where status = 'won' limit 1")
     plan_id = con.execute("select min(plan_id) from plans").fetchall()[0][0]
     incentives.close_period(con, plan_id, None, "2026-Q3")   # statements: a closed period
+    incentives.acks.publish(con, plan_id)                     # plan_acks: published to the reps
 
 
 @pytest.fixture(scope="module")
@@ -161,18 +162,21 @@ def test_restore_into_fresh_db_merges_audit_log(tmp_path, rich_zip):
                     contents(con, tuple(t for t in COMPARED if t != "users")))
         assert con.execute("select count(*) from users").fetchall() == [(0,)]
         log = audit.events(con)
-        # bob's event is kept, the backup's events (the fixture's two imports and plan_edit,
-        # made when the fixture ran, so older) are added, and the restore is recorded
-        assert list(log["action"]) == ["restore", "settings", "period_close", "plan_edit", "import", "import"]
-        assert log["user_name"].tolist()[1:] == ["bob", audit.actor(), "ann", audit.actor(), audit.actor()]
+        # bob's event is kept, the backup's events (the fixture's two imports, plan_edit, the
+        # period closed and the plan published, made when the fixture ran, so older) are added,
+        # and the restore is recorded
+        assert list(log["action"]) == ["restore", "settings", "plan_publish", "period_close", "plan_edit",
+                                       "import", "import"]
+        assert log["user_name"].tolist()[1:] == ["bob", audit.actor(), audit.actor(), "ann", audit.actor(),
+                                                 audit.actor()]
         # the backup's events say where they came from; this database's own events do not
-        assert log["restored_from"].isna().tolist() == [True, True, False, False, False, False]
+        assert log["restored_from"].isna().tolist() == [True, True, False, False, False, False, False]
         origin = set(log["restored_from"][2:])
         made = json.loads(log["detail"][0])["created_at"].replace("T", " ")
         assert origin == {f"rich.zip · {made} · sha256:{_sha(path)[:16]}"}
         backup.restore(con, path)   # restoring twice adds no duplicate of the backup's events
-        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "period_close",
-                                                     "plan_edit", "import", "import"]
+        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "plan_publish",
+                                                     "period_close", "plan_edit", "import", "import"]
     finally:
         con.close()
 
