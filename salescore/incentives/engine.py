@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from salescore import metrics, sql
-from salescore.incentives import closing
+from salescore.incentives import closing, draws
 from salescore.incentives import lines as lsql
 from salescore.incentives.plan import EPS, Plan, _fail
 from salescore.incentives.store import load_plan
@@ -281,25 +281,6 @@ def _employed_days(reps: pd.DataFrame, p: Period) -> tuple[pd.Series, int]:
     return pd.Series(out, index=reps.index, dtype="float64"), total
 
 
-def _draw_due(plan: Plan, p: Period, hires: pd.Series) -> pd.Series:
-    """The draw each rep is guaranteed in ``p``: amount x the months of ``p`` in the rep's draw
-    window (the first ``months`` months from the hire month; every month without ``months``;
-    none without a hire date when the window needs one)."""
-    dr = plan.draw
-    first = p.start.year * 12 + p.start.month - 1
-    out = []
-    for hire in hires:
-        if dr.months is None:
-            out.append(dr.amount * p.n_months)
-        elif hire is None or pd.isna(hire):
-            out.append(0.0)
-        else:
-            h = pd.Timestamp(hire)
-            start = h.year * 12 + h.month - 1
-            out.append(dr.amount * sum(1 for m in range(p.n_months) if start <= first + m < start + dr.months))
-    return pd.Series(out, index=hires.index, dtype="float64")
-
-
 def _draw_chain(con: Con, plan: Plan, p: Period, scope: Scope, memo: dict | None) -> dict[str, float]:
     """The recoverable draw balances carried into ``p``: the engine run over every earlier
     period from the first that guaranteed a draw (the earliest hire month, or the data's first
@@ -316,43 +297,6 @@ def _draw_chain(con: Con, plan: Plan, p: Period, scope: Scope, memo: dict | None
         balances = {str(r): float(b) for r, b in zip(out["rep_id"], out["draw_balance"]) if b > EPS}
         q = q.next()
     return balances
-
-
-def _apply_draw(con: Con, plan: Plan, p: Period, scope: Scope, out: pd.DataFrame, extra: list,
-                memo: dict | None, draw_in: dict[str, float] | None) -> None:
-    """The draw (DESIGN §10) on ``out``'s totals: a total below the rep's draw is topped up to it
-    (``draw``); under a recoverable draw the top-ups are a balance recovered from earnings above
-    the draw in later periods (``draw_recovered``; what is left: ``draw_balance``). Lines go to
-    ``extra``."""
-    for col in ("draw", "draw_recovered", "draw_balance"):
-        out[col] = 0.0
-    if not plan.draw:
-        return
-    hires = out["hire_date"] if "hire_date" in out else pd.Series([None] * len(out), index=out.index)
-    due = _draw_due(plan, p, hires)
-    earned = out["total"].astype("float64")
-    top = (due - earned).clip(lower=0.0).where(due > 0, 0.0)
-    owed = pd.Series(0.0, index=out.index)
-    if plan.draw.recoverable:
-        if draw_in is None:
-            draw_in = _draw_chain(con, plan, p, scope, memo)
-        owed = out["rep_id"].map(lambda r: draw_in.get(str(r), 0.0)).astype("float64")
-        back = pd.concat([owed, (earned - due).clip(lower=0.0)], axis=1).min(axis=1)
-        out["draw_recovered"] = back
-        out["draw_balance"] = owed + top - back
-    out["draw"] = top
-    out["total"] = earned + top - out["draw_recovered"]
-    got, took = top > EPS, out["draw_recovered"] > EPS
-    if got.any():
-        extra.append(pd.DataFrame({
-            "rep_id": out.loc[got, "rep_id"], "component": "draw", "deal_id": None, "day": pd.Timestamp(p.end),
-            "basis": due[got], "rate": None, "multiplier": None, "amount": top[got],
-            "detail": "recoverable" if plan.draw.recoverable else "guaranteed"}))
-    if took.any():
-        extra.append(pd.DataFrame({
-            "rep_id": out.loc[took, "rep_id"], "component": "draw_recovered", "deal_id": None,
-            "day": pd.Timestamp(p.end), "basis": owed[took], "rate": None, "multiplier": None,
-            "amount": -out.loc[took, "draw_recovered"], "detail": None}))
 
 
 def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
@@ -497,7 +441,8 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
                 "multiplier": None, "amount": plan.payout_cap - capped["total"],
                 "detail": None}))
             out.loc[over, "total"] = plan.payout_cap
-    _apply_draw(con, plan, p, scope, out, extra, memo, draw_in)
+    draws.apply_draw(plan, p, out, extra, draw_in,
+                     lambda: _draw_chain(con, plan, p, scope, memo))
     if extra:
         lines = pd.concat([lines, *extra], ignore_index=True)
     out["non_cash"] = [
