@@ -194,9 +194,10 @@ def _file_of(con: Con) -> str | None:
     return str(path) if path else None
 
 
-def first_open_after(con: Con, period: Period) -> Period:
-    """The first period of ``period``'s kind after it that is not closed."""
-    labels = {c.period for c in closed_periods(con)}
+def first_open_after(con: Con, period: Period, labels: set[str] | None = None) -> Period:
+    """The first period of ``period``'s kind after it that is not closed (``labels``: the
+    closed periods' labels, when the caller has them)."""
+    labels = {c.period for c in closed_periods(con)} if labels is None else labels
     q = period.next()
     while q.label in labels:
         q = q.next()
@@ -217,10 +218,11 @@ def adjustments(con: Con, kind: str, period: Period, run: Run) -> pd.DataFrame:
     if key is not None and key in _MEMO:
         _MEMO.move_to_end(key)
         return _MEMO[key].copy()
-    records = [c for c in closed_periods(con)
-               if parse(c.period).kind == kind and parse(c.period).start < period.start]
+    every = closed_periods(con)
+    labels = {c.period for c in every}
+    records = [c for c in every if parse(c.period).kind == kind and parse(c.period).start < period.start]
     frames = [_adjust_for(con, c, period, run) for c in records
-              if first_open_after(con, parse(c.period)) == period]
+              if first_open_after(con, parse(c.period), labels) == period]
     frames = [f for f in frames if len(f)]
     out = pd.concat(frames, ignore_index=True) if frames else empty
     if key is not None:
@@ -303,10 +305,14 @@ def _adjust_for(con: Con, record: Closed, period: Period, run: Run) -> pd.DataFr
 
 # --- close and reopen --------------------------------------------------------------------------
 
+def has_ended(period: Period, today: date | None = None) -> bool:
+    """Whether ``period`` can be closed: its last day is before ``today`` (the calendar's)."""
+    return period.end < (today or date.today())
+
+
 def check_closable(con: Con, period: Period, today: date | None = None) -> None:
     """Refuse (one sentence) to close ``period`` while it has not ended or when it is closed."""
-    today = today or date.today()
-    if period.end >= today:
+    if not has_ended(period, today):
         raise _error(f"{period.label} has not ended yet (it runs to {period.end.isoformat()}): a pay "
                      "period is closed after its last day.", "running", period=period.label,
                      end=period.end.isoformat())

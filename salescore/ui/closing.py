@@ -4,8 +4,6 @@ of the Statements tab. Figures and rules come from salescore.incentives.closing;
 start with ``sim_close_``."""
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
@@ -79,7 +77,7 @@ def panel(working: Plan, reference: Plan, period: Period, saved: pd.DataFrame, f
         plan_id = _saved_source()
         rows = saved[saved["plan_id"] == plan_id] if plan_id else saved.iloc[0:0]
         why = None
-        if period.end >= date.today():
+        if not incentives.closing.has_ended(period):
             why = t("closing.running", period=period.label, end=period.end.isoformat())
         elif not access_ok:
             why = t("closing.read_only")
