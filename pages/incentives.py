@@ -6,11 +6,12 @@ import streamlit as st
 from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.ui import acks, closing, quota_whatif, recognition
+from salescore.ui import acks, closing, disputes, quota_whatif, recognition
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
 ctx = ui.page("incentives.title")
+disputes.notice()                                  # disputes waiting for an answer
 
 # --- the plan we start from, and the working copy the editor changes -----------------------
 saved = ui.query(incentives.list_plans)
@@ -115,6 +116,7 @@ with tabs[3]:
 with tabs[4]:
     sim.statements(working, period, scope, base)
     closing.panel(working, reference, period, saved, base)
+    disputes.manager_panel()
 
 # --- 6. recognition ----------------------------------------------------------------------
 with tabs[5]:

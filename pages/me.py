@@ -8,7 +8,7 @@ from salescore import metrics
 from salescore import ui
 from salescore.periods import pace
 from salescore.scope import Scope
-from salescore.ui import acks
+from salescore.ui import acks, disputes
 from salescore.ui import me as mine_ui
 from salescore.ui import t
 
@@ -47,3 +47,4 @@ if statement is None:
     st.info(t("access.no_statement"))
 else:
     mine_ui.statement_view(statement)
+    disputes.rep_panel(user, statement.plan_id, statement.period, statement.lines)

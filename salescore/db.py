@@ -20,7 +20,7 @@ import duckdb
 from salescore import files, sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 DEFAULT_DB = Path("data") / "salescore.duckdb"
 
 
@@ -95,6 +95,15 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             acknowledged_at TIMESTAMP, acknowledged_by VARCHAR,
             PRIMARY KEY (plan_id, version, rep_id));
     """,   # closed pay periods, forecast submissions (section 8), credit splits, plan acknowledgements (section 10)
+    8: """
+        CREATE TABLE IF NOT EXISTS disputes (
+            dispute_id BIGINT PRIMARY KEY, period VARCHAR NOT NULL, plan_id VARCHAR NOT NULL,
+            rep_id VARCHAR NOT NULL, component VARCHAR NOT NULL, deal_id VARCHAR,
+            line_amount DOUBLE NOT NULL, claimed_amount DOUBLE NOT NULL, reason VARCHAR NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'open', amount DOUBLE, paid_in VARCHAR, reply VARCHAR,
+            raised_at TIMESTAMP NOT NULL DEFAULT current_timestamp, raised_by VARCHAR,
+            resolved_at TIMESTAMP, resolved_by VARCHAR);
+    """,   # disputes (section 10)
 }
 
 # Tables holding imported business data, in dependency order (parents first).

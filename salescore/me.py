@@ -33,11 +33,12 @@ def leaderboard(con: duckdb.DuckDBPyConnection, start: Any, end: Any, top: int =
 
 @dataclass(frozen=True)
 class Statement:
-    """A rep's own payout statement: the plan's name, the pay period, the payouts row
+    """A rep's own payout statement: the plan's name, the pay period, the plan's id, the payouts row
     (incentives.payouts columns) and the per-deal lines (incentives.explain columns)."""
 
     plan: str
     period: Period
+    plan_id: str
     row: dict
     lines: pd.DataFrame
 
@@ -62,5 +63,5 @@ def statement(con: duckdb.DuckDBPyConnection, user: User, chosen: Period) -> Sta
     mine = frame[frame["rep_id"] == user.rep_id]
     if mine.empty:
         return None
-    return Statement(active.name, period, mine.iloc[0].to_dict(),
+    return Statement(active.name, period, active.plan_id, mine.iloc[0].to_dict(),
                      incentives.explain(con, active.plan, period, user.rep_id))

@@ -297,3 +297,26 @@ CREATE TABLE IF NOT EXISTS plan_acks (
     acknowledged_by  VARCHAR,
     PRIMARY KEY (plan_id, version, rep_id)
 );
+
+-- disputes (schema 8, DESIGN.md section 10): a rep questions a statement line; the manager
+-- accepts, changes or rejects it; an accepted or changed one is paid in paid_in
+-- (salescore/incentives/disputes.py).
+CREATE TABLE IF NOT EXISTS disputes (
+    dispute_id      BIGINT PRIMARY KEY,
+    period          VARCHAR NOT NULL,         -- the statement's pay period
+    plan_id         VARCHAR NOT NULL,
+    rep_id          VARCHAR NOT NULL,
+    component       VARCHAR NOT NULL,         -- the line's component
+    deal_id         VARCHAR,                  -- NULL: a line of the rep (base bonus ...)
+    line_amount     DOUBLE NOT NULL,          -- what the line paid
+    claimed_amount  DOUBLE NOT NULL,          -- what the rep believes it should pay
+    reason          VARCHAR NOT NULL,
+    status          VARCHAR NOT NULL DEFAULT 'open',   -- open / accepted / changed / rejected
+    amount          DOUBLE,                   -- the adjustment paid (0 when rejected)
+    paid_in         VARCHAR,                  -- the open period that pays it
+    reply           VARCHAR,
+    raised_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    raised_by       VARCHAR,
+    resolved_at     TIMESTAMP,
+    resolved_by     VARCHAR
+);

@@ -87,6 +87,9 @@ def _rich(con) -> None:
     plan_id = con.execute("select min(plan_id) from plans").fetchall()[0][0]
     incentives.close_period(con, plan_id, None, "2026-Q3")   # statements: a closed period
     incentives.acks.publish(con, plan_id)                     # plan_acks: published to the reps
+    incentives.disputes.raise_dispute(con, period="2026-Q3", plan_id=plan_id, rep_id="R01",   # disputes
+                                      component="commission", deal_id=None, line_amount=100.0,
+                                      claimed_amount=150.0, reason="合同金额更大")
 
 
 @pytest.fixture(scope="module")
@@ -163,20 +166,20 @@ def test_restore_into_fresh_db_merges_audit_log(tmp_path, rich_zip):
         assert con.execute("select count(*) from users").fetchall() == [(0,)]
         log = audit.events(con)
         # bob's event is kept, the backup's events (the fixture's two imports, plan_edit, the
-        # period closed and the plan published, made when the fixture ran, so older) are added,
-        # and the restore is recorded
-        assert list(log["action"]) == ["restore", "settings", "plan_publish", "period_close", "plan_edit",
-                                       "import", "import"]
-        assert log["user_name"].tolist()[1:] == ["bob", audit.actor(), audit.actor(), "ann", audit.actor(),
-                                                 audit.actor()]
+        # period closed, the plan published and a dispute, made when the fixture ran, so older) are
+        # added, and the restore is recorded
+        assert list(log["action"]) == ["restore", "settings", "dispute_raise", "plan_publish", "period_close",
+                                       "plan_edit", "import", "import"]
+        assert log["user_name"].tolist()[1:] == ["bob", audit.actor(), audit.actor(), audit.actor(), "ann",
+                                                 audit.actor(), audit.actor()]
         # the backup's events say where they came from; this database's own events do not
-        assert log["restored_from"].isna().tolist() == [True, True, False, False, False, False, False]
+        assert log["restored_from"].isna().tolist() == [True, True, False, False, False, False, False, False]
         origin = set(log["restored_from"][2:])
         made = json.loads(log["detail"][0])["created_at"].replace("T", " ")
         assert origin == {f"rich.zip · {made} · sha256:{_sha(path)[:16]}"}
         backup.restore(con, path)   # restoring twice adds no duplicate of the backup's events
-        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "plan_publish",
-                                                     "period_close", "plan_edit", "import", "import"]
+        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "dispute_raise",
+                                                     "plan_publish", "period_close", "plan_edit", "import", "import"]
     finally:
         con.close()
 

@@ -147,7 +147,8 @@ def test_schema_2_file_is_migrated_to_the_newest(tmp_path):
     raw.execute("insert into imports (batch_id, file_name, kind) values (1, 'a.csv', 'deals')")
     raw.close()
     con = db.connect(path)
-    assert db.schema_version(con) == db.SCHEMA_VERSION == 7
+    assert db.schema_version(con) == db.SCHEMA_VERSION == 8
+    assert con.execute("select count(*) from disputes").fetchall() == [(0,)]
     assert con.execute("select count(*) from statements").fetchall() == [(0,)]
     assert con.execute("select file_name, as_of from imports").fetchall() == [("a.csv", None)]
     assert con.execute("select count(*) from rep_photos").fetchall() == [(0,)]

@@ -155,3 +155,45 @@ def test_a_published_plan_is_read_and_acknowledged_by_the_rep(rep_db):
     actions = audit.events(con)["action"].tolist()
     assert "plan_publish" in actions and "plan_ack" in actions
     con.close()
+
+
+def test_a_rep_questions_a_line_and_the_manager_accepts_it(rep_db):
+    """Issue 20: the rep questions their largest statement line on My results (the amount it
+    should pay and why); the admin sees the dispute counted on Incentives and accepts it; the
+    difference is paid in the next open period and the rep reads the answer."""
+    from salescore import audit, incentives
+
+    at = _signed_in()
+    line = at.selectbox(key="dsp_line")
+    assert line.options, "the statement's lines are offered"
+    at.button(key="dsp_send").click().run()                      # no amount, no reason: a sentence
+    assert any("Give the amount" in e.value or "Say why" in e.value for e in at.error), [e.value for e in at.error]
+    at.number_input(key="dsp_claimed").set_value(123456.0)
+    at.text_area(key="dsp_reason").set_value("The signed contract is larger")
+    at.button(key="dsp_send").click().run()
+    assert not at.exception
+    assert any("Dispute 1 sent" in s.value for s in at.success), [e.value for e in at.error]
+    st.cache_resource.clear()
+    con = db.connect(rep_db)
+    row = incentives.disputes.get(con, 1)
+    con.close()
+    assert (row["rep"], row["status"], row["claimed_amount"], row["raised_by"]) == (REP, "open", 123456.0, REP)
+
+    boss = AppTest.from_file(APP, default_timeout=90)   # in Chinese: AppTest calls the page's
+    boss.run()                                            # format_funcs outside the session
+    boss.text_input(key="auth_name").set_value("boss")
+    boss.text_input(key="auth_password").set_value("boss-pass-1")
+    boss.button(key="auth_submit").click().run()
+    boss.switch_page("pages/incentives.py").run()
+    assert not boss.exception
+    assert any("有 1 条申诉等待您答复" in i.value for i in boss.info), [i.value for i in boss.info]
+    boss.button(key="dsp_accept_1").click().run()
+    assert not boss.exception
+    done = next(s.value for s in boss.success if "申诉 1 已接受" in s.value)
+    st.cache_resource.clear()
+    con = db.connect(rep_db)
+    row = incentives.disputes.get(con, 1)
+    assert row["status"] == "accepted" and row["amount"] == round(123456.0 - row["line_amount"], 2)
+    actions = audit.events(con)["action"].tolist()
+    assert row["paid_in"] in done and {"dispute_raise", "dispute_accept"} <= set(actions)
+    con.close()

@@ -14,7 +14,7 @@ from salescore.errors import SalesCoreError
 from salescore.cli.common import BENCH_DIR, iso_date, db_arg
 from salescore.cli.data import cmd_backup, cmd_demo, cmd_import, cmd_restore, cmd_user
 from salescore.cli.figures import cmd_acks, cmd_bench, cmd_deck, cmd_metrics, cmd_payouts, cmd_serve
-from salescore.cli.time import cmd_close, cmd_forecast, cmd_history, cmd_reopen
+from salescore.cli.time import cmd_close, cmd_disputes, cmd_forecast, cmd_history, cmd_reopen
 
 __all__ = ["BENCH_DIR", "build_parser", "main"]
 
@@ -176,6 +176,18 @@ def build_parser() -> argparse.ArgumentParser:
     db_arg(p)
     p.add_argument("--reason", help="why (kept in the audit log)")
     p.set_defaults(func=cmd_reopen)
+
+    p = sub.add_parser("disputes", help="the statement lines reps question, and the manager's answers "
+                                        "(DESIGN section 10)")
+    db_arg(p)
+    p.add_argument("--status", choices=["open", "accepted", "changed", "rejected"], help="only these")
+    p.add_argument("--rep", help="only this rep (rep_id)")
+    p.add_argument("--answer", nargs=2, metavar=("NUMBER", "ACTION"),
+                   help="answer a dispute: NUMBER accept | change | reject")
+    p.add_argument("--amount", type=float, help="with change: what the line should pay")
+    p.add_argument("--reply", help="the reply the rep reads (needed to change or reject)")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_disputes)
 
     p = sub.add_parser("deck", help="the team-meeting slides as a PowerPoint file (PPTX)")
     db_arg(p)

@@ -160,3 +160,41 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     if number is not None:
         print(f"Submitted as forecast {number}.")
     return 0
+
+
+def cmd_disputes(args: argparse.Namespace) -> int:
+    """The disputes (DESIGN.md section 10): list them, or answer one (accept, change, reject)."""
+    from salescore import incentives  # lazy: pandas (see the top)
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        answered = None
+        if args.answer:
+            number, action = args.answer
+            answered = incentives.disputes.resolve(con, int(number), action, reply=args.reply or "",
+                                                   amount=args.amount)
+        frame = incentives.disputes.listing(con, rep_id=args.rep, status=args.status)
+        symbol = fmt.symbol(db.reporting_currency(con))
+    finally:
+        con.close()
+    rows = [{k: (None if v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
+    if args.json:
+        print(json.dumps({"answered": answered, "disputes": rows}, ensure_ascii=False, indent=2,
+                         default=json_default))
+        return 0
+    if answered is not None:
+        paid = (f"{fmt.money(answered['amount'], 'en', currency=symbol)} paid in {answered['paid_in']}"
+                if answered["paid_in"] else "nothing paid")
+        print(f"Dispute {answered['dispute_id']} {answered['status']}: {paid}.")
+    if not rows:
+        print("No dispute.")
+    for r in rows:
+        line = (f"  #{r['dispute_id']} {r['status']:<8} {r['period']} {r['rep']}: {r['component']}"
+                f"{' ' + r['deal_id'] if r['deal_id'] else ''} paid "
+                f"{fmt.money(r['line_amount'], 'en', currency=symbol)}, asks "
+                f"{fmt.money(r['claimed_amount'], 'en', currency=symbol)}: {r['reason']}")
+        if r["status"] != "open":
+            line += f" -> {fmt.money(r['amount'] or 0, 'en', currency=symbol)}" + (
+                f" in {r['paid_in']}" if r["paid_in"] else "") + (f" ({r['reply']})" if r["reply"] else "")
+        print(line)
+    return 0

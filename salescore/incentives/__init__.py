@@ -12,6 +12,8 @@ The package, along its seams (lowest first):
   the rules the engine follows are written in that module's docstring;
 - :mod:`~salescore.incentives.closing`: closed pay periods (stored, locked statements) and
   the adjustment lines later data causes in the first open period;
+- :mod:`~salescore.incentives.disputes`: a rep questioning a statement line and the
+  manager's answer (paid as an adjustment in the next open period);
 - :mod:`~salescore.incentives.acks`: publishing a plan version to the reps and their
   acknowledgements;
 - :mod:`~salescore.incentives.whatif`: levers, the budget solver, sensitivity, plan A vs B;
@@ -22,7 +24,7 @@ Every name is re-exported here, so callers keep writing ``incentives.payouts``.
 """
 from __future__ import annotations
 
-from salescore.incentives import acks, closing
+from salescore.incentives import acks, closing, disputes
 from salescore.incentives.closing import (ADJUST_REASONS, Closed, closed, closed_periods,
                                           first_open_after, reopen_period)
 from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con, close_period,
@@ -48,7 +50,7 @@ from salescore.scope import Scope
 
 __all__ = [
     "ADJUST_REASONS", "Closed", "close_period", "closed", "closed_periods",
-    "first_open_after", "reopen_period", "closing", "acks",
+    "first_open_after", "reopen_period", "closing", "acks", "disputes",
     "CLI_FIELDS", "COMPONENTS", "PAYOUT_COLUMNS", "Con", "cents", "explain", "payouts",
     "payouts_from", "payouts_json", "plan_from_form", "plan_tables", "BASES", "EPS",
     "PERIOD_KINDS", "SPIFF_KINDS", "TEMPLATES", "Accelerator", "BaseBonus", "Commission",

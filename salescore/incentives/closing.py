@@ -57,6 +57,10 @@ Run = Callable[[Plan, Period, pd.DataFrame, "dict[str, tuple[float, str]] | None
 ADJUST_REASONS = ("late", "removed", "changed", "clawback", "recalculated")
 _LINE_COLS = ["rep_id", "component", "deal_id", "day", "basis", "rate", "multiplier", "amount", "detail"]
 _NOISE = 1e-6
+#: The reason part of an answered dispute's adjustment line (salescore.incentives.disputes):
+#: 'period · component · dispute:N'. Those lines pay a manager's answer, not a recomputation,
+#: so they never count as a closed period's adjustments already paid.
+DISPUTE_TAG = "dispute:"
 
 
 def _error(message: str, key: str, **params: Any) -> SalesCoreError:
@@ -262,7 +266,7 @@ def _adjust_for(con: Con, record: Closed, period: Period, run: Run) -> pd.DataFr
         _, other_lines = _stored(con, other)
         adj = other_lines[other_lines["component"] == "adjustment"]
         parts = adj["detail"].fillna("").str.split(" · ")
-        mine = adj[parts.str[0] == label]
+        mine = adj[(parts.str[0] == label) & ~parts.str[2].fillna("").str.startswith(DISPUTE_TAG)]
         if len(mine):
             paid.append(pd.DataFrame({"rep_id": mine["rep_id"], "component": parts[mine.index].str[1],
                                       "deal_id": mine["deal_id"], "amount": mine["amount"]}))

@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from salescore import metrics, sql
-from salescore.incentives import closing, draws
+from salescore.incentives import closing, disputes, draws
 from salescore.incentives import lines as lsql
 from salescore.incentives.plan import EPS, Plan, _fail
 from salescore.incentives.store import load_plan
@@ -310,7 +310,8 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     ``memo``: a dict shared by several runs over the same data (sensitivity, budget solver).
     ``carry_in``: the balances carried into the period (what a closed previous period's
     statements carried forward, else computed from earlier periods when None). ``adjust``:
-    the adjustment lines for closed periods paid in this one (closing.adjustments when None).
+    the adjustment lines paid in this one (when None: closing.adjustments for closed periods and
+    disputes.lines for answered disputes).
     ``quota_scale``: (team, factor) pairs: that team's quotas times the factor (a what-if on
     quota; '' = reps without a team). ``draw_in``: the recoverable draw balances carried into
     the period (computed from earlier periods when None)."""
@@ -332,6 +333,9 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
             adjust = memo[("adjust", p)]
         else:
             adjust = closing.adjustments(con, plan.period, p, partial(_closed_run, con))
+            answered = disputes.lines(con, p)       # the manager's answers paid in this period
+            if len(answered):
+                adjust = pd.concat([adjust, answered], ignore_index=True) if len(adjust) else answered
             if memo is not None:
                 memo[("adjust", p)] = adjust
     if len(adjust):

@@ -214,8 +214,11 @@ def line_detail(component: str, detail: Any, labels: Mapping[str, str]) -> str:
     if component == "adjustment":     # 'closed period · component · reason' (closing.py)
         period, _, rest = detail.partition(" · ")
         part, _, why = rest.partition(" · ")
-        return word("adjust", period=period, component=labels.get(part, part),
-                    reason=labels.get(f"adjust.{why}", why))
+        if why.startswith("dispute:"):   # an answered dispute (disputes.py)
+            reason = labels.get("adjust.dispute", "dispute {number}").format(number=why.partition(":")[2])
+        else:
+            reason = labels.get(f"adjust.{why}", why)
+        return word("adjust", period=period, component=labels.get(part, part), reason=reason)
     if component == "shortfall":
         return word("not_carried") if detail == "not_carried" else word("carried_into", period=detail)
     if component == "spiffs":
@@ -243,7 +246,7 @@ def statement_labels(lang: str) -> dict[str, str]:
     out = {n: i18n.t(f"incentives.col.{n}", lang) for n in names}
     out.update({f"flag.{f}": i18n.t(f"incentives.flag.{f}", lang) for f in ("no_quota", "capped", "shortfall")})
     out.update({f"reason.{k}": i18n.t(f"incentives.reason.{k}", lang) for k in REASON_KEYS})
-    out.update({f"adjust.{k}": i18n.t(f"incentives.adjust.{k}", lang) for k in ADJUST_REASONS})
+    out.update({f"adjust.{k}": i18n.t(f"incentives.adjust.{k}", lang) for k in (*ADJUST_REASONS, "dispute")})
     out.update({f"reward.{k}": i18n.t(f"incentives.reward.{k}", lang) for k in REWARD_KEYS})
     out.update({f"print.{k}": i18n.t(f"incentives.print.{k}", lang) for k in PRINT_KEYS})
     out.update({"attainment": i18n.t("metric.attainment", lang),
