@@ -7,6 +7,7 @@ from salescore import audit, db, demo, fmt, metrics
 from salescore import ui
 from salescore.ui import backup as backup_ui
 from salescore.ui import confirm
+from salescore.ui import fx as fx_ui
 from salescore.ui import importer, t
 from salescore.ui import photos as photos_ui
 from salescore.ui import users as users_ui
@@ -37,6 +38,7 @@ with st.expander(t("data.tables"), expanded=counts["deals"] == 0):
     st.dataframe(ui.table_counts_frame(counts), hide_index=True, width="content")
 
 importer.render(con, ctx.lang)
+fx_ui.panel()
 backup_ui.render(con, ctx.lang)
 photos_ui.panel(con)
 

@@ -327,6 +327,7 @@ _TEAM_ROWS: dict[str, str] = {
     "satisfaction": f"rep_id in {_R} or (rep_id is null and customer_id in "
                     f"(select customer_id from {{c}}.main.deals where rep_id in {_R}))",
     "products": _ALL,
+    "fx_rates": _ALL,                         # exchange rates: nobody's secret
     "settings": _ALL,
     "schema_version": _ALL,
 }

@@ -67,7 +67,7 @@ ALL_TABLES: tuple[str, ...] = (*RESTORE_TABLES, *MERGE_TABLES, *INFO_TABLES)
 # The schema version that added a table: a backup made before it has no such member, and its
 # restore leaves the table empty (as the backed-up database had it).
 SINCE: dict[str, int] = {"rep_photos": 5, "statements": 7, "forecast_submissions": 7, "deal_credits": 7, "plan_acks": 7,
-                        "disputes": 8}
+                        "disputes": 8, "fx_rates": 8}
 
 
 def tables_of(version: int) -> tuple[str, ...]:
@@ -110,6 +110,7 @@ MAX_ROWS: dict[str, int] = {
     "schema_version": 1_000, "rep_photos": 100_000,   # ~30 KB each (salescore/photos.py)
     "statements": 10_000_000,                         # a rep per closed period
     "deal_credits": 50_000_000, "plan_acks": 1_000_000, "disputes": 1_000_000,
+    "fx_rates": 1_000_000,                            # a currency per month
     "forecast_submissions": 10_000_000,               # company, teams and reps per submission
 }
 MAX_CREATED_AT = 64                          # characters of the manifest's created_at

@@ -103,12 +103,17 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             status VARCHAR NOT NULL DEFAULT 'open', amount DOUBLE, paid_in VARCHAR, reply VARCHAR,
             raised_at TIMESTAMP NOT NULL DEFAULT current_timestamp, raised_by VARCHAR,
             resolved_at TIMESTAMP, resolved_by VARCHAR);
-    """,   # disputes (section 10)
+        CREATE TABLE IF NOT EXISTS fx_rates (
+            currency VARCHAR NOT NULL, month VARCHAR NOT NULL, rate_to_reporting DOUBLE NOT NULL,
+            batch_id BIGINT, PRIMARY KEY (currency, month));
+        ALTER TABLE deals ADD COLUMN IF NOT EXISTS amount_local DECIMAL(18,2);
+        ALTER TABLE deal_history ADD COLUMN IF NOT EXISTS amount_local DECIMAL(18,2);
+    """,   # disputes, exchange rates and the deal's amount in its own currency (section 10)
 }
 
 # Tables holding imported business data, in dependency order (parents first).
 DATA_TABLES = ("reps", "customers", "products", "deals", "deal_history", "deal_credits", "activities",
-               "satisfaction", "trainings", "payments", "targets")
+               "satisfaction", "trainings", "payments", "targets", "fx_rates")
 
 WRITE_LOCK = threading.RLock()
 

@@ -64,8 +64,11 @@ CREATE TABLE IF NOT EXISTS deals (
     order_id            VARCHAR,         -- 订单号 / Order ID: lines sharing it are one order
     currency            VARCHAR,         -- ISO code (CNY, USD, EUR ...); NULL = not known
     forecast_category   VARCHAR,         -- commit / best_case / pipeline / omitted (section 8)
-    reached_stage       VARCHAR          -- the furthest stage the file's own columns prove
+    reached_stage       VARCHAR,         -- the furthest stage the file's own columns prove
                                          -- (a filled stage-date column, e.g. engage_date)
+    -- schema 8: amount is in the reporting currency; amount_local as the file gave it, in
+    -- the deal's own currency (salescore/fx.py converts at the month's rate)
+    amount_local        DECIMAL(18,2)
 );
 
 -- schema 3: the data's date range ("today" = its last date), the same for every viewer: a
@@ -88,7 +91,8 @@ CREATE TABLE IF NOT EXISTS deal_history (
     expected_close_date DATE,
     close_date          DATE,
     rep_id              VARCHAR,
-    forecast_category   VARCHAR
+    forecast_category   VARCHAR,
+    amount_local        DECIMAL(18,2)    -- schema 8: amount in the deal's own currency
 );
 
 CREATE TABLE IF NOT EXISTS activities (
@@ -319,4 +323,15 @@ CREATE TABLE IF NOT EXISTS disputes (
     raised_by       VARCHAR,
     resolved_at     TIMESTAMP,
     resolved_by     VARCHAR
+);
+
+-- exchange rates (schema 8, DESIGN.md section 10): units of the reporting currency one unit of
+-- ``currency`` is worth in a month (YYYY-MM); a month without a row takes the latest earlier
+-- one (salescore/fx.py).
+CREATE TABLE IF NOT EXISTS fx_rates (
+    currency           VARCHAR NOT NULL,     -- ISO code: USD
+    month              VARCHAR NOT NULL,     -- YYYY-MM
+    rate_to_reporting  DOUBLE NOT NULL,      -- 7.1: 1 USD = 7.1 of the reporting currency
+    batch_id           BIGINT,
+    PRIMARY KEY (currency, month)
 );

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_arg(p)
     p.add_argument("--kind", choices=["deals", "reps", "customers", "products", "targets",
                                       "activities", "satisfaction", "trainings", "payments",
-                                      "credits"],
+                                      "credits", "fx"],
                    help="what the file holds (default: detected from its columns)")
     p.add_argument("--sheet", help="the sheet to read (default: the first that fits)")
     p.add_argument("--year", type=int, help="the year of a wide 1月..12月 target sheet")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from salescore import audit, db
+from salescore import audit, db, fx
 from salescore.errors import SalesCoreError
 
 
@@ -37,6 +37,9 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: int | None = None) -> int:
             cur.execute(f"insert into {table} ({names}) select {exprs} from import_undo "
                         f"where batch_id = $b and table_name = $t", {"b": batch_id, "t": table})
         cur.execute("delete from import_undo where batch_id = $b", {"b": batch_id})
+        kind = cur.execute("select kind from imports where batch_id = $b", {"b": batch_id}).fetchall()
+        if kind and kind[0][0] == "fx":
+            fx.apply(cur)      # the amounts at the rates as they were before
         audit.record(cur, "undo", {"batch": batch_id})
         cur.execute("update imports set status = 'undone' where batch_id = $b", {"b": batch_id})
     return int(batch_id)

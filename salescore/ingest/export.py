@@ -58,6 +58,8 @@ TEMPLATES: dict[str, list[tuple[str, str, Any, Any]]] = {
                 ("销售员", "Sales Rep", "李娜", "Ben Ford"),
                 ("分成比例", "Share", "40%", "40%"),
                 ("分成类型", "Credit Type", "业绩", "revenue")],
+    "fx": [("币种", "Currency", "USD", "USD"), ("月份", "Month", "2026-07", "2026-08"),
+           ("汇率", "Exchange Rate", 7.15, 7.12)],
 }
 
 

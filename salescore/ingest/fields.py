@@ -32,6 +32,8 @@ FIELD_TYPES: dict[str, str] = {
     "order_id": "text", "paid_amount": "money", "refund_amount": "money", "currency": "text",
     # schema 7: credit splits (DESIGN.md section 10)
     "share": "rate", "credit_kind": "text",
+    # schema 8: exchange rates (DESIGN.md section 10)
+    "fx_rate": "number",
 }
 
 # Header synonyms per field, both languages. Normalised with norm_header before matching.
@@ -124,6 +126,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "share": ("share", "split", "split %", "credit share", "revenue share", "split share",
               "分成比例", "分成", "分配比例", "业绩比例", "业绩分成", "分摊比例"),
     "credit_kind": ("credit type", "split type", "credit kind", "分成类型", "业绩类型"),
+    "fx_rate": ("exchange rate", "fx rate", "fx", "rate to reporting", "rate_to_reporting",
+                "conversion rate", "汇率", "兑换汇率", "折算汇率", "兑换率", "折算率"),
 }
 
 
@@ -183,6 +187,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          ("deal_id", "rep", "rep_code", "name", "share", "credit_kind"),
          (("deal_id",), ("rep", "rep_code", "name"), ("share",)),
          ("share", "credit_kind")),
+    Kind("fx", "fx_rates",
+         ("currency", "month", "fx_rate"),
+         (("currency",), ("month",), ("fx_rate",)),
+         ("fx_rate",)),
     Kind("payments", "payments",
          ("payment_id", "deal_id", "customer", "customer_code", "rep", "paid_date", "amount"),
          (("paid_date",), ("amount",)),

@@ -39,6 +39,7 @@ FILE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {
     "activities": (("activity_id",),),
     "credits": (("deal_id", "rep_code", "credit_kind"), ("deal_id", "rep", "credit_kind"),
                 ("deal_id", "rep_code"), ("deal_id", "rep")),
+    "fx": (("currency", "month"),),
 }
 
 
@@ -176,6 +177,8 @@ def kind_rules(kind: str, present: set[str], paid_net: bool = True
         rules.append(("margin_rate", "bad_rate", "margin_rate < -1 or margin_rate > 1"))
     if kind == "credits" and "share" in present:
         rules.append(("share", "bad_rate", "share <= 0 or share > 1"))
+    if kind == "fx" and "fx_rate" in present:
+        rules.append(("fx_rate", "bad_number", "fx_rate <= 0"))
     if kind == "payments" and "amount" in present:
         notes.append(("ingest.warn.negative_amount", "amount < 0", {}))
     if kind == "targets":

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from salescore import audit, db
+from salescore import audit, db, fx
 from salescore.errors import ImportRejected, SalesCoreError
 from salescore.ingest.credits import load_credits
 from salescore.ingest.export import reason_text
@@ -45,6 +45,7 @@ TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "trainings": (("rep_id", "course", "start_date"), ("topic", "hours", "score")),
     "payments": (("payment_id",), ("deal_id", "customer_id", "rep_id", "paid_date", "amount")),
     "targets": (("scenario", "period", "scope", "scope_id", "metric"), ("value",)),
+    "fx_rates": (("currency", "month"), ("rate_to_reporting",)),
 }
 
 
@@ -168,6 +169,9 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
             history = kept = 0
             if main_table == "deals":
                 history, kept = write_history(cur, batch, as_of or date.today())
+                fx.apply(cur, batch)        # this import's amounts into the reporting currency
+            elif main_table == "fx_rates":
+                fx.rates_imported(cur)      # every amount at the new rates
         except BaseException:
             # After a failed statement DuckDB accepts only ROLLBACK (which also removes the
             # helper tables): cleaning up here would fail and hide the first error.
@@ -314,6 +318,8 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
         for col, src in optional.items():
             if src in have:
                 cols[col] = src
+        if "amount" in cols:
+            cols["amount_local"] = cols["amount"]   # as the file gave it; fx.apply converts amount
         if "forecast_category" in have:
             cols["forecast_category"] = FORECAST_SQL
         if "currency" in cols and prepared.table["currency"].null_count == prepared.rows_ok:
@@ -393,6 +399,20 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
                 cols[c] = c
         return "trainings", _upsert(cur, "trainings", cols, batch), derived
 
+    if kind == "fx":
+        # currency words and signs (美元, US$, rmb) as the codes the deals carry
+        codes = cur.execute("select distinct currency from inc where currency is not null").fetchall()
+        pairs = [(str(c), _code_or_none(str(c))) for (c,) in codes]
+        bad = [c for c, code in pairs if code is None]
+        if bad:
+            raise ImportRejected(f"“{bad[0]}” is not a currency: write a code such as USD; nothing was stored.",
+                                 key="ingest.error.currency", value=bad[0])
+        cur.execute("create or replace temp table _fxc (written VARCHAR, code VARCHAR)")
+        cur.executemany("insert into _fxc values (?, ?)", pairs)
+        cols = {"currency": "(select code from _fxc where written = inc.currency)", "month": "month",
+                "rate_to_reporting": "fx_rate::DOUBLE"}
+        return "fx_rates", _upsert(cur, "fx_rates", cols, batch), derived
+
     if kind == "credits":
         derive_reps()
         return "deal_credits", load_credits(cur, have, rep_id, batch), derived
@@ -426,6 +446,13 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
 
     raise SalesCoreError(f"Unknown kind {kind!r}.", key="ingest.error.kind", kind=kind,
                          kinds=", ".join(TABLES))
+
+
+def _code_or_none(text: str) -> str | None:
+    try:
+        return currency_code(text)
+    except SalesCoreError:
+        return None
 
 
 def _natural_id(prefix: str, have: set[str], names: tuple[str, ...], day: str,
@@ -517,7 +544,10 @@ def _upsert(cur, table: str, cols: dict[str, str], batch: int,
         total = int(cur.execute("select count(*) from _stage").fetchall()[0][0])
     others = [c for c in cols if c not in keys]
     join = " and ".join(f"t.{k} = s.{k}" for k in keys)
-    differs = " or ".join(f"s.{c} is distinct from t.{c}" for c in others) or "false"
+    # a deal's amount is compared as the file gives it (amount_local): the stored amount is
+    # in the reporting currency (salescore/fx.py)
+    compared = [c for c in others if not (c == "amount" and "amount_local" in cols)]
+    differs = " or ".join(f"s.{c} is distinct from t.{c}" for c in compared) or "false"
     cur.execute(f"create or replace temp table _chg as select s.*, t.{keys[0]} is null as _is_new "
                 f"from {stage} s left join {table} t on {join} "
                 f"where t.{keys[0]} is null or ({differs})")

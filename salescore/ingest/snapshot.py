@@ -17,17 +17,19 @@ import duckdb
 TRACKED = ("stage", "status", "amount", "expected_close_date", "close_date", "rep_id",
            "forecast_category")
 _COLS = ", ".join(TRACKED)
-_DIFFERS = " or ".join(f"c.{c} is distinct from l.{c}" for c in TRACKED)
+# amounts are compared as the files gave them (amount_local; salescore/fx.py converts amount)
+_DIFFERS = " or ".join("coalesce(c.amount_local, c.amount) is distinct from coalesce(l.amount_local, l.amount)"
+                       if c == "amount" else f"c.{c} is distinct from l.{c}" for c in TRACKED)
 
 # One statement over the whole table: the deals this batch stored (new or changed) and the
 # ones set aside as older, against their state on $seen; plus any deal without a history row
 # yet (the first import writes every deal once).
 _HISTORY_SQL = f"""
-insert into deal_history (deal_id, seen_at, batch_id, {_COLS})
+insert into deal_history (deal_id, seen_at, batch_id, {_COLS}, amount_local)
 with cand as (
-    select deal_id, {_COLS} from deals where batch_id = $b
+    select deal_id, {_COLS}, amount_local from deals where batch_id = $b
     union all
-    select deal_id, {_COLS} from _older
+    select deal_id, {_COLS}, amount as amount_local from _older
 ),
 last as (
     select * from (
@@ -36,11 +38,11 @@ last as (
         from deal_history h
         where h.seen_at <= $seen and h.deal_id in (select deal_id from cand)) x
     where rn = 1)
-select c.deal_id, $seen, $b, {", ".join(f"c.{c}" for c in TRACKED)}
+select c.deal_id, $seen, $b, {", ".join(f"c.{c}" for c in TRACKED)}, c.amount_local
 from cand c left join last l on l.deal_id = c.deal_id
 where l.deal_id is null or {_DIFFERS}
 union all
-select d.deal_id, $seen, $b, {", ".join(f"d.{c}" for c in TRACKED)}
+select d.deal_id, $seen, $b, {", ".join(f"d.{c}" for c in TRACKED)}, d.amount_local
 from deals d
 where d.batch_id is distinct from $b
   and d.deal_id not in (select deal_id from _older)
