@@ -23,6 +23,7 @@ import pandas as pd
 
 from salescore import audit, db, sql
 from salescore.errors import SalesCoreError
+from salescore.ingest.rules import currency_code   # the codes the importer reads
 
 COLUMNS = ["currency", "month", "rate_to_reporting"]
 #: A month as typed: 2026-07, 2026/7, 2026.07, 2026年7月, 2026-07-01.
@@ -129,8 +130,6 @@ def missing(con: Any) -> list[str]:
 def _checked(frame: pd.DataFrame) -> pd.DataFrame:
     """The typed table as rows to store: codes upper case, months YYYY-MM, rates above zero;
     a sentence naming the first bad row otherwise."""
-    from salescore.ingest.rules import currency_code   # the codes the importer reads
-
     rows = []
     seen: set[tuple[str, str]] = set()
     for number, row in enumerate(frame.to_dict("records"), start=1):
@@ -184,8 +183,6 @@ def save_rates(con: Any, frame: pd.DataFrame, *, user: str | None = None) -> int
 def set_reporting(con: Any, code: str, *, user: str | None = None) -> str:
     """Report every figure in ``code`` (an ISO code, or what the importer reads as one). Refused
     while rates exist: they are worth-in-the-old-currency figures."""
-    from salescore.ingest.rules import currency_code
-
     chosen = currency_code(code)
     if chosen == db.reporting_currency(con) and db.get_setting(con, "reporting_currency"):
         return chosen
