@@ -24,7 +24,7 @@ from datetime import date
 import pytest
 
 from salescore import incentives as inc
-from salescore import db, metrics
+from salescore import db, ingest, metrics
 from salescore.periods import parse
 from tests.conftest import insert
 
@@ -294,3 +294,35 @@ def test_a_recoverable_draw_is_recovered_over_two_periods(con):
     assert inc.payouts(con, guaranteed, "2026-08").iloc[0]["total"] == 10000.0   # nothing to recover
     parts = [(k, v) for k, v in inc.summary_lines(inc.payouts(con, plan, "2026-08").iloc[0].to_dict()) if v]
     assert parts == [("commission", 10000.0), ("draw_recovered", -2000.0)]      # adds up to 8,000
+
+
+def test_a_deal_sheet_with_a_second_rep_column_splits_its_deals(tmp_path):
+    """销售员1 / 销售员2 / 分成比例 on the deal sheet itself (DESIGN section 10): H1 100,000 split
+    60/40 张伟/李娜; H2 50,000 张伟 alone; H3 20,000 李娜/王强 with no share given: 50/50.
+    Q3 revenue won: 张伟 60,000 + 50,000 = 110,000; 李娜 40,000 + 10,000 = 50,000; 王强 10,000
+    (created from the second column). A second import of the same sheet changes nothing."""
+    from salescore.periods import parse
+    from salescore.scope import Scope
+
+    sheet = """合同编号,销售员1,销售员2,分成比例,团队,阶段,金额,创建日期,成交日期
+H1,张伟,李娜,60%,华东,赢单,100000,2026-07-01,2026-07-20
+H2,张伟,,,华东,赢单,50000,2026-07-02,2026-08-20
+H3,李娜,王强,,华东,赢单,20000,2026-07-03,2026-09-01
+"""
+    con = db.connect(tmp_path / "sheet.duckdb")
+    try:
+        prepared = ingest.prepare(sheet.encode(), "合同.csv", con=con)
+        assert prepared.mapping["销售员1"] == "rep" and prepared.mapping["销售员2"] == "rep_2"
+        result = ingest.load(con, prepared, file_name="合同.csv")
+        assert result.derived == {"reps": 3, "deal_credits": 2}
+        splits = con.execute("select c.deal_id, r.name, c.share from deal_credits c join reps r using (rep_id) "
+                             "order by 1, 3 desc, 2").fetchall()
+        assert splits == [("H1", "张伟", 0.6), ("H1", "李娜", 0.4), ("H3", "李娜", 0.5), ("H3", "王强", 0.5)]
+        q3 = parse("2026-Q3")
+        revenue = metrics.by_group(con, q3.start, q3.end, "rep", Scope()).set_index("rep")["revenue_won"]
+        assert revenue.to_dict() == {"张伟": 110000.0, "李娜": 50000.0, "王强": 10000.0}
+        again = ingest.load(con, ingest.prepare(sheet.encode(), "合同.csv", con=con), file_name="合同.csv")
+        assert (again.new, again.updated, again.derived.get("deal_credits", 0)) == (0, 0, 0)
+        assert con.execute("select count(*) from deal_credits").fetchall() == [(4,)]
+    finally:
+        con.close()

@@ -57,6 +57,37 @@ def load_credits(cur: Any, have: set[str], rep_id: str, batch: int) -> tuple[int
         raise _refuse(f"A share is between 0% and 100% (0.6 or 60%): {listed}; nothing was stored.",
                       "credit_share", [{"deal_id": d, "column": "share", "value": s} for d, s in bad],
                       deals=listed)
+    return store_credits(cur, batch)
+
+
+def deal_sheet_splits(cur: Any, deal_id: str, rep_id: str, rep_2_id: str, share: str | None,
+                      batch: int) -> int:
+    """A deal sheet with a second rep column (销售员2, optionally 分成比例 = the first rep's
+    share, default 50%): those deals split between the two reps, as a splits sheet would say.
+    ``deal_id``, ``rep_id``, ``rep_2_id`` and ``share`` are SQL over the import's rows (``inc``).
+    Returns the deals split."""
+    first = f"coalesce({share}, 0.5)" if share else "0.5"
+    cur.execute(f"""create or replace temp table _cr as
+        with r as (select * from (select {deal_id} as deal_id, {rep_id} as r1, {rep_2_id} as r2,
+                                         {first}::DOUBLE as s from inc)   -- ids over every row first
+                   where r2 is not null)
+        select deal_id, r1 as rep_id, s as share, 'revenue' as kind, null as written from r
+        where r1 is not null and s > 0 and s < 1 and r2 <> r1
+        union all
+        select deal_id, r2, case when r1 is null then 1.0 else 1 - s end, 'revenue', null from r
+        where (r1 is null or (s > 0 and s < 1)) and r2 is distinct from r1""")
+    if not cur.execute("select count(*) from _cr").fetchall()[0][0]:
+        cur.execute("drop table _cr")
+        return 0
+    store_credits(cur, batch)
+    return int(cur.execute("select count(distinct deal_id) from deal_credits where batch_id = $b",
+                           {"b": batch}).fetchall()[0][0])
+
+
+def store_credits(cur: Any, batch: int) -> tuple[int, int, int]:
+    """Store the splits in temp table ``_cr`` (deal_id, rep_id, share, kind): checked, the owner
+    given what the revenue shares leave, each named deal's splits replaced; (new, updated,
+    unchanged) rows."""
     missing = cur.execute("select distinct c.deal_id from _cr c left join deals d on d.deal_id = c.deal_id "
                           "where d.deal_id is null order by 1 limit 5").fetchall()
     if missing:

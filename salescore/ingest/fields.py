@@ -34,6 +34,7 @@ FIELD_TYPES: dict[str, str] = {
     "share": "rate", "credit_kind": "text",
     # schema 8: exchange rates (DESIGN.md section 10)
     "fx_rate": "number",
+    "rep_2": "text",        # a deal sheet's second rep (销售员2), sharing the deal by ``share``
 }
 
 # Header synonyms per field, both languages. Normalised with norm_header before matching.
@@ -46,7 +47,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                  "order_id"),
     "deal_name": ("opportunity name", "opportunity", "deal name", "deal", "商机名称", "商机",
                   "项目名称", "项目", "合同名称"),
-    "rep": ("rep", "sales rep", "salesperson", "sales person", "sales_agent", "sales agent",
+    "rep": ("销售员1", "业务员1", "销售1", "rep 1", "sales rep 1", "rep1",
+            "rep", "sales rep", "salesperson", "sales person", "sales_agent", "sales agent",
             "agent", "opportunity owner", "owner", "account owner", "seller", "销售员", "业务员",
             "销售人员", "销售", "负责人", "销售代表", "客户经理", "跟进人", "归属销售", "员工",
             "员工姓名", "姓名", "人员"),
@@ -126,6 +128,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "share": ("share", "split", "split %", "credit share", "revenue share", "split share",
               "分成比例", "分成", "分配比例", "业绩比例", "业绩分成", "分摊比例"),
     "credit_kind": ("credit type", "split type", "credit kind", "分成类型", "业绩类型"),
+    "rep_2": ("销售员2", "业务员2", "销售2", "第二销售", "协作销售", "rep 2", "sales rep 2", "rep2",
+              "second rep", "co-owner", "co owner"),
     "fx_rate": ("exchange rate", "fx rate", "fx", "rate to reporting", "rate_to_reporting",
                 "conversion rate", "汇率", "兑换汇率", "折算汇率", "兑换率", "折算率"),
 }
@@ -148,7 +152,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
           "product_code", "amount", "stage", "status", "created_date", "close_date",
           "order_date", "expected_close_date", "channel", "lost_reason", "is_new_customer",
           "team", "region", "segment", "industry", "category", "order_id", "paid_amount",
-          "refund_amount", "paid_date", "currency", "forecast_category"),
+          "refund_amount", "paid_date", "currency", "forecast_category", "rep_2", "share"),
          (("amount", "stage", "status", "paid_amount"),),
          ("deal_id", "deal_name", "stage", "status", "created_date", "close_date",
           "order_date", "expected_close_date", "lost_reason", "order_id", "refund_amount")),

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from salescore import audit, db, fx
 from salescore.errors import ImportRejected, SalesCoreError
-from salescore.ingest.credits import load_credits
+from salescore.ingest.credits import deal_sheet_splits, load_credits
 from salescore.ingest.export import reason_text
 from salescore.ingest.fields import FORECAST_SQL
 from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
@@ -328,7 +328,14 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
             cols.pop("customer_id")
         if prod_key not in have:
             cols.pop("product_id")
-        return "deals", _upsert(cur, "deals", cols, batch, unique, as_of=as_of), derived
+        counts = _upsert(cur, "deals", cols, batch, unique, as_of=as_of)
+        if "rep_2" in have:      # 销售员2 (and 分成比例): the deal split between two reps
+            rep_2 = f"coalesce((select min(rep_id) from reps where name = inc.rep_2), {id_sql('r', 'rep_2')})"
+            derived["reps"] = derived.get("reps", 0) + _insert_missing(cur, "reps", "rep_id", rep_2,
+                                                                       {"name": "rep_2"}, batch)
+            derived["deal_credits"] = deal_sheet_splits(cur, cols["deal_id"], rep_id, rep_2,
+                                                        "share" if "share" in have else None, batch)
+        return "deals", counts, derived
 
     if kind == "reps":
         cols = {"rep_id": rep_id, "name": f"coalesce({_f(have, 'rep')}, {rep_key})"}

@@ -193,7 +193,8 @@ def _one_file(con, lang: str, i: int, name: str, data: bytes) -> None:
                 unchanged=result.unchanged)
         if any(result.derived.values()):
             parts = [tn(f"ingest.derived_{what}", lang, n, n=fmt.number(n))
-                     for what in ("reps", "customers", "products") if (n := result.derived.get(what, 0))]
+                     for what in ("reps", "customers", "products", "deal_credits")
+                     if (n := result.derived.get(what, 0))]
             msg += " " + t("ingest.derived", lang, parts=t("ingest.list_sep", lang).join(parts))
         if result.as_of is not None:
             msg += " " + t("ingest.imported_as_of", lang, day=result.as_of.isoformat(),
