@@ -6,7 +6,7 @@ import streamlit as st
 from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.ui import acks, closing, disputes, quota_whatif, recognition
+from salescore.ui import acks, closing, disputes, quota_whatif, recognition, relief
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
@@ -117,6 +117,7 @@ with tabs[4]:
     sim.statements(working, period, scope, base)
     closing.panel(working, reference, period, saved, base)
     disputes.manager_panel()
+    relief.panel(period, base)
 
 # --- 6. recognition ----------------------------------------------------------------------
 with tabs[5]:

@@ -341,6 +341,7 @@ RULES: dict[str, dict[str, str]] = {
         "statements": f"rep_id in {_R}",          # closed pay periods: their team's statements
         "plan_acks": f"rep_id in {_R}",
         "disputes": f"rep_id in {_R}",            # their team's disputes
+        "quota_relief": f"rep_id in {_R}",
         "forecast_submissions": f"(level = 'rep' and scope_id in {_R}) or (level = 'team' and scope_id in {_TEAM})",
     },
     "rep": {
@@ -351,6 +352,7 @@ RULES: dict[str, dict[str, str]] = {
         "statements": f"rep_id in {_R}",          # their own closed statements
         "plan_acks": f"rep_id in {_R}",           # the plans published to them
         "disputes": f"rep_id in {_R}",            # the lines they questioned
+        "quota_relief": f"rep_id in {_R}",        # why their quota is lower
     },
     # a viewer (anyone shown the numbers, e.g. on a shared screen) sees initials, no face:
     # rep_photos is not listed, so it holds no row for them

@@ -108,7 +108,11 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             batch_id BIGINT, PRIMARY KEY (currency, month));
         ALTER TABLE deals ADD COLUMN IF NOT EXISTS amount_local DECIMAL(18,2);
         ALTER TABLE deal_history ADD COLUMN IF NOT EXISTS amount_local DECIMAL(18,2);
-    """,   # disputes, exchange rates and the deal's amount in its own currency (section 10)
+        CREATE TABLE IF NOT EXISTS quota_relief (
+            relief_id BIGINT PRIMARY KEY, rep_id VARCHAR NOT NULL, from_date DATE NOT NULL,
+            to_date DATE NOT NULL, share DOUBLE NOT NULL, reason VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp, created_by VARCHAR);
+    """,   # disputes, exchange rates, amounts in their own currency, quota relief (section 10)
 }
 
 # Tables holding imported business data, in dependency order (parents first).

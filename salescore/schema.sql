@@ -335,3 +335,17 @@ CREATE TABLE IF NOT EXISTS fx_rates (
     batch_id           BIGINT,
     PRIMARY KEY (currency, month)
 );
+
+-- quota relief (schema 8, DESIGN.md section 10): a rep's quota lowered by ``share`` for the
+-- working days from_date .. to_date (leave, a territory change), with the reason
+-- (salescore/incentives/relief.py; applied in salescore/incentives/lines.py).
+CREATE TABLE IF NOT EXISTS quota_relief (
+    relief_id   BIGINT PRIMARY KEY,
+    rep_id      VARCHAR NOT NULL,
+    from_date   DATE NOT NULL,
+    to_date     DATE NOT NULL,
+    share       DOUBLE NOT NULL,          -- 1.0: no quota on those days; 0.5: half
+    reason      VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    created_by  VARCHAR
+);

@@ -90,6 +90,9 @@ def _rich(con) -> None:
     incentives.disputes.raise_dispute(con, period="2026-Q3", plan_id=plan_id, rep_id="R01",   # disputes
                                       component="commission", deal_id=None, line_amount=100.0,
                                       claimed_amount=150.0, reason="合同金额更大")
+    incentives.relief.add(con, "R01", "2026-08-01", "2026-08-31", 1.0, "产假")       # quota_relief
+    with db.transaction(con) as cur:                                                    # fx_rates
+        cur.execute("insert into fx_rates (currency, month, rate_to_reporting) values ('USD', '2026-07', 7.1)")
 
 
 @pytest.fixture(scope="module")
@@ -168,18 +171,18 @@ def test_restore_into_fresh_db_merges_audit_log(tmp_path, rich_zip):
         # bob's event is kept, the backup's events (the fixture's two imports, plan_edit, the
         # period closed, the plan published and a dispute, made when the fixture ran, so older) are
         # added, and the restore is recorded
-        assert list(log["action"]) == ["restore", "settings", "dispute_raise", "plan_publish", "period_close",
-                                       "plan_edit", "import", "import"]
-        assert log["user_name"].tolist()[1:] == ["bob", audit.actor(), audit.actor(), audit.actor(), "ann",
-                                                 audit.actor(), audit.actor()]
+        assert list(log["action"]) == ["restore", "settings", "quota_relief", "dispute_raise", "plan_publish",
+                                       "period_close", "plan_edit", "import", "import"]
+        assert log["user_name"].tolist()[1:] == ["bob", audit.actor(), audit.actor(), audit.actor(), audit.actor(),
+                                                 "ann", audit.actor(), audit.actor()]
         # the backup's events say where they came from; this database's own events do not
-        assert log["restored_from"].isna().tolist() == [True, True, False, False, False, False, False, False]
+        assert log["restored_from"].isna().tolist() == [True, True, False, False, False, False, False, False, False]
         origin = set(log["restored_from"][2:])
         made = json.loads(log["detail"][0])["created_at"].replace("T", " ")
         assert origin == {f"rich.zip · {made} · sha256:{_sha(path)[:16]}"}
         backup.restore(con, path)   # restoring twice adds no duplicate of the backup's events
-        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "dispute_raise",
-                                                     "plan_publish", "period_close", "plan_edit", "import", "import"]
+        assert list(audit.events(con)["action"]) == ["restore", "restore", "settings", "quota_relief",
+                                                     "dispute_raise", "plan_publish", "period_close", "plan_edit", "import", "import"]
     finally:
         con.close()
 

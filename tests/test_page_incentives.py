@@ -338,3 +338,32 @@ def test_publishing_the_plan_to_the_reps_shows_who_has_acknowledged(writable):
     assert any(f"名销售中已有 0 人确认" in c.value and str(reps) in c.value for c in at.caption)
     with pytest.raises(Exception, match="not published"):
         with_db(path, lambda con: incentives.acks.acknowledge(con, "no-such-plan", 1, "R01"))
+
+
+def test_quota_relief_is_added_on_the_statements_tab_and_the_quota_follows(writable):
+    """Issue 20: a relief entry typed in the Statements tab (a rep, the whole pay period, 50%,
+    a reason) halves that rep's quota in the payouts; without a reason it is a sentence."""
+    from tests.conftest import with_db
+
+    at, path = writable
+    at.run()
+    at.switch_page(PAGE).run()
+    period = parse(at.session_state["sim_period"])
+    rep_id = at.selectbox(key="rl_rep").value
+    plan_id = at.session_state["sim_source"].partition(":")[2]
+
+    def quota():
+        frame = with_db(path, lambda con: incentives.payouts(con, incentives.load_plan(con, plan_id), period))
+        return float(frame.set_index("rep_id").loc[rep_id, "quota"])
+
+    before = quota()
+    at.number_input(key="rl_share").set_value(50)
+    at.button(key="rl_add").click().run()
+    assert any("原因" in e.value for e in at.error), [e.value for e in at.error]
+    at.text_input(key="rl_reason").set_value("产假")
+    at.button(key="rl_add").click().run()
+    assert not at.exception
+    assert any("指标减免 1" in s.value for s in at.success), [e.value for e in at.error]
+    assert quota() == pytest.approx(before * 0.5, abs=0.01)
+    entries = with_db(path, lambda con: incentives.relief.listing(con))
+    assert entries[["rep_id", "share", "reason"]].values.tolist() == [[rep_id, 0.5, "产假"]]

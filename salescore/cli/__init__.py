@@ -14,7 +14,7 @@ from salescore.errors import SalesCoreError
 from salescore.cli.common import BENCH_DIR, iso_date, db_arg
 from salescore.cli.data import cmd_backup, cmd_demo, cmd_import, cmd_restore, cmd_user
 from salescore.cli.figures import cmd_acks, cmd_bench, cmd_deck, cmd_metrics, cmd_payouts, cmd_serve
-from salescore.cli.time import cmd_close, cmd_disputes, cmd_forecast, cmd_history, cmd_reopen
+from salescore.cli.time import cmd_close, cmd_disputes, cmd_forecast, cmd_history, cmd_relief, cmd_reopen
 
 __all__ = ["BENCH_DIR", "build_parser", "main"]
 
@@ -188,6 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reply", help="the reply the rep reads (needed to change or reject)")
     p.add_argument("--json", action="store_true", help="print JSON to stdout")
     p.set_defaults(func=cmd_disputes)
+
+    p = sub.add_parser("relief", help="quota relief entries: a rep's quota lowered for some days, with "
+                                      "the reason (DESIGN section 10)")
+    db_arg(p)
+    p.add_argument("--rep", help="add an entry for this rep (name)")
+    p.add_argument("--from", dest="start", type=iso_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=iso_date, help="last day, YYYY-MM-DD")
+    p.add_argument("--share", type=float, default=1.0, help="share of the quota taken away (default 1 = all)")
+    p.add_argument("--reason", help="why (leave, territory change ...)")
+    p.add_argument("--remove", type=int, metavar="NUMBER", help="take an entry back")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_relief)
 
     p = sub.add_parser("deck", help="the team-meeting slides as a PowerPoint file (PPTX)")
     db_arg(p)

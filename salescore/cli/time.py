@@ -198,3 +198,36 @@ def cmd_disputes(args: argparse.Namespace) -> int:
                 f" in {r['paid_in']}" if r["paid_in"] else "") + (f" ({r['reply']})" if r["reply"] else "")
         print(line)
     return 0
+
+
+def cmd_relief(args: argparse.Namespace) -> int:
+    """Quota relief entries (DESIGN.md section 10): list, add (--rep, --from, --to, --share,
+    --reason) or remove one."""
+    from salescore import incentives  # lazy: pandas (see the top)
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        added = None
+        if args.remove is not None:
+            incentives.relief.remove(con, args.remove)
+        elif args.rep:
+            if not (args.start and args.end):
+                raise SalesCoreError("Give --from and --to: the days the relief covers.", key="relief.error.dates")
+            rep_id = metrics.rep_id_by_name(con, args.rep)
+            if rep_id is None:
+                raise SalesCoreError(f"There is no rep {args.rep}.", key="relief.error.rep", rep=args.rep)
+            added = incentives.relief.add(con, rep_id, args.start, args.end, args.share, args.reason or "")
+        frame = incentives.relief.listing(con)
+    finally:
+        con.close()
+    rows = [{k: (None if v != v else v) for k, v in r.items()} for r in frame.to_dict("records")]
+    if args.json:
+        print(json.dumps({"added": added, "relief": rows}, ensure_ascii=False, indent=2, default=json_default))
+        return 0
+    if added is not None:
+        print(f"Quota relief {added} added.")
+    if not rows:
+        print("No quota relief.")
+    for r in rows:
+        print(f"  #{r['relief_id']} {r['rep']}: {r['share']:.0%} from {r['from_date']} to {r['to_date']} ({r['reason']})")
+    return 0

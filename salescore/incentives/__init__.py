@@ -14,6 +14,7 @@ The package, along its seams (lowest first):
   the adjustment lines later data causes in the first open period;
 - :mod:`~salescore.incentives.disputes`: a rep questioning a statement line and the
   manager's answer (paid as an adjustment in the next open period);
+- :mod:`~salescore.incentives.relief`: quota relief entries (leave, territory change);
 - :mod:`~salescore.incentives.acks`: publishing a plan version to the reps and their
   acknowledgements;
 - :mod:`~salescore.incentives.whatif`: levers, the budget solver, sensitivity, plan A vs B;
@@ -24,7 +25,7 @@ Every name is re-exported here, so callers keep writing ``incentives.payouts``.
 """
 from __future__ import annotations
 
-from salescore.incentives import acks, closing, disputes
+from salescore.incentives import acks, closing, disputes, relief
 from salescore.incentives.closing import (ADJUST_REASONS, Closed, closed, closed_periods,
                                           first_open_after, reopen_period)
 from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con, close_period,
@@ -50,7 +51,7 @@ from salescore.scope import Scope
 
 __all__ = [
     "ADJUST_REASONS", "Closed", "close_period", "closed", "closed_periods",
-    "first_open_after", "reopen_period", "closing", "acks", "disputes",
+    "first_open_after", "reopen_period", "closing", "acks", "disputes", "relief",
     "CLI_FIELDS", "COMPONENTS", "PAYOUT_COLUMNS", "Con", "cents", "explain", "payouts",
     "payouts_from", "payouts_json", "plan_from_form", "plan_tables", "BASES", "EPS",
     "PERIOD_KINDS", "SPIFF_KINDS", "TEMPLATES", "Accelerator", "BaseBonus", "Commission",

@@ -35,6 +35,13 @@ EMPLOYED = (f"(case when coalesce(qr.hire_date <= {_M0}, true) and coalesce(qr.l
             f"then 1.0 when qr.hire_date > {_M1} or qr.leave_date < {_M0} then 0.0 "
             f"else {_WORKING.format(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}))', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}))')}"
             f"::DOUBLE / nullif({_WORKING.format(a=_M0, b=_M1)}, 0) end)")
+#: What remains of a target month's quota after the rep's quota relief entries (section 10:
+#: leave, a territory change): 1 - the sum of share x the month's working days the entry
+#: covers / the month's working days, at least 0.
+RELIEVED = (f"greatest(0.0, 1.0 - coalesce((select sum(rl.share * "
+            f"{_WORKING.format(a=f'greatest({_M0}, rl.from_date)', b=f'least({_M1}, rl.to_date)')}"
+            f"::DOUBLE / nullif({_WORKING.format(a=_M0, b=_M1)}, 0)) from quota_relief rl "
+            f"where rl.rep_id = t.scope_id and rl.from_date <= {_M1} and rl.to_date >= {_M0}), 0.0))")
 #: The latest day any data can carry (a deal never reversed is reversed "after" it).
 NEVER = "DATE '9999-12-31'"
 
@@ -102,7 +109,7 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
                    date_trunc('{kind}', strptime(t.period || '-01', '%Y-%m-%d'))::DATE as pstart,
                    t.value::DOUBLE * coalesce(list_extract($qs_factors::DOUBLE[],
                        list_position($qs_teams::VARCHAR[], coalesce(qr.team, ''))), 1.0)
-                       * {EMPLOYED} as quota,
+                       * {EMPLOYED} * {RELIEVED} as quota,
                    false as what_if
             from targets t left join reps qr on qr.rep_id = t.scope_id
             where t.scenario = $scenario and t.scope = 'rep' and t.metric = 'revenue'
