@@ -48,8 +48,8 @@ def _walk(page, lang: str, where: str) -> tuple[list[str], list[str]]:
     return titles, problems
 
 
-@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
-@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(("lang", "size"), [("zh", (1280, 720)), ("en", (1920, 1080))],
+                         ids=["zh-1280x720", "en-1920x1080"])   # each language and size once
 def test_every_slide_fits_the_screen(servers, browser, lang, size):
     problems: list[str] = []
     for sidebar in ("open", "collapsed"):

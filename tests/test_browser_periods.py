@@ -44,6 +44,8 @@ def _choose(page, root, label: str, option: str) -> None:
 
 @pytest.mark.parametrize("lang", list(LOCALES))
 def test_running_quarter_says_to_date_on_overview_and_retention(servers, browser, lang):
+    from playwright.sync_api import expect
+
     words = WORDS[lang]
     context = browser.new_context(viewport={"width": 1280, "height": 720}, locale=LOCALES[lang])
     page = context.new_page()
@@ -69,6 +71,8 @@ def test_running_quarter_says_to_date_on_overview_and_retention(servers, browser
         main = page.get_by_test_id("stMain")
         assert words["settled"] in main.inner_text()          # opens on 2026-Q3, says why
         _choose(page, main, words["pay_period"], "2026-Q4")
+        # the rerun the choice starts may still be drawing: wait for its words (a loaded CI)
+        expect(main).to_contain_text(words["provisional"], timeout=60_000)
         text = main.inner_text()
         assert words["provisional"] in text and words["to_date"] in text
         assert _shown_wrong(page, lang, f"{lang} retention 2026-Q4") == []
