@@ -294,6 +294,12 @@ def test_a_recoverable_draw_is_recovered_over_two_periods(con):
     assert inc.payouts(con, guaranteed, "2026-08").iloc[0]["total"] == 10000.0   # nothing to recover
     parts = [(k, v) for k, v in inc.summary_lines(inc.payouts(con, plan, "2026-08").iloc[0].to_dict()) if v]
     assert parts == [("commission", 10000.0), ("draw_recovered", -2000.0)]      # adds up to 8,000
+    # the ledger across periods: earned, topped up, recovered, balance carried on
+    ledger = inc.draw_ledger(con, plan, "2026-10")
+    assert ledger[["period", "earned", "draw", "draw_recovered", "draw_balance"]].values.tolist() == [
+        ["2026-07", 3000.0, 5000.0, 0.0, 5000.0], ["2026-08", 10000.0, 0.0, 2000.0, 3000.0],
+        ["2026-09", 12000.0, 0.0, 3000.0, 0.0]]
+    assert inc.draw_ledger(con, inc.Plan.from_dict({"name": "No draw", "period": "month"}), "2026-10").empty
 
 
 def test_a_deal_sheet_with_a_second_rep_column_splits_its_deals(tmp_path):

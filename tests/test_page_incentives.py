@@ -1,6 +1,8 @@
 """AppTest: the Incentives page on demo data (what-if slider, plan A vs B, statements)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import streamlit as st
 
@@ -367,3 +369,24 @@ def test_quota_relief_is_added_on_the_statements_tab_and_the_quota_follows(writa
     assert quota() == pytest.approx(before * 0.5, abs=0.01)
     entries = with_db(path, lambda con: incentives.relief.listing(con))
     assert entries[["rep_id", "share", "reason"]].values.tolist() == [[rep_id, 0.5, "产假"]]
+
+
+def test_a_plan_with_a_draw_shows_the_reps_draw_ledger(at, demo_db):
+    """Issue 20: a plan pasted as JSON with a recoverable draw (every month, no window) shows,
+    under the chosen rep's statement, the draw ledger the engine computes."""
+    from tests.conftest import with_db
+
+    at.run()
+    spec = demo.PLAN_SPEC | {"name": "Draw", "draw": {"amount": 200000, "recoverable": True}}
+    at.text_area(key="sim_json_in").set_value(json.dumps(spec))
+    at.button(key="sim_json_apply").click().run()
+    assert not at.exception
+    period = parse(at.session_state["sim_period"])
+    rep_id = at.selectbox(key="sim_stmt_rep").value
+    ledger = with_db(demo_db, lambda con: incentives.draw_ledger(con, incentives.Plan.from_dict(spec), period))
+    mine = ledger[ledger["rep_id"] == rep_id]
+    assert len(mine) and mine["draw"].sum() > 0
+    title = next(e.label for e in at.expander if e.label.startswith("保底台账"))
+    assert title == f"保底台账（{len(mine)} 期）" or (len(mine) == 1 and title == "保底台账（1 期）")
+    table = next(d.value for d in at.dataframe if {"period", "earned", "draw_balance"} <= set(d.value.columns))
+    assert table["period"].tolist() == mine["period"].tolist()

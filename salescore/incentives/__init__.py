@@ -28,7 +28,7 @@ from __future__ import annotations
 from salescore.incentives import acks, closing, disputes, relief
 from salescore.incentives.closing import (ADJUST_REASONS, Closed, closed, closed_periods,
                                           first_open_after, reopen_period)
-from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con, close_period,
+from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con, close_period, draw_ledger,
                                          _cents, _compute, _period, _with_rounding, cents, explain,
                                          payouts, payouts_from, payouts_json)
 from salescore.incentives.form import plan_from_form, plan_tables
@@ -52,7 +52,7 @@ from salescore.scope import Scope
 __all__ = [
     "ADJUST_REASONS", "Closed", "close_period", "closed", "closed_periods",
     "first_open_after", "reopen_period", "closing", "acks", "disputes", "relief",
-    "CLI_FIELDS", "COMPONENTS", "PAYOUT_COLUMNS", "Con", "cents", "explain", "payouts",
+    "draw_ledger", "CLI_FIELDS", "COMPONENTS", "PAYOUT_COLUMNS", "Con", "cents", "explain", "payouts",
     "payouts_from", "payouts_json", "plan_from_form", "plan_tables", "BASES", "EPS",
     "PERIOD_KINDS", "SPIFF_KINDS", "TEMPLATES", "Accelerator", "BaseBonus", "Commission",
     "Decelerator", "NonCash", "Plan", "Spiff", "Tier", "template", "promotion_ready",

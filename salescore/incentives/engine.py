@@ -281,22 +281,52 @@ def _employed_days(reps: pd.DataFrame, p: Period) -> tuple[pd.Series, int]:
     return pd.Series(out, index=reps.index, dtype="float64"), total
 
 
-def _draw_chain(con: Con, plan: Plan, p: Period, scope: Scope, memo: dict | None) -> dict[str, float]:
-    """The recoverable draw balances carried into ``p``: the engine run over every earlier
-    period from the first that guaranteed a draw (the earliest hire month, or the data's first
-    day without a window), each period's balance handed to the next."""
+def _draw_runs(con: Con, plan: Plan, p: Period, scope: Scope, memo: dict | None, *, through: bool = False):
+    """(period, per-rep frame) of the engine run over every period from the first that
+    guaranteed a draw (the earliest hire month, or the data's first day without a window) up
+    to before ``p`` (``through``: and ``p``), each period's recoverable balances handed to the
+    next; then the balances carried out of the last one."""
     if plan.draw.months is None:
         first = metrics.data_range(con)[0]
     else:
         first = sql.scalar(con, "select min(hire_date) from reps")
-    if first is None or pd.Timestamp(first).date() >= p.start:
-        return {}
-    q, balances = containing(pd.Timestamp(first).date(), plan.period), {}
-    while q.start < p.start:
+    balances: dict[str, float] = {}
+    q = containing(pd.Timestamp(first).date(), plan.period) if first is not None else p
+    while q.start < p.start or (through and q.start == p.start):
         out, _ = _compute(con, plan, q, scope, memo=memo, draw_in=balances)
         balances = {str(r): float(b) for r, b in zip(out["rep_id"], out["draw_balance"]) if b > EPS}
+        yield q, out
         q = q.next()
     return balances
+
+
+def _draw_chain(con: Con, plan: Plan, p: Period, scope: Scope, memo: dict | None) -> dict[str, float]:
+    """The recoverable draw balances carried into ``p`` (see :func:`_draw_runs`)."""
+    runs = _draw_runs(con, plan, p, scope, memo)
+    while True:
+        try:
+            next(runs)
+        except StopIteration as done:
+            return done.value or {}
+
+
+def draw_ledger(con: Con, plan: Plan, period: Period | str, scope: Scope = Scope()) -> pd.DataFrame:
+    """The draw ledger (DESIGN section 10): per period from the first with a draw up to
+    ``period`` and per rep with a draw line, what was earned before the draw, topped up
+    (``draw``), recovered and the balance carried on; empty without a draw in the plan."""
+    columns = ["period", "rep_id", "rep", "earned", "draw", "draw_recovered", "draw_balance"]
+    if plan.draw is None:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for q, out in _draw_runs(con, plan, _period(plan, period), scope, {}, through=True):
+        out = payouts_from(out)
+        out = out[(out["draw"] > 0) | (out["draw_recovered"] > 0) | (out["draw_balance"] > 0)]
+        rows.append(pd.DataFrame({"period": q.label, "rep_id": out["rep_id"], "rep": out["rep"],
+                                  "earned": out["total"] - out["draw"] + out["draw_recovered"],
+                                  "draw": out["draw"], "draw_recovered": out["draw_recovered"],
+                                  "draw_balance": out["draw_balance"]}))
+    frames = [f for f in rows if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,

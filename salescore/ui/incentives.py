@@ -570,3 +570,21 @@ def statements(plan: Plan, period: Period, scope: Scope, frame: pd.DataFrame) ->
 
     statement_panel(row, lines, title=t("incentives.statement_title", rep=row["rep"], period=period.label),
                     plan_name=plan.name, period_label=period.label, prefix="sim_", extra=every_statement)
+    draw_ledger(plan, period, scope, rep_id)
+
+
+def draw_ledger(plan: Plan, period: Period, scope: Scope, rep_id: str) -> None:
+    """Under a statement, for a plan with a draw: the rep's draw ledger, period by period."""
+    if plan.draw is None:
+        return
+    ledger = ui.query(incentives.draw_ledger, plan, period, scope)
+    mine = ledger[ledger["rep_id"] == rep_id]
+    with st.expander(ui.tn("incentives.ledger_title", len(mine), count=len(mine))):
+        if mine.empty:
+            st.caption(t("incentives.ledger_none"))
+            return
+        st.dataframe(mine.drop(columns=["rep_id", "rep"]), hide_index=True, width="stretch", column_config={
+            "period": t("closing.col_period"), "earned": _money_column(t("incentives.ledger_earned")),
+            "draw": _money_column(t("incentives.col.draw")),
+            "draw_recovered": _money_column(t("incentives.col.draw_recovered")),
+            "draw_balance": _money_column(t("incentives.col.draw_balance"))})
