@@ -21,6 +21,7 @@ import unicodedata
 import warnings
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -344,9 +345,15 @@ def initials_svg(name: Any, rep_id: str | None, size: int = SIZE) -> str:
 
 def initials_png(name: Any, rep_id: str | None, size: int = SIZE) -> bytes:
     """The initials circle as PNG bytes (transparent corners), drawn with the system fonts."""
+    return _svg_png(initials_svg(name, rep_id, size))
+
+
+@lru_cache(maxsize=512)
+def _svg_png(svg: str) -> bytes:
+    """One rendering per initials picture (a deck draws the same faces on several slides)."""
     import vl_convert
 
-    return vl_convert.svg_to_png(initials_svg(name, rep_id, size), scale=1)
+    return vl_convert.svg_to_png(svg, scale=1)
 
 
 def _circle(image: bytes, size: int) -> bytes:

@@ -100,12 +100,12 @@ def _type_into(page, grid, row: int, col: int, value: int) -> float:
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")                  # opens the cell's editor where the cell is
     editor = page.locator("#portal textarea, #portal input").first
-    editor.wait_for(state="visible", timeout=10_000)
+    editor.wait_for(state="visible", timeout=30_000)
     box = editor.bounding_box()                   # it starts at the cell (and may be wider)
     page.keyboard.press("Escape")
-    editor.wait_for(state="hidden", timeout=10_000)
+    editor.wait_for(state="hidden", timeout=30_000)
     page.mouse.dblclick(box["x"] + 12, box["y"] + box["height"] / 2)
-    expect(editor).to_be_focused(timeout=10_000)
+    expect(editor).to_be_focused(timeout=30_000)
     page.keyboard.press("Control+A")
     page.keyboard.type(str(value))
     expect(editor).to_have_value(str(value), timeout=5_000)

@@ -93,7 +93,8 @@ def test_cards_and_labels_are_whole_and_identical_plans_get_a_sentence(servers, 
     from playwright.sync_api import expect
 
     problems: list[str] = []
-    for viewport in VIEWPORTS:
+    # each language at one projector size (zh the smaller, en the larger): CI's 20 minutes
+    for viewport in (VIEWPORTS[0],) if lang == "zh" else (VIEWPORTS[-1],):
         where = f"{lang} {viewport['width']}x{viewport['height']}"
         context, page = _open(browser, servers[lang], lang, viewport, user="boss" if lang == "en" else None)
         try:
