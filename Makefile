@@ -21,14 +21,14 @@ run: $(VENV)/.installed
 	SALESCORE_DB=$(DB) $(PY) -m salescore demo --if-missing --db $(DB)
 	$(PY) -m salescore serve --db $(DB) --port $(PORT)
 
-# two workers (the machine's two cores; CI keeps the whole run under 20 minutes), a test
-# file per worker so that a file's module fixtures (a served app, a demo copy) are built once
+# two workers (the machine's two cores; CI keeps the whole run under 20 minutes): a test file
+# goes to one worker, and the browser tests all to one (tests/conftest.py, xdist groups)
 test: $(VENV)/.installed-dev
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 # the suite without the slow tests (crash, concurrency, fuzz, bench, browser): for quick loops
 test-fast: $(VENV)/.installed-dev
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 # the README's page screenshots (docs/screens/*.png, 1280x720, English demo)
 screenshots: $(VENV)/.installed-dev

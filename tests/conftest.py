@@ -199,3 +199,13 @@ def with_db(path, fn):
         return fn(connection)
     finally:
         connection.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under `make test`'s two workers (pytest-xdist, ``--dist loadgroup``): a test file is
+    one group (its module fixtures, such as a served app or a demo copy, are built once) and
+    every browser test is in one group, so two Chromiums and their servers never share the
+    machine's two cores (their waits then ran out) while the other worker runs the rest."""
+    for item in items:
+        group = "browser" if item.get_closest_marker("browser") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
