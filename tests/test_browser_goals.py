@@ -92,15 +92,24 @@ def _type_into(page, grid, row: int, col: int, value: int) -> float:
     and the arrow keys walk from there to the cell."""
     from playwright.sync_api import expect
 
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    header = 35                                   # Glide's header and row height in Streamlit
-    page.mouse.click(box["x"] + 8, box["y"] + header * (row + 1) + header / 2)
-    for _ in range(col):
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")                  # opens the cell's editor where the cell is
+    from tests.test_browser import _idle
+
     editor = page.locator("#portal textarea, #portal input").first
-    editor.wait_for(state="visible", timeout=30_000)
+    for _attempt in range(3):
+        _idle(page)
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        header = 35                               # Glide's header and row height in Streamlit
+        page.mouse.click(box["x"] + 8, box["y"] + header * (row + 1) + header / 2)
+        page.wait_for_timeout(200)                # the selection lands before the arrows (loaded CI)
+        for _ in range(col):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")              # opens the cell's editor where the cell is
+        editor.wait_for(state="visible", timeout=30_000)
+        if not editor.is_disabled():
+            break
+        page.keyboard.press("Escape")             # a read-only cell's viewer: walk again
+        editor.wait_for(state="hidden", timeout=30_000)
     box = editor.bounding_box()                   # it starts at the cell (and may be wider)
     page.keyboard.press("Escape")
     editor.wait_for(state="hidden", timeout=30_000)
