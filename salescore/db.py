@@ -108,6 +108,8 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             batch_id BIGINT, PRIMARY KEY (currency, month));
         ALTER TABLE deals ADD COLUMN IF NOT EXISTS amount_local DECIMAL(18,2);
         ALTER TABLE deal_history ADD COLUMN IF NOT EXISTS amount_local DECIMAL(18,2);
+        UPDATE deals SET amount_local = amount WHERE amount_local IS NULL AND amount IS NOT NULL;
+        UPDATE deal_history SET amount_local = amount WHERE amount_local IS NULL AND amount IS NOT NULL;
         CREATE TABLE IF NOT EXISTS quota_relief (
             relief_id BIGINT PRIMARY KEY, rep_id VARCHAR NOT NULL, from_date DATE NOT NULL,
             to_date DATE NOT NULL, share DOUBLE NOT NULL, reason VARCHAR NOT NULL,

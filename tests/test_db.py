@@ -149,6 +149,8 @@ def test_schema_2_file_is_migrated_to_the_newest(tmp_path):
     con = db.connect(path)
     assert db.schema_version(con) == db.SCHEMA_VERSION == 8
     assert con.execute("select count(*) from disputes").fetchall() == [(0,)]
+    # schema 8: the amount as imported is the amount (no currency conversion yet)
+    assert con.execute("select amount_local from deals").fetchall() == [(Decimal("5.00"),)]
     assert con.execute("select count(*) from statements").fetchall() == [(0,)]
     assert con.execute("select file_name, as_of from imports").fetchall() == [("a.csv", None)]
     assert con.execute("select count(*) from rep_photos").fetchall() == [(0,)]

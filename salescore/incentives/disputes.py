@@ -89,8 +89,7 @@ def resolve(con: Any, dispute_id: int, action: str, *, reply: str = "", amount: 
         raise _error(f"Unknown answer {action}: accept, change or reject.", "action", action=action)
     row = get(con, dispute_id)
     if row["status"] != "open":
-        raise _error(f"Dispute {dispute_id} is answered already ({row['status']}).", "answered",
-                     number=int(dispute_id), status=row["status"])
+        raise _error(f"Dispute {dispute_id} is answered already.", "answered", number=int(dispute_id))
     words = _text(reply)
     if action != "accept" and not words:
         raise _error("Write a reply: the rep reads why their line was changed or rejected.", "reply")
@@ -105,11 +104,13 @@ def resolve(con: Any, dispute_id: int, action: str, *, reply: str = "", amount: 
     paid_in = closing.first_open_after(con, parse(row["period"])).label if pay else None
     who = user or audit.actor()
     with db.transaction(con) as cur:
-        cur.execute("""update disputes set status = $s, amount = $a, paid_in = $in, reply = $reply,
-                           resolved_at = current_timestamp, resolved_by = $u
-                       where dispute_id = $n and status = 'open'""",
-                    {"s": ACTIONS[action], "a": pay, "in": paid_in, "reply": words or None,
-                     "u": who, "n": int(dispute_id)})
+        done = cur.execute("""update disputes set status = $s, amount = $a, paid_in = $in, reply = $reply,
+                                  resolved_at = current_timestamp, resolved_by = $u
+                              where dispute_id = $n and status = 'open' returning dispute_id""",
+                           {"s": ACTIONS[action], "a": pay, "in": paid_in, "reply": words or None,
+                            "u": who, "n": int(dispute_id)}).fetchall()
+        if not done:   # another answer came first (it stands; nothing is written here)
+            raise _error(f"Dispute {dispute_id} is answered already.", "answered", number=int(dispute_id))
         audit.record(cur, f"dispute_{action}", {"dispute_id": int(dispute_id), "amount": pay,
                                                 "paid_in": paid_in, "reply": words or None}, user=who)
     return get(con, dispute_id)

@@ -38,8 +38,8 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: int | None = None) -> int:
                         f"where batch_id = $b and table_name = $t", {"b": batch_id, "t": table})
         cur.execute("delete from import_undo where batch_id = $b", {"b": batch_id})
         kind = cur.execute("select kind from imports where batch_id = $b", {"b": batch_id}).fetchall()
-        if kind and kind[0][0] == "fx":
-            fx.apply(cur)      # the amounts at the rates as they were before
+        if (kind and kind[0][0] == "fx") or cur.execute("select count(*) from fx_rates").fetchall()[0][0]:
+            fx.apply(cur)      # restored rows (or rates) at the rates that hold now
         audit.record(cur, "undo", {"batch": batch_id})
         cur.execute("update imports set status = 'undone' where batch_id = $b", {"b": batch_id})
     return int(batch_id)

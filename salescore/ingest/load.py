@@ -554,7 +554,8 @@ def _upsert(cur, table: str, cols: dict[str, str], batch: int,
     # a deal's amount is compared as the file gives it (amount_local): the stored amount is
     # in the reporting currency (salescore/fx.py)
     compared = [c for c in others if not (c == "amount" and "amount_local" in cols)]
-    differs = " or ".join(f"s.{c} is distinct from t.{c}" for c in compared) or "false"
+    differs = " or ".join(f"s.{c} is distinct from coalesce(t.amount_local, t.amount)" if c == "amount_local"
+                          else f"s.{c} is distinct from t.{c}" for c in compared) or "false"
     cur.execute(f"create or replace temp table _chg as select s.*, t.{keys[0]} is null as _is_new "
                 f"from {stage} s left join {table} t on {join} "
                 f"where t.{keys[0]} is null or ({differs})")

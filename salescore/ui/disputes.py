@@ -76,7 +76,7 @@ def rep_panel(user: User, plan_id: str, period: Any, lines: pd.DataFrame) -> Non
 
 def notice() -> None:
     """At the top of Incentives: how many disputes wait for an answer."""
-    count = ui.query(incentives.disputes.open_count)
+    count = ui.query(incentives.disputes.open_count) if access.can_write(ui.user()) else 0
     if count:
         st.info(t("disputes.waiting_one" if count == 1 else "disputes.waiting", count=count),
                 icon=":material/flag:")

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from salescore import access, db, fx, ingest
+from salescore.errors import SalesCoreError
 from salescore import ui
 from salescore.ui import cache, t
 
@@ -39,7 +40,11 @@ def _edited(base: pd.DataFrame, state: Any) -> pd.DataFrame:
 
 
 def _set_reporting() -> None:
-    code = fx.set_reporting(ui.con(), str(st.session_state.get("fx_reporting", "")))
+    try:
+        code = fx.set_reporting(ui.con(), str(st.session_state.get("fx_reporting", "")))
+    except SalesCoreError:
+        st.session_state["fx_reporting"] = ui.query(db.reporting_currency)   # the box shows what holds
+        raise
     ui.flash("success", t("fx.reporting_set", code=code))
 
 
