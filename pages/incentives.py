@@ -6,7 +6,7 @@ import streamlit as st
 from salescore import charts, fmt, incentives
 from salescore import ui
 from salescore.errors import SalesCoreError
-from salescore.ui import acks, closing, disputes, quota_whatif, recognition, relief
+from salescore.ui import acks, assignments, closing, disputes, quota_whatif, recognition, relief
 from salescore.ui import incentives as sim
 from salescore.ui import t
 
@@ -50,6 +50,7 @@ with tabs[0]:
         if versions:
             st.caption(versions)
         acks.publish_panel(saved, working == reference)
+    assignments.plan_panel(saved)                  # who this plan pays, from which day
     with st.expander(t("incentives.json_view")):
         st.code(working.to_json(), language="json")
         st.text_area(t("incentives.json_paste"), key="sim_json_in", height=200)

@@ -7,7 +7,7 @@ from salescore import charts, fmt, team
 from salescore import ui
 from salescore.errors import SalesCoreError
 from salescore.scope import Scope
-from salescore.ui import t
+from salescore.ui import assignments, t
 from salescore.ui import team as team_ui
 from salescore.ui.widgets import table, team_name, tn, with_team_names
 
@@ -160,6 +160,7 @@ with tab_roles:
         "deals_won": st.column_config.NumberColumn(t("metric.deals_won"), format="%d"),
         "revenue_won": st.column_config.NumberColumn(t("metric.revenue_won"), format=ui.money_pattern()),
     })
+    assignments.moves_panel()                      # who moved team, from which day
 
 # --- 4. training ------------------------------------------------------------------------------
 with tab_training:

@@ -328,6 +328,10 @@ _TEAM_ROWS: dict[str, str] = {
                     f"(select customer_id from {{c}}.main.deals where rep_id in {_R}))",
     "products": _ALL,
     "fx_rates": _ALL,                         # exchange rates: nobody's secret
+    # who is on which plan (section 10): the engine needs all of a plan's assignments to know
+    # that a plan pays only its assigned reps (no pay in them)
+    "plan_assignments": _ALL,
+    "reps_history": f"rep_id in {_R}",       # their reps' team moves
     "settings": _ALL,
     "schema_version": _ALL,
 }

@@ -58,7 +58,8 @@ MANIFEST = "manifest.json"
 # from this fixed list only, never from the zip.
 RESTORE_TABLES: tuple[str, ...] = (*db.DATA_TABLES, "plans", "swot_notes", "actions", "imports",
                                    "import_undo", "settings", "users", "rep_photos", "statements",
-                                   "forecast_submissions", "plan_acks", "disputes", "quota_relief")
+                                   "forecast_submissions", "plan_acks", "disputes", "quota_relief",
+                                   "plan_assignments", "reps_history")
 # Backed up and merged (append-only), never replaced.
 MERGE_TABLES: tuple[str, ...] = ("audit_log",)
 # Backed up for the record (and for a plain IMPORT DATABASE), not restored: the file keeps its own.
@@ -68,7 +69,7 @@ ALL_TABLES: tuple[str, ...] = (*RESTORE_TABLES, *MERGE_TABLES, *INFO_TABLES)
 # restore leaves the table empty (as the backed-up database had it).
 SINCE: dict[str, int] = {"rep_photos": 5, "statements": 7, "forecast_submissions": 7, "deal_credits": 7, "plan_acks": 7,
                         "disputes": 8, "fx_rates": 8,
-                        "quota_relief": 8}
+                        "quota_relief": 8, "plan_assignments": 9, "reps_history": 9}
 
 
 def tables_of(version: int) -> tuple[str, ...]:
@@ -113,6 +114,7 @@ MAX_ROWS: dict[str, int] = {
     "deal_credits": 50_000_000, "plan_acks": 1_000_000, "disputes": 1_000_000,
     "fx_rates": 1_000_000,                            # a currency per month
     "quota_relief": 1_000_000,
+    "plan_assignments": 1_000_000, "reps_history": 1_000_000,
     "forecast_submissions": 10_000_000,               # company, teams and reps per submission
 }
 MAX_CREATED_AT = 64                          # characters of the manifest's created_at

@@ -20,7 +20,7 @@ import duckdb
 from salescore import files, sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 DEFAULT_DB = Path("data") / "salescore.duckdb"
 
 
@@ -115,6 +115,18 @@ MIGRATIONS: dict[int, str | Callable[[duckdb.DuckDBPyConnection], None]] = {
             to_date DATE NOT NULL, share DOUBLE NOT NULL, reason VARCHAR NOT NULL,
             created_at TIMESTAMP NOT NULL DEFAULT current_timestamp, created_by VARCHAR);
     """,   # disputes, exchange rates, amounts in their own currency, quota relief (section 10)
+    9: """
+        CREATE TABLE IF NOT EXISTS plan_assignments (
+            assignment_id BIGINT PRIMARY KEY, rep_id VARCHAR NOT NULL, plan_id VARCHAR NOT NULL,
+            from_date DATE NOT NULL, to_date DATE,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp, created_by VARCHAR);
+        CREATE TABLE IF NOT EXISTS reps_history (
+            move_id BIGINT PRIMARY KEY, rep_id VARCHAR NOT NULL, team VARCHAR, manager VARCHAR,
+            from_date DATE, to_date DATE,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp, created_by VARCHAR);
+        ALTER TABLE payments ADD COLUMN IF NOT EXISTS amount_local DECIMAL(18,2);
+        UPDATE payments SET amount_local = amount WHERE amount_local IS NULL;
+    """,   # effective-dated plan assignments and team moves (section 10), payments in their currency
 }
 
 # Tables holding imported business data, in dependency order (parents first).
@@ -297,7 +309,8 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def reset(con: duckdb.DuckDBPyConnection) -> None:
     """Empty every business table (keeps users, audit log and the schema)."""
     with transaction(con) as cur:
-        for table in (*reversed(DATA_TABLES), "plans", "swot_notes", "actions", "imports", "rep_photos"):
+        for table in (*reversed(DATA_TABLES), "plans", "swot_notes", "actions", "imports", "rep_photos",
+                      "quota_relief", "plan_assignments", "reps_history"):
             cur.execute(f"delete from {table}")
         cur.execute("delete from settings where key <> 'data_version'")
 

@@ -59,6 +59,20 @@ where deal_history.deal_id = x.deal_id and deal_history.seen_at = x.seen_at
   and deal_history.amount is distinct from x.converted"""
 
 
+# a payment (回款) is in its deal's currency, at the rate of the month it was paid; the rows of
+# the batch, or those of the deals the batch wrote (their currency may have changed)
+_PAYMENTS_SQL = f"""
+update payments set amount = x.converted from (
+    select r.payment_id, round(r.amount_local * {_FACTOR}, 2) as converted
+    from (select y.payment_id, y.amount_local, d.currency, strftime(y.paid_date, '%Y-%m') as m
+          from payments y join deals d on d.deal_id = y.deal_id
+          where y.amount_local is not null
+            and ($b::BIGINT is null or y.batch_id = $b or d.batch_id = $b)) r
+    asof left join fx_rates a on a.currency = r.currency and r.m >= a.month
+    left join {_EARLIEST} e on e.currency = r.currency) x
+where payments.payment_id = x.payment_id and payments.amount is distinct from x.converted"""
+
+
 def _error(message: str, key: str, **params: Any) -> SalesCoreError:
     return SalesCoreError(message, key=f"fx.error.{key}", **params)
 
@@ -70,11 +84,12 @@ def apply(cur: Any, batch: int | None = None) -> None:
     if batch is not None and not cur.execute("select count(*) from fx_rates").fetchall()[0][0]:
         return        # no rate: an import's amounts stay as the file gave them
     rep = db.reporting_currency(cur)
-    for table in ("deals", "deal_history"):
-        cur.execute(f"update {table} set amount_local = amount "   # rows from before schema 8
+    for table in ("deals", "deal_history", "payments"):
+        cur.execute(f"update {table} set amount_local = amount "   # rows from before schema 8 / 9
                     "where amount_local is null and amount is not null")
     cur.execute(_DEALS_SQL, {"b": batch, "rep": rep})
     cur.execute(_HISTORY_SQL, {"b": batch, "rep": rep})
+    cur.execute(_PAYMENTS_SQL, {"b": batch, "rep": rep})
 
 
 def _fix_reporting(cur: Any, codes: list[str]) -> str:
@@ -169,12 +184,18 @@ def save_rates(con: Any, frame: pd.DataFrame, *, user: str | None = None) -> int
     clean = _checked(frame)
     with db.transaction(con) as cur:
         rep = _fix_reporting(cur, clean["currency"].tolist()) if len(clean) else db.reporting_currency(cur)
+        # a batch of its own, as an import: "undo the last import" takes the typed table back
+        # exactly (and an earlier rates import can only be undone after it)
+        batch = int(cur.execute("select nextval('seq_batch')").fetchall()[0][0])
+        cur.execute("insert into import_undo select $b, 'fx_rates', to_json(t) from fx_rates t", {"b": batch})
         cur.execute("delete from fx_rates")
         if len(clean):
             cur.register("_fx_in", clean)
-            cur.execute("insert into fx_rates (currency, month, rate_to_reporting) "
-                        "select currency, month, rate_to_reporting from _fx_in")
+            cur.execute("insert into fx_rates (currency, month, rate_to_reporting, batch_id) "
+                        "select currency, month, rate_to_reporting, $b from _fx_in", {"b": batch})
             cur.unregister("_fx_in")
+        cur.execute("insert into imports (batch_id, file_name, kind, rows_in, rows_loaded, rows_rejected, status) "
+                    "values ($b, null, 'fx', $n, $n, 0, 'loaded')", {"b": batch, "n": len(clean)})
         apply(cur)
         audit.record(cur, "fx_rates", {"rows": len(clean), "reporting": rep}, user=user)
     return len(clean)

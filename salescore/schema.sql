@@ -133,8 +133,9 @@ CREATE TABLE IF NOT EXISTS payments (
     customer_id  VARCHAR,
     rep_id       VARCHAR,
     paid_date    DATE NOT NULL,
-    amount       DECIMAL(18,2) NOT NULL, -- 回款
-    batch_id     BIGINT
+    amount       DECIMAL(18,2) NOT NULL, -- 回款, in the reporting currency (salescore/fx.py)
+    batch_id     BIGINT,
+    amount_local DECIMAL(18,2)           -- schema 9: as the file gave it, in the deal's currency
 );
 
 CREATE TABLE IF NOT EXISTS targets (
@@ -346,6 +347,30 @@ CREATE TABLE IF NOT EXISTS quota_relief (
     to_date     DATE NOT NULL,
     share       DOUBLE NOT NULL,          -- 1.0: no quota on those days; 0.5: half
     reason      VARCHAR NOT NULL,
+    created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    created_by  VARCHAR
+);
+
+-- effective-dated plan assignments and team moves (schema 9, DESIGN.md section 10;
+-- salescore/incentives/assignments.py): a rep on a plan from_date .. to_date (NULL: open); a
+-- plan with no row pays every rep. reps_history: the rep's team and manager per span (from_date
+-- NULL: before the first move; to_date NULL: to this day).
+CREATE TABLE IF NOT EXISTS plan_assignments (
+    assignment_id BIGINT PRIMARY KEY,
+    rep_id        VARCHAR NOT NULL,
+    plan_id       VARCHAR NOT NULL,
+    from_date     DATE NOT NULL,
+    to_date       DATE,
+    created_at    TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    created_by    VARCHAR
+);
+CREATE TABLE IF NOT EXISTS reps_history (
+    move_id     BIGINT PRIMARY KEY,
+    rep_id      VARCHAR NOT NULL,
+    team        VARCHAR,
+    manager     VARCHAR,
+    from_date   DATE,
+    to_date     DATE,
     created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
     created_by  VARCHAR
 );

@@ -138,6 +138,28 @@ def _demo_template(demo_template):
     return demo_template("zh")
 
 
+@pytest.fixture(scope="session")
+def demo_server(demo_template, tmp_path_factory):
+    """``demo_server(lang)``: the base URL of a served copy of the demo in ``lang``, started
+    when a test first asks for it and shared by the read-only browser checks of the whole
+    session (layout, meeting slides, running periods: all browser tests run on one worker).
+    A test that writes serves its own copy."""
+    from contextlib import ExitStack
+
+    from tests.test_browser import served
+
+    urls: dict[str, str] = {}
+    with ExitStack() as stack:
+        def url(lang: str) -> str:
+            if lang not in urls:
+                path = tmp_path_factory.mktemp(f"served-{lang}") / "demo.duckdb"
+                shutil.copy(demo_template(lang), path)
+                urls[lang] = stack.enter_context(served(path))
+            return urls[lang]
+
+        yield url
+
+
 @pytest.fixture(scope="module")
 def demo_db(demo_copy, tmp_path_factory):
     """A copy of the Chinese demo database for one test module (its tests may write to it)."""

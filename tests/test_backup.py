@@ -93,6 +93,11 @@ def _rich(con) -> None:
     incentives.relief.add(con, "R01", "2026-08-01", "2026-08-31", 1.0, "产假")       # quota_relief
     with db.transaction(con) as cur:                                                    # fx_rates
         cur.execute("insert into fx_rates (currency, month, rate_to_reporting) values ('USD', '2026-07', 7.1)")
+        cur.execute("insert into plan_assignments (assignment_id, rep_id, plan_id, from_date) "   # plan_assignments
+                    "values (1, 'R01', $p, DATE '2026-01-01')", {"p": plan_id})
+        cur.execute("insert into reps_history (move_id, rep_id, team, manager, from_date, to_date) "  # reps_history
+                    "values (1, 'R01', '华东', null, null, DATE '2026-06-30'), "
+                    "(2, 'R01', '华南', null, DATE '2026-07-01', null)")
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from salescore import db, demo
-
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -81,11 +79,9 @@ def served(path: Path):
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
+def server_url(tmp_path_factory, demo_copy):
     path = tmp_path_factory.mktemp("browser") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="zh")
-    con.close()
+    demo_copy(path, "zh")
     with served(path) as url:
         yield url
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from salescore import access, db, demo
+from salescore import access, db
 from tests.test_browser import ARGS, CHROMIUM, ROOT, _free_port, _idle, _pages
 from tests.test_browser_signin import _sign_in
 
@@ -27,10 +27,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 
 
 @pytest.fixture(scope="module")
-def shared_db(tmp_path_factory) -> Path:
+def shared_db(tmp_path_factory, demo_copy) -> Path:
     path = tmp_path_factory.mktemp("deeplink") / "shared.duckdb"
+    demo_copy(path, "en")
     con = db.connect(path)
-    demo.load(con, lang="en")
     access.add_user(con, "boss", "admin", password="boss-pass-1")
     access.add_user(con, "east", "manager", team="East", password="east-pass-1")
     access.add_user(con, "look", "viewer", password="look-pass-1")

@@ -10,7 +10,6 @@ import os
 
 import pytest
 
-from salescore import db, demo
 from tests.test_browser import ARGS, CHROMIUM, _idle, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -29,11 +28,9 @@ new MutationObserver(() => {
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
+def server_url(tmp_path_factory, demo_copy):
     path = tmp_path_factory.mktemp("goals-browser") / "demo.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="en")
-    con.close()
+    demo_copy(path, "en")
     with served(path) as url:
         yield url
 

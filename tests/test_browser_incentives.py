@@ -34,7 +34,7 @@ TEXT = {
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
+def servers(tmp_path_factory, demo_copy):
     """The zh demo without sign-in; the en demo with an admin and a (read-only) manager."""
     from contextlib import ExitStack
 
@@ -42,8 +42,8 @@ def servers(tmp_path_factory):
         urls = {}
         for lang in LOCALES:
             path = tmp_path_factory.mktemp(f"incentives-{lang}") / "demo.duckdb"
+            demo_copy(path, lang)
             con = db.connect(path)
-            demo.load(con, lang=lang)
             if lang == "en":
                 for name, (role, password) in USERS.items():
                     access.add_user(con, name, role, team="East" if role == "manager" else None,

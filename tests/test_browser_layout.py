@@ -25,9 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from salescore import db, demo
-
-from tests.test_browser import ARGS, CHROMIUM, ROOT, _pages, served, settled
+from tests.test_browser import ARGS, CHROMIUM, ROOT, _pages, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -86,19 +84,10 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory):
-    """A served demo database per language (the zh demo has Chinese names, the en one English)."""
-    from contextlib import ExitStack
-
-    with ExitStack() as stack:
-        urls = {}
-        for lang in LOCALES:
-            path = tmp_path_factory.mktemp(f"layout-{lang}") / "demo.duckdb"
-            con = db.connect(path)
-            demo.load(con, lang=lang)
-            con.close()
-            urls[lang] = stack.enter_context(served(path))
-        yield urls
+def servers(demo_server):
+    """A served demo per language (the zh demo has Chinese names, the en one English), shared
+    with the other read-only browser checks (tests/conftest.py ``demo_server``)."""
+    return {lang: demo_server(lang) for lang in LOCALES}
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from salescore import access, db, demo, session_cookie
+from salescore import access, db, session_cookie
 from tests.test_browser import ARGS, CHROMIUM, _idle, _pages, served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
@@ -20,10 +20,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
+def server_url(tmp_path_factory, demo_copy):
     path = tmp_path_factory.mktemp("signin") / "shared.duckdb"
+    demo_copy(path, "en")
     con = db.connect(path)
-    demo.load(con, lang="en")
     access.add_user(con, "boss", "admin", password="boss-pass-1")
     access.add_user(con, "east", "manager", team="East", password="east-pass-1")
     con.close()
@@ -85,11 +85,9 @@ def test_sign_in_then_overview(server_url):
 
 
 @pytest.fixture(scope="module")
-def fresh_url(tmp_path_factory):
+def fresh_url(tmp_path_factory, demo_copy):
     path = tmp_path_factory.mktemp("first") / "fresh.duckdb"
-    con = db.connect(path)
-    demo.load(con, lang="en")          # data, but no users yet: this laptop is open
-    con.close()
+    demo_copy(path, "en")          # data, but no users yet: this laptop is open
     with served(path) as url:
         yield url
 
@@ -181,12 +179,12 @@ def _signed_in_on(page, heading: str, name: str) -> None:
     assert page.get_by_test_id("stException").count() == 0
 
 
-def test_a_signed_session_survives_a_reload_and_ends_with_sign_out_or_a_new_password(tmp_path):
+def test_a_signed_session_survives_a_reload_and_ends_with_sign_out_or_a_new_password(tmp_path, demo_copy):
     from playwright.sync_api import expect, sync_playwright
 
     path = tmp_path / "cookie.duckdb"
+    demo_copy(path, "en")
     con = db.connect(path)
-    demo.load(con, lang="en")
     access.add_user(con, "boss", "admin", password="boss-pass-1")
     access.add_user(con, "east", "manager", team="East", password="east-pass-1")
     con.close()

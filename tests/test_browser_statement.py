@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from salescore import access, db, demo
+from salescore import access, db
 from salescore import incentives as inc
 from tests.test_browser import ARGS, CHROMIUM, _idle, served
 from tests.test_statements import _amount, _html, _sums_to, _xlsx
@@ -23,10 +23,10 @@ REP, PASSWORD = "Ava Collins", "ava-pass-01"
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
+def server_url(tmp_path_factory, demo_copy):
     path = tmp_path_factory.mktemp("statement") / "shared.duckdb"
+    demo_copy(path, "en")
     con = db.connect(path)
-    demo.load(con, lang="en")
     access.add_user(con, "boss", "admin", password="boss-pass-1")
     access.add_user(con, REP, "rep", password=PASSWORD)
     con.close()

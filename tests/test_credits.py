@@ -332,3 +332,40 @@ H3,李娜,王强,,华东,赢单,20000,2026-07-03,2026-09-01
         assert con.execute("select count(*) from deal_credits").fetchall() == [(4,)]
     finally:
         con.close()
+
+
+def test_a_deal_sheet_that_no_longer_splits_a_deal_takes_its_split_away(tmp_path):
+    """The same sheet exported again: H1 now "70/30" (the first rep's part), H3's 销售员2
+    cleared (李娜 alone), H2 given to 李娜 by a share of 0 for 张伟. Stored: H1 0.7/0.3, H3 no
+    split, H2 李娜 100%. Revenue won: 张伟 70,000; 李娜 30,000 + 20,000 + 50,000 = 100,000;
+    王强 0. Undo gives back the first import's splits."""
+    from salescore.periods import parse
+    from salescore.scope import Scope
+
+    first = """合同编号,销售员1,销售员2,分成比例,团队,阶段,金额,创建日期,成交日期
+H1,张伟,李娜,60%,华东,赢单,100000,2026-07-01,2026-07-20
+H2,张伟,,,华东,赢单,50000,2026-07-02,2026-08-20
+H3,李娜,王强,,华东,赢单,20000,2026-07-03,2026-09-01
+"""
+    second = """合同编号,销售员1,销售员2,分成比例,团队,阶段,金额,创建日期,成交日期
+H1,张伟,李娜,70/30,华东,赢单,100000,2026-07-01,2026-07-20
+H2,张伟,李娜,0,华东,赢单,50000,2026-07-02,2026-08-20
+H3,李娜,,,华东,赢单,20000,2026-07-03,2026-09-01
+"""
+    con = db.connect(tmp_path / "again.duckdb")
+    try:
+        ingest.load(con, ingest.prepare(first.encode(), "合同.csv", con=con), file_name="合同.csv")
+        ingest.load(con, ingest.prepare(second.encode(), "合同2.csv", con=con), file_name="合同2.csv")
+        splits = con.execute("select c.deal_id, r.name, c.share from deal_credits c join reps r using (rep_id) "
+                             "order by 1, 3 desc, 2").fetchall()
+        assert splits == [("H1", "张伟", 0.7), ("H1", "李娜", pytest.approx(0.3)), ("H2", "李娜", 1.0)]
+        q3 = parse("2026-Q3")
+        revenue = metrics.by_group(con, q3.start, q3.end, "rep", Scope()).set_index("rep")["revenue_won"]
+        assert revenue.get("张伟") == 70000.0 and revenue.get("李娜") == 100000.0
+        assert revenue.get("王强", 0.0) == 0.0
+        ingest.undo(con)
+        splits = con.execute("select c.deal_id, r.name, c.share from deal_credits c join reps r using (rep_id) "
+                             "order by 1, 3 desc, 2").fetchall()
+        assert splits == [("H1", "张伟", 0.6), ("H1", "李娜", 0.4), ("H3", "李娜", 0.5), ("H3", "王强", 0.5)]
+    finally:
+        con.close()

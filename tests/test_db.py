@@ -147,7 +147,7 @@ def test_schema_2_file_is_migrated_to_the_newest(tmp_path):
     raw.execute("insert into imports (batch_id, file_name, kind) values (1, 'a.csv', 'deals')")
     raw.close()
     con = db.connect(path)
-    assert db.schema_version(con) == db.SCHEMA_VERSION == 8
+    assert db.schema_version(con) == db.SCHEMA_VERSION == 9
     assert con.execute("select count(*) from disputes").fetchall() == [(0,)]
     # schema 8: the amount as imported is the amount (no currency conversion yet)
     assert con.execute("select amount_local from deals").fetchall() == [(Decimal("5.00"),)]

@@ -168,3 +168,63 @@ def test_the_data_page_shows_currencies_and_the_missing_rate(tmp_path, monkeypat
             assert table.set_index("currency").loc["USD", "deals"] == 2
     finally:
         st.cache_resource.clear()
+
+
+def test_a_typed_rate_table_is_undone_like_an_import_before_the_rates_file(con):
+    """The rate table edited on the Data page after a rates import is a batch of its own: undo
+    takes the typed table back (D2 at 7.20 again), then the rates file (D2 1,000 as the file
+    gave it); the history names the typed batch in the reader's language."""
+    from salescore.ui.importer import history_frame
+
+    _load(con, RATES, "rates.csv")
+    typed = fx.rates(con).assign(rate_to_reporting=[7.1, 7.0])
+    fx.save_rates(con, typed[["currency", "month", "rate_to_reporting"]])
+    assert _amounts(con)["D2"] == 7000.0
+    hist = ingest.history(con)
+    assert hist["kind"].tolist()[:2] == ["fx", "fx"] and hist["file_name"].isna().tolist()[0]
+    assert "在数据页填写的汇率" in history_frame(hist, "zh").iloc[0].tolist()
+    ingest.undo(con)
+    assert _amounts(con)["D2"] == 7200.0 and len(fx.rates(con)) == 2
+    ingest.undo(con)
+    assert _amounts(con)["D2"] == 1000.0 and fx.rates(con).empty
+
+
+def test_an_older_export_without_amounts_is_converted_once_in_history(tmp_path):
+    """Exports imported out of order after the rates: the newer one (11-20) has amounts; the
+    older one (11-13) has no amount column and shows D2 still open (no close date: its created
+    month, July, 7.10). History's row for 11-13 keeps D2's 1,000 USD, converted once: 7,100 CNY
+    (not the stored 7,200 CNY taken for dollars and converted again)."""
+    from datetime import date
+
+    con = db.connect(tmp_path / "older.duckdb")
+    try:
+        ingest.load(con, ingest.prepare(EXPORT.encode(), "deals.csv", con=con), file_name="deals.csv",
+                    as_of=date(2026, 11, 20))
+        _load(con, RATES, "rates.csv")
+        older = "Deal ID,Sales Agent,Team,Stage,Created Date,Close Date\nD2,Ann,East,Proposal,2026-07-15,\n"
+        ingest.load(con, ingest.prepare(older.encode(), "old.csv", con=con), file_name="old.csv",
+                    as_of=date(2026, 11, 13))
+        rows = con.execute("select amount, amount_local, stage from deal_history where deal_id = 'D2' "
+                           "and seen_at = DATE '2026-11-13'").fetchall()
+        assert rows == [(7100.0, 1000.0, "Proposal")]
+        assert _amounts(con)["D2"] == 7200.0
+    finally:
+        con.close()
+
+
+def test_cash_collected_on_a_usd_deal_is_converted_at_the_month_paid(con):
+    """A payments sheet for D2 (1,000 USD): 600 paid 2026-07-28 (7.10), 400 paid 2026-08-12
+    (7.20). Stored: 4,260 + 2,880 = 7,140 CNY; amount_local keeps 600 and 400. Under a
+    10% commission on cash collected (回款), Ann's Q3 line for D2 pays 714.00. A re-import of
+    the same sheet changes nothing."""
+    _load(con, RATES, "rates.csv")
+    cash = "Payment ID,Deal ID,Paid Date,Amount\nP1,D2,2026-07-28,600\nP2,D2,2026-08-12,400\n"
+    _load(con, cash, "cash.csv")
+    rows = con.execute("select payment_id, amount, amount_local from payments order by 1").fetchall()
+    assert [(p, float(a), float(b)) for p, a, b in rows] == [("P1", 4260.0, 600.0), ("P2", 2880.0, 400.0)]
+    again = ingest.load(con, ingest.prepare(cash.encode(), "cash.csv", con=con), file_name="cash.csv")
+    assert (again.new, again.updated) == (0, 0)
+    plan = inc.Plan.from_dict({"name": "Cash", "period": "quarter",
+                               "commission": {"default_rate": 0.10, "basis": "collected"}})
+    ann = inc.payouts(con, plan, Q3).set_index("rep").loc["Ann"]
+    assert ann["commission"] == 714.0

@@ -390,3 +390,50 @@ def test_a_plan_with_a_draw_shows_the_reps_draw_ledger(at, demo_db):
     assert title == f"保底台账（{len(mine)} 期）" or (len(mine) == 1 and title == "保底台账（1 期）")
     table = next(d.value for d in at.dataframe if {"period", "earned", "draw_balance"} <= set(d.value.columns))
     assert table["period"].tolist() == mine["period"].tolist()
+
+
+def test_assigning_a_rep_to_the_saved_plan_makes_it_pay_only_them(writable):
+    """Issue 20: under the plan editor, "Who this plan pays": assigning one rep from the middle
+    of the pay period leaves the payouts with that rep alone, the bonus prorated; taking it back
+    pays every rep again. A start day is needed (a sentence, nothing stored)."""
+    from tests.conftest import with_db
+
+    at, path = writable
+    at.run()
+    at.switch_page(PAGE).run()
+    period = parse(at.session_state["sim_period"])
+    plan_id = at.session_state["sim_source"].partition(":")[2]
+    rep_id = at.selectbox(key="as_rep").value
+
+    def pay():
+        return with_db(path, lambda con: incentives.payouts(con, incentives.load_plan(con, plan_id), period))
+
+    everyone = pay()
+    assert len(everyone) > 1
+    at.button(key="as_add").click().run()
+    assert any("开始日期" in e.value for e in at.error), [e.value for e in at.error]
+    assert with_db(path, lambda con: incentives.assignments.assignments(con)).empty
+    middle = period.start + (period.end - period.start) / 2
+    at.date_input(key="as_from").set_value(middle).run()
+    at.button(key="as_add").click().run()
+    assert not at.exception
+    assert any("方案分配 1" in s.value for s in at.success), [e.value for e in at.error]
+    only = pay()
+    assert only["rep_id"].tolist() == [rep_id]
+    lines = with_db(path, lambda con: incentives.explain(con, incentives.load_plan(con, plan_id), period, rep_id))
+    bonus = lines[lines["component"] == "base_bonus"]
+    assert bonus.empty or str(bonus["detail"].iloc[0]).startswith("prorated:")
+    assert float(only["quota"].iloc[0]) < float(everyone.set_index("rep_id").loc[rep_id, "quota"])
+    at.button(key="as_remove_btn").click().run()
+    assert len(pay()) == len(everyone)
+
+
+def test_a_plan_without_spiffs_or_rewards_opens_in_the_editor(at):
+    """A plan with no SPIFF and no non-cash reward (empty tables) used to stop the page: the
+    empty reward column was taken for numbers by the table editor."""
+    at.run()
+    at.text_area(key="sim_json_in").set_value(json.dumps(
+        {"name": "Bare", "period": "quarter", "commission": {"default_rate": 0.05}}))
+    at.button(key="sim_json_apply").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["sim_spec"]["name"] == "Bare" and not at.session_state["sim_spec"].get("non_cash")

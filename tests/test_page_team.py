@@ -194,3 +194,28 @@ def test_imported_without_a_team_column(tmp_path, monkeypatch):
                         teams |= set(frame["team"])
         assert teams == {no_team}, teams
     st.cache_resource.clear()
+
+
+def test_a_team_move_is_recorded_on_the_role_mix_tab(writable):
+    """Issue 20: Team › Role mix › Team moves: a rep moved to a new team from a day is listed
+    with the span before it, and reps.team follows; without a team it is a sentence."""
+    from datetime import date
+
+    from salescore import incentives
+    from tests.conftest import with_db
+
+    at, path = writable
+    at.run()
+    at.switch_page("pages/team.py").run()
+    rep_id = at.selectbox(key="mv_rep").value
+    at.date_input(key="mv_from").set_value(date(2026, 9, 1)).run()
+    at.button(key="mv_add").click().run()
+    assert any("调入的团队" in e.value for e in at.error), [e.value for e in at.error]
+    at.text_input(key="mv_team").set_value("新区").run()
+    at.button(key="mv_add").click().run()
+    assert not at.exception
+    assert any("团队调动" in s.value for s in at.success), [e.value for e in at.error]
+    spans = with_db(path, lambda con: incentives.assignments.moves(con, rep_id=rep_id))
+    assert spans["team"].tolist()[-1] == "新区" and spans["from_date"].notna().tolist() == [False, True]
+    assert with_db(path, lambda con: con.execute("select team from reps where rep_id = $r",
+                                                 {"r": rep_id}).fetchall()) == [("新区",)]

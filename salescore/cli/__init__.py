@@ -14,7 +14,8 @@ from salescore.errors import SalesCoreError
 from salescore.cli.common import BENCH_DIR, iso_date, db_arg
 from salescore.cli.data import cmd_backup, cmd_demo, cmd_import, cmd_restore, cmd_user
 from salescore.cli.figures import cmd_acks, cmd_bench, cmd_deck, cmd_metrics, cmd_payouts, cmd_serve
-from salescore.cli.time import cmd_close, cmd_disputes, cmd_forecast, cmd_history, cmd_relief, cmd_reopen
+from salescore.cli.time import (cmd_assign, cmd_close, cmd_disputes, cmd_forecast, cmd_history, cmd_move,
+                                cmd_relief, cmd_reopen)
 
 __all__ = ["BENCH_DIR", "build_parser", "main"]
 
@@ -200,6 +201,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--remove", type=int, metavar="NUMBER", help="take an entry back")
     p.add_argument("--json", action="store_true", help="print JSON to stdout")
     p.set_defaults(func=cmd_relief)
+
+    p = sub.add_parser("assign", help="plan assignments: which plan pays a rep from which day (DESIGN "
+                                      "section 10; a plan without any pays every rep)")
+    db_arg(p)
+    p.add_argument("--rep", help="assign this rep (name)")
+    p.add_argument("--plan", help="to this saved plan (id or name)")
+    p.add_argument("--from", dest="start", type=iso_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=iso_date, help="last day, YYYY-MM-DD (default: open)")
+    p.add_argument("--remove", type=int, metavar="NUMBER", help="take an assignment back")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_assign)
+
+    p = sub.add_parser("move", help="team moves: a rep in another team (and under another manager) "
+                                    "from a day (DESIGN section 10)")
+    db_arg(p)
+    p.add_argument("--rep", help="the rep who moves (name)")
+    p.add_argument("--team", help="the team they move to")
+    p.add_argument("--manager", help="their manager from that day (default: as before)")
+    p.add_argument("--from", dest="start", type=iso_date, help="the day the move takes effect, YYYY-MM-DD")
+    p.add_argument("--remove", type=int, metavar="NUMBER", help="take a rep's latest move back")
+    p.add_argument("--json", action="store_true", help="print JSON to stdout")
+    p.set_defaults(func=cmd_move)
 
     p = sub.add_parser("deck", help="the team-meeting slides as a PowerPoint file (PPTX)")
     db_arg(p)

@@ -231,3 +231,78 @@ def cmd_relief(args: argparse.Namespace) -> int:
     for r in rows:
         print(f"  #{r['relief_id']} {r['rep']}: {r['share']:.0%} from {r['from_date']} to {r['to_date']} ({r['reason']})")
     return 0
+
+
+def _records(frame: Any, days: tuple[str, ...] = ("from_date", "to_date")) -> list[dict[str, Any]]:
+    """JSON-ready rows: NaN / NaT as null, the ``days`` columns as YYYY-MM-DD."""
+    out = []
+    for row in frame.to_dict("records"):
+        out.append({k: (None if v != v or v is None else v.date().isoformat() if k in days and hasattr(v, "date")
+                        else v) for k, v in row.items()})
+    return out
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    """Plan assignments (DESIGN.md section 10): list, add (--rep, --plan, --from [, --to]) or
+    remove one."""
+    from salescore import incentives  # lazy: pandas (see the top)
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        added = None
+        if args.remove is not None:
+            incentives.assignments.unassign(con, args.remove)
+        elif args.rep or args.plan:
+            if not (args.rep and args.plan and args.start):
+                raise SalesCoreError("Give --rep, --plan and --from (and --to for an assignment that ends).",
+                                     key="assign.error.args")
+            added = incentives.assignments.assign(con, metrics.rep_id_by_name(con, args.rep),
+                                                  incentives.assignments.plan_id_of(con, args.plan),
+                                                  args.start, args.end)
+        rows = _records(incentives.assignments.assignments(con))
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps({"added": added, "assignments": rows}, ensure_ascii=False, indent=2, default=json_default))
+        return 0
+    if added is not None:
+        print(f"Plan assignment {added} added.")
+    if not rows:
+        print("No plan assignments: every plan pays every rep.")
+    for r in rows:
+        print(f"  #{r['assignment_id']} {r['rep']}: {r['plan']} from {r['from_date']}"
+              + (f" to {r['to_date']}" if r["to_date"] is not None else ""))
+    return 0
+
+
+def cmd_move(args: argparse.Namespace) -> int:
+    """Team moves (DESIGN.md section 10): list, add (--rep, --team [, --manager], --from) or take
+    a rep's latest move back."""
+    from salescore import incentives  # lazy: pandas (see the top)
+
+    con = db.connect(args.db or db.default_path())
+    try:
+        added = None
+        if args.remove is not None:
+            incentives.assignments.remove_move(con, args.remove)
+        elif args.rep or args.team:
+            if not (args.rep and args.team and args.start):
+                raise SalesCoreError("Give --rep, --team and --from (and --manager when it changes).",
+                                     key="assign.error.move_args")
+            added = incentives.assignments.move(con, metrics.rep_id_by_name(con, args.rep), args.team,
+                                                args.start, args.manager)
+        rows = _records(incentives.assignments.moves(con))
+    finally:
+        con.close()
+    if args.json:
+        print(json.dumps({"added": added, "moves": rows}, ensure_ascii=False, indent=2, default=json_default))
+        return 0
+    if added is not None:
+        print(f"Team move {added} added.")
+    if not rows:
+        print("No team moves.")
+    for r in rows:
+        since = r["from_date"] if r["from_date"] is not None else "the start"
+        print(f"  #{r['move_id']} {r['rep']}: {r['team'] or '-'} (manager {r['manager'] or '-'}) from {since}"
+              + (f" to {r['to_date']}" if r["to_date"] is not None else ""))
+    return 0

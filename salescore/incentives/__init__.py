@@ -15,6 +15,7 @@ The package, along its seams (lowest first):
 - :mod:`~salescore.incentives.disputes`: a rep questioning a statement line and the
   manager's answer (paid as an adjustment in the next open period);
 - :mod:`~salescore.incentives.relief`: quota relief entries (leave, territory change);
+- :mod:`~salescore.incentives.assignments`: effective-dated plan assignments and team moves;
 - :mod:`~salescore.incentives.acks`: publishing a plan version to the reps and their
   acknowledgements;
 - :mod:`~salescore.incentives.whatif`: levers, the budget solver, sensitivity, plan A vs B;
@@ -25,7 +26,7 @@ Every name is re-exported here, so callers keep writing ``incentives.payouts``.
 """
 from __future__ import annotations
 
-from salescore.incentives import acks, closing, disputes, relief
+from salescore.incentives import acks, assignments, closing, disputes, relief
 from salescore.incentives.closing import (ADJUST_REASONS, Closed, closed, closed_periods,
                                           first_open_after, reopen_period)
 from salescore.incentives.engine import (CLI_FIELDS, COMPONENTS, PAYOUT_COLUMNS, Con, close_period, draw_ledger,
@@ -51,7 +52,7 @@ from salescore.scope import Scope
 
 __all__ = [
     "ADJUST_REASONS", "Closed", "close_period", "closed", "closed_periods",
-    "first_open_after", "reopen_period", "closing", "acks", "disputes", "relief",
+    "first_open_after", "reopen_period", "closing", "acks", "disputes", "relief", "assignments",
     "draw_ledger", "CLI_FIELDS", "COMPONENTS", "PAYOUT_COLUMNS", "Con", "cents", "explain", "payouts",
     "payouts_from", "payouts_json", "plan_from_form", "plan_tables", "BASES", "EPS",
     "PERIOD_KINDS", "SPIFF_KINDS", "TEMPLATES", "Accelerator", "BaseBonus", "Commission",

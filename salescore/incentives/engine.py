@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from salescore import metrics, sql
-from salescore.incentives import closing, disputes, draws
+from salescore.incentives import assignments, closing, disputes, draws
 from salescore.incentives import lines as lsql
 from salescore.incentives.plan import EPS, Plan, _fail
 from salescore.incentives.store import load_plan
@@ -269,16 +269,14 @@ def _run(con: Con, plan: Plan, period: Period | str, scope: Scope,
     return _compute(con, plan, p, scope, quota, quota_scale=quota_scale)
 
 
-def _employed_days(reps: pd.DataFrame, p: Period) -> tuple[pd.Series, int]:
-    """(working days of ``p`` each rep was employed, hire_date .. leave_date; the period's
-    working days) for proration (DESIGN section 5)."""
-    total = working_days(p.start, p.end)
-    out = []
-    for hire, leave in zip(reps.get("hire_date", [None] * len(reps)), reps.get("leave_date", [None] * len(reps))):
-        first = p.start if hire is None or pd.isna(hire) else max(p.start, pd.Timestamp(hire).date())
-        last = p.end if leave is None or pd.isna(leave) else min(p.end, pd.Timestamp(leave).date())
-        out.append(working_days(first, last))
-    return pd.Series(out, index=reps.index, dtype="float64"), total
+def _plan_key(con: Con, plan: Plan, memo: dict | None) -> str | None:
+    """The plan id whose assignments rule ``plan`` (None: it pays every rep), once per memo."""
+    if memo is not None and ("plan_key", plan.name) in memo:
+        return memo[("plan_key", plan.name)]
+    key = assignments.plan_key(con, plan.name)
+    if memo is not None:
+        memo[("plan_key", plan.name)] = key
+    return key
 
 
 def _draw_runs(con: Con, plan: Plan, p: Period, scope: Scope, memo: dict | None, *, through: bool = False):
@@ -352,7 +350,8 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
                             "qo_rep": quota[0] if quota else None,
                             "qo_value": float(quota[1]) if quota else None,
                             "qs_teams": [t for t, _ in quota_scale] or [_NO_TEAM],
-                            "qs_factors": [float(f) for _, f in quota_scale] or [1.0]}
+                            "qs_factors": [float(f) for _, f in quota_scale] or [1.0],
+                            "plan_key": _plan_key(con, plan, memo)}
     params = dict(base)
     deal_lines = _run_memo(con, lsql.lines_sql(plan, params), params, memo)
     claws = _claws(con, plan, base, p.start, p.end, memo)
@@ -403,12 +402,14 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
     att = reps["attainment"]
     has_quota = att.notna()
     # base bonus: pct x salary x months x min(attainment, cap), from the gate; prorated by the
-    # share of the period's working days the rep was employed (hire_date .. leave_date)
+    # share of the period's working days the rep was employed (hire_date .. leave_date) and
+    # assigned to the plan (section 10)
     if plan.base_bonus:
         bb = plan.base_bonus
         mult = att.clip(upper=bb.cap) if bb.cap is not None else att
         earned = has_quota & (att >= bb.gate - EPS)
-        days, total_days = _employed_days(reps, p)
+        days = assignments.assigned_days(con, base["plan_key"], reps, p.start, p.end)
+        total_days = working_days(p.start, p.end)
         basis = reps["base_salary"].fillna(0.0) * p.n_months * days / total_days
         rep_lines.append(pd.DataFrame({
             "rep_id": reps["rep_id"], "component": "base_bonus", "deal_id": None, "day": pd.Timestamp(p.end),

@@ -21,7 +21,7 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
                               columns=["min_margin", "rate"], dtype="float64"),
         "accelerators": pd.DataFrame([a.to_dict() for a in plan.accelerators],
                                      columns=["above_attainment", "multiplier"], dtype="float64"),
-        "spiffs": pd.DataFrame({"kind": pd.Series([s.kind for s in plan.spiffs], dtype="object"),
+        "spiffs": pd.DataFrame({"kind": pd.Series([s.kind for s in plan.spiffs], dtype="string"),
                                 "min_amount": pd.Series([s.min_amount for s in plan.spiffs], dtype="float64"),
                                 "rank": pd.Series([s.rank for s in plan.spiffs], dtype="float64"),
                                 "min_attainment": pd.Series([s.min_attainment for s in plan.spiffs],
@@ -29,8 +29,15 @@ def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
                                 "bonus": pd.Series([s.bonus for s in plan.spiffs], dtype="float64")}),
         "non_cash": pd.DataFrame({"min_attainment": pd.Series([n.min_attainment for n in plan.non_cash],
                                                               dtype="float64"),
-                                  "reward": pd.Series([n.reward for n in plan.non_cash], dtype="object")}),
+                                  "reward": pd.Series([n.reward for n in plan.non_cash], dtype="string")}),
     }
+
+
+def _blank(value: Any) -> bool:
+    """An empty cell: None, NaN, pd.NA (a text column's) or ''."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return True
+    return isinstance(value, str) and not value.strip()
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -38,7 +45,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for record in frame.to_dict("records"):
         row = {k: (v.item() if hasattr(v, "item") else v) for k, v in record.items()
-               if v is not None and not (isinstance(v, float) and math.isnan(v)) and v != ""}
+               if not _blank(v)}
         if row:
             out.append(row)
     return out

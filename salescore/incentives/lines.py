@@ -35,6 +35,20 @@ EMPLOYED = (f"(case when coalesce(qr.hire_date <= {_M0}, true) and coalesce(qr.l
             f"then 1.0 when qr.hire_date > {_M1} or qr.leave_date < {_M0} then 0.0 "
             f"else {_WORKING.format(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}))', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}))')}"
             f"::DOUBLE / nullif({_WORKING.format(a=_M0, b=_M1)}, 0) end)")
+#: The same share under a plan with assignments ($plan_key, section 10): the month's working
+#: days the rep was employed and assigned to the plan, over the month's working days.
+ASSIGNED = (f"(select coalesce(sum({_WORKING.format(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}), pa.from_date)', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}), coalesce(pa.to_date, {_M1}))')}), 0) "
+            f"from plan_assignments pa where pa.plan_id = $plan_key and pa.rep_id = t.scope_id "
+            f"and pa.from_date <= {_M1} and coalesce(pa.to_date, {_M1}) >= {_M0})"
+            f"::DOUBLE / nullif({_WORKING.format(a=_M0, b=_M1)}, 0)")
+#: Whether the paid row r is the plan's: every row without assignments, else a row closed in
+#: one of its rep's windows on the plan.
+ON_PLAN = ("($plan_key::VARCHAR is null or exists (select 1 from plan_assignments pa where pa.plan_id = $plan_key "
+           "and pa.rep_id = r.rep_id and r.close_date between pa.from_date and coalesce(pa.to_date, DATE '9999-12-31')))")
+#: The team of rep r on day {day}: its span in reps_history (team moves), else reps.team.
+TEAM_ON = ("coalesce((select h.team from reps_history h where h.rep_id = {r}.rep_id "
+           "and coalesce(h.from_date <= {day}, true) and coalesce(h.to_date >= {day}, true) "
+           "order by h.from_date desc nulls last limit 1), {r}.team, '')")
 #: What remains of a target month's quota after the rep's quota relief entries (section 10:
 #: leave, a territory change): 1 - the sum of share x the month's working days the entry
 #: covers / the month's working days, at least 0.
@@ -103,19 +117,22 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
     kind = plan.period  # validated: month / quarter / year
     return f"""
     quota as (    -- the rep's quota per period; a what-if quota replaces one rep's for $pstart,
-                  -- a what-if factor per team ($qs_teams, $qs_factors) scales its reps' quotas
-        select rep_id, pstart, sum(quota) as quota from (
-            select t.scope_id as rep_id,
+                  -- a what-if factor per team ($qs_teams, $qs_factors) scales its reps' quotas;
+                  -- full_quota: the same before the plan's assignments (a manager's team quota)
+        select rep_id, pstart, sum(quota) as quota, sum(full_quota) as full_quota from (
+            select rep_id, pstart, base * (case when $plan_key::VARCHAR is null then employed else assigned end)
+                       as quota, base * employed as full_quota, false as what_if
+            from (select t.scope_id as rep_id,
                    date_trunc('{kind}', strptime(t.period || '-01', '%Y-%m-%d'))::DATE as pstart,
                    t.value::DOUBLE * coalesce(list_extract($qs_factors::DOUBLE[],
-                       list_position($qs_teams::VARCHAR[], coalesce(qr.team, ''))), 1.0)
-                       * {EMPLOYED} * {RELIEVED} as quota,
-                   false as what_if
+                       list_position($qs_teams::VARCHAR[], {TEAM_ON.format(r="qr", day="$end")})), 1.0)
+                       * {RELIEVED} as base, {EMPLOYED} as employed,
+                   case when $plan_key::VARCHAR is null then 1.0 else {ASSIGNED} end as assigned
             from targets t left join reps qr on qr.rep_id = t.scope_id
             where t.scenario = $scenario and t.scope = 'rep' and t.metric = 'revenue'
-              and t.period >= strftime(date_trunc('{kind}', {lo})::DATE, '%Y-%m')
+              and t.period >= strftime(date_trunc('{kind}', {lo})::DATE, '%Y-%m')) t
             union all
-            select $qo_rep, $pstart, $qo_value, true where $qo_rep::VARCHAR is not null
+            select $qo_rep, $pstart, $qo_value, $qo_value, true where $qo_rep::VARCHAR is not null
         ) t
         where what_if or not coalesce(rep_id = $qo_rep and pstart = $pstart, false)
         group by rep_id, pstart
@@ -161,15 +178,15 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
     ),
     rated as (
         select r.*, date_trunc('{kind}', r.close_date)::DATE as pstart, p.margin_rate as margin,
-               ({rate})::DOUBLE as rate
+               ({rate})::DOUBLE as rate, {ON_PLAN} as on_plan
         from paid_rows r left join products p on p.product_id = r.product_id
         where r.amount is not null and r.close_date between {lo} and {hi}
     ),
-    won as (select * from rated where amount >= 0),        -- deals
-    credit as (select * from rated where amount < 0),      -- credit notes (section 4)
+    won as (select * from rated where amount >= 0 and on_plan),        -- deals
+    credit as (select * from rated where amount < 0 and on_plan),      -- credit notes (section 4)
     revenue as (  -- revenue_won per rep and period: deals and credits
         select rep_id, pstart, sum(amount) as revenue_won, sum(amount * margin) as margin_won
-        from rated group by all
+        from rated where on_plan group by all
     ),
     att as (
         select v.rep_id, v.pstart, v.revenue_won / q.quota as attainment
@@ -194,33 +211,58 @@ def _pos(keys: str) -> str:
 
 
 def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
-    """rep_id, rep, team, base_salary, active, quota, revenue_won, margin_won of every rep in
-    scope for the period [$start, $end]; with a manager override also team_reps, team_revenue
-    and team_quota: the reps whose reps.manager names the rep (section 10), their revenue won
-    and summed quota."""
+    """rep_id, rep, team (on $end: team moves), base_salary, active, quota, revenue_won,
+    margin_won of every rep in scope for the period [$start, $end] (under a plan with
+    assignments, the reps assigned to it in the period); with a manager override also team_reps,
+    team_revenue and team_quota: the reps who reported to the rep in the period (reps.manager,
+    or their spans in reps_history), the revenue they won while they did, whatever their own
+    plan, and their quota times the share of the period's working days they did (section 10)."""
     team = ""
     cols = ""
+    days = _WORKING.format(a="greatest($start, coalesce(h.from_date, $start))",
+                           b="least($end, coalesce(h.to_date, $end))")
     if plan.override:
-        team = """,
+        team = f""",
+    spans as (    -- each rep's manager per span: reps_history, else reps.manager throughout
+        select rep_id, manager, from_date, to_date from reps_history
+        union all
+        select rep_id, manager, null, null from reps where rep_id not in (select rep_id from reps_history)
+    ),
+    under as (    -- (manager, rep): the share of the period's working days the rep reported to them
+        select m.rep_id as mgr_id, h.rep_id,
+               sum({days})::DOUBLE / nullif({_WORKING.format(a="$start", b="$end")}, 0) as part
+        from spans h join reps m on lower(trim(h.manager)) = lower(trim(m.name)) and h.rep_id <> m.rep_id
+        where coalesce(h.from_date <= $end, true) and coalesce(h.to_date >= $start, true)
+        group by all
+    ),
+    team_won as ( -- what the reps won (deals and credits) while reporting to the manager
+        select m.rep_id as mgr_id, sum(w.amount) as revenue
+        from rated w join spans h on h.rep_id = w.rep_id
+             and w.close_date between coalesce(h.from_date, DATE '0001-01-01') and coalesce(h.to_date, {NEVER})
+        join reps m on lower(trim(h.manager)) = lower(trim(m.name)) and h.rep_id <> m.rep_id
+        where w.pstart = $pstart group by 1
+    ),
     mgr as (
-        select m.rep_id, count(*) as team_reps, sum(coalesce(v.revenue_won, 0)) as team_revenue,
-               sum(q.quota) as team_quota
-        from reps m join reps w on lower(trim(w.manager)) = lower(trim(m.name)) and w.rep_id <> m.rep_id
-        left join mine v on v.rep_id = w.rep_id left join q on q.rep_id = w.rep_id
-        group by m.rep_id
+        select u.mgr_id as rep_id, count(*) as team_reps, any_value(coalesce(t.revenue, 0)) as team_revenue,
+               sum(q.full_quota * u.part) as team_quota
+        from under u left join q on q.rep_id = u.rep_id left join team_won t on t.mgr_id = u.mgr_id
+        where u.part > 0 group by u.mgr_id
     )"""
         cols = (", coalesce(g.team_reps, 0)::BIGINT as team_reps, coalesce(g.team_revenue, 0)::DOUBLE "
                 "as team_revenue, g.team_quota::DOUBLE as team_quota")
+    on_plan = ("($plan_key::VARCHAR is null or exists (select 1 from plan_assignments pa where pa.plan_id = $plan_key "
+               "and pa.rep_id = r.rep_id and pa.from_date <= $end and coalesce(pa.to_date, $end) >= $start))")
+    team_on = TEAM_ON.format(r="r", day="$end")
     return f"""
     with {_base(plan, params, "$start", "$end")},
     mine as (select * from revenue where pstart = $pstart),
     q as (select * from quota where pstart = $pstart){team}
-    select r.rep_id, r.name as rep, coalesce(r.team, '') as team, r.base_salary::DOUBLE as base_salary,
+    select r.rep_id, r.name as rep, {team_on} as team, r.base_salary::DOUBLE as base_salary,
            r.active, r.hire_date, r.leave_date, q.quota, coalesce(v.revenue_won, 0)::DOUBLE as revenue_won,
            coalesce(v.margin_won, 0)::DOUBLE as margin_won{cols}
     from reps r left join q on q.rep_id = r.rep_id left join mine v on v.rep_id = r.rep_id
     {"left join mgr g on g.rep_id = r.rep_id" if plan.override else ""}
-    where {sql.in_scope(rep="r.rep_id")}
+    where {sql.in_scope(team=team_on, rep="r.rep_id")} and {on_plan}
     """
 
 
@@ -317,7 +359,7 @@ def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
     {_pos(relevant)},
     standing as (  -- revenue_won rank within the team (ties share: 1, 1, 3)
         select v.rep_id, v.revenue_won, t.attainment,
-               rank() over (partition by coalesce(r.team, '') order by v.revenue_won desc) as team_rank
+               rank() over (partition by {TEAM_ON.format(r="r", day="$end")} order by v.revenue_won desc) as team_rank
         from revenue v left join reps r on r.rep_id = v.rep_id
         left join att t on t.rep_id = v.rep_id and t.pstart = v.pstart
         where v.pstart = $pstart and v.revenue_won > 0

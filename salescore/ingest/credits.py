@@ -63,19 +63,32 @@ def load_credits(cur: Any, have: set[str], rep_id: str, batch: int) -> tuple[int
 def deal_sheet_splits(cur: Any, deal_id: str, rep_id: str, rep_2_id: str, share: str | None,
                       batch: int) -> int:
     """A deal sheet with a second rep column (销售员2, optionally 分成比例 = the first rep's
-    share, default 50%): those deals split between the two reps, as a splits sheet would say.
-    ``deal_id``, ``rep_id``, ``rep_2_id`` and ``share`` are SQL over the import's rows (``inc``).
-    Returns the deals split."""
+    share, default 50%; 0: the second rep takes the whole deal): those deals split between the
+    two reps, as a splits sheet would say. A row of the sheet that names one rep (销售员2 empty
+    or the same rep, or the first rep's share 100%) says the deal is not split: its revenue
+    shares stored before go (kept for undo); overlay credits stay. Deals this export shows older
+    than history (``_older``) keep their splits. ``deal_id``, ``rep_id``, ``rep_2_id`` and
+    ``share`` are SQL over the import's rows (``inc``). Returns the deals split."""
     first = f"coalesce({share}, 0.5)" if share else "0.5"
-    cur.execute(f"""create or replace temp table _cr as
-        with r as (select * from (select {deal_id} as deal_id, {rep_id} as r1, {rep_2_id} as r2,
-                                         {first}::DOUBLE as s from inc)   -- ids over every row first
-                   where r2 is not null)
+    older = ("and deal_id not in (select deal_id from _older)" if cur.execute(
+        "select count(*) from duckdb_tables() where table_name = '_older' and temporary").fetchall()[0][0] else "")
+    cur.execute(f"""create or replace temp table _rows as
+        select * from (select {deal_id} as deal_id, {rep_id} as r1, {rep_2_id} as r2,
+                              {first}::DOUBLE as s from inc)   -- ids over every row first
+        where deal_id is not null {older}""")
+    cur.execute("""create or replace temp table _cr as
+        with r as (select * from _rows where r2 is not null)
         select deal_id, r1 as rep_id, s as share, 'revenue' as kind, null as written from r
         where r1 is not null and s > 0 and s < 1 and r2 <> r1
         union all
         select deal_id, r2, case when r1 is null then 1.0 else 1 - s end, 'revenue', null from r
-        where (r1 is null or (s > 0 and s < 1)) and r2 is distinct from r1""")
+        where (r1 is null or (s >= 0 and s < 1)) and r2 is distinct from r1""")
+    # the rows naming one rep: no split any more
+    whole = "select deal_id from _rows where deal_id not in (select deal_id from _cr)"
+    cur.execute(f"""insert into import_undo select $b, 'deal_credits', to_json(t) from deal_credits t
+                    where kind = 'revenue' and deal_id in ({whole})""", {"b": batch})
+    cur.execute(f"delete from deal_credits where kind = 'revenue' and deal_id in ({whole})")
+    cur.execute("drop table _rows")
     if not cur.execute("select count(*) from _cr").fetchall()[0][0]:
         cur.execute("drop table _cr")
         return 0

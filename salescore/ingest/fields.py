@@ -31,7 +31,7 @@ FIELD_TYPES: dict[str, str] = {
     # schema 3: orders, paid/refunded order files, currency (DESIGN.md sections 3 and 4)
     "order_id": "text", "paid_amount": "money", "refund_amount": "money", "currency": "text",
     # schema 7: credit splits (DESIGN.md section 10)
-    "share": "rate", "credit_kind": "text",
+    "share": "share", "credit_kind": "text",
     # schema 8: exchange rates (DESIGN.md section 10)
     "fx_rate": "number",
     "rep_2": "text",        # a deal sheet's second rep (销售员2), sharing the deal by ``share``

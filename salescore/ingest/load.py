@@ -26,7 +26,7 @@ from salescore.ingest.fields import FORECAST_SQL
 from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
 from salescore.ingest.result import Prepared
 from salescore.ingest.rules import currency_code
-from salescore.ingest.snapshot import TRACKED, write_history
+from salescore.ingest.snapshot import set_aside_older, write_history
 
 # table -> (key columns, every other column except batch_id)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -170,6 +170,8 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
             if main_table == "deals":
                 history, kept = write_history(cur, batch, as_of or date.today())
                 fx.apply(cur, batch)        # this import's amounts into the reporting currency
+            elif main_table == "payments":
+                fx.apply(cur, batch)        # cash in its deal's currency, at the month paid
             elif main_table == "fx_rates":
                 fx.rates_imported(cur)      # every amount at the new rates
         except BaseException:
@@ -429,7 +431,8 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
         derive_customers()
         hashed = _natural_id("y", have, ("deal_id", cust_key, rep_key), "paid_date")
         cols = {"payment_id": f"coalesce({_f(have, 'payment_id')}, {hashed})",
-                "paid_date": "paid_date", "amount": "amount"}
+                "paid_date": "paid_date", "amount": "amount",
+                "amount_local": "amount"}   # in the deal's currency; fx.apply converts amount
         if "deal_id" in have:
             cols["deal_id"] = "deal_id"
         if cust_key in have:
@@ -560,7 +563,7 @@ def _upsert(cur, table: str, cols: dict[str, str], batch: int,
                 f"from {stage} s left join {table} t on {join} "
                 f"where t.{keys[0]} is null or ({differs})")
     if table == "deals" and as_of is not None:
-        _set_aside_older(cur, stage, cols, as_of)
+        set_aside_older(cur, stage, cols, as_of)
     new, changed = cur.execute("select count(*) filter (where _is_new), "
                                "count(*) filter (where not _is_new) from _chg").fetchall()[0]
     new, changed = int(new or 0), int(changed or 0)
@@ -579,19 +582,3 @@ def _upsert(cur, table: str, cols: dict[str, str], batch: int,
     if not unique:
         cur.execute("drop table _stage")
     return new, changed, total - new - changed
-
-
-def _set_aside_older(cur, stage: str, cols: dict[str, str], as_of: date) -> None:
-    """The deals of this export (``stage``) that deal_history saw after ``as_of`` go to
-    ``_older`` with their values as this export shows them (columns it lacks as stored), and
-    out of _chg: the stored deal stays as the newer export shows it. Nothing to do (one
-    lookup) when no history row is newer than ``as_of``, as for the weekly export."""
-    newest = cur.execute("select max(seen_at) from deal_history").fetchall()[0][0]
-    if newest is None or newest <= as_of:
-        return
-    tracked = ", ".join(f"s.{c}" if c in cols else f"t.{c}" for c in TRACKED)
-    cur.execute(f"create or replace temp table _older as select s.deal_id, {tracked} "
-                f"from {stage} s join deals t on t.deal_id = s.deal_id "
-                f"where exists (select 1 from deal_history h where h.deal_id = s.deal_id "
-                f"and h.seen_at > $a)", {"a": as_of})
-    cur.execute("delete from _chg where deal_id in (select deal_id from _older)")

@@ -48,6 +48,8 @@ def coerce(cleaned: Cleaned, scan: Scan, layout: str,
             expr = money_sql(c, mults.get(f, 1))
         elif typ == "rate":
             expr = f"sc_rate({c})"
+        elif typ == "share":
+            expr = f"sc_share({c})"
         elif typ == "number":
             expr = f"sc_number({c})"
         elif typ == "bool":

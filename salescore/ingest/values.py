@@ -145,6 +145,14 @@ def macros() -> list[str]:
             when x like '%\%%' escape '\' then sc_rate_num(x) / 100
             when abs(sc_rate_num(x)) > 1 and abs(sc_rate_num(x)) <= 100 then sc_rate_num(x) / 100
             when abs(sc_rate_num(x)) <= 1 then sc_rate_num(x) end""",
+        # credit shares: a rate, or the split written as "60/40" / "6:4" / "60：40" (the
+        # first rep's part of the whole) -> 0.6
+        r"""create or replace macro sc_share(x) as case
+            when regexp_matches(x, '^\s*\d+(\.\d+)?\s*[/:：]\s*\d+(\.\d+)?\s*$')
+            then sc_finite(try_cast(regexp_extract(x, '^\s*(\d+(\.\d+)?)', 1) as double)
+                 / nullif(try_cast(regexp_extract(x, '^\s*(\d+(\.\d+)?)', 1) as double)
+                          + try_cast(regexp_extract(x, '(\d+(\.\d+)?)\s*$', 1) as double), 0))
+            else sc_rate(x) end""",
         r"""create or replace macro sc_number(x) as
             sc_finite(try_cast(regexp_replace(x, '[,\s]', '', 'g') as double))""",
         f"""create or replace macro sc_bool(x) as case
@@ -262,6 +270,11 @@ def _run(expr: str, values: Sequence[Any]) -> list[Any]:
 def parse_money(values: Sequence[Any], multiplier: int = 1) -> list[Decimal | None]:
     """'¥1,234.5' -> Decimal('1234.50'); '(3.5万)' -> Decimal('-35000.00'); bad -> None."""
     return _run(money_sql("sc_val(v)", multiplier), values)
+
+
+def parse_share(values: Sequence[Any]) -> list[float | None]:
+    """'60/40' -> 0.6; '6:4' -> 0.6; otherwise as :func:`parse_rate`."""
+    return _run("sc_share(sc_val(v))", values)
 
 
 def parse_rate(values: Sequence[Any]) -> list[float | None]:

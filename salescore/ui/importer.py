@@ -312,7 +312,8 @@ def _history(con, lang: str) -> None:
     if st.session_state.get("data_undo_confirm") == int(last["batch_id"]):
         st.warning(t("ingest.undo_warning", lang, batch=int(last["batch_id"])))
         if st.button(t("ingest.undo_confirm", lang, batch=int(last["batch_id"]),
-                       file=last["file_name"]), key="data_undo_yes", type="primary"):
+                       file=source_name(last["file_name"], last["kind"], lang)), key="data_undo_yes",
+                       type="primary"):
             try:
                 batch = undo(con, int(last["batch_id"]))
             except SalesCoreError as err:
@@ -327,6 +328,13 @@ def _history(con, lang: str) -> None:
             st.rerun()
 
 
+def source_name(file_name: Any, kind: Any, lang: str) -> str:
+    """What a batch came from: its file, or (no file) the rate table typed on this page."""
+    if not fmt.missing(file_name):
+        return str(file_name)
+    return t("fx.typed_source", lang) if kind == "fx" else ""
+
+
 def history_frame(hist: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The import history as the user reads it: columns named in ``lang`` (not batch_id,
     loaded_at), kind and status in words (not loaded), counts with thousands separators,
@@ -339,7 +347,7 @@ def history_frame(hist: pd.DataFrame, lang: str) -> pd.DataFrame:
 
     shown = pd.DataFrame({
         "batch_id": hist["batch_id"].map(lambda b: "" if fmt.missing(b) else str(int(b))),
-        "file_name": hist["file_name"].map(lambda v: "" if fmt.missing(v) else str(v)),
+        "file_name": [source_name(f, k, lang) for f, k in zip(hist["file_name"], hist["kind"])],
         "sheet": hist["sheet"].map(lambda v: "" if fmt.missing(v) else str(v)),
         "kind": hist["kind"].map(lambda v: "" if fmt.missing(v) else t(f"ingest.kind.{v}", lang)),
         "rows_in": hist["rows_in"].map(count),

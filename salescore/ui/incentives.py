@@ -170,7 +170,8 @@ def plan_editor(plan: Plan) -> None:
     d = plan.to_dict()
     tables = incentives.plan_tables(plan)
     rewards = tables["non_cash"]   # a template's reward in the reader's words (kept on Apply)
-    tables["non_cash"] = rewards.assign(reward=[incentives.reward_text(r, ui.lang()) for r in rewards["reward"]])
+    tables["non_cash"] = rewards.assign(reward=pd.Series(   # text even when empty (the editor)
+        [incentives.reward_text(r, ui.lang()) for r in rewards["reward"]], index=rewards.index, dtype="string"))
     bb = d.get("base_bonus") or {"pct_of_salary": 0.2, "gate": 0.8, "cap": 1.5}
     comm = d.get("commission") or {"basis": "revenue", "default_rate": 0.08}
     dec = d.get("decelerator") or {"below_attainment": 1.0, "multiplier": 0.8}
