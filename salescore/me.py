@@ -41,6 +41,8 @@ class Statement:
     plan_id: str
     row: dict
     lines: pd.DataFrame
+    #: the rep's draw ledger (incentives.draw_ledger rows) under a plan with a draw, else None
+    ledger: pd.DataFrame | None = None
 
 
 def statement(con: duckdb.DuckDBPyConnection, user: User, chosen: Period) -> Statement | None:
@@ -52,16 +54,21 @@ def statement(con: duckdb.DuckDBPyConnection, user: User, chosen: Period) -> Sta
     """
     if user.rep_id is None:
         return None
-    active = retention.active_plan(con, chosen.end)
+    active = retention.active_plan(con, chosen.end, user.rep_id)   # the plan the rep is on
     if active is None:
         return None
-    team = sql.rows(con, "select team from reps where rep_id = $r", {"r": user.rep_id})
-    if not team:
+    if not sql.rows(con, "select 1 from reps where rep_id = $r", {"r": user.rep_id}):
         return None
     period = containing(chosen.start, active.plan.period)
-    frame = incentives.payouts(con, active.plan, period, Scope(team=team[0][0]))
+    # the rep alone (champions are ranked within the team whatever the scope; the rep's team in
+    # the period may not be today's after a team move)
+    frame = incentives.payouts(con, active.plan, period, Scope(rep_id=user.rep_id))
     mine = frame[frame["rep_id"] == user.rep_id]
     if mine.empty:
         return None
+    ledger = None
+    if active.plan.draw is not None:
+        ledger = incentives.draw_ledger(con, active.plan, period, Scope(rep_id=user.rep_id))
+        ledger = ledger[ledger["rep_id"] == user.rep_id]
     return Statement(active.name, period, active.plan_id, mine.iloc[0].to_dict(),
-                     incentives.explain(con, active.plan, period, user.rep_id))
+                     incentives.explain(con, active.plan, period, user.rep_id), ledger)

@@ -117,27 +117,34 @@ class ActivePlan:
     plan: Plan
 
 
-def active_plan(con: Con, on: date | None = None) -> ActivePlan | None:
+def active_plan(con: Con, on: date | None = None, rep_id: str | None = None) -> ActivePlan | None:
     """The latest version of the most recently effective plan on ``on`` (default: the data's
     as-of date): among plans whose latest version has effective_from on or before ``on`` (or
     none), the one with the latest effective_from (undated count as oldest), then the latest
     created. When every plan starts later, the latest created one (in_force False). None when
-    no plan is stored."""
+    no plan is stored. With ``rep_id`` (section 10 assignments): the plan of the rep's latest
+    assignment begun by ``on``; a rep never assigned chooses among the plans without
+    assignments (a plan with some pays only its own reps)."""
     on = on or metrics.as_of(con) or date.max
     text = """
     with latest as (
         select *, row_number() over (partition by plan_id order by version desc) as rn from plans
-    )
+    ),
+    mine as (select plan_id from plan_assignments where rep_id = $rep and from_date <= $on
+             order by from_date desc limit 1)
     select plan_id, version, name, spec, effective_from,
            effective_from is null or effective_from <= $on as in_force
     from latest where rn = 1
+      and ($rep::VARCHAR is null
+           or (exists (select 1 from mine) and plan_id in (select plan_id from mine))
+           or (not exists (select 1 from mine) and plan_id not in (select plan_id from plan_assignments)))
     order by in_force desc,
              case when effective_from is null or effective_from <= $on
                   then coalesce(effective_from, date '0001-01-01') end desc nulls last,
              created_at desc, plan_id
     limit 1
     """
-    frame = sql.run(con, text, {"on": on})
+    frame = sql.run(con, text, {"on": on, "rep": rep_id})
     if frame.empty:
         return None
     row = frame.iloc[0]

@@ -237,3 +237,37 @@ def test_the_command_line_assigns_and_moves_in_json(tmp_path, capsys):
         assert con.execute("select count(*) from plan_assignments").fetchall() == [(1,)]
     finally:
         con.close()
+
+
+def test_my_results_shows_the_statement_of_the_plan_the_rep_is_on(con):
+    """The rep's own page (salescore.me): Ann, on Senior since August 17th, reads her Senior
+    statement for Q3 (3,200 commission); Bob his Field one (1,500), after he moved team on
+    October 5th (his Q3 team was East); Mia, on no plan while every plan has assignments, none."""
+    from salescore import me
+    from salescore.access import User
+
+    ids, field, senior = _assign_field_and_senior(con)
+    inc.assignments.move(con, ids["Bob"], "West", "2026-10-05", manager="Lee", today=date(2026, 12, 7))
+    ann = me.statement(con, User("ann", "rep", rep_id=ids["Ann"]), Q3)
+    assert (ann.plan, ann.plan_id, ann.row["commission"]) == ("Senior", senior, 3200.0)
+    assert ann.ledger is None                                   # no draw in the plan
+    bob = me.statement(con, User("bob", "rep", rep_id=ids["Bob"]), Q3)
+    assert (bob.plan, bob.row["commission"], bob.row["team"]) == ("Field", 1500.0, "East")
+    assert me.statement(con, User("mia", "rep", rep_id=ids["Mia"]), Q3) is None
+
+
+def test_my_results_shows_my_draw_ledger(con):
+    """A plan with a 2,000 a month recoverable draw: Bob's statement carries his ledger (one row
+    per quarter from his first, 2026-Q3: earned 1,500, the draw tops it up to 6,000 with 4,500,
+    owed back)."""
+    from salescore import me
+    from salescore.access import User
+
+    ids = _ids(con)
+    inc.save_plan(con, inc.Plan.from_dict({"name": "Drawn", "period": "quarter",
+                                           "commission": {"default_rate": 0.05},
+                                           "draw": {"amount": 2000, "recoverable": True}}))
+    bob = me.statement(con, User("bob", "rep", rep_id=ids["Bob"]), Q3)
+    assert bob.plan == "Drawn" and bob.ledger is not None and len(bob.ledger)
+    last = bob.ledger.iloc[-1]
+    assert (last["period"], last["earned"], last["draw"], last["draw_balance"]) == ("2026-Q3", 1500.0, 4500.0, 4500.0)

@@ -1,10 +1,11 @@
 """Incentives › Plan › "Who this plan pays" in a real browser, in Chinese (issue 20): choosing a
-rep, typing the start day into the date box and assigning makes the saved plan pay that rep
+rep, typing the start day into the date box (its year, month and day segments) and assigning makes the saved plan pay that rep
 alone. The date is typed as a user types it; the stored assignment and the payouts are read
 back from the database after the server stops."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 
 import pytest
@@ -39,13 +40,17 @@ def test_a_rep_assigned_in_the_browser_is_the_only_one_the_plan_pays(tmp_path):
         panel.click()
         box = page.get_by_test_id("stExpander").filter(has_text="本方案适用的销售")
         expect(box.get_by_text("尚未分配给任何销售")).to_be_visible(timeout=10_000)
-        box.get_by_test_id("stSelectbox").first.click()
+        rep = box.get_by_test_id("stSelectbox").first
+        rep.locator("input").click()
+        page.keyboard.type("Bob")
         page.get_by_role("option", name="Bob", exact=True).click()
-        day = box.get_by_test_id("stDateInput").first.locator("input")
-        day.click()
-        day.fill("2026/07/01")
-        day.press("Enter")
-        page.keyboard.press("Escape")
+        expect(rep.get_by_role("combobox")).to_have_value("Bob")
+        # Streamlit 1.67's date box is a field of year / month / day segments: typing the
+        # digits moves from one to the next, as a user types them; Tab leaves the box
+        box.get_by_role("spinbutton", name="year, 开始").click()
+        page.keyboard.type("20260701")
+        page.keyboard.press("Tab")
+        expect(box.get_by_role("spinbutton", name="day, 开始")).to_have_attribute("aria-valuetext", re.compile("1"))
         _idle(page)
         box.get_by_role("button", name="分配到本方案").click()
         expect(page.get_by_text("已为 Bob 添加方案分配 1")).to_be_visible(timeout=30_000)

@@ -123,6 +123,9 @@ def test_a_dispute_of_a_running_period_is_paid_in_the_period_after_it(company):
     assert inc.disputes.resolve(con, number, "accept")["paid_in"] == "2027-Q1"
     assert inc.payouts(con, plan, Q4).set_index("rep").loc["Bob", "total"] == 300.0
     assert inc.payouts(con, plan, Q1).set_index("rep").loc["Bob", "adjustment"] == 150.0
+    # another plan (a what-if of a new name, or plan B) does not pay this plan's answers
+    other = inc.Plan.from_dict(SPEC | {"name": "Other"})
+    assert inc.payouts(con, other, Q1).set_index("rep").loc["Bob", "adjustment"] == 0.0
 
 
 def test_bad_disputes_and_answers_get_a_sentence_and_store_nothing(company):

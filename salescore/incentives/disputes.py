@@ -144,12 +144,15 @@ def open_count(con: Any) -> int:
     return int(sql.scalar(con, "select count(*) from disputes where status = 'open'") or 0)
 
 
-def lines(con: Any, period: Period) -> pd.DataFrame:
-    """The adjustment lines the answered disputes pay in ``period`` (engine line columns)."""
+def lines(con: Any, period: Period, plan_name: str | None = None) -> pd.DataFrame:
+    """The adjustment lines the answered disputes pay in ``period`` (engine line columns): those
+    raised on a statement of the plan called ``plan_name`` (any saved version of it; None:
+    every plan's)."""
     frame = sql.run(con, """
         select rep_id, deal_id, period, component, dispute_id, line_amount + amount as basis, amount
         from disputes where paid_in = $p and status in ('accepted', 'changed') and amount <> 0
-        order by dispute_id""", {"p": period.label})
+          and ($n::VARCHAR is null or plan_id in (select plan_id from plans where name = $n))
+        order by dispute_id""", {"p": period.label, "n": plan_name})
     return pd.DataFrame({
         "rep_id": frame["rep_id"].astype("str"), "component": "adjustment",
         "deal_id": frame["deal_id"], "day": pd.Timestamp(period.start),

@@ -362,7 +362,7 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
             adjust = memo[("adjust", p)]
         else:
             adjust = closing.adjustments(con, plan.period, p, partial(_closed_run, con))
-            answered = disputes.lines(con, p)       # the manager's answers paid in this period
+            answered = disputes.lines(con, p, plan.name)   # the manager's answers paid in this period
             if len(answered):
                 adjust = pd.concat([adjust, answered], ignore_index=True) if len(adjust) else answered
             if memo is not None:

@@ -579,13 +579,18 @@ def draw_ledger(plan: Plan, period: Period, scope: Scope, rep_id: str) -> None:
     if plan.draw is None:
         return
     ledger = ui.query(incentives.draw_ledger, plan, period, scope)
-    mine = ledger[ledger["rep_id"] == rep_id]
+    ledger_table(ledger[ledger["rep_id"] == rep_id], _money_column)
+
+
+def ledger_table(mine: pd.DataFrame, money: Any) -> None:
+    """A rep's draw ledger (incentives.draw_ledger rows) in an expander; ``money``: label ->
+    the money column config."""
     with st.expander(ui.tn("incentives.ledger_title", len(mine), count=len(mine))):
         if mine.empty:
             st.caption(t("incentives.ledger_none"))
             return
         st.dataframe(mine.drop(columns=["rep_id", "rep"]), hide_index=True, width="stretch", column_config={
-            "period": t("closing.col_period"), "earned": _money_column(t("incentives.ledger_earned")),
-            "draw": _money_column(t("incentives.col.draw")),
-            "draw_recovered": _money_column(t("incentives.col.draw_recovered")),
-            "draw_balance": _money_column(t("incentives.col.draw_balance"))})
+            "period": t("closing.col_period"), "earned": money(t("incentives.ledger_earned")),
+            "draw": money(t("incentives.col.draw")),
+            "draw_recovered": money(t("incentives.col.draw_recovered")),
+            "draw_balance": money(t("incentives.col.draw_balance"))})

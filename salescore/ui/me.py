@@ -12,6 +12,7 @@ from salescore import ui
 from salescore.access import User
 from salescore.periods import Period
 from salescore.ui import t
+from salescore.ui.incentives import ledger_table
 from salescore.ui.statement import statement_panel
 
 
@@ -62,3 +63,5 @@ def statement_view(mine: me.Statement) -> None:
     same words, figures, downloads (XLSX, printable HTML) and print preview."""
     statement_panel(mine.row, mine.lines, title=t("access.statement_title", plan=mine.plan, period=mine.period.label),
                     plan_name=mine.plan, period_label=mine.period.label, prefix="me_")
+    if mine.ledger is not None:       # under a plan with a draw: the rep's own ledger
+        ledger_table(mine.ledger, lambda label: st.column_config.NumberColumn(label, format=ui.money_pattern(0)))
