@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import re
+import time
 
 import pytest
 
-from salescore import access, db, demo
+from salescore import access, db, demo, session_cookie
 from tests.test_browser import ARGS, CHROMIUM, _idle, served
 from tests.test_browser_layout import CUT_IN_CARDS
 
@@ -75,6 +76,12 @@ def _open(browser, url: str, lang: str, viewport: dict, user: str | None = None)
         page.get_by_role("button", name="Sign in", exact=True).click()
         expect(page.get_by_test_id("stSidebarNav")).to_be_visible(timeout=60_000)
         _idle(page)
+        # the next address is a new session, signed in by the cookie the page's post sets:
+        # wait for it (a loaded machine once opened the sign-in form instead of the page)
+        deadline = time.monotonic() + 30
+        while not any(c["name"] == session_cookie.COOKIE for c in context.cookies()):
+            assert time.monotonic() < deadline, "no salescore_session cookie after signing in"
+            time.sleep(0.2)
     page.goto(url + "incentives")
     page.wait_for_selector('[data-testid="stHeading"]', timeout=60_000)
     _idle(page)

@@ -1,5 +1,6 @@
-"""Projector check (issue 18) in real Chromium, on the demo company: every page of the menu,
-every tab of each, at 1280x720 and 1920x1080, in Chinese (zh demo) and English (en demo).
+"""Projector check (issue 18) in real Chromium, on the demo company: every page of the menu in
+English (en demo) at 1280x720 as it opens, and every tab of every page in Chinese (zh demo) at
+1920x1080 (see PAIRS).
 A view fails on
 
 - "None" / "NaN" / "NaT" / "00:00:00" or a raw key (new_customer_deal, batch_id ...);
@@ -126,8 +127,12 @@ def _problems(page, lang: str, where: str, slides: bool) -> list[str]:
 
 
 #: Each language once and each projector size once (the four pairs took 4.5 of CI's 20 minutes;
-#: what one language's text does to a layout shows at either size).
+#: what one language's text does to a layout shows at either size). The Chinese walk opens
+#: every tab of every page (English left on a Chinese screen is the mistake a hard-coded string
+#: makes); the English one each page as it opens, the view the README's screenshots show
+#: (the metric cards of the other tabs are checked in English by test_browser_incentives).
 PAIRS = [("en", "1280x720"), ("zh", "1920x1080")]
+EVERY_TAB = {"zh"}
 
 
 @pytest.mark.parametrize(("lang", "size"), PAIRS)
@@ -145,7 +150,7 @@ def test_every_page_fits_the_screen(servers, browser, lang, size):
                 SHOTS.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"))
             tabs = page.locator('[data-testid="stMain"] [role="tab"]')
-            for i in range(max(1, tabs.count())):
+            for i in range(max(1, tabs.count()) if lang in EVERY_TAB else 1):
                 if tabs.count() and i:
                     tabs.nth(i).click()
                     settled(page)

@@ -410,7 +410,7 @@ def test_plan_round_trips_through_json(plan):
     assert inc.Plan.from_dict(json.loads(json.dumps(plan.to_dict()))).to_dict() == plan.to_dict()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_plans, st.sampled_from(["pct", "dflt", "tier", "m1", "m2", "dm", "bonus"]), st.floats(0.001, 0.5))
 def test_raising_a_rate_never_lowers_pay_and_lines_add_up(book, plan, lever, step):
     spec = plan.to_dict()
