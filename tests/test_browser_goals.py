@@ -112,9 +112,15 @@ def _type_into(page, grid, row: int, col: int, value: int) -> float:
     editor.wait_for(state="hidden", timeout=30_000)
     page.mouse.dblclick(box["x"] + 12, box["y"] + box["height"] / 2)
     expect(editor).to_be_focused(timeout=30_000)
-    page.keyboard.press("Control+A")
-    page.keyboard.type(str(value))
-    expect(editor).to_have_value(str(value), timeout=5_000)
+    for _attempt in range(3):   # under load the first keys can land before the editor takes them
+        page.keyboard.press("Control+A")
+        page.keyboard.type(str(value))
+        try:
+            expect(editor).to_have_value(str(value), timeout=5_000)
+            break
+        except AssertionError:
+            if _attempt == 2:
+                raise
     at = page.evaluate("performance.now()")
     page.keyboard.press("Enter")
     return at
