@@ -142,7 +142,7 @@ def _demo_template(demo_template):
 def demo_server(demo_template, tmp_path_factory):
     """``demo_server(lang)``: the base URL of a served copy of the demo in ``lang``, started
     when a test first asks for it and shared by the read-only browser checks of the whole
-    session (layout, meeting slides, running periods: the browser tests run in one process).
+    session (layout, meeting slides, running periods: all browser tests run on one worker).
     A test that writes serves its own copy."""
     from contextlib import ExitStack
 

@@ -121,8 +121,11 @@ def _problems(page, lang: str, where: str, slides: bool) -> list[str]:
               for text in texts for w in _other_language(text, lang)]
     found += [f"{where}: cut in a card: {text[:60]!r}" for text in page.evaluate(CUT_IN_CARDS)]
     found += [f"{where}: error {e.inner_text()[:120]!r}" for e in page.locator(ERRORS).all()]
-    if slides and (over := page.evaluate(OVERFLOW)) > 2:
-        found.append(f"{where}: the slide is {over} px taller than the screen")
+    if slides and page.evaluate(OVERFLOW) > 2:
+        page.wait_for_timeout(700)              # a late chart resize or status line: look again
+        settled(page)
+        if (over := page.evaluate(OVERFLOW)) > 2:
+            found.append(f"{where}: the slide is {over} px taller than the screen")
     return found
 
 
