@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from salescore import files, sql
+from salescore import files, pg, sql
 from salescore.errors import DatabaseBusy, SalesCoreError, SchemaVersionError
 
 SCHEMA_VERSION = 9
@@ -134,20 +134,48 @@ DATA_TABLES = ("reps", "customers", "products", "deals", "deal_history", "deal_c
                "satisfaction", "trainings", "payments", "targets", "fx_rates")
 
 WRITE_LOCK = threading.RLock()
+_PG_WRITE_LOCK = 5_410_317   # the advisory lock every salescore write takes on PostgreSQL
 
 
-def default_path() -> Path:
-    """The database file: $SALESCORE_DB, else data/salescore.duckdb."""
-    env = os.environ.get("SALESCORE_DB")
-    return Path(env) if env else DEFAULT_DB
+def default_path() -> str:
+    """The database: $SALESCORE_DB (a file, or a ``postgresql://`` URL), else
+    data/salescore.duckdb."""
+    return os.environ.get("SALESCORE_DB") or str(DEFAULT_DB)
 
 
-def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+def is_url(target: object) -> bool:
+    """Whether ``target`` names a PostgreSQL server rather than a DuckDB file."""
+    return pg.is_url(str(target)) if target is not None else False
 
-    Raises :class:`DatabaseBusy` when another process holds the file.
+
+def exists(target: str | os.PathLike[str]) -> bool:
+    """Whether the database holds salescore data already (a file exists; on a server, the
+    schema has been created)."""
+    if not is_url(target):
+        return Path(target).exists()
+    con = pg.open_connection(str(target))
+    try:
+        return bool(schema_version(con))
+    finally:
+        con.close()
+
+
+def connect(path: str | os.PathLike[str] | None = None) -> Any:
+    """Open (creating if needed) the database at ``path`` (a DuckDB file, or a PostgreSQL
+    URL) and bring its schema up to date.
+
+    Raises :class:`DatabaseBusy` when another process holds the file, SalesCoreError with one
+    sentence when a server cannot be reached or refuses.
     """
-    target = str(path) if path is not None else str(default_path())
+    target = str(path) if path is not None else default_path()
+    if is_url(target):
+        con = pg.open_connection(target)
+        try:
+            migrate(con)
+        except Exception:
+            con.close()
+            raise
+        return con
     new_file = target != ":memory:" and not Path(target).exists()
     if target != ":memory:":
         files.private_dir(Path(target).parent)
@@ -173,7 +201,8 @@ def connect(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnec
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The version recorded in the file, 0 for a new file."""
     exists = sql.scalar(
-        con, "select count(*) from information_schema.tables where table_name = 'schema_version'")
+        con, "select count(*) from information_schema.tables "
+        "where table_name = 'schema_version' and table_schema = current_schema()")
     if not exists:
         return 0
     return int(sql.scalar(con, "select max(version) from schema_version") or 0)
@@ -189,7 +218,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             found=current, known=SCHEMA_VERSION)
     if current == SCHEMA_VERSION:
         return current
+    postgres = sql.dialect(con) == "postgres"
     with transaction(con) as cur:
+        if postgres:   # the transaction holds the write lock: another process may have migrated
+            current = int(cur.execute(
+                "select count(*) from information_schema.tables "
+                "where table_name = 'schema_version' and table_schema = current_schema()"
+            ).fetchall()[0][0]) and int(cur.execute(
+                "select coalesce(max(version), 0) from schema_version").fetchall()[0][0])
+            if current == SCHEMA_VERSION:
+                return current
         cur.execute("create table if not exists schema_version "
                     "(version integer not null, applied_at timestamp default current_timestamp)")
         if current == 0:
@@ -206,11 +244,17 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                 for statement in _statements(step):
                     cur.execute(statement)
             cur.execute("insert into schema_version (version) values ($v)", {"v": version})
+        if postgres:   # DuckDB's built-ins salescore uses, and views over the tables
+            cur.execute(_compat_sql())
     return SCHEMA_VERSION
 
 
 def _schema_sql() -> str:
     return resources.files("salescore").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+def _compat_sql() -> str:
+    return resources.files("salescore").joinpath("compat.sql").read_text(encoding="utf-8")
 
 
 def _statements(sql: str) -> list[str]:
@@ -226,13 +270,15 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     """
     with WRITE_LOCK, con.cursor() as cur:
         cur.execute("begin transaction")
+        if sql.dialect(con) == "postgres":   # one writer at a time across processes, as in a file
+            cur.execute(f"select pg_advisory_xact_lock({_PG_WRITE_LOCK})")
         try:
             yield cur
             if _has_settings(cur):
                 cur.execute(
                     "insert into settings (key, value) values ('data_version', '1') "
                     "on conflict (key) do update set value = "
-                    "to_json(cast(settings.value as bigint) + 1)")
+                    "to_json(cast(cast(settings.value as varchar) as bigint) + 1)")
             cur.execute("commit")
         except BaseException:
             cur.execute("rollback")
@@ -244,7 +290,8 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def _has_settings(cur: duckdb.DuckDBPyConnection) -> bool:
     return bool(cur.execute(
-        "select count(*) from information_schema.tables where table_name = 'settings'"
+        "select count(*) from information_schema.tables "
+        "where table_name = 'settings' and table_schema = current_schema()"
     ).fetchall()[0][0])
 
 
@@ -262,7 +309,7 @@ def data_version(con: duckdb.DuckDBPyConnection, path: str | None = None) -> int
     then only after this process ends a transaction: the pages ask for it before every
     cached query.
     """
-    if path is not None:
+    if path is not None and not is_url(path):   # a server has other writers: always read
         seen = _VERSIONS.get(path)
         if seen is not None and seen[0] == _COMMITS:
             return seen[1]

@@ -128,8 +128,8 @@ def currencies(con: Any) -> pd.DataFrame:
     rep = db.reporting_currency(con)
     return sql.run(con, """
         select coalesce(d.currency, '') as currency, count(*) as deals,
-               sum(coalesce(d.amount_local, d.amount))::DOUBLE as amount_local,
-               sum(d.amount)::DOUBLE as amount,
+               sum(coalesce(d.amount_local, d.amount))::FLOAT8 as amount_local,
+               sum(d.amount)::FLOAT8 as amount,
                d.currency is not null and d.currency is distinct from $rep
                    and d.currency not in (select currency from fx_rates) as needs_rate
         from deals d group by d.currency

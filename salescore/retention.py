@@ -171,7 +171,7 @@ def period_options(as_of: date, kind: str, count: int = 8) -> list[Period]:
 
 _HISTORY_SQL = f"""
 with r as (
-    select rep_id, name as rep, coalesce(team, '') as team, base_salary::DOUBLE as base_salary,
+    select rep_id, name as rep, coalesce(team, '') as team, base_salary::FLOAT8 as base_salary,
            hire_date
     from reps
     where {sql.in_scope(team="team", rep="rep_id")}
@@ -188,11 +188,11 @@ s as (         -- history counts whole months: from the first month the rep had 
     from r left join firsts f using (rep_id)
 ),
 past as (
-    select d.rep_id, sum(d.amount)::DOUBLE as revenue from deals d join s using (rep_id)
+    select d.rep_id, sum(d.amount)::FLOAT8 as revenue from deals d join s using (rep_id)
     where d.status = 'won' and d.close_date >= s.history_from and d.close_date < $pstart group by 1
 ),
 lately as (
-    select rep_id, sum(amount)::DOUBLE as revenue from deals
+    select rep_id, sum(amount)::FLOAT8 as revenue from deals
     where status = 'won' and close_date >= $rstart and close_date <= $end group by 1
 )
 select s.rep_id, s.rep, s.team, s.base_salary, s.started,
@@ -229,8 +229,8 @@ def seasonal_factor(con: Con, period: Period, window: int = 12) -> float:
               "lstart": last_year, "lend": containing(month_start(period.end, 12), "month").end}
     in_window, same, first = sql.rows(con, """
     select sum(amount) filter (where status = 'won' and close_date >= $wstart
-                               and close_date < $pstart)::DOUBLE,
-           sum(amount) filter (where status = 'won' and close_date between $lstart and $lend)::DOUBLE,
+                               and close_date < $pstart)::FLOAT8,
+           sum(amount) filter (where status = 'won' and close_date between $lstart and $lend)::FLOAT8,
            min(coalesce(created_date, close_date))
     from deals
     """, params)[0]
@@ -251,8 +251,8 @@ def tier_rate(plan: Plan, margin: pd.Series) -> pd.Series:
 
 
 _MIX_SQL = f"""
-select d.rep_id, coalesce(r.team, '') as team, p.margin_rate::DOUBLE as margin,
-       sum(d.amount)::DOUBLE as amount
+select d.rep_id, coalesce(r.team, '') as team, p.margin_rate::FLOAT8 as margin,
+       sum(d.amount)::FLOAT8 as amount
 from deals d left join products p on p.product_id = d.product_id
 left join reps r on r.rep_id = d.rep_id
 where d.status = 'won' and d.amount is not null and d.close_date between $rstart and $end
@@ -558,7 +558,7 @@ def training_history(con: Con, scope: Scope = Scope(), until: date | None = None
     """Per rep with trainings (started on or before ``until``): rep_id, courses (distinct),
     hours (sum), last_date (latest start_date), topics (list of distinct topics, sorted)."""
     frame = sql.run(con, f"""
-    select t.rep_id, count(distinct t.course) as courses, sum(t.hours)::DOUBLE as hours,
+    select t.rep_id, count(distinct t.course) as courses, sum(t.hours)::FLOAT8 as hours,
            max(t.start_date) as last_date,
            list_sort(list_distinct(list(t.topic))) as topics
     from trainings t left join reps r on r.rep_id = t.rep_id

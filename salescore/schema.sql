@@ -1,5 +1,5 @@
 -- salescore schema, version 2 (DESIGN.md section 2); db.MIGRATIONS brings older files here.
--- Money is DECIMAL(18,2), rates DOUBLE in [0, 1], dates DATE. Ids are VARCHAR: stable
+-- Money is DECIMAL(18,2), rates DOUBLE PRECISION in [0, 1], dates DATE. Ids are VARCHAR: stable
 -- hashes of the natural key for imported rows, readable codes for demo rows.
 -- batch_id points at imports.batch_id (NULL for rows typed in the app).
 
@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS products (
     product_id   VARCHAR PRIMARY KEY,
     name         VARCHAR NOT NULL,
     category     VARCHAR,
-    margin_rate  DOUBLE,                 -- 0..1
+    margin_rate  DOUBLE PRECISION,                 -- 0..1
     batch_id     BIGINT
 );
 
@@ -109,7 +109,7 @@ CREATE TABLE IF NOT EXISTS activities (
 CREATE TABLE IF NOT EXISTS satisfaction (
     customer_id  VARCHAR NOT NULL,
     survey_date  DATE NOT NULL,
-    score        DOUBLE NOT NULL,
+    score        DOUBLE PRECISION NOT NULL,
     scale        VARCHAR NOT NULL CHECK (scale IN ('csat5', 'nps10')),
     rep_id       VARCHAR,                -- the rep who owns the account, when known
     batch_id     BIGINT,
@@ -121,8 +121,8 @@ CREATE TABLE IF NOT EXISTS trainings (
     course      VARCHAR NOT NULL,
     start_date  DATE NOT NULL,
     topic       VARCHAR,                 -- product / skills / customer / other
-    hours       DOUBLE,
-    score       DOUBLE,
+    hours       DOUBLE PRECISION,
+    score       DOUBLE PRECISION,
     batch_id    BIGINT,
     PRIMARY KEY (rep_id, course, start_date)
 );
@@ -177,8 +177,8 @@ CREATE TABLE IF NOT EXISTS actions (
     due_date    DATE,
     status      VARCHAR,
     kpi         VARCHAR,
-    baseline    DOUBLE,
-    target      DOUBLE
+    baseline    DOUBLE PRECISION,
+    target      DOUBLE PRECISION
 );
 
 CREATE TABLE IF NOT EXISTS imports (
@@ -233,7 +233,7 @@ CREATE TABLE IF NOT EXISTS import_undo (
 -- the reps keeps the photos, which come back with the rep_id.
 CREATE TABLE IF NOT EXISTS rep_photos (
     rep_id      VARCHAR PRIMARY KEY,
-    image       BLOB NOT NULL,              -- PNG or JPEG, 256 x 256, no metadata
+    image       BYTEA NOT NULL,              -- PNG or JPEG, 256 x 256, no metadata
     mime        VARCHAR NOT NULL,           -- image/png or image/jpeg
     updated_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
 );
@@ -266,13 +266,13 @@ CREATE TABLE IF NOT EXISTS forecast_submissions (
     scope_id        VARCHAR NOT NULL,         -- '' / team name / rep_id
     name            VARCHAR,
     team            VARCHAR,
-    won             DOUBLE,                   -- won so far in the period
-    "commit"        DOUBLE,                   -- open amounts per forecast category
-    best_case       DOUBLE,
-    pipeline        DOUBLE,
-    omitted         DOUBLE,
-    commit_call     DOUBLE,                   -- the calls (the manager's own where adjusted)
-    best_case_call  DOUBLE,
+    won             DOUBLE PRECISION,                   -- won so far in the period
+    "commit"        DOUBLE PRECISION,                   -- open amounts per forecast category
+    best_case       DOUBLE PRECISION,
+    pipeline        DOUBLE PRECISION,
+    omitted         DOUBLE PRECISION,
+    commit_call     DOUBLE PRECISION,                   -- the calls (the manager's own where adjusted)
+    best_case_call  DOUBLE PRECISION,
     adjusted        BOOLEAN,
     note            VARCHAR,
     PRIMARY KEY (submission_id, level, scope_id)
@@ -284,7 +284,7 @@ CREATE TABLE IF NOT EXISTS forecast_submissions (
 CREATE TABLE IF NOT EXISTS deal_credits (
     deal_id   VARCHAR NOT NULL,
     rep_id    VARCHAR NOT NULL,
-    share     DOUBLE NOT NULL,                 -- 0.6 = 60%
+    share     DOUBLE PRECISION NOT NULL,                 -- 0.6 = 60%
     kind      VARCHAR NOT NULL DEFAULT 'revenue',
     batch_id  BIGINT,
     PRIMARY KEY (deal_id, rep_id, kind)
@@ -313,11 +313,11 @@ CREATE TABLE IF NOT EXISTS disputes (
     rep_id          VARCHAR NOT NULL,
     component       VARCHAR NOT NULL,         -- the line's component
     deal_id         VARCHAR,                  -- NULL: a line of the rep (base bonus ...)
-    line_amount     DOUBLE NOT NULL,          -- what the line paid
-    claimed_amount  DOUBLE NOT NULL,          -- what the rep believes it should pay
+    line_amount     DOUBLE PRECISION NOT NULL,          -- what the line paid
+    claimed_amount  DOUBLE PRECISION NOT NULL,          -- what the rep believes it should pay
     reason          VARCHAR NOT NULL,
     status          VARCHAR NOT NULL DEFAULT 'open',   -- open / accepted / changed / rejected
-    amount          DOUBLE,                   -- the adjustment paid (0 when rejected)
+    amount          DOUBLE PRECISION,                   -- the adjustment paid (0 when rejected)
     paid_in         VARCHAR,                  -- the open period that pays it
     reply           VARCHAR,
     raised_at       TIMESTAMP NOT NULL DEFAULT current_timestamp,
@@ -332,7 +332,7 @@ CREATE TABLE IF NOT EXISTS disputes (
 CREATE TABLE IF NOT EXISTS fx_rates (
     currency           VARCHAR NOT NULL,     -- ISO code: USD
     month              VARCHAR NOT NULL,     -- YYYY-MM
-    rate_to_reporting  DOUBLE NOT NULL,      -- 7.1: 1 USD = 7.1 of the reporting currency
+    rate_to_reporting  DOUBLE PRECISION NOT NULL,      -- 7.1: 1 USD = 7.1 of the reporting currency
     batch_id           BIGINT,
     PRIMARY KEY (currency, month)
 );
@@ -345,7 +345,7 @@ CREATE TABLE IF NOT EXISTS quota_relief (
     rep_id      VARCHAR NOT NULL,
     from_date   DATE NOT NULL,
     to_date     DATE NOT NULL,
-    share       DOUBLE NOT NULL,          -- 1.0: no quota on those days; 0.5: half
+    share       DOUBLE PRECISION NOT NULL,          -- 1.0: no quota on those days; 0.5: half
     reason      VARCHAR NOT NULL,
     created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
     created_by  VARCHAR

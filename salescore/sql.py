@@ -5,8 +5,9 @@ uses (DuckDB rejects unused parameters, and a shared params dict is the normal c
 returns a DataFrame or plain rows. Values are always bound, never pasted into the text;
 what may be pasted is chosen from fixed whitelists in the calling module.
 
-This is also where an engine switch goes once a second backend exists (DESIGN.md section 9):
-callers write the portable SQL both engines run.
+It also holds the one engine switch (DESIGN.md section 9): :func:`dialect` says whether a
+connection is DuckDB or PostgreSQL (salescore/pg.py), and the few fragments the engines spell
+differently live here; callers write the portable SQL both engines run.
 """
 from __future__ import annotations
 
@@ -58,6 +59,25 @@ def scalar(con: Any, sql: str, params: Mapping[str, Any] | None = None) -> Any:
     """The first column of the first row (None when there is no row)."""
     found = rows(con, sql, params)
     return found[0][0] if found else None
+
+
+def dialect(con: Any) -> str:
+    """``"postgres"`` or ``"duckdb"``: the one engine switch (DESIGN.md section 9)."""
+    return getattr(con, "dialect", "duckdb")
+
+
+def insert_frame(cur: Any, table: str, frame: Any) -> None:
+    """Append the rows of ``frame`` (a DataFrame or Arrow table whose columns are some of
+    ``table``'s, by name) to ``table`` on the transaction cursor ``cur``. ``table`` comes
+    from the calling module's own text."""
+    if dialect(cur) == "postgres":
+        cur.copy_in(table, frame)
+        return
+    cur.register("_incoming_rows", frame)
+    try:
+        cur.execute(f"insert into {table} by name select * from _incoming_rows")
+    finally:
+        cur.unregister("_incoming_rows")
 
 
 def in_scope(team: str = "r.team", rep: str = "d.rep_id") -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
-from salescore import db
+from salescore import db, sql
 
 # Every chart a page test draws is checked against the Vega-Lite schema (the app skips it)
 os.environ.setdefault("SALESCORE_VALIDATE_CHARTS", "1")
@@ -27,9 +27,94 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
                       or ("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"))
 
 
+# --- the two backends (DESIGN.md section 9) ----------------------------------------------------
+# PostgreSQL tests run when SALESCORE_TEST_PG names a server URL whose role may create
+# databases (.ci/run starts a throw-away cluster and sets it); each test gets a fresh database
+# copied from a migrated template. A test module marked ``pytest.mark.backends`` runs every
+# test that uses ``con`` on DuckDB and on PostgreSQL.
+PG_URL = os.environ.get("SALESCORE_TEST_PG")
+_PG_DATABASES = iter(range(1, 10**9))
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("backends"):
+        metafunc.parametrize("backend", ["duckdb", "postgres"], indirect=True)
+
+
 @pytest.fixture
-def con(tmp_path):
-    connection = db.connect(tmp_path / "test.duckdb")
+def backend(request):
+    """"duckdb" (the default) or "postgres" (test modules marked ``backends``)."""
+    return getattr(request, "param", "duckdb")
+
+
+def _pg_admin():
+    import psycopg
+
+    return psycopg.connect(PG_URL, autocommit=True)
+
+
+def _pg_url(name: str) -> str:
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def pg_template(worker_id):
+    """``pg_template(kind)``: the name of a read-only template database on the test server,
+    made once per worker: "empty" (the schema) or "demo-zh"/"demo-en" (the demo loaded)."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL tests need SALESCORE_TEST_PG (.ci/run sets it)")
+    made: dict[str, str] = {}
+
+    def template(kind: str = "empty") -> str:
+        if kind not in made:
+            name = f"sc_tpl_{kind.replace('-', '_')}_{worker_id}"
+            with _pg_admin() as admin:
+                admin.execute(f"drop database if exists {name} with (force)")
+                admin.execute(f"create database {name}")
+            connection = db.connect(_pg_url(name))
+            try:
+                if kind.startswith("demo-"):
+                    from salescore import demo
+
+                    demo.load(connection, lang=kind.split("-", 1)[1])
+            finally:
+                connection.close()
+            made[kind] = name
+        return made[kind]
+
+    yield template
+    with _pg_admin() as admin:
+        for name in made.values():
+            admin.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture(scope="session")
+def pg_database(pg_template, worker_id):
+    """``pg_database(kind="empty")``: the URL of a new database copied from a template; the
+    session drops them at the end."""
+    made: list[str] = []
+
+    def database(kind: str = "empty") -> str:
+        name = f"sc_t_{worker_id}_{next(_PG_DATABASES)}"
+        with _pg_admin() as admin:
+            admin.execute(f"create database {name} template {pg_template(kind)}")
+        made.append(name)
+        return _pg_url(name)
+
+    yield database
+    with _pg_admin() as admin:
+        for name in made:
+            admin.execute(f"drop database if exists {name} with (force)")
+
+
+@pytest.fixture
+def con(tmp_path, backend, request):
+    """A new, empty salescore database: a DuckDB file, or (``backend`` "postgres") a fresh
+    PostgreSQL database."""
+    if backend == "postgres":
+        connection = db.connect(request.getfixturevalue("pg_database")())
+    else:
+        connection = db.connect(tmp_path / "test.duckdb")
     yield connection
     connection.close()
 
@@ -38,9 +123,7 @@ def insert(con, table: str, rows: list[dict]) -> None:
     """Insert plain dict rows into ``table`` (test helper; table names are literals in tests)."""
     frame = pd.DataFrame(rows)
     with db.transaction(con) as cur:
-        cur.register("incoming", frame)
-        cur.execute(f"insert into {table} by name select * from incoming")
-        cur.unregister("incoming")
+        sql.insert_frame(cur, table, frame)
 
 
 @pytest.fixture

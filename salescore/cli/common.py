@@ -20,8 +20,9 @@ def iso_date(text: str) -> date:
 
 
 def db_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, default=None,
-                        help="database file (default: $SALESCORE_DB or data/salescore.duckdb)")
+    parser.add_argument("--db", type=str, default=None,
+                        help="database file or postgresql://user@host:port/dbname URL "
+                             "(default: $SALESCORE_DB or data/salescore.duckdb)")
 
 
 def json_default(value: Any) -> Any:

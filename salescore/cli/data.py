@@ -24,7 +24,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from salescore import demo  # lazy: pandas (see the top)
 
     path = args.db or db.default_path()
-    if args.if_missing and Path(path).exists():
+    if args.if_missing and db.exists(path):
         print(f"{path} exists: demo data not loaded (drop --if-missing to replace it).")
         return 0
     con = db.connect(path)
@@ -89,9 +89,9 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     dayfirst = True if args.dayfirst else False if args.monthfirst else None
     currency = ingest.currency_code(args.currency) if args.currency else None  # before the db
-    path_db = Path(args.db or db.default_path())
+    path_db = args.db or db.default_path()
     # a dry run stores nothing: it compares deals with a database only when one exists
-    con = db.connect(path_db) if not args.dry_run or path_db.exists() else None
+    con = db.connect(path_db) if not args.dry_run or db.exists(path_db) else None
     try:
         for path in args.files:
             try:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from salescore import db
+from salescore import db, pg, sql
 from salescore.demo.plans import _plans_frame, _targets_frame
 from salescore.demo.roster import AS_OF, LANGS, _L
 from salescore.demo.simulate import _customer_draws, _simulate_deals
@@ -86,7 +87,7 @@ seen as (
            d.status <> 'open' and d.close_date <= w.day as closed, d.status, d.stage, d.top,
            d.h, d.amount, d.expected_close_date,
            least(1.0, greatest(0.0, (w.day - d.created_date)
-                 / greatest(1, coalesce(d.close_date, $as_of::DATE) - d.created_date)::DOUBLE)) as f
+                 / greatest(1, coalesce(d.close_date, $as_of::DATE) - d.created_date)::FLOAT8)) as f
     from d join w on d.created_date <= w.day
 ),
 state as (
@@ -142,6 +143,8 @@ def load(con: duckdb.DuckDBPyConnection, lang: str = "zh", seed: int = 7, *,
     action items and the import history); without it the demo rows are upserted by key next
     to what is there. Also stores the settings active_scenario, stage_order and demo.
     """
+    if sql.dialect(con) == "postgres":
+        return _load_on_server(con, lang, seed)
     frames = generate(lang, seed)
     counts: dict[str, int] = {}
     # table and column names below come from fixed tuples in this module, never from input
@@ -188,6 +191,26 @@ def load(con: duckdb.DuckDBPyConnection, lang: str = "zh", seed: int = 7, *,
                         {"k": key, "v": json.dumps(value, ensure_ascii=False)})
     if replace:
         _submissions(con)
+    return counts
+
+
+def _load_on_server(con: Any, lang: str, seed: int) -> dict[str, int]:
+    """The demo on PostgreSQL: made in a private in-memory DuckDB as on a laptop (the same
+    rows, byte for byte), then copied to the server in one transaction."""
+    scratch = db.connect(":memory:")
+    try:
+        counts = load(scratch, lang, seed)
+        tables = (*db.DATA_TABLES, "plans", "swot_notes", "actions", "imports", "statements",
+                  "forecast_submissions")
+        with db.transaction(con) as cur:
+            pg.copy_tables(scratch, cur, tables)
+            for key, value in sql.rows(scratch, "select key, value from settings "
+                                                "where key <> 'data_version'"):
+                cur.execute("insert into settings (key, value) values ($k, $v) "
+                            "on conflict (key) do update set value = excluded.value",
+                            {"k": key, "v": value})
+    finally:
+        scratch.close()
     return counts
 
 

@@ -233,7 +233,7 @@ def _write(cur: duckdb.DuckDBPyConnection, inserts: pd.DataFrame, updates: pd.Da
                     {"ids": [int(x) for x in deletes]})
     cols = ("title, rule, owner, start_date, due_date, status, kpi, baseline, target")
     typed = ("x.title::VARCHAR, x.rule::VARCHAR, x.owner::VARCHAR, x.start_date::DATE, "
-             "x.due_date::DATE, x.status::VARCHAR, x.kpi::VARCHAR, x.baseline::DOUBLE, x.target::DOUBLE")
+             "x.due_date::DATE, x.status::VARCHAR, x.kpi::VARCHAR, x.baseline::FLOAT8, x.target::FLOAT8")
     if len(updates):
         cur.register("action_updates", updates.astype("object").where(updates.notna(), None))
         sets = ", ".join(f"{c.strip()} = {t.strip()}" for c, t in zip(cols.split(","), typed.split(", ")))

@@ -38,11 +38,11 @@ class Kpi:
 
 
 _WON = "d.status = 'won'"
-_WON_REV = f"sum(d.amount::DOUBLE) filter (where {_WON}"
+_WON_REV = f"sum(d.amount::FLOAT8) filter (where {_WON}"
 #: The whitelist: KPI names (DESIGN §4 where one exists) and how each is computed in SQL.
 KPIS: dict[str, Kpi] = {k.name: k for k in (
     # DESIGN §4: won / closed
-    Kpi("win_rate", "rate", f"count(*) filter (where {_WON})::DOUBLE / nullif(count(*), 0)"),
+    Kpi("win_rate", "rate", f"count(*) filter (where {_WON})::FLOAT8 / nullif(count(*), 0)"),
     # DESIGN §4: revenue_won / deals_won
     Kpi("avg_deal_size", "money", f"{_WON_REV}) / nullif(count(*) filter (where {_WON}), 0)"),
     # DESIGN §4: mean close - created of won deals
@@ -51,19 +51,19 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
         higher_is_better=False),
     # DESIGN §4, per rep-month with a closed deal (a month with only lost deals counts 0)
     Kpi("revenue_won", "money", f"coalesce({_WON_REV}), 0)"),
-    Kpi("deals_won", "count", f"count(*) filter (where {_WON})::DOUBLE"),
+    Kpi("deals_won", "count", f"count(*) filter (where {_WON})::FLOAT8"),
     # share of won revenue (with a known product margin) from products with margin >= 40 %
     Kpi("margin_mix", "rate",
         f"coalesce({_WON_REV} and p.margin_rate >= {HIGH_MARGIN}), 0) "
         f"/ nullif({_WON_REV} and p.margin_rate is not null), 0)"),
     # revenue-weighted product margin of won deals
     Kpi("margin_rate", "rate",
-        f"sum(d.amount::DOUBLE * p.margin_rate) filter (where {_WON} and p.margin_rate is not null) "
+        f"sum(d.amount::FLOAT8 * p.margin_rate) filter (where {_WON} and p.margin_rate is not null) "
         f"/ nullif({_WON_REV} and p.margin_rate is not null), 0)"),
     # share of won deals (naming a customer; credits are not deals) that are the customer's
     # first won deal ever: DESIGN §4's one new-customer notion (metrics.first_won, joined as f)
     Kpi("new_customer_share", "rate",
-        f"count(*) filter (where {_WON} and f.deal_id is not null)::DOUBLE "
+        f"count(*) filter (where {_WON} and f.deal_id is not null)::FLOAT8 "
         f"/ nullif(count(*) filter (where {_WON} and d.customer_id is not null "
         f"and coalesce(d.amount, 0) >= 0), 0)"),
 )}

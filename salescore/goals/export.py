@@ -14,7 +14,7 @@ def export_xlsx(con: Con, lang: str, scenario: str | None = None) -> bytes:
     below them. Text cells that start with = + - @ are escaped."""
     scenario = scenario or metrics.active_scenario(con)
     frame = sql.run(con, """
-        select t.metric, t.scope, t.scope_id, t.period, t.value::DOUBLE as value,
+        select t.metric, t.scope, t.scope_id, t.period, t.value::FLOAT8 as value,
                r.name as rep, coalesce(r.team, '') as rep_team
         from targets t left join reps r on t.scope = 'rep' and r.rep_id = t.scope_id
         where t.scenario = $s order by t.metric, t.period""", {"s": scenario})

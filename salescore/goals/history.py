@@ -59,7 +59,7 @@ def monthly_actuals(con: Con, metric: str = "revenue", start: date | None = None
     text = f"""
     with a as ({actuals_cte(metric)})
     select a.rep_id, coalesce(r.team, '') as team, strftime(a.month, '%Y-%m') as month,
-           a.actual::DOUBLE as actual
+           a.actual::FLOAT8 as actual
     from a left join reps r on r.rep_id = a.rep_id
     order by a.month, a.rep_id"""
     frame = run_actuals(con, text, sql.date_range(start, end))
@@ -78,7 +78,7 @@ def roster(con: Con, period: Period, metric: str = "revenue", history_months: in
     start, end = history_window(period, as_of, history_months)
     text = f"""
     with a as ({actuals_cte(metric)}),
-    h as (select rep_id, sum(actual)::DOUBLE as history from a group by 1)
+    h as (select rep_id, sum(actual)::FLOAT8 as history from a group by 1)
     select r.rep_id, r.name as rep, coalesce(r.team, '') as team, r.hire_date,
            coalesce(h.history, 0) as history
     from reps r left join h on h.rep_id = r.rep_id

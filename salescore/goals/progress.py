@@ -80,7 +80,7 @@ def pacing(con: Con, period: Period, as_of: date | None = None, scope: Scope = S
     scenario = scenario or metrics.active_scenario(con)
     frame = run_actuals(con, f"""
         with a as ({actuals_cte("revenue")}),
-        won as (select rep_id, sum(actual)::DOUBLE as actual from a group by 1)
+        won as (select rep_id, sum(actual)::FLOAT8 as actual from a group by 1)
         select r.rep_id, r.name, coalesce(r.team, '') as team, r.active,
                coalesce(w.actual, 0) as actual
         from reps r left join won w on w.rep_id = r.rep_id

@@ -89,7 +89,7 @@ def scenarios(con: Con) -> pd.DataFrame:
             from targets where metric = 'revenue' group by 1, 2)
         select t.scenario, string_agg(distinct t.metric, ', ' order by t.metric) as metrics,
                min(t.period) as first, max(t.period) as last, count(*) as rows,
-               (select sum(coalesce(c.c, c.tm, c.rp)) from c where c.scenario = t.scenario)::DOUBLE
+               (select sum(coalesce(c.c, c.tm, c.rp)) from c where c.scenario = t.scenario)::FLOAT8
                    as revenue
         from targets t group by t.scenario order by t.scenario""")
     frame["active"] = frame["scenario"] == active
@@ -135,7 +135,7 @@ def compare(con: Con, names: Sequence[str], months: Sequence[str], metric: str =
 
 def scenario_targets(con: Con, scenario: str, metric: str, months: Sequence[str]) -> pd.DataFrame:
     """Explicit target rows of a scenario: scope, scope_id, period, value (float)."""
-    return sql.run(con, "select scope, scope_id, period, value::DOUBLE as value from targets "
+    return sql.run(con, "select scope, scope_id, period, value::FLOAT8 as value from targets "
                         "where scenario = $s and metric = $m and list_contains($months, period) "
                         "order by scope, scope_id, period",
                    {"s": scenario, "m": metric, "months": list(months)})
@@ -155,7 +155,7 @@ def saved_goal(con: Con, scenario: str, metric: str, period: Period) -> dict[str
                    sum(value) filter (where scope = 'rep') as rp
             from targets where scenario = $s and metric = $m and list_contains($months, period)
             group by period)
-        select count(*) as months, sum(coalesce(c, tm, rp))::DOUBLE as target from m""",
+        select count(*) as months, sum(coalesce(c, tm, rp))::FLOAT8 as target from m""",
                      {"s": scenario, "m": metric, "months": period.months})
     months, target = found[0] if found else (0, None)
     if not months:

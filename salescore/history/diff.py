@@ -42,11 +42,11 @@ _FILE = """
 
 _PARTS_SQL = {
     "new": f"""with {_FILE}
-        select f.deal_id, f.stage, f.status, f.amount::DOUBLE as amount
+        select f.deal_id, f.stage, f.status, f.amount::FLOAT8 as amount
         from f where f.deal_id not in (select deal_id from s) order by f.amount desc nulls last, 1""",
     "amounts": f"""with {_FILE}
-        select f.deal_id, s.rep, s.amount::DOUBLE as before, f.amount::DOUBLE as after,
-               (f.amount - s.amount)::DOUBLE as change
+        select f.deal_id, s.rep, s.amount::FLOAT8 as before, f.amount::FLOAT8 as after,
+               (f.amount - s.amount)::FLOAT8 as change
         from f join s using (deal_id) where f.amount is distinct from s.amount
         order by abs(f.amount - coalesce(s.amount, 0)) desc nulls last, 1""",
     "regressions": f"""with {_FILE}
@@ -58,13 +58,13 @@ _PARTS_SQL = {
                and list_position($stages::VARCHAR[], f.stage) < list_position($stages::VARCHAR[], s.stage))
         order by 1""",
     "backdated": f"""with {_FILE}
-        select f.deal_id, s.rep, f.status, f.close_date, f.amount::DOUBLE as amount
+        select f.deal_id, s.rep, f.status, f.close_date, f.amount::FLOAT8 as amount
         from f left join s using (deal_id)
         where f.status in ('won', 'lost') and f.close_date < $last
           and (s.deal_id is null or s.status = 'open')
         order by f.close_date, 1""",
     "missing": f"""with {_FILE}
-        select s.deal_id, s.rep, s.stage, s.amount::DOUBLE as amount, s.expected_close_date
+        select s.deal_id, s.rep, s.stage, s.amount::FLOAT8 as amount, s.expected_close_date
         from s where s.status = 'open' and s.deal_id not in (select deal_id from f)
         order by s.amount desc nulls last, 1""",
 }

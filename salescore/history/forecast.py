@@ -107,7 +107,7 @@ _THEN = ("h.rep_id, h.stage, h.status, h.amount, h.expected_close_date, "
 
 _DEALS_SQL = """
 select d.deal_id, coalesce(d.name, d.deal_id) as deal, d.rep_id, coalesce(r.name, d.rep_id) as rep,
-       coalesce(r.team, '') as team, d.stage, d.amount::DOUBLE as amount, d.expected_close_date,
+       coalesce(r.team, '') as team, d.stage, d.amount::FLOAT8 as amount, d.expected_close_date,
        d.forecast_category as crm_category
 from state d left join reps r on r.rep_id = d.rep_id
 where d.status = 'open' and coalesce(d.amount, 0) >= 0 and """ + sqlkit.in_scope() + """
@@ -128,7 +128,7 @@ def _state_sql(con: Any, when: date) -> str:
 
 _WON_SQL = f"""
 select d.rep_id, coalesce(any_value(r.name), d.rep_id) as rep, coalesce(any_value(r.team), '') as team,
-       sum(d.amount)::DOUBLE as won
+       sum(d.amount)::FLOAT8 as won
 from deals d left join reps r on r.rep_id = d.rep_id
 where d.status = 'won' and d.close_date between $pstart and least($pend, $when) and {sqlkit.in_scope()}
 group by d.rep_id

@@ -127,8 +127,8 @@ def _period_params(period: Period | None) -> dict[str, Any]:
 _DEAL_ROWS = """
     select b.bucket, b.deal_id, coalesce(d.name, b.deal_id) as deal, k.rep_id,
            coalesce(r.name, k.rep_id) as rep, coalesce(r.team, '') as team,
-           b.amount::DOUBLE as amount, k.stage1 as stage_start, k.stage2 as stage_end,
-           case when k.seen1 then k.a1 end::DOUBLE as amount_start, k.a2::DOUBLE as amount_end,
+           b.amount::FLOAT8 as amount, k.stage1 as stage_start, k.stage2 as stage_end,
+           case when k.seen1 then k.a1 end::FLOAT8 as amount_start, k.a2::FLOAT8 as amount_end,
            k.close1 as close_start, k.close2 as close_end
     from b join k on k.deal_id = b.deal_id
     left join deals d on d.deal_id = b.deal_id
@@ -138,7 +138,7 @@ _DEAL_ROWS = """
 """
 _SUMS = """
     select b.bucket, count(distinct coalesce(d.order_id, b.deal_id)) as deals,
-           coalesce(sum(b.amount), 0)::DOUBLE as amount
+           coalesce(sum(b.amount), 0)::FLOAT8 as amount
     from b left join deals d on d.deal_id = b.deal_id
     group by b.bucket
 """
@@ -203,7 +203,7 @@ def slippage(con: Any, start: date, end: date, scope: Scope = Scope()) -> pd.Dat
     now as ({_STATE.format(day='$d2')})
     select p.rep_id, coalesce(any_value(r.name), p.rep_id) as rep, coalesce(any_value(r.team), '') as team,
            count(*) as deals, sum(p.pushes) as pushes, sum(p.days)::BIGINT as days_pushed,
-           sum(n.amount)::DOUBLE as amount
+           sum(n.amount)::FLOAT8 as amount
     from pushes p left join reps r on r.rep_id = p.rep_id
     left join now n on n.deal_id = p.deal_id
     where {sqlkit.in_scope('r.team', 'p.rep_id')}

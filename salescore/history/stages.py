@@ -63,9 +63,9 @@ def time_in_stage(con: Any, scope: Scope = Scope()) -> pd.DataFrame:
     by_team as (select stage, team, median(days) as team_median_days from tagged group by 1, 2),
     by_all as (select stage, median(days) as company_median_days from tagged group by 1)
     select g.stage, g.rep_id, g.rep, g.team, count(*) as stays,
-           median(g.days)::DOUBLE as median_days,
-           any_value(bt.team_median_days)::DOUBLE as team_median_days,
-           any_value(ba.company_median_days)::DOUBLE as company_median_days
+           median(g.days)::FLOAT8 as median_days,
+           any_value(bt.team_median_days)::FLOAT8 as team_median_days,
+           any_value(ba.company_median_days)::FLOAT8 as company_median_days
     from tagged g
     join by_team bt on bt.stage = g.stage and bt.team = g.team
     join by_all ba on ba.stage = g.stage
@@ -81,7 +81,7 @@ def stage_medians(con: Any, scope: Scope = Scope()) -> pd.DataFrame:
     """Median days per open stage over the scope's reps: stage, stays, median_days, in funnel
     order."""
     sql = _STAYS + f"""
-    select t.stage, count(*) as stays, median(t.days)::DOUBLE as median_days
+    select t.stage, count(*) as stays, median(t.days)::FLOAT8 as median_days
     from stays t left join reps r on r.rep_id = t.rep_id
     where {sqlkit.in_scope('r.team', 't.rep_id')}
     group by 1

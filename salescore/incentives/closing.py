@@ -89,7 +89,7 @@ class Closed:
 
 _CLOSED_SQL = """
 select s.period, s.plan_id, s.version, coalesce(any_value(p.name), s.plan_id) as name,
-       count(*) as reps, sum(cast(json_extract(s.figures, '$.total') as DOUBLE)) as total,
+       count(*) as reps, sum(cast(json_extract(s.figures, '$.total') as float8)) as total,
        max(s.closed_at) as closed_at, any_value(s.closed_by) as closed_by
 from statements s left join plans p on p.plan_id = s.plan_id and p.version = s.version
 group by s.period, s.plan_id, s.version

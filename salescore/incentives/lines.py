@@ -34,13 +34,13 @@ _M1 = f"last_day({_M0})"
 EMPLOYED = (f"(case when coalesce(qr.hire_date <= {_M0}, true) and coalesce(qr.leave_date >= {_M1}, true) "
             f"then 1.0 when qr.hire_date > {_M1} or qr.leave_date < {_M0} then 0.0 "
             f"else {_WORKING.format(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}))', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}))')}"
-            f"::DOUBLE / nullif({_WORKING.format(a=_M0, b=_M1)}, 0) end)")
+            f"::FLOAT8 / nullif({_WORKING.format(a=_M0, b=_M1)}, 0) end)")
 #: The same share under a plan with assignments ($plan_key, section 10): the month's working
 #: days the rep was employed and assigned to the plan, over the month's working days.
 ASSIGNED = (f"(select coalesce(sum({_WORKING.format(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}), pa.from_date)', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}), coalesce(pa.to_date, {_M1}))')}), 0) "
             f"from plan_assignments pa where pa.plan_id = $plan_key and pa.rep_id = t.scope_id "
             f"and pa.from_date <= {_M1} and coalesce(pa.to_date, {_M1}) >= {_M0})"
-            f"::DOUBLE / nullif({_WORKING.format(a=_M0, b=_M1)}, 0)")
+            f"::FLOAT8 / nullif({_WORKING.format(a=_M0, b=_M1)}, 0)")
 #: Whether the paid row r is the plan's: every row without assignments, else a row closed in
 #: one of its rep's windows on the plan.
 ON_PLAN = ("($plan_key::VARCHAR is null or exists (select 1 from plan_assignments pa where pa.plan_id = $plan_key "
@@ -54,7 +54,7 @@ TEAM_ON = ("coalesce((select h.team from reps_history h where h.rep_id = {r}.rep
 #: covers / the month's working days, at least 0.
 RELIEVED = (f"greatest(0.0, 1.0 - coalesce((select sum(rl.share * "
             f"{_WORKING.format(a=f'greatest({_M0}, rl.from_date)', b=f'least({_M1}, rl.to_date)')}"
-            f"::DOUBLE / nullif({_WORKING.format(a=_M0, b=_M1)}, 0)) from quota_relief rl "
+            f"::FLOAT8 / nullif({_WORKING.format(a=_M0, b=_M1)}, 0)) from quota_relief rl "
             f"where rl.rep_id = t.scope_id and rl.from_date <= {_M1} and rl.to_date >= {_M0}), 0.0))")
 #: The latest day any data can carry (a deal never reversed is reversed "after" it).
 NEVER = "DATE '9999-12-31'"
@@ -124,7 +124,7 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
                        as quota, base * employed as full_quota, false as what_if
             from (select t.scope_id as rep_id,
                    date_trunc('{kind}', strptime(t.period || '-01', '%Y-%m-%d'))::DATE as pstart,
-                   t.value::DOUBLE * coalesce(list_extract($qs_factors::DOUBLE[],
+                   t.value::FLOAT8 * coalesce(list_extract($qs_factors::FLOAT8[],
                        list_position($qs_teams::VARCHAR[], {TEAM_ON.format(r="qr", day="$end")})), 1.0)
                        * {RELIEVED} as base, {EMPLOYED} as employed,
                    case when $plan_key::VARCHAR is null then 1.0 else {ASSIGNED} end as assigned
@@ -157,7 +157,7 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
     paid_deals as (  -- won for pay: now won, or won in an earlier import (and now not)
         select d.deal_id, d.order_id, d.customer_id, d.product_id,
                case when d.status = 'won' then d.rep_id else coalesce(l.rep_id, d.rep_id) end as rep_id,
-               (case when d.status = 'won' then d.amount else coalesce(l.amount, d.amount) end)::DOUBLE
+               (case when d.status = 'won' then d.amount else coalesce(l.amount, d.amount) end)::FLOAT8
                    as amount,
                case when d.status = 'won' then d.close_date else coalesce(l.close_date, d.close_date) end
                    as close_date,
@@ -178,7 +178,7 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
     ),
     rated as (
         select r.*, date_trunc('{kind}', r.close_date)::DATE as pstart, p.margin_rate as margin,
-               ({rate})::DOUBLE as rate, {ON_PLAN} as on_plan
+               ({rate})::FLOAT8 as rate, {ON_PLAN} as on_plan
         from paid_rows r left join products p on p.product_id = r.product_id
         where r.amount is not null and r.close_date between {lo} and {hi}
     ),
@@ -230,7 +230,7 @@ def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
     ),
     under as (    -- (manager, rep): the share of the period's working days the rep reported to them
         select m.rep_id as mgr_id, h.rep_id,
-               sum({days})::DOUBLE / nullif({_WORKING.format(a="$start", b="$end")}, 0) as part
+               sum({days})::FLOAT8 / nullif({_WORKING.format(a="$start", b="$end")}, 0) as part
         from spans h join reps m on lower(trim(h.manager)) = lower(trim(m.name)) and h.rep_id <> m.rep_id
         where coalesce(h.from_date <= $end, true) and coalesce(h.to_date >= $start, true)
         group by all
@@ -248,8 +248,8 @@ def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
         from under u left join q on q.rep_id = u.rep_id left join team_won t on t.mgr_id = u.mgr_id
         where u.part > 0 group by u.mgr_id
     )"""
-        cols = (", coalesce(g.team_reps, 0)::BIGINT as team_reps, coalesce(g.team_revenue, 0)::DOUBLE "
-                "as team_revenue, g.team_quota::DOUBLE as team_quota")
+        cols = (", coalesce(g.team_reps, 0)::BIGINT as team_reps, coalesce(g.team_revenue, 0)::FLOAT8 "
+                "as team_revenue, g.team_quota::FLOAT8 as team_quota")
     on_plan = ("($plan_key::VARCHAR is null or exists (select 1 from plan_assignments pa where pa.plan_id = $plan_key "
                "and pa.rep_id = r.rep_id and pa.from_date <= $end and coalesce(pa.to_date, $end) >= $start))")
     team_on = TEAM_ON.format(r="r", day="$end")
@@ -257,9 +257,9 @@ def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
     with {_base(plan, params, "$start", "$end")},
     mine as (select * from revenue where pstart = $pstart),
     q as (select * from quota where pstart = $pstart){team}
-    select r.rep_id, r.name as rep, {team_on} as team, r.base_salary::DOUBLE as base_salary,
-           r.active, r.hire_date, r.leave_date, q.quota, coalesce(v.revenue_won, 0)::DOUBLE as revenue_won,
-           coalesce(v.margin_won, 0)::DOUBLE as margin_won{cols}
+    select r.rep_id, r.name as rep, {team_on} as team, r.base_salary::FLOAT8 as base_salary,
+           r.active, r.hire_date, r.leave_date, q.quota, coalesce(v.revenue_won, 0)::FLOAT8 as revenue_won,
+           coalesce(v.margin_won, 0)::FLOAT8 as margin_won{cols}
     from reps r left join q on q.rep_id = r.rep_id left join mine v on v.rep_id = r.rep_id
     {"left join mgr g on g.rep_id = r.rep_id" if plan.override else ""}
     where {sql.in_scope(team=team_on, rep="r.rep_id")} and {on_plan}
@@ -353,7 +353,7 @@ def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
     with {_base(plan, params, lo, "$end", rate)},
     firsts as ({firsts}),
     cash as (      -- positive payments (回款) in the period
-        select payment_id, deal_id, rep_id, paid_date, amount::DOUBLE as amount from payments
+        select payment_id, deal_id, rep_id, paid_date, amount::FLOAT8 as amount from payments
         where paid_date between $start and $end and amount > 0
     ),
     {_pos(relevant)},
@@ -364,8 +364,8 @@ def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
         left join att t on t.rep_id = v.rep_id and t.pstart = v.pstart
         where v.pstart = $pstart and v.revenue_won > 0
     )
-    select rep_id, component, deal_id, day, basis::DOUBLE as basis, rate::DOUBLE as rate,
-           multiplier::DOUBLE as multiplier, amount::DOUBLE as amount, detail
+    select rep_id, component, deal_id, day, basis::FLOAT8 as basis, rate::FLOAT8 as rate,
+           multiplier::FLOAT8 as multiplier, amount::FLOAT8 as amount, detail
     from ({union}) x(rep_id, component, deal_id, day, basis, rate, multiplier, amount, detail)
     """
 
@@ -419,13 +419,13 @@ def claws_sql(plan: Plan, params: dict[str, Any]) -> str:
     parts = _parts(plan, params)
     part_cols = "".join(f", {x} as part_{i}" for i, x in enumerate(parts))
     zero_parts = "".join(f", 0.0 as part_{i}" for i in range(len(parts)))
-    names = "".join(f", part_{i}::DOUBLE as part_{i}" for i in range(len(parts)))
+    names = "".join(f", part_{i}::FLOAT8 as part_{i}" for i in range(len(parts)))
     if collected:
         paid_before = ("(select sum(z.amount) from payments z where z.deal_id = w.deal_id and z.amount > 0 "
                        f"and z.paid_date <= y.paid_date and z.paid_date < coalesce(w.lost_day, {NEVER}))")
         pieces = f"""
         select v.*, p.rep_id, date_trunc('{kind}', z.paid_date)::DATE as opstart,
-               z.amount::DOUBLE * p.share as basis, p.margin, z.amount::DOUBLE / nullif(p.deal_amount, 0) as unit{part_cols},
+               z.amount::FLOAT8 * p.share as basis, p.margin, z.amount::FLOAT8 / nullif(p.deal_amount, 0) as unit{part_cols},
                t.attainment
         from charged v join pos p on p.deal_id = v.deal_id
         join payments z on z.deal_id = v.deal_id and z.amount > 0 and z.paid_date <= v.day
@@ -450,7 +450,7 @@ def claws_sql(plan: Plan, params: dict[str, Any]) -> str:
     ),
     rev_raw as (
         select 'refund' as reason, y.payment_id as ref, w.deal_id, y.paid_date as day, 1 as ord,
-               -y.amount::DOUBLE / nullif({paid_before}, 0) as share
+               -y.amount::FLOAT8 / nullif({paid_before}, 0) as share
         from payments y join won_deals w on w.deal_id = y.deal_id
         where y.amount < 0 and y.paid_date <= $day_hi
         union all   -- a credit naming the deal: the credit's order id is the deal's
@@ -473,8 +473,8 @@ def claws_sql(plan: Plan, params: dict[str, Any]) -> str:
         where day between $day_lo and $day_hi and eff > 0
     ),
     {_pos("deal_id in (select deal_id from charged)")}
-    select rep_id, deal_id, day, reason, ref, share::DOUBLE as share, opstart, basis::DOUBLE as basis,
-           margin::DOUBLE as margin, unit::DOUBLE as unit{names}, attainment::DOUBLE as attainment
+    select rep_id, deal_id, day, reason, ref, share::FLOAT8 as share, opstart, basis::FLOAT8 as basis,
+           margin::FLOAT8 as margin, unit::FLOAT8 as unit{names}, attainment::FLOAT8 as attainment
     from ({pieces}) x
     union all   -- credits naming no deal
     select c.rep_id, c.deal_id, c.close_date, 'credit', null, 1.0, c.pstart, -({basis_expr(plan, "c")}),
@@ -504,5 +504,5 @@ def earned_sql(plan: Plan, params: dict[str, Any]) -> str:
         where list_contains($reps, w.rep_id) group by all"""
     return f"""
     with {_base(plan, params, "DATE '1900-01-01'", "$pstart - INTERVAL 1 DAY")}
-    select rep_id, pstart, margin::DOUBLE as margin, basis::DOUBLE as basis from ({body}) x
+    select rep_id, pstart, margin::FLOAT8 as margin, basis::FLOAT8 as basis from ({body}) x
     """

@@ -38,14 +38,14 @@ def _attainment_by_period(con: Con, periods: list[Period], scope: Scope) -> pd.D
     months = pd.DataFrame([(p.label, m) for p in periods for m in p.months], columns=["period", "month"])
     text = f"""
     with won as (
-        select s.period, d.rep_id, sum(d.amount)::DOUBLE as revenue_won
+        select s.period, d.rep_id, sum(d.amount)::FLOAT8 as revenue_won
         from deals d join spans s on d.close_date between s.pstart and s.pend
         left join reps r on r.rep_id = d.rep_id
         where d.status = 'won' and {sql.in_scope()}
         group by all
     ),
     goal as (
-        select m.period, t.scope_id as rep_id, sum(t.value)::DOUBLE as target
+        select m.period, t.scope_id as rep_id, sum(t.value)::FLOAT8 as target
         from targets t join span_months m on m.month = t.period
         where t.scenario = $scenario and t.metric = 'revenue' and t.scope = 'rep'
         group by all having sum(t.value) is not null

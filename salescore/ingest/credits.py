@@ -41,7 +41,7 @@ def load_credits(cur: Any, have: set[str], rep_id: str, batch: int) -> tuple[int
     """Store the splits of ``inc`` (the import's rows, ``rep_id`` the SQL of their rep id):
     (new, updated, unchanged) rows."""
     cur.execute(f"""create or replace temp table _cr as
-        select deal_id, {rep_id} as rep_id, share::DOUBLE as share, {_kind_sql(have)} as kind,
+        select deal_id, {rep_id} as rep_id, share::FLOAT8 as share, {_kind_sql(have)} as kind,
                {'credit_kind' if 'credit_kind' in have else 'null'} as written
         from inc""")
     unknown = cur.execute("select distinct written from _cr where kind is null limit 5").fetchall()
@@ -74,7 +74,7 @@ def deal_sheet_splits(cur: Any, deal_id: str, rep_id: str, rep_2_id: str, share:
         "select count(*) from duckdb_tables() where table_name = '_older' and temporary").fetchall()[0][0] else "")
     cur.execute(f"""create or replace temp table _rows as
         select * from (select {deal_id} as deal_id, {rep_id} as r1, {rep_2_id} as r2,
-                              {first}::DOUBLE as s from inc)   -- ids over every row first
+                              {first}::FLOAT8 as s from inc)   -- ids over every row first
         where deal_id is not null {older}""")
     cur.execute("""create or replace temp table _cr as
         with r as (select * from _rows where r2 is not null)

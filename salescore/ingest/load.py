@@ -419,7 +419,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
         cur.execute("create or replace temp table _fxc (written VARCHAR, code VARCHAR)")
         cur.executemany("insert into _fxc values (?, ?)", pairs)
         cols = {"currency": "(select code from _fxc where written = inc.currency)", "month": "month",
-                "rate_to_reporting": "fx_rate::DOUBLE"}
+                "rate_to_reporting": "fx_rate::FLOAT8"}
         return "fx_rates", _upsert(cur, "fx_rates", cols, batch), derived
 
     if kind == "credits":

@@ -88,7 +88,7 @@ def macros() -> list[str]:
         # the currency an amount cell names by its sign or word (DESIGN.md section 4); a
         # plain number names none. HK$ before $, 美元/日元 before 元.
         r"""create or replace macro sc_currency(x) as case
-            when x is null or try_cast(replace(cast(x as varchar), ',', '') as double) is not null
+            when x is null or try_cast(replace(cast(x as varchar), ',', '') as float8) is not null
                  then null
             when regexp_matches(x, 'hk\$|hkd|港币|港元', 'i') then 'HKD'
             when regexp_matches(x, 'us\$|usd|美元|\$', 'i') then 'USD'
@@ -109,7 +109,7 @@ def macros() -> list[str]:
             ['s1', 'open', 's2', 'n', 'u', 'close'])""",
         r"""create or replace macro sc_money_from_parts(p, mult) as
             coalesce(try_cast(p.n as decimal(38,8)),
-                     try_cast(try_cast(p.n as double) as decimal(38,8)))
+                     try_cast(try_cast(p.n as float8) as decimal(38,8)))
             * (case p.u when '万' then 10000 when 'w' then 10000 when '千' then 1000
                         when 'k' then 1000 when 'm' then 1000000 when 'mn' then 1000000
                         when '百万' then 1000000 when '亿' then 100000000 else 1 end)
@@ -140,7 +140,7 @@ def macros() -> list[str]:
         # rates: 45% -> 0.45, 0.45 -> 0.45, 45 -> 0.45
         r"""create or replace macro sc_finite(v) as case when isfinite(v) then v end""",
         r"""create or replace macro sc_rate_num(x) as
-            sc_finite(try_cast(regexp_replace(x, '[%,\s]', '', 'g') as double))""",
+            sc_finite(try_cast(regexp_replace(x, '[%,\s]', '', 'g') as float8))""",
         r"""create or replace macro sc_rate(x) as case
             when x like '%\%%' escape '\' then sc_rate_num(x) / 100
             when abs(sc_rate_num(x)) > 1 and abs(sc_rate_num(x)) <= 100 then sc_rate_num(x) / 100
@@ -149,12 +149,12 @@ def macros() -> list[str]:
         # first rep's part of the whole) -> 0.6
         r"""create or replace macro sc_share(x) as case
             when regexp_matches(x, '^\s*\d+(\.\d+)?\s*[/:：]\s*\d+(\.\d+)?\s*$')
-            then sc_finite(try_cast(regexp_extract(x, '^\s*(\d+(\.\d+)?)', 1) as double)
-                 / nullif(try_cast(regexp_extract(x, '^\s*(\d+(\.\d+)?)', 1) as double)
-                          + try_cast(regexp_extract(x, '(\d+(\.\d+)?)\s*$', 1) as double), 0))
+            then sc_finite(try_cast(regexp_extract(x, '^\s*(\d+(\.\d+)?)', 1) as float8)
+                 / nullif(try_cast(regexp_extract(x, '^\s*(\d+(\.\d+)?)', 1) as float8)
+                          + try_cast(regexp_extract(x, '(\d+(\.\d+)?)\s*$', 1) as float8), 0))
             else sc_rate(x) end""",
         r"""create or replace macro sc_number(x) as
-            sc_finite(try_cast(regexp_replace(x, '[,\s]', '', 'g') as double))""",
+            sc_finite(try_cast(regexp_replace(x, '[,\s]', '', 'g') as float8))""",
         f"""create or replace macro sc_bool(x) as case
             when lower(x) in {_sql_list(TRUE_WORDS)} then true
             when lower(x) in {_sql_list(FALSE_WORDS)} then false end""",
@@ -195,8 +195,8 @@ def macros() -> list[str]:
             when regexp_matches(x, '^\d{8}$') then sc_mkdate(
                  substr(x, 1, 4), substr(x, 5, 2), substr(x, 7, 2))
             when regexp_matches(x, '^\d{4,5}(\.\d+)?$')
-                 and try_cast(x as double) between 3000 and 80000
-                 then cast(date '1899-12-30' + cast(floor(try_cast(x as double))
+                 and try_cast(x as float8) between 3000 and 80000
+                 then cast(date '1899-12-30' + cast(floor(try_cast(x as float8))
                       as integer) as date)
             else try_cast(try_strptime(x, ['%d-%b-%y', '%d-%b-%Y', '%d %b %Y',
                  '%b %d, %Y', '%B %d, %Y', '%d %B %Y', '%b %d %Y', '%Y-%m-%dT%H:%M:%S.%f',

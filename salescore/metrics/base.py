@@ -147,8 +147,9 @@ def first_won(con: Con) -> Any:
 
 
 def register_first_won(con: Con, cur: Con, sql: str) -> None:
-    """Make :func:`first_won` visible as ``_first_won`` on ``cur`` when ``sql`` reads it."""
-    if "_first_won" in sql:
+    """Make :func:`first_won` visible as ``_first_won`` on ``cur`` when ``sql`` reads it
+    (PostgreSQL has it as a view: salescore/compat.sql)."""
+    if "_first_won" in sql and sqlkit.dialect(con) != "postgres":
         cur.register("_first_won", first_won(con))
 
 

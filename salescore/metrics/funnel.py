@@ -111,13 +111,13 @@ pos as (
 per_k as (select k, count(*) as n, sum(amount) as v from pos group by k),   -- k NULL: unknown
 steps as (
     select l.k, l.stage, coalesce(sum(p.n), 0)::BIGINT as reached,
-           coalesce(sum(p.v), 0)::DOUBLE as value
+           coalesce(sum(p.v), 0)::FLOAT8 as value
     from (select k, stage from stage_list union all select $won_k, 'won') l
     left join per_k p on p.k >= l.k
     group by l.k, l.stage
 )
 select stage, reached, value,
-       lead(reached) over (order by k) / (case when reached > 0 then reached end)::DOUBLE
+       lead(reached) over (order by k) / (case when reached > 0 then reached end)::FLOAT8
            as conversion_to_next,
        (select coalesce(sum(n), 0) from per_k where k is null)::BIGINT as unknown
 from steps order by k

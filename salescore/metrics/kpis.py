@@ -113,7 +113,7 @@ select g.grp,
        coalesce(c.deals_won, 0)   as deals_won,
        coalesce(c.deals_lost, 0)  as deals_lost,
        case when ps.has_lost
-            then c.deals_won::DOUBLE / nullif(c.deals_won + c.deals_lost, 0) end as win_rate,
+            then c.deals_won::FLOAT8 / nullif(c.deals_won + c.deals_lost, 0) end as win_rate,
        c.deal_revenue / nullif(c.deals_won, 0)                    as avg_deal_size,
        case when ps.has_lost then c.sales_cycle_days end          as sales_cycle_days,
        case when ps.has_lost then c.sales_cycle_days_median end   as sales_cycle_days_median,
@@ -130,9 +130,9 @@ left join repeat_agg rp on rp.grp is not distinct from g.grp
 left join open_agg o on o.grp is not distinct from g.grp
 ),
 core as (        -- velocity per day = open deals x win rate x deal size / mean cycle (§4)
-    select * replace (revenue_won::DOUBLE as revenue_won, open_pipeline::DOUBLE as open_pipeline,
-                      avg_deal_size::DOUBLE as avg_deal_size),
-           open_deals * win_rate * avg_deal_size::DOUBLE
+    select * replace (revenue_won::FLOAT8 as revenue_won, open_pipeline::FLOAT8 as open_pipeline,
+                      avg_deal_size::FLOAT8 as avg_deal_size),
+           open_deals * win_rate * avg_deal_size::FLOAT8
                / (case when sales_cycle_days > 0 then sales_cycle_days end) as velocity
     from core0
 )"""
@@ -148,9 +148,9 @@ _KPI_COLS = """coalesce(c.revenue_won, 0) as revenue_won, coalesce(c.deals_won, 
 # pipeline_coverage = coverage pipeline / remaining target (target - revenue_won), of the row
 # whose target is ``{t}``; NULL when nothing remains, without a target or once the period is over.
 _COVERAGE = """case when (select live from period_state)
-           then coalesce(c.coverage_pipeline, 0)::DOUBLE
+           then coalesce(c.coverage_pipeline, 0)::FLOAT8
                 / (case when {t} - coalesce(c.revenue_won, 0) > 0
-                        then {t} - coalesce(c.revenue_won, 0) end)::DOUBLE
+                        then {t} - coalesce(c.revenue_won, 0) end)::FLOAT8
            end as pipeline_coverage"""
 
 
@@ -199,8 +199,8 @@ scope_goal as (
 ),
 total as (
     select true as _total, {no_names}
-           {kpis} sg.target::DOUBLE as target,
-           coalesce(c.revenue_won, 0) / nullif(sg.target, 0)::DOUBLE as attainment,
+           {kpis} sg.target::FLOAT8 as target,
+           coalesce(c.revenue_won, 0) / nullif(sg.target, 0)::FLOAT8 as attainment,
            {coverage_total},
            case when (select has_deals and not has_lost from period_state)
                 then '""" + NO_LOST_DEALS + """' end as win_rate_note
@@ -218,8 +218,8 @@ goals as (
 names as ({names}),
 grouped as (
     select false as _total, {name_cols}
-           {kpis} g.target::DOUBLE as target,
-           coalesce(c.revenue_won, 0) / (case when g.target > 0 then g.target end)::DOUBLE
+           {kpis} g.target::FLOAT8 as target,
+           coalesce(c.revenue_won, 0) / (case when g.target > 0 then g.target end)::FLOAT8
                as attainment,
            {coverage_group}, null::VARCHAR as win_rate_note
     from names n full join (select * from core where grp is not null) c on c.grp = n.key
@@ -276,7 +276,7 @@ def _figures(con: Con, start: date | None, end: date | None, scope: Scope,
 # for their owners. The deals are the scope's; a group that is not in the frame is left out.
 _SPLIT_SQL = """
 with split as (
-    select d.deal_id, d.rep_id as owner, d.amount::DOUBLE as amount from deals d {join}
+    select d.deal_id, d.rep_id as owner, d.amount::FLOAT8 as amount from deals d {join}
     where d.status = 'won' and d.amount > 0 and d.close_date between $start and $end and {scope_filter}
       and d.deal_id in (select deal_id from deal_credits where kind = 'revenue')
 ),
@@ -417,7 +417,7 @@ def monthly(con: Con, start: date | None, end: date | None, scope: Scope = Scope
     )
     select month, revenue_won, deals_won,
            case when exists (select 1 from deals where status <> 'won')
-                then deals_won::DOUBLE / nullif(deals_won + deals_lost, 0) end as win_rate
+                then deals_won::FLOAT8 / nullif(deals_won + deals_lost, 0) end as win_rate
     from counted
     """
     orders = has_orders(con)

@@ -178,7 +178,7 @@ def forecast(con: Con, period: Period, when: date, scope: Scope = Scope(),
     probs = stage_win_probability(con, when, scope, stages)
     raw = _open_buckets(con, period, when, scope, stages, """
     select bucket, coalesce(k, 1) as k, count(*) as open_deals,
-           coalesce(sum(amount), 0)::DOUBLE as open_value
+           coalesce(sum(amount), 0)::FLOAT8 as open_value
     from open_now where bucket is not null group by all
     """)
     prob = dict(enumerate(probs["win_probability"], start=1)) if len(probs) else {}
@@ -226,8 +226,8 @@ def forecast_deals(con: Con, period: Period, when: date, scope: Scope = Scope(),
     frame = _open_buckets(con, period, when, scope, stages, """
     select o.deal_id, o.name as deal, coalesce(r.name, o.rep_id) as rep,
            coalesce(r.team, '') as team, coalesce(c.name, o.customer_id) as customer, o.stage,
-           o.amount::DOUBLE as amount, o.expected_close_date,
-           ($when - o.expected_close_date)::DOUBLE as days_overdue
+           o.amount::FLOAT8 as amount, o.expected_close_date,
+           ($when - o.expected_close_date)::FLOAT8 as days_overdue
     from open_now o
     left join reps r on r.rep_id = o.rep_id
     left join customers c on c.customer_id = o.customer_id
@@ -246,7 +246,7 @@ def coverage_pipeline(con: Con, period: Period, as_of: date, scope: Scope = Scop
     Columns: rep_id, pipeline."""
     sql = """
     with {scoped}
-    select rep_id, sum(amount)::DOUBLE as pipeline from scoped
+    select rep_id, sum(amount)::FLOAT8 as pipeline from scoped
     where (created_date is null or created_date <= $when) and (status = 'open' or close_date > $when)
       and {in_rest}
     group by 1 order by 1

@@ -72,7 +72,7 @@ def _level_rows(param: str) -> str:
 
 # $months and $shares are parallel lists: each month's targets count times its share.
 _TARGET_CTES = """
-    month_share as (select unnest($months::VARCHAR[]) as period, unnest($shares::DOUBLE[]) as share),
+    month_share as (select unnest($months::VARCHAR[]) as period, unnest($shares::FLOAT8[]) as share),
     t as (select tg.scope, tg.scope_id, tg.period, tg.value * ms.share as value
           from targets tg join month_share ms on ms.period = tg.period
           where tg.scenario = $scenario and tg.metric = $metric),

@@ -111,7 +111,7 @@ def programme_effect(con: Con, course: str, months: int = 12, scope: Scope = Sco
     select d.rep_id, coalesce(any_value(r.name), d.rep_id) as rep, coalesce(any_value(r.team), '') as team,
            d.rep_id in (select rep_id from attendees) as trained,
            case when d.close_date < $start then 'before' else 'after' end as period,
-           count(*) filter (where d.status = 'won')::DOUBLE / count(*) as value
+           count(*) filter (where d.status = 'won')::FLOAT8 / count(*) as value
     from deals d left join reps r on r.rep_id = d.rep_id
     where d.status in ('won', 'lost') and d.close_date between $bstart and $aend
       and {sql.in_team()}
