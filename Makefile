@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 DB     ?= data/salescore.duckdb
 PORT   ?= 8501
 
-.PHONY: run test test-fast screenshots demo bench clean
+.PHONY: run run-shared stop-shared test test-fast screenshots demo bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,21 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 run: $(VENV)/.installed
 	SALESCORE_DB=$(DB) $(PY) -m salescore demo --if-missing --db $(DB)
 	$(PY) -m salescore serve --db $(DB) --port $(PORT)
+
+# the shared deployment to try on one machine (README "Shared deployment"): a PostgreSQL
+# cluster in $(SHARED_DIR) on 127.0.0.1:$(SHARED_PORT), the demo loaded on first start, the app
+# served on it. `make stop-shared` stops the cluster (its folder keeps the data).
+SHARED_DIR  ?= data/pg
+SHARED_PORT ?= 5433
+SHARED_DB    = postgresql://salescore@127.0.0.1:$(SHARED_PORT)/salescore
+
+run-shared: $(VENV)/.installed
+	scripts/pg-cluster.sh start $(SHARED_DIR) $(SHARED_PORT) >/dev/null
+	$(PY) -m salescore demo --if-missing --db $(SHARED_DB)
+	$(PY) -m salescore serve --db $(SHARED_DB) --port $(PORT)
+
+stop-shared:
+	scripts/pg-cluster.sh stop $(SHARED_DIR)
 
 # two workers (the machine's two cores; CI keeps the whole run under 20 minutes): a test file
 # goes to one worker, and the browser tests all to one (tests/conftest.py, xdist groups).

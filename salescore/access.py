@@ -44,6 +44,7 @@ import duckdb
 import pandas as pd
 
 from salescore import audit, db, lockout
+from salescore import sql as sqlkit
 from salescore.errors import SalesCoreError
 
 ROLES = ("admin", "manager", "rep", "viewer")
@@ -511,6 +512,59 @@ def _scope_catalog(con: duckdb.DuckDBPyConnection, role: str) -> tuple[str, str]
     return catalog, name
 
 
+# PostgreSQL (DESIGN.md section 9): the same design with a schema per role instead of an
+# attached catalog. The views call _sc_scope_reps() (compat.sql), which reads the querying
+# session's own TEMP table _scope_reps, so one set of views serves every user of the role
+# (a view naming a TEMP table directly would itself be temporary). A cursor's search_path
+# puts the role's schema first: every table of the database has a view there (an empty one
+# without a rule), so no unqualified name reaches the tables themselves.
+_PG_R = "(select rep_id from _sc_scope_reps())"
+
+
+def _pg_view_sql(base: str, schema: str, role: str, table: str, columns: list[str]) -> str:
+    where = (RULES[role].get(table, _NONE).format(c=_quote(base))
+             .replace(f"{_quote(base)}.main.", f"{_quote(base)}.").replace(_R, _PG_R))
+    hidden = HIDDEN_COLUMNS.get(role, {}).get(table, {})
+    select = ", ".join(f"cast(null as {hidden[col]}) as {_quote(col)}" if col in hidden
+                       else _quote(col) for col in columns)
+    return (f"create or replace view {_quote(schema)}.{_quote(table)} as select {select} "
+            f"from {_quote(base)}.{_quote(table)} where {where}")
+
+
+def _pg_scope_schema(con: Any, role: str) -> tuple[str, str]:
+    """(the tables' schema, ``role``'s schema of views), made on first use."""
+    with con.cursor() as cur:
+        base = cur.execute("select current_schema()").fetchall()[0][0]
+        found = cur.execute(
+            "select table_name, column_name from information_schema.columns c "
+            "where table_schema = $s and table_name in (select table_name from "
+            "information_schema.tables where table_schema = $s and table_type = 'BASE TABLE') "
+            "order by table_name, ordinal_position", {"s": base}).fetchall()
+    tables: dict[str, list[str]] = {}
+    for table, column in found:
+        tables.setdefault(table, []).append(column)
+    digest = hashlib.sha256(repr((base, tables, RULES[role], HIDDEN_COLUMNS.get(role)))
+                            .encode()).hexdigest()[:12]
+    name = f"salescore_{role}_{digest}"
+    ready = ("select count(*) from information_schema.tables where table_schema = $n "
+             "and table_name = '_ready'")
+    if sqlkit.scalar(con, ready, {"n": name}):
+        return base, name
+    with db.transaction(con) as cur:   # the write lock: one process makes them
+        if cur.execute(ready, {"n": name}).fetchall()[0][0]:
+            return base, name
+        cur.execute(f"create schema if not exists {_quote(name)}")
+        for table, columns in tables.items():
+            cur.execute(_pg_view_sql(base, name, role, table, columns))
+        cur.execute(f"create or replace view {_quote(name)}.data_dates as "
+                    f"select * from {_quote(base)}.data_dates")
+        cur.execute(f"set local search_path to {_quote(name)}, {_quote(base)}")
+        cur.execute(db.compat_statement("CREATE OR REPLACE VIEW _first_won"))
+        cur.execute(f"create table {_quote(name)}._ready (ok boolean)")
+    return base, name
+
+
+
 class RestrictedConnection:
     """What :func:`restricted` returns: ``cursor()`` gives a :class:`RestrictedCursor`;
     ``execute``/``sql`` run on a fresh one. Closing it leaves the shared connection open."""
@@ -521,8 +575,15 @@ class RestrictedConnection:
                                  role=user.role, roles=", ".join(ROLES))
         self._con = con
         self.user = user
-        catalog, self._catalog = _scope_catalog(con, user.role)
-        reps = f"select rep_id from {_quote(catalog)}.main.reps"
+        self.dialect = sqlkit.dialect(con)
+        if self.dialect == "postgres":
+            catalog, self._catalog = _pg_scope_schema(con, user.role)
+            self._use = f"set search_path to {_quote(self._catalog)}, {_quote(catalog)}"
+            reps = f"select rep_id from {_quote(catalog)}.reps"
+        else:
+            catalog, self._catalog = _scope_catalog(con, user.role)
+            self._use = f"use {_quote(self._catalog)}.{_SCHEMA}"
+            reps = f"select rep_id from {_quote(catalog)}.main.reps"
         if user.role == "manager":
             self._fill = (f"create temp table _scope_reps as {reps} where team = $team", {"team": user.team})
         elif user.role == "rep":
@@ -533,8 +594,14 @@ class RestrictedConnection:
     def cursor(self) -> RestrictedCursor:
         cur = self._con.cursor()
         try:
-            cur.execute(f"use {_quote(self._catalog)}.{_SCHEMA}")
+            if self.dialect == "postgres":   # the temp table before the names that hide it
+                cur.execute("drop table if exists pg_temp._scope_reps")
             sql, params = self._fill
+            if self.dialect == "postgres":
+                cur.execute(sql, params) if params is not None else cur.execute(sql)
+                cur.execute(self._use)
+                return RestrictedCursor(self, cur)
+            cur.execute(self._use)
             cur.execute(sql, params) if params is not None else cur.execute(sql)
         except BaseException:
             cur.close()

@@ -45,7 +45,8 @@ from typing import IO, Any
 
 import duckdb
 
-from salescore import audit, db, files
+from salescore import audit, db, files, pg
+from salescore import sql as sqlkit
 from salescore.backup_users import (SIGN_IN_SETTING, Change, epochs, read_users, setting_changes,
                                     user_changes)
 from salescore.errors import SalesCoreError
@@ -149,7 +150,24 @@ def write(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str] | IO[bytes
           user: str | None = None) -> dict[str, Any]:
     """Write a backup of the whole database to ``out`` (a path or a binary file object);
     returns its manifest. The export reads one snapshot: writes committed meanwhile by other
-    threads are not half in it. The backup is recorded in the audit log."""
+    threads are not half in it. The backup is recorded in the audit log.
+
+    On PostgreSQL the same file is made: the tables are read into a private in-memory DuckDB
+    (under the write lock, so no other writer commits meanwhile) and exported from there, so a
+    laptop's backup restores on a server and the other way round."""
+    if sqlkit.dialect(con) == "postgres":
+        with _on_server(con) as (scratch, _):
+            manifest, counts = _export(scratch, out)
+    else:
+        manifest, counts = _export(con, out)
+    with db.transaction(con) as cur:
+        audit.record(cur, "backup", {"tables": {t: n for t, n in counts.items()
+                                                if t in db.DATA_TABLES}}, user=user)
+    return manifest
+
+
+def _export(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str] | IO[bytes]
+            ) -> tuple[dict[str, Any], dict[str, int]]:
     with tempfile.TemporaryDirectory(prefix="salescore-backup-") as tmp:
         folder = Path(tmp) / "export"
         with con.cursor() as cur:
@@ -185,10 +203,44 @@ def write(con: duckdb.DuckDBPyConnection, out: str | os.PathLike[str] | IO[bytes
                                      key="backup.error.write", file=str(target)) from None
         else:
             _zip(folder, manifest, out)
-    with db.transaction(con) as cur:
-        audit.record(cur, "backup", {"tables": {t: n for t, n in counts.items()
-                                                if t in db.DATA_TABLES}}, user=user)
-    return manifest
+    return manifest, counts
+
+
+@contextmanager
+def _on_server(con: Any, write_back: bool = False) -> Iterator[tuple[Any, Any]]:
+    """(scratch, cursor): a private in-memory DuckDB holding a copy of every table of the
+    PostgreSQL database ``con``, made inside one of its write transactions (the advisory
+    lock: no other salescore writer commits until it ends). The backup rules then run on the
+    copy exactly as on a file. With ``write_back`` the restored tables (and the merged audit
+    log) replace the server's in the same transaction; data_version is the server's own."""
+    scratch = db.connect(":memory:")
+    try:
+        with db.transaction(con) as cur:
+            with db.transaction(scratch) as into:
+                for table in ALL_TABLES:   # fixed names
+                    if table == "schema_version":
+                        continue
+                    into.execute(f"delete from {table}")
+                    sqlkit.insert_frame(into, table, cur.execute(
+                        f"select * from {table}").to_arrow_table())
+                for seq in SEQUENCES:
+                    last, called = cur.execute(
+                        f"select last_value, is_called from {seq}").fetchall()[0]
+                    if called and int(last) > 0:
+                        into.execute(f"select max(nextval('{seq}')) from range($n)",
+                                     {"n": int(last)}).fetchall()
+            yield scratch, cur
+            if write_back:
+                pg.copy_tables(scratch, cur, [t for t in (*RESTORE_TABLES, *MERGE_TABLES)
+                                              if t != "settings"])
+                cur.execute("delete from settings where key <> 'data_version'")
+                cur.copy_in("settings", scratch.sql(
+                    "select key, value from settings where key <> 'data_version'").to_arrow_table())
+                for seq, last in _sequences(scratch).items():
+                    if last > 0:
+                        cur.execute(f"select setval('{seq}', $v)", {"v": last})
+    finally:
+        scratch.close()
 
 
 def _zip(folder: Path, manifest: dict[str, Any], out: Path | IO[bytes]) -> None:
@@ -385,6 +437,9 @@ def _extract(archive: zipfile.ZipFile, members: dict[str, zipfile.ZipInfo],
 def preview(con: duckdb.DuckDBPyConnection, source: Source) -> Preview:
     """Check a backup like :func:`restore` does (zip, manifest, the users and settings files)
     and compare its users and sign-in settings with the database's; writes nothing."""
+    if sqlkit.dialect(con) == "postgres":
+        with _on_server(con) as (scratch, _):
+            return preview(scratch, source)
     with _opened(source) as (archive, members, manifest, tmp):
         paths = _extract(archive, members, ("users", "settings"), tmp)
         with con.cursor() as cur:
@@ -401,11 +456,16 @@ def restore(con: duckdb.DuckDBPyConnection, source: Source, user: str | None = N
     object), in one transaction; returns the manifest. The users and sign-in settings are
     kept unless ``with_users``. ``name``: the file's name for the audit log (a path's own
     name by default). On any problem raises :class:`BackupError` and the database is
-    exactly as before."""
+    exactly as before. On PostgreSQL the restore runs on a copy of the server's tables
+    (:func:`_on_server`) and replaces them in one server transaction."""
     with _opened(source) as (archive, members, manifest, tmp):
         paths = _extract(archive, members, listed(manifest), tmp)
         origin = backup_id(manifest, name or _name(source), _sha256(source))
-        _load(con, manifest, paths, user, with_users, origin)
+        if sqlkit.dialect(con) == "postgres":
+            with _on_server(con, write_back=True) as (scratch, _):
+                _load(scratch, manifest, paths, user, with_users, origin)
+        else:
+            _load(con, manifest, paths, user, with_users, origin)
     return manifest
 
 

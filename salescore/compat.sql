@@ -2,6 +2,13 @@
 -- with DuckDB's meaning (DESIGN.md section 9). Applied by db.migrate before schema.sql, in one
 -- statement batch; every object is CREATE OR REPLACE, so running it again is harmless.
 
+SET LOCAL check_function_bodies = off;   -- _sc_scope_reps reads a table each session makes
+
+-- The reps a restricted session may see (salescore/access.py): its own TEMP table, read at
+-- query time, so that the role's shared views show each session its own rows
+CREATE OR REPLACE FUNCTION _sc_scope_reps() RETURNS TABLE (rep_id varchar)
+    LANGUAGE sql STABLE AS 'SELECT rep_id FROM pg_temp._scope_reps';
+
 -- round(double, digits): PostgreSQL rounds only numeric to a number of digits
 CREATE OR REPLACE FUNCTION round(x double precision, digits integer) RETURNS double precision
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT round(x::numeric, digits)::double precision';

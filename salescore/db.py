@@ -257,6 +257,14 @@ def _compat_sql() -> str:
     return resources.files("salescore").joinpath("compat.sql").read_text(encoding="utf-8")
 
 
+def compat_statement(head: str) -> str:
+    """The statement of compat.sql starting with ``head`` (PostgreSQL's views over the
+    tables, made again in each role's schema by salescore.access)."""
+    text = _compat_sql()
+    start = text.index(head)
+    return text[start:text.index(";", start)]
+
+
 def _statements(sql: str) -> list[str]:
     lines = [line.split("--", 1)[0] for line in sql.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -284,7 +284,8 @@ class PgConnection:
         from psycopg_pool import ConnectionPool
         self.url = url
         self.pool = ConnectionPool(url, min_size=1, max_size=max_size, open=False,
-                                   kwargs={"autocommit": True}, configure=_configure,
+                                   kwargs={"autocommit": True, "options": _OPTIONS},
+                                   configure=_configure,
                                    reset=_reset, timeout=30, name="salescore")
         self.pool.open(wait=True, timeout=10)
 
@@ -303,37 +304,54 @@ class PgConnection:
 
 
 def _configure(con: Any) -> None:
-    import psycopg.types.json as pj
     from psycopg.types.string import TextLoader
     # json comes back as text, as DuckDB gives it (callers json.loads it)
     for name in ("json", "jsonb"):
         con.adapters.register_loader(name, TextLoader)
-    del pj
-    con.execute("set timezone to 'UTC'")
-    con.execute("set datestyle to 'ISO, YMD'")
-    con.execute("set intervalstyle to 'iso_8601'")
+
+
+# session settings every pooled connection starts with (RESET ALL returns to them): dates
+# and times as DuckDB shows them, UTC, no statement hanging a page for ever
+_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c statement_timeout=600000"
 
 
 def _reset(con: Any) -> None:
+    """Back in the pool: no temp table, search path or setting of the last cursor stays."""
+    con.execute("reset all")
     con.execute("discard temp")
 
 
 def open_connection(url: str) -> PgConnection:
     """Connect to ``url``; every failure a user can make is one sentence (SalesCoreError)."""
     import psycopg
+    where = _safe(url)
     try:
         with psycopg.connect(url, connect_timeout=5) as probe:
             version = probe.info.server_version
     except psycopg.OperationalError as exc:
-        raise SalesCoreError(_why(str(exc), url), key="error.pg_connect", url=_safe(url)) from None
-    except psycopg.ProgrammingError as exc:   # a malformed URL
-        raise SalesCoreError(f"The database address {_safe(url)} is not a valid PostgreSQL URL: "
-                             f"{exc}", key="error.pg_url", url=_safe(url)) from None
+        key = _why(str(exc))
+        raise SalesCoreError(_SENTENCES[key].format(url=where), key=f"error.{key}",
+                             url=where) from None
+    except psycopg.ProgrammingError:   # a malformed URL
+        raise SalesCoreError(_SENTENCES["pg_url"].format(url=where), key="error.pg_url",
+                             url=where) from None
     if version < MIN_SERVER:
-        raise SalesCoreError(
-            f"The PostgreSQL server at {_safe(url)} is version {version // 10000}; salescore "
-            f"needs 13 or newer.", key="error.pg_version", url=_safe(url))
+        shown = f"{version // 10000}"
+        raise SalesCoreError(_SENTENCES["pg_version"].format(url=where, version=shown),
+                             key="error.pg_version", url=where, version=shown)
     return PgConnection(url)
+
+
+# the English of the error.pg_* sentences (the catalogs hold both languages)
+_SENTENCES = {
+    "pg_unreachable": "Cannot reach a PostgreSQL server at {url}: is it running and is the "
+                      "address right?",
+    "pg_password": "PostgreSQL at {url} refused the user name or password.",
+    "pg_no_database": "The database named in {url} does not exist on that server: create it first.",
+    "pg_no_user": "The user named in {url} does not exist on that server.",
+    "pg_version": "The PostgreSQL server at {url} is version {version}; salescore needs 13 or newer.",
+    "pg_url": "{url} is not a valid PostgreSQL address: write postgresql://user@host:port/dbname.",
+}
 
 
 def _safe(url: str) -> str:
@@ -341,17 +359,17 @@ def _safe(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-def _why(message: str, url: str) -> str:
+def _why(message: str) -> str:
     low = message.lower()
-    where = _safe(url)
     if "password authentication failed" in low or "no password supplied" in low:
-        return f"PostgreSQL at {where} refused the user name or password."
-    if "does not exist" in low and "database" in low:
-        return f"The database named in {where} does not exist on that server: create it first."
+        return "pg_password"
+    if "database" in low and "does not exist" in low:
+        return "pg_no_database"
     if "role" in low and "does not exist" in low:
-        return f"The user named in {where} does not exist on that server."
-    return (f"Cannot reach a PostgreSQL server at {where}: is it running and is the address "
-            f"right?")
+        return "pg_no_user"
+    if "invalid" in low and ("uri" in low or "connection option" in low or "dsn" in low):
+        return "pg_url"
+    return "pg_unreachable"
 
 
 # -- moving rows in ---------------------------------------------------------------------------

@@ -41,6 +41,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -126,6 +127,14 @@ def key_path(db_path: str | os.PathLike[str]) -> Path | None:
     text = str(db_path)
     if text == _MEMORY or not text:
         return None
+    if text.startswith(("postgresql://", "postgres://")):
+        # a server has no folder of ours: $SALESCORE_SESSION_KEY (shared by every app host of
+        # one deployment), else a file per server address beside the default database
+        chosen = os.environ.get("SALESCORE_SESSION_KEY")
+        if chosen:
+            return Path(chosen)
+        digest = hashlib.sha256(re.sub(r"(://[^:/@]+):[^@]*@", r"\1@", text).encode()).hexdigest()
+        return Path("data") / f"server-{digest[:16]}.session-key"
     path = Path(text)
     return path.with_name(path.name + ".session-key")
 
@@ -157,6 +166,7 @@ def _store(db_path: str | os.PathLike[str]) -> dict[str, Any]:
     if store is None:
         store = {"secret": secrets.token_bytes(32), "revoked": {}}
         if path is not None:
+            files.private_dir(path.parent)
             _write(path, store)
     _STORES[key] = store
     return store

@@ -32,9 +32,21 @@ case $cmd in
 start)
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         as_owner "'$bin/initdb' -D '$dir/data' -A trust -U salescore --encoding=UTF8 --locale=C.UTF-8" >"$dir/initdb.log"
+        # one role that must give its password (tests of a refused sign-in), before the trust lines
+        hba="$dir/data/pg_hba.conf"
+        { echo "host all salescore_pw 127.0.0.1/32 scram-sha-256"; cat "$hba"; } > "$hba.new"
+        mv "$hba.new" "$hba"
+        [ "$(id -u)" = 0 ] && chown postgres "$hba"
     fi
-    as_owner "'$bin/pg_ctl' -D '$dir/data' -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off\" -l '$dir/log' -w start" >/dev/null
-    echo "postgresql://salescore@127.0.0.1:$port/postgres"
+    if ! as_owner "'$bin/pg_ctl' -D '$dir/data' status" >/dev/null 2>&1; then
+        as_owner "'$bin/pg_ctl' -D '$dir/data' -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-on}\" -l '$dir/log' -w start" >/dev/null
+    fi
+    # the database salescore keeps its tables in (the role may create more: the tests do)
+    if ! "$bin/psql" -h 127.0.0.1 -p "$port" -U salescore -d postgres -tAc \
+            "select 1 from pg_database where datname = 'salescore'" | grep -q 1; then
+        "$bin/createdb" -h 127.0.0.1 -p "$port" -U salescore salescore
+    fi
+    echo "postgresql://salescore@127.0.0.1:$port/salescore"
     ;;
 stop)
     as_owner "'$bin/pg_ctl' -D '$dir/data' -m fast -w stop" >/dev/null || true

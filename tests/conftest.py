@@ -34,6 +34,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
 # test that uses ``con`` on DuckDB and on PostgreSQL.
 PG_URL = os.environ.get("SALESCORE_TEST_PG")
 _PG_DATABASES = iter(range(1, 10**9))
+# database names per test process (xdist worker or not, and several sessions at once)
+_PG_PREFIX = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 def pytest_generate_tests(metafunc):
@@ -58,7 +60,7 @@ def _pg_url(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_template(worker_id):
+def pg_template():
     """``pg_template(kind)``: the name of a read-only template database on the test server,
     made once per worker: "empty" (the schema) or "demo-zh"/"demo-en" (the demo loaded)."""
     if not PG_URL:
@@ -67,7 +69,7 @@ def pg_template(worker_id):
 
     def template(kind: str = "empty") -> str:
         if kind not in made:
-            name = f"sc_tpl_{kind.replace('-', '_')}_{worker_id}"
+            name = f"sc_tpl_{kind.replace('-', '_')}_{_PG_PREFIX}"
             with _pg_admin() as admin:
                 admin.execute(f"drop database if exists {name} with (force)")
                 admin.execute(f"create database {name}")
@@ -89,13 +91,13 @@ def pg_template(worker_id):
 
 
 @pytest.fixture(scope="session")
-def pg_database(pg_template, worker_id):
+def pg_database(pg_template):
     """``pg_database(kind="empty")``: the URL of a new database copied from a template; the
     session drops them at the end."""
     made: list[str] = []
 
     def database(kind: str = "empty") -> str:
-        name = f"sc_t_{worker_id}_{next(_PG_DATABASES)}"
+        name = f"sc_t_{_PG_PREFIX}_{next(_PG_DATABASES)}"
         with _pg_admin() as admin:
             admin.execute(f"create database {name} template {pg_template(kind)}")
         made.append(name)

@@ -261,5 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     except SalesCoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:
+        psycopg = sys.modules.get("psycopg")
+        if psycopg is not None and isinstance(err, psycopg.OperationalError):
+            # the server went away or cut the connection during the command
+            print("error: the PostgreSQL server stopped answering during the command; nothing "
+                  "it had not committed was kept.", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         return 130
