@@ -1,4 +1,6 @@
-"""Open, create and migrate the salescore DuckDB file; the only module that connects to it.
+"""Open, create and migrate the salescore database; the only module that connects to it: a
+DuckDB file (the default), or a PostgreSQL server named by a ``postgresql://`` URL (through
+salescore/pg.py, DESIGN.md section 9).
 
 One connection per process (the UI caches it), a cursor per call, and one process-wide write
 lock: DuckDB 2 refuses overlapping calls on a shared connection and conflicts on concurrent

@@ -21,6 +21,7 @@ import functools
 import io
 import re
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from salescore.errors import SalesCoreError
+
+#: When a list (bench/backends.py sets one), every statement appends (ms, sql, params) to it.
+TRACE: list[tuple[float, str, Any]] | None = None
 
 MIN_SERVER = 130000     # PostgreSQL 13: the oldest release still supported when this was written
 
@@ -187,6 +191,7 @@ class PgCursor:
     def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> PgCursor:
         positional = isinstance(params, Sequence) and not isinstance(params, str) and bool(params)
         text, named = translate(sql, positional)
+        started = time.perf_counter() if TRACE is not None else 0.0
         with self._con.cursor() as cur:
             if named:
                 cur.execute(text, params if positional else dict(params or {}))
@@ -196,6 +201,8 @@ class PgCursor:
                 pass
             rows = cur.fetchall() if cur.description is not None else []
             self._result = _Result(cur.description, rows, cur.rowcount, cur.statusmessage)
+        if TRACE is not None:
+            TRACE.append(((time.perf_counter() - started) * 1000, sql, params))
         return self
 
     def executemany(self, sql: str, seq: Iterable[Any]) -> PgCursor:

@@ -243,6 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave out the per-page AppTest figures and metrics --json vs bare DuckDB")
     p.add_argument("--growth", action="store_true",
                    help="also the per-page figures at 10k, 100k and --rows deals (cost growth)")
+    p.add_argument("--postgres", metavar="URL", default=None,
+                   help="instead: the metrics and Incentives calls on DuckDB and on the (empty) "
+                        "PostgreSQL database at URL, side by side")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_bench)
     return parser

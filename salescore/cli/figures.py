@@ -132,9 +132,31 @@ def _bench(name: str) -> Any:
     return importlib.import_module(f"bench.{name}")
 
 
+def _bench_backends(args: argparse.Namespace) -> int:
+    result = _bench("backends").run(args.rows, args.postgres, args.repeat)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(f"{result['rows']:,} synthetic deals; copied to PostgreSQL in {result['copy_to_server_s']} s")
+    for name, both in result["calls"].items():
+        duck, post = both["duckdb"]["median_ms"], both["postgres"]["median_ms"]
+        print(f"  {name:<22} DuckDB {duck:>9.1f} ms   PostgreSQL {post:>9.1f} ms   "
+              f"{post / duck if duck else 0:.1f}x")
+    where = result["postgres_payouts_plan"]
+    print("PostgreSQL payouts, slowest statements:")
+    for statement in where["statements"]:
+        print(f"  {statement['ms']:>8.1f} ms  {statement['sql']}")
+    print("  slowest plan nodes of the first:")
+    for node in where["slowest_plan_nodes"]:
+        print(f"    {node}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.rows < 1000:
         raise SalesCoreError("--rows must be at least 1000.", key="error.generic")
+    if args.postgres:
+        return _bench_backends(args)
     server, scale, importing = _bench("server"), _bench("scale"), _bench("importing")
     result = server.run(args.rows, args.repeat, pages=not args.skip_pages)
     if args.growth:
