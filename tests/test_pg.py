@@ -247,3 +247,44 @@ def test_demo_json_is_identical_on_both_backends(command, demo_template, pg_data
     assert duck.returncode == 0 and post.returncode == 0, post.stderr[-2000:]
     assert post.stdout == duck.stdout
     assert json.loads(post.stdout)   # and it is a real figure set, not an empty one
+
+
+# --- several processes writing at once ---------------------------------------------------------
+
+_WRITER = """
+import sys
+from salescore import db, incentives
+from salescore.team import swot_notes
+con = db.connect(sys.argv[1])
+me = sys.argv[2]
+for i in range(15):
+    swot_notes.add_note(con, "team", "East", "S", f"{me} note {i}")
+    with db.transaction(con) as cur:   # a read-modify-write: lost without the write lock
+        n = cur.execute("select coalesce(max(cast(cast(value as varchar) as integer)), 0) "
+                        "from settings where key = 'counter'").fetchall()[0][0]
+        cur.execute("insert into settings (key, value) values ('counter', $v) "
+                    "on conflict (key) do update set value = excluded.value", {"v": str(n + 1)})
+incentives.save_plan(con, incentives.template("standard", name=f"Plan of {me}"))
+con.close()
+"""
+
+
+@needs_pg
+@pytest.mark.slow
+def test_several_processes_writing_at_once_lose_nothing(pg_database):
+    url = pg_database()
+    before = db.data_version(db.connect(url))
+    runs = [subprocess.Popen([sys.executable, "-c", _WRITER, url, f"w{k}"], stderr=subprocess.PIPE,
+                             text=True) for k in range(3)]
+    errors = [r.communicate(timeout=300)[1] for r in runs]
+    assert [r.returncode for r in runs] == [0, 0, 0], errors
+    con = db.connect(url)
+    try:
+        assert sql.scalar(con, "select count(*) from swot_notes") == 45
+        assert sql.scalar(con, "select count(distinct note_id) from swot_notes") == 45
+        assert db.get_setting(con, "counter") == 45
+        assert sql.scalar(con, "select count(distinct name) from plans") == 3
+        # every write committed once: 15 notes + 15 counters per process, and 3 plans
+        assert db.data_version(con) - before == 3 * 30 + 3
+    finally:
+        con.close()
