@@ -9,9 +9,35 @@ SET LOCAL check_function_bodies = off;   -- _sc_scope_reps reads a table each se
 CREATE OR REPLACE FUNCTION _sc_scope_reps() RETURNS TABLE (rep_id varchar)
     LANGUAGE sql STABLE AS 'SELECT rep_id FROM pg_temp._scope_reps';
 
--- round(double, digits): PostgreSQL rounds only numeric to a number of digits
+-- round(double, digits): PostgreSQL rounds only numeric to a number of digits. DuckDB (2.0)
+-- rounds the double's exact binary value half away from zero (round(2.675, 2) = 2.67, since
+-- 2.675 is stored as 2.67499999...; round(0.125, 2) = 0.13). x::numeric keeps 15 significant
+-- digits, which gives the same result except when those digits end on a tie (or the value is
+-- too large for them): then the exact value decides (_sc_exact). From 2^52 on, x * 10^digits
+-- has no fraction and DuckDB divides it back as it is.
+CREATE OR REPLACE FUNCTION _sc_exact(x double precision) RETURNS numeric
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN p >= 0 THEN s * m * 2::numeric ^ p
+                ELSE s * (trunc(m * 5::numeric ^ (-p))::text || 'e' || p::text)::numeric END
+    FROM (SELECT CASE WHEN b < 0 THEN -1 ELSE 1 END AS s,
+                 (b & 4503599627370495) + CASE WHEN (b >> 52) & 2047 = 0 THEN 0 ELSE 4503599627370496 END AS m,
+                 greatest((b >> 52) & 2047, 1) - 1075 AS p
+          FROM (SELECT ('x' || encode(float8send(x), 'hex'))::bit(64)::bigint AS b) bits) parts
+$$;
 CREATE OR REPLACE FUNCTION round(x double precision, digits integer) RETURNS double precision
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT round(x::numeric, digits)::double precision';
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN x IS NULL OR digits IS NULL THEN NULL
+                WHEN x IN ('NaN', 'Infinity', '-Infinity') THEN x
+                WHEN digits < 0 THEN round(x::numeric, digits)::double precision
+                WHEN abs(x * 10::double precision ^ digits) >= 4503599627370496   -- 2^52: no fraction left
+                    THEN x * 10::double precision ^ digits / 10::double precision ^ digits
+                WHEN abs(x) < 10::double precision ^ (14 - least(digits, 14))
+                     AND abs(x::numeric * 10::numeric ^ digits) % 1 <> 0.5
+                    THEN round(x::numeric * 10::numeric ^ digits)::double precision
+                         / 10::double precision ^ digits
+                ELSE round(_sc_exact(x) * 10::numeric ^ digits)::double precision
+                     / 10::double precision ^ digits END
+$$;
 
 -- strftime(date|timestamp, '%Y-%m...'): the format codes salescore uses, as to_char spells them
 CREATE OR REPLACE FUNCTION strftime(t timestamp, fmt text) RETURNS text
@@ -113,3 +139,14 @@ firsts AS (
 SELECT f.customer_id, f.close_date, f.deal_id, f.rep_id, f.channel, s.second_close_date
 FROM firsts f JOIN second s ON s.customer_id = f.customer_id
 WHERE f.n = 1;
+
+-- == incentives (payouts engine) ==========================================================
+-- list_position(list, x): the 1-based position of x's first occurrence, NULL when absent
+CREATE OR REPLACE FUNCTION list_position(l anyarray, x anyelement) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT array_position(l, x)';
+
+-- == metrics and figures (customers, retention, goals) ===================================
+-- date_trunc(part, date): DuckDB truncates a DATE to a TIMESTAMP (no time zone);
+-- PostgreSQL would cast the date to timestamptz and follow the session's TimeZone
+CREATE OR REPLACE FUNCTION date_trunc(part text, d date) RETURNS timestamp
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS 'SELECT date_trunc(part, d::timestamp)';

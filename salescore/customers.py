@@ -195,7 +195,7 @@ def follow_up(con: Con, when: date, days: int = 30, scope: Scope = Scope(),
                                       order by d.close_date desc, d.deal_id desc) as rn
             from deals d
             where d.status = 'won' and d.customer_id is not null and d.close_date <= $when
-        ) where rn = 1 and close_date > $when - 365
+        ) x where rn = 1 and close_date > $when - 365
     ),
     account_rows as (
         select l.rep_id, l.customer_id, 'account' as reason, 0 as open_deals, 0 as open_value
@@ -253,7 +253,7 @@ def list_totals(frame: pd.DataFrame, value: str, key: str | None = None) -> dict
 
 _SURVEYS = """
     owner as (   -- the rep of each customer's latest deal, for surveys without a rep
-        select customer_id, arg_max(rep_id, coalesce(created_date, close_date)) as rep_id
+        select customer_id, {owner} as rep_id
         from deals where customer_id in (select customer_id from satisfaction) group by 1
     ),
     surveys as (
@@ -271,15 +271,16 @@ _SURVEYS = """
         where v.survey_date between $start and $end and {scope}
     )"""
 
-_SCORES = """count(*) as responses, avg(score) as avg_score,
-           avg(promoter::INTEGER) filter (where scale = 'csat5') as csat,
-           avg(promoter::INTEGER) filter (where scale = 'nps10')
-             - avg(detractor::INTEGER) filter (where scale = 'nps10') as nps,
+_SCORES = """count(*) as responses, avg(score::FLOAT8) as avg_score,
+           avg(promoter::INTEGER::FLOAT8) filter (where scale = 'csat5') as csat,
+           avg(promoter::INTEGER::FLOAT8) filter (where scale = 'nps10')
+             - avg(detractor::INTEGER::FLOAT8) filter (where scale = 'nps10') as nps,
            count(*) filter (where detractor) as detractors"""
 
 
-def _surveys(scope_sql: str) -> str:
-    return _SURVEYS.format(scope=scope_sql)
+def _surveys(con: Con, scope_sql: str) -> str:
+    return _SURVEYS.format(scope=scope_sql,
+                           owner=sqlkit.arg_max(con, "rep_id", "coalesce(created_date, close_date)"))
 
 
 def satisfaction_trend(con: Con, start: date | None, end: date | None,
@@ -287,7 +288,7 @@ def satisfaction_trend(con: Con, start: date | None, end: date | None,
     """Survey results per month: columns month, scale, responses, avg_score, csat (csat5
     only), nps (nps10 only, -1..1), detractors."""
     sql = f"""
-    with {_surveys(sqlkit.in_scope('r.team', 'v.rep_id'))}
+    with {_surveys(con, sqlkit.in_scope('r.team', 'v.rep_id'))}
     select strftime(survey_date, '%Y-%m') as month, scale, {_SCORES}
     from scoped_surveys group by 1, 2 order by 1, 2
     """
@@ -301,7 +302,7 @@ def satisfaction_distribution(con: Con, start: date | None, end: date | None,
     """How many answers gave each score: columns scale, score, responses, kind
     (promoter / passive / detractor)."""
     sql = f"""
-    with {_surveys(sqlkit.in_scope('r.team', 'v.rep_id'))}
+    with {_surveys(con, sqlkit.in_scope('r.team', 'v.rep_id'))}
     select scale, score, count(*) as responses,
            case when bool_or(promoter) then 'promoter' when bool_or(detractor) then 'detractor'
                 else 'passive' end as kind
@@ -324,9 +325,9 @@ def satisfaction_by(con: Con, start: date | None, end: date | None, scope: Scope
     avg_score, csat, nps, detractors. Sorted by scale, then avg_score, lowest first."""
     key, label = _SAT_KEYS[by]
     sql = f"""
-    with {_surveys(sqlkit.in_scope('r.team', 'v.rep_id'))}
+    with {_surveys(con, sqlkit.in_scope('r.team', 'v.rep_id'))}
     select {key} as key, {label} as label, v.scale, {_SCORES}
-    from scoped_surveys v group by v.scale, {key}
+    from scoped_surveys v group by 1, v.scale
     order by v.scale, avg_score, key
     """
     frame = query(con, sql, _params(start, end, scope))
@@ -356,11 +357,11 @@ def detractors_with_open_deals(con: Con, when: date, scope: Scope = Scope()) -> 
     deals: the accounts to call before the deal is lost. Columns: customer_id, customer,
     score, scale, survey_date, rep_id, rep, open_deals, open_value. Largest open value first."""
     sql = f"""
-    with {_surveys('true')},
+    with {_surveys(con, 'true')},
     latest as (
         select * from (select v.*, row_number() over (partition by customer_id
                                                       order by survey_date desc) as rn
-                       from surveys v where survey_date <= $when) where rn = 1 and detractor
+                       from surveys v where survey_date <= $when) x where rn = 1 and detractor
     ),
     open_deals as (
         select customer_id, rep_id, count(*) as open_deals, coalesce(sum(amount), 0) as open_value
@@ -399,7 +400,7 @@ def repeat_trend(con: Con, start: date | None, end: date | None,
           and d.close_date between $start and $end and {sqlkit.in_scope('r.team', 'd.rep_id')}
     )
     select strftime(b.m, '%Y-%m') as month, count(*) as buyers,
-           count(*) filter (where f.second_close_date < b.m + interval 1 month) as repeat_buyers
+           count(*) filter (where f.second_close_date < b.m + interval '1 month') as repeat_buyers
     from buyers b join _first_won f on f.customer_id = b.customer_id
     group by 1
     """
@@ -430,7 +431,8 @@ def cohorts(con: Con, start: date | None, end: date | None, scope: Scope = Scope
     ),
     sizes as (select cm, count(*) as cohort_size from cohort group by 1)
     select strftime(c.cm, '%Y-%m') as cohort,
-           (12 * (year(a.am) - year(c.cm)) + month(a.am) - month(c.cm))::INTEGER as month_index,
+           (12 * (extract(year from a.am) - extract(year from c.cm))
+            + extract(month from a.am) - extract(month from c.cm))::INTEGER as month_index,
            count(*) as customers, any_value(s.cohort_size) as cohort_size
     from cohort c join active a on a.customer_id = c.customer_id and a.am >= c.cm
     join sizes s on s.cm = c.cm
@@ -449,6 +451,7 @@ def churned(con: Con, when: date, months: int = 12, scope: Scope = Scope()) -> p
     ``when`` (owner: the rep of their latest won deal). Columns: customer_id, customer,
     segment, rep_id, rep, last_purchase, days_since, deals_won, revenue_won (lifetime),
     open_deals. Largest lifetime revenue first."""
+    owner = sqlkit.arg_max(con, "rep_id", "close_date", "deal_id")
     sql = f"""
     with won as (
         select d.customer_id, d.close_date, d.deal_id, d.amount, d.rep_id
@@ -457,7 +460,7 @@ def churned(con: Con, when: date, months: int = 12, scope: Scope = Scope()) -> p
     ),
     per_customer as (   -- owner: the rep of the latest won deal (ties: the largest deal_id)
         select customer_id, max(close_date) as last_purchase, count(*) as deals_won,
-               sum(amount) as revenue_won, arg_max(rep_id, (close_date, deal_id)) as rep_id
+               sum(amount) as revenue_won, {owner} as rep_id
         from won group by 1
     ),
     open_deals as (
@@ -472,7 +475,7 @@ def churned(con: Con, when: date, months: int = 12, scope: Scope = Scope()) -> p
     left join customers c on c.customer_id = p.customer_id
     left join open_deals o on o.customer_id = p.customer_id
     where p.last_purchase < $cutoff and {sqlkit.in_scope('r.team', 'p.rep_id')}
-    order by p.revenue_won desc, customer
+    order by p.revenue_won desc nulls last, customer
     """
     cutoff = add_months(when, -int(months))
     frame = query(con, sql, _params(None, None, scope, when=when, cutoff=cutoff))

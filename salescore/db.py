@@ -218,9 +218,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             f"This database was written by a newer salescore (schema {current}, this one "
             f"knows {SCHEMA_VERSION}): update salescore or use another --db.",
             found=current, known=SCHEMA_VERSION)
-    if current == SCHEMA_VERSION:
-        return current
     postgres = sql.dialect(con) == "postgres"
+    if current == SCHEMA_VERSION and (not postgres or _compat_current(con)):
+        return current
     with transaction(con) as cur:
         if postgres:   # the transaction holds the write lock: another process may have migrated
             current = int(cur.execute(
@@ -229,6 +229,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             ).fetchall()[0][0]) and int(cur.execute(
                 "select coalesce(max(version), 0) from schema_version").fetchall()[0][0])
             if current == SCHEMA_VERSION:
+                if not _compat_current(cur):   # a newer salescore's compat.sql
+                    _apply_compat(cur)
                 return current
         cur.execute("create table if not exists schema_version "
                     "(version integer not null, applied_at timestamp default current_timestamp)")
@@ -247,8 +249,30 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                     cur.execute(statement)
             cur.execute("insert into schema_version (version) values ($v)", {"v": version})
         if postgres:   # DuckDB's built-ins salescore uses, and views over the tables
-            cur.execute(_compat_sql())
+            _apply_compat(cur)
     return SCHEMA_VERSION
+
+
+def _compat_digest() -> str:
+    import hashlib
+
+    return hashlib.sha256(_compat_sql().encode("utf-8")).hexdigest()
+
+
+def _compat_current(con: Any) -> bool:
+    """Whether the PostgreSQL database holds this salescore's compat.sql (a digest in
+    ``_sc_compat``): every release may add a function, and it is applied again when not."""
+    found = sql.rows(con, "select digest from _sc_compat") if sql.scalar(
+        con, "select count(*) from information_schema.tables "
+             "where table_name = '_sc_compat' and table_schema = current_schema()") else []
+    return bool(found) and found[0][0] == _compat_digest()
+
+
+def _apply_compat(cur: Any) -> None:
+    cur.execute(_compat_sql())
+    cur.execute("create table if not exists _sc_compat (digest varchar not null)")
+    cur.execute("delete from _sc_compat")
+    cur.execute("insert into _sc_compat values ($d)", {"d": _compat_digest()})
 
 
 def _schema_sql() -> str:
@@ -270,6 +294,18 @@ def compat_statement(head: str) -> str:
 def _statements(sql: str) -> list[str]:
     lines = [line.split("--", 1)[0] for line in sql.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def next_batch(cur: Any) -> int:
+    """A new import batch id on the transaction cursor ``cur``. A DuckDB file stores its
+    sequence at commit (a refused import's number is free again for the next process); a
+    PostgreSQL sequence never gives a number back, so there the batch after the last one
+    recorded is taken (writers hold the advisory lock) and the sequence follows it."""
+    if sql.dialect(cur) == "postgres":
+        return int(cur.execute(
+            "select setval('seq_batch', coalesce((select max(batch_id) from imports), 0) + 1)"
+        ).fetchall()[0][0])
+    return int(cur.execute("select nextval('seq_batch')").fetchall()[0][0])
 
 
 @contextmanager

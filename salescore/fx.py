@@ -34,14 +34,23 @@ _MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*月)?(?:[-/.]\d{1,2}(
 _FACTOR = """
     case when r.currency is null or r.currency = $rep then 1.0
          else coalesce(a.rate_to_reporting, e.rate, 1.0) end"""
-_EARLIEST = "(select currency, arg_min(rate_to_reporting, month) as rate from fx_rates group by 1)"
+_EARLIEST = ("(select currency, rate_to_reporting as rate from fx_rates f "
+             "where month = (select min(month) from fx_rates g where g.currency = f.currency))")
+# a: the latest rate of the row's currency in or before its month m. DuckDB's ASOF join; on
+# PostgreSQL (no ASOF) one index probe per row (fx_rates' key is currency, month)
+_AS_OF = {
+    "duckdb": "asof left join fx_rates a on a.currency = r.currency and r.m >= a.month",
+    "postgres": ("left join lateral (select f.rate_to_reporting from fx_rates f "
+                 "where f.currency = r.currency and f.month <= r.m "
+                 "order by f.month desc limit 1) a on true"),
+}
 
 _DEALS_SQL = f"""
 update deals set amount = x.converted from (
     select r.deal_id, round(r.amount_local * {_FACTOR}, 2) as converted
     from (select *, strftime(coalesce(close_date, expected_close_date, created_date), '%Y-%m') as m
           from deals where amount_local is not null and ($b::BIGINT is null or batch_id = $b)) r
-    asof left join fx_rates a on a.currency = r.currency and r.m >= a.month
+    {{as_of}}
     left join {_EARLIEST} e on e.currency = r.currency) x
 where deals.deal_id = x.deal_id and deals.amount is distinct from x.converted"""
 
@@ -52,7 +61,7 @@ update deal_history set amount = x.converted from (
                  c.currency
           from deal_history h join deals c on c.deal_id = h.deal_id
           where h.amount_local is not null and ($b::BIGINT is null or h.batch_id = $b)) r
-    asof left join fx_rates a on a.currency = r.currency and r.m >= a.month
+    {{as_of}}
     left join {_EARLIEST} e on e.currency = r.currency) x
 where deal_history.deal_id = x.deal_id and deal_history.seen_at = x.seen_at
   and deal_history.batch_id is not distinct from x.batch_id
@@ -68,7 +77,7 @@ update payments set amount = x.converted from (
           from payments y join deals d on d.deal_id = y.deal_id
           where y.amount_local is not null
             and ($b::BIGINT is null or y.batch_id = $b or d.batch_id = $b)) r
-    asof left join fx_rates a on a.currency = r.currency and r.m >= a.month
+    {{as_of}}
     left join {_EARLIEST} e on e.currency = r.currency) x
 where payments.payment_id = x.payment_id and payments.amount is distinct from x.converted"""
 
@@ -87,9 +96,9 @@ def apply(cur: Any, batch: int | None = None) -> None:
     for table in ("deals", "deal_history", "payments"):
         cur.execute(f"update {table} set amount_local = amount "   # rows from before schema 8 / 9
                     "where amount_local is null and amount is not null")
-    cur.execute(_DEALS_SQL, {"b": batch, "rep": rep})
-    cur.execute(_HISTORY_SQL, {"b": batch, "rep": rep})
-    cur.execute(_PAYMENTS_SQL, {"b": batch, "rep": rep})
+    join = _AS_OF[sql.dialect(cur)]
+    for text in (_DEALS_SQL, _HISTORY_SQL, _PAYMENTS_SQL):
+        cur.execute(text.replace("{as_of}", join), {"b": batch, "rep": rep})
 
 
 def _fix_reporting(cur: Any, codes: list[str]) -> str:
@@ -186,7 +195,7 @@ def save_rates(con: Any, frame: pd.DataFrame, *, user: str | None = None) -> int
         rep = _fix_reporting(cur, clean["currency"].tolist()) if len(clean) else db.reporting_currency(cur)
         # a batch of its own, as an import: "undo the last import" takes the typed table back
         # exactly (and an earlier rates import can only be undone after it)
-        batch = int(cur.execute("select nextval('seq_batch')").fetchall()[0][0])
+        batch = db.next_batch(cur)
         cur.execute("insert into import_undo select $b, 'fx_rates', to_json(t) from fx_rates t", {"b": batch})
         cur.execute("delete from fx_rates")
         if len(clean):

@@ -48,7 +48,7 @@ def is_url(target: object) -> bool:
 
 # -- SQL text ---------------------------------------------------------------------------------
 
-_TOKENS = re.compile(r"""\$\$.*?\$\$|'(?:[^']|'')*'|"[^"]*"|\$(\w+)|(%)|(\?)""", re.S)
+_TOKENS = re.compile(r"""--[^\n]*|\$\$.*?\$\$|'(?:[^']|'')*'|"[^"]*"|\$(\w+)|(%)|(\?)""", re.S)
 _REPLACE_TEMP = re.compile(
     r"^\s*create\s+or\s+replace\s+temp(?:orary)?\s+(table|view)\s+(\w+)", re.I)
 
@@ -194,6 +194,9 @@ class PgCursor:
         started = time.perf_counter() if TRACE is not None else 0.0
         with self._con.cursor() as cur:
             if named:
+                if _REPLACE_TEMP.match(sql):   # psycopg binds parameters to one statement only
+                    drop, text = text.split("; ", 1)
+                    cur.execute(drop)
                 cur.execute(text, params if positional else dict(params or {}))
             else:
                 cur.execute(text)

@@ -183,7 +183,7 @@ s as (         -- history counts whole months: from the first month the rep had 
     select r.*, least(r.hire_date, f.first_day) as started,
            greatest($wstart, case when least(r.hire_date, f.first_day) = date_trunc('month', least(r.hire_date, f.first_day))
                                   then least(r.hire_date, f.first_day)
-                                  else date_trunc('month', least(r.hire_date, f.first_day)) + interval 1 month
+                                  else date_trunc('month', least(r.hire_date, f.first_day)) + interval '1 month'
                              end)::DATE as history_from
     from r left join firsts f using (rep_id)
 ),
@@ -200,6 +200,7 @@ select s.rep_id, s.rep, s.team, s.base_salary, s.started,
             else greatest(coalesce(date_diff('month', s.history_from, $pstart), 0), 0) end as history_months,
        coalesce(p.revenue, 0) as trailing_revenue, coalesce(l.revenue, 0) as recent_revenue
 from s left join past p using (rep_id) left join lately l using (rep_id)
+order by s.rep_id
 """
 
 
@@ -257,7 +258,7 @@ from deals d left join products p on p.product_id = d.product_id
 left join reps r on r.rep_id = d.rep_id
 where d.status = 'won' and d.amount is not null and d.close_date between $rstart and $end
   and {sql.in_scope()}
-group by all
+group by 1, 2, 3
 """
 
 
@@ -560,11 +561,12 @@ def training_history(con: Con, scope: Scope = Scope(), until: date | None = None
     frame = sql.run(con, f"""
     select t.rep_id, count(distinct t.course) as courses, sum(t.hours)::FLOAT8 as hours,
            max(t.start_date) as last_date,
-           list_sort(list_distinct(list(t.topic))) as topics
+           coalesce(array_agg(distinct t.topic order by t.topic) filter (where t.topic is not null),
+                    array[]::VARCHAR[]) as topics
     from trainings t left join reps r on r.rep_id = t.rep_id
     where {sql.in_scope(rep="t.rep_id")}
       and ($until::DATE is null or t.start_date <= $until)
-    group by t.rep_id
+    group by t.rep_id order by t.rep_id
     """, {"team": scope.team, "rep": scope.rep_id, "until": until})
     frame["courses"] = frame["courses"].astype("int64")
     frame["topics"] = [list(v) for v in frame["topics"]]

@@ -66,6 +66,19 @@ def dialect(con: Any) -> str:
     return getattr(con, "dialect", "duckdb")
 
 
+def arg_max(con: Any, arg: str, *keys: str) -> str:
+    """SQL for DuckDB's ``arg_max(arg, key)`` (several ``keys``: the tuple ``(k1, k2, ...)``):
+    ``arg`` of the row with the largest key, rows whose ``arg`` (or single key) is NULL left
+    out; a NULL inside a tuple counts as the largest, as DuckDB compares them. PostgreSQL has
+    no arg_max: there it is the first of an ordered array_agg. The expressions come from the
+    calling module's own text."""
+    if dialect(con) != "postgres":
+        return f"arg_max({arg}, {keys[0] if len(keys) == 1 else '(' + ', '.join(keys) + ')'})"
+    where = f"{arg} is not null" + (f" and {keys[0]} is not null" if len(keys) == 1 else "")
+    order = ", ".join(f"{k} desc nulls first" for k in keys)
+    return f"(array_agg({arg} order by {order}) filter (where {where}))[1]"
+
+
 def insert_frame(cur: Any, table: str, frame: Any) -> None:
     """Append the rows of ``frame`` (a DataFrame or Arrow table whose columns are some of
     ``table``'s, by name) to ``table`` on the transaction cursor ``cur``. ``table`` comes

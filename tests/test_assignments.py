@@ -36,6 +36,8 @@ from salescore.errors import SalesCoreError
 from salescore.periods import parse, working_days
 from salescore.scope import Scope
 
+pytestmark = pytest.mark.backends
+
 DEALS = """Deal ID,Sales Agent,Team,Stage,Amount,Created Date,Close Date
 D1,Ann,East,Won,50000,2026-07-01,2026-07-10
 D2,Ann,East,Won,40000,2026-07-01,2026-08-20
@@ -52,8 +54,16 @@ Q3 = parse("2026-Q3")
 
 
 @pytest.fixture
-def con(tmp_path):
-    con = db.connect(tmp_path / "assign.duckdb")
+def target(tmp_path, backend, request):
+    """Where this test's database lives: a DuckDB file, or a fresh PostgreSQL database's URL."""
+    if backend == "postgres":
+        return request.getfixturevalue("pg_database")()
+    return tmp_path / "assign.duckdb"
+
+
+@pytest.fixture
+def con(target):
+    con = db.connect(target)
     for text, name in ((DEALS, "deals.csv"), (REPS, "reps.csv"), (TARGETS, "targets.csv")):
         ingest.load(con, ingest.prepare(text.encode(), name, con=con), file_name=name)
     yield con
@@ -205,7 +215,7 @@ def test_a_move_dated_later_keeps_the_rep_where_they_are_today(con):
     assert err.value.key == "assign.error.team"
 
 
-def test_the_command_line_assigns_and_moves_in_json(tmp_path, capsys):
+def test_the_command_line_assigns_and_moves_in_json(target, capsys):
     """``assign`` and ``move`` (DESIGN section 10's CLI): Ann on Field from July 1st, then Bob
     to West under Lee from September 1st, each listed in JSON; a plan that does not exist is a
     sentence and exit status 2, nothing stored."""
@@ -213,7 +223,7 @@ def test_the_command_line_assigns_and_moves_in_json(tmp_path, capsys):
 
     from salescore import cli
 
-    path = tmp_path / "cli.duckdb"
+    path = target
     con = db.connect(path)
     for text, name in ((DEALS, "deals.csv"), (REPS, "reps.csv"), (TARGETS, "targets.csv")):
         ingest.load(con, ingest.prepare(text.encode(), name, con=con), file_name=name)

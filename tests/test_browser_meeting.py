@@ -1,5 +1,5 @@
 """The Meeting page on the projector (issue 18), in real Chromium on the demo company: at
-1280x720 and 1920x1080, in Chinese and English, with the sidebar open and collapsed, every
+1280x720 (English, sidebar open) and 1920x1080 (Chinese, sidebar collapsed), every
 slide (walked by clicking Next) fits the screen without scrolling, no metric card is cut
 ("¥12…", "100…": an element whose scrollWidth exceeds its clientWidth) and none of the strings
 a manager must never see shows (tests/test_browser_layout.py's check).
@@ -48,11 +48,14 @@ def _walk(page, lang: str, where: str) -> tuple[list[str], list[str]]:
     return titles, problems
 
 
-@pytest.mark.parametrize(("lang", "size"), [("zh", (1280, 720)), ("en", (1920, 1080))],
-                         ids=["zh-1280x720", "en-1920x1080"])   # each language and size once
-def test_every_slide_fits_the_screen(servers, browser, lang, size):
+@pytest.mark.parametrize(("lang", "size", "sidebars"),
+                         [("en", (1280, 720), ("open",)), ("zh", (1920, 1080), ("collapsed",))],
+                         ids=["en-1280x720", "zh-1920x1080"])
+def test_every_slide_fits_the_screen(servers, browser, lang, size, sidebars):
+    # each language, size and sidebar state once (every pair took 77 s of the CI's 20 minutes);
+    # the longer English strings on the narrowest screen, with the sidebar open
     problems: list[str] = []
-    for sidebar in ("open", "collapsed"):
+    for sidebar in sidebars:
         context = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale=LOCALES[lang])
         page = context.new_page()
         try:

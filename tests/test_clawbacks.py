@@ -33,6 +33,8 @@ from salescore import db
 from salescore import incentives as inc
 from tests.conftest import insert
 
+pytestmark = pytest.mark.backends
+
 SPEC = {"name": "Claw", "period": "quarter", "commission": {"default_rate": 0.10},
         "accelerators": [{"above_attainment": 1.0, "multiplier": 1.5}],
         "decelerator": {"below_attainment": 1.0, "multiplier": 0.8}, "clawback_days": 90}

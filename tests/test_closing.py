@@ -32,6 +32,8 @@ from salescore import incentives as inc
 from salescore.errors import SalesCoreError
 from salescore.periods import parse
 
+pytestmark = pytest.mark.backends
+
 SPEC = {"name": "Close", "period": "quarter", "commission": {"default_rate": 0.10}, "clawback_days": 90}
 HEAD = "Deal ID,Sales Agent,Team,Stage,Amount,Created Date,Close Date\n"
 EXPORT_1 = HEAD + """D1,Ann,East,Won,10000,2026-07-01,2026-08-10
@@ -59,8 +61,16 @@ def _totals(frame: pd.DataFrame) -> dict[str, float]:
 
 
 @pytest.fixture
-def company(tmp_path):
-    con = db.connect(tmp_path / "close.duckdb")
+def target(tmp_path, backend, request):
+    """Where this test's database lives: a DuckDB file, or a fresh PostgreSQL database's URL."""
+    if backend == "postgres":
+        return request.getfixturevalue("pg_database")()
+    return tmp_path / "close.duckdb"
+
+
+@pytest.fixture
+def company(target):
+    con = db.connect(target)
     _import(con, EXPORT_1, date(2026, 10, 2))
     plan = inc.Plan.from_dict(SPEC)
     plan_id, version = inc.save_plan(con, plan)
@@ -176,8 +186,8 @@ def _cli(*args: str, db_path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_cli_close_payouts_and_reopen(tmp_path):
-    path = tmp_path / "cli.duckdb"
+def test_cli_close_payouts_and_reopen(target, tmp_path):
+    path = target
     con = db.connect(path)
     _import(con, EXPORT_1, date(2026, 10, 2))
     inc.save_plan(con, inc.Plan.from_dict(SPEC))

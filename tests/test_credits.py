@@ -28,6 +28,8 @@ from salescore import db, ingest, metrics
 from salescore.periods import parse
 from tests.conftest import insert
 
+pytestmark = pytest.mark.backends
+
 SPEC = {"name": "Split", "period": "quarter", "commission": {"default_rate": 0.10},
         "accelerators": [{"above_attainment": 1.0, "multiplier": 1.5}],
         "spiffs": [{"kind": "new_customer_deal", "bonus": 1000, "min_amount": 10000}],

@@ -189,6 +189,7 @@ def test_demo_reporting_in_cny_shows_yuan(demo_copy, tmp_path, monkeypatch):
 
 # --- the evaluation wording of an amount ---------------------------------------------------------
 
+@pytest.mark.backends
 def test_avg_deal_size_change_in_dollars(con):
     """6 treated reps (T) and 6 others (K), 4 won deals a month, Jan-Jun 2026, all in USD. Treated
     deals are $100 before April and $150 after; the others' stay $100: average deal size moved

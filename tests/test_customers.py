@@ -16,6 +16,9 @@ MAR, APR = (date(2025, 3, 1), date(2025, 3, 31)), (date(2025, 4, 1), date(2025, 
 SPRING = (date(2025, 3, 1), date(2025, 4, 30))
 
 
+pytestmark = pytest.mark.backends
+
+
 @pytest.fixture
 def book(con):
     """Ann (team A) and Bob (team B); K1 buys in Jan, Mar, Apr; K2 first buys in March; K3

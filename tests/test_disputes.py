@@ -26,6 +26,8 @@ from salescore import incentives as inc
 from salescore.errors import SalesCoreError
 from salescore.periods import parse
 
+pytestmark = pytest.mark.backends
+
 SPEC = {"name": "Disputed", "period": "quarter", "commission": {"default_rate": 0.10}}
 EXPORT = """Deal ID,Sales Agent,Team,Stage,Amount,Created Date,Close Date
 D1,Ann,East,Won,10000,2026-07-01,2026-08-10
@@ -36,13 +38,21 @@ Q3, Q4, Q1 = parse("2026-Q3"), parse("2026-Q4"), parse("2027-Q1")
 
 
 @pytest.fixture
-def company(tmp_path):
-    con = db.connect(tmp_path / "disputes.duckdb")
+def target(tmp_path, backend, request):
+    """Where this test's database lives: a DuckDB file, or a fresh PostgreSQL database's URL."""
+    if backend == "postgres":
+        return request.getfixturevalue("pg_database")()
+    return tmp_path / "disputes.duckdb"
+
+
+@pytest.fixture
+def company(target):
+    con = db.connect(target)
     ingest.load(con, ingest.prepare(EXPORT.encode(), "deals.csv", con=con), file_name="deals.csv")
     plan = inc.Plan.from_dict(SPEC)
     plan_id, version = inc.save_plan(con, plan)
     inc.close_period(con, plan_id, version, Q3, today=date(2026, 10, 5))
-    yield con, plan, plan_id, tmp_path / "disputes.duckdb"
+    yield con, plan, plan_id, target
     con.close()
 
 

@@ -14,6 +14,8 @@ from salescore.scope import Scope
 from salescore.periods import parse
 from tests.conftest import insert
 
+pytestmark = pytest.mark.backends
+
 STAGES = ["Lead", "Qualified", "Proposal", "Negotiation"]
 Q1 = parse("2026-Q1")
 

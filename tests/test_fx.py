@@ -25,6 +25,8 @@ from salescore.errors import SalesCoreError
 from salescore.periods import parse
 from salescore.scope import Scope
 
+pytestmark = pytest.mark.backends
+
 EXPORT = """Deal ID,Sales Agent,Team,Stage,Amount,Currency,Created Date,Close Date,Expected Close
 D1,Ann,East,Won,10000,CNY,2026-07-01,2026-07-10,
 D2,Ann,East,Won,1000,USD,2026-07-15,2026-08-05,
@@ -61,7 +63,7 @@ def test_a_usd_deal_is_reported_in_cny_at_its_months_rate(con):
     assert _amounts(con) == {"D1": 10000.0, "D2": 7200.0, "D3": 5000.0, "D4": 14400.0}
     assert db.get_setting(con, "reporting_currency") == "CNY"      # fixed once rates exist
     assert fx.missing(con) == []
-    local = dict(con.execute("select deal_id, amount_local::DOUBLE from deals").fetchall())
+    local = dict(con.execute("select deal_id, amount_local::FLOAT8 from deals").fetchall())
     assert local == {"D1": 10000.0, "D2": 1000.0, "D3": 5000.0, "D4": 2000.0}   # kept as given
 
     by_rep = metrics.by_group(con, Q3.start, Q3.end, "rep", Scope()).set_index("rep")
@@ -76,7 +78,7 @@ def test_a_usd_deal_is_reported_in_cny_at_its_months_rate(con):
     assert (d2["basis"], d2["amount"]) == (7200.0, 720.0)
 
     # the history the movement reads is in CNY too
-    history = dict(con.execute("select deal_id, amount::DOUBLE from deal_history").fetchall())
+    history = dict(con.execute("select deal_id, amount::FLOAT8 from deal_history").fetchall())
     assert history["D2"] == 7200.0 and history["D4"] == 14400.0
 
     # a rate typed on the Data page replaces the table and converts again

@@ -23,6 +23,8 @@ from salescore.periods import containing, pace, parse, working_days
 from salescore.scope import Scope
 from tests.conftest import insert
 
+pytestmark = pytest.mark.backends
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -48,19 +48,18 @@ def _import(con, text: str, name: str, **kw) -> ingest.ImportResult:
 
 
 @pytest.fixture
-def weekly(tmp_path):
-    con = db.connect(tmp_path / "h.duckdb")
+def weekly(con):
     for text, day in ((W1, MON1), (W2, MON2), (W3, MON3)):
         result = _import(con, text, f"pipeline_{day.isoformat()}.csv")
         assert result.as_of == day                     # the date in the file name
-    yield con
-    con.close()
+    return con
 
 
 def _figures(m: history.Movement) -> dict[str, tuple[int, float]]:
     return {k: (v["deals"], v["amount"]) for k, v in m.buckets.items()}
 
 
+@pytest.mark.backends
 def test_movement_week_one_to_two_in_the_quarter(weekly):
     m = history.movement(weekly, MON1, MON2, Q4)
     assert _figures(m) == {
@@ -79,6 +78,7 @@ def test_movement_week_one_to_two_in_the_quarter(weekly):
     assert m.deals.loc[m.deals["bucket"] == "pushed_out", "rep"].tolist() == ["Bob"]
 
 
+@pytest.mark.backends
 def test_movement_week_two_to_three_and_across_both_weeks(weekly):
     m = history.movement(weekly, MON2, MON3, Q4)
     assert _figures(m) == {
@@ -104,6 +104,7 @@ def test_movement_week_two_to_three_and_across_both_weeks(weekly):
     assert m.balanced() and both.balanced()
 
 
+@pytest.mark.backends
 def test_movement_without_a_period_is_the_whole_open_pipeline(weekly):
     m = history.movement(weekly, MON1, MON2)
     assert _figures(m) == {
@@ -120,12 +121,14 @@ def test_movement_without_a_period_is_the_whole_open_pipeline(weekly):
     assert early.buckets["created"] == {"deals": 6, "amount": 2100.0} and early.balanced()
 
 
+@pytest.mark.backends
 def test_json_names_every_bucket_and_lists_deals_when_asked(weekly):
     out = history.movement(weekly, MON1, MON2, Q4).as_json(with_deals=True)
     assert list(out) == list(history.BUCKETS)
     assert out["lost"]["deals_list"] == [{"deal_id": "D5", "deal": "D5", "rep": "Cai", "amount": 500.0}]
 
 
+@pytest.mark.backends
 def test_an_older_export_imported_again_changes_neither_history_nor_deals(weekly):
     before = _figures(history.movement(weekly, MON1, MON3, Q4))
     deals = weekly.execute("select * from deals order by deal_id").fetchall()
@@ -160,6 +163,7 @@ def test_a_missed_week_imported_late_fills_the_history_in_between(tmp_path):
     con.close()
 
 
+@pytest.mark.backends
 def test_undo_of_the_last_export_removes_its_history(weekly):
     rows = weekly.execute("select count(*) from deal_history where seen_at = $d", {"d": MON3}).fetchall()[0][0]
     assert rows == 3                     # one row per deal that changed: D1 won, D4, D7
@@ -168,6 +172,7 @@ def test_undo_of_the_last_export_removes_its_history(weekly):
     assert history.snapshot_dates(weekly) == [MON1, MON2]
 
 
+@pytest.mark.backends
 def test_time_in_stage_counts_stays_whose_both_ends_were_seen(weekly):
     stays = history.time_in_stage(weekly)
     got = {(r.stage, r.rep): (r.stays, r.median_days) for r in stays.itertuples()}
@@ -177,6 +182,7 @@ def test_time_in_stage_counts_stays_whose_both_ends_were_seen(weekly):
     assert list(history.stage_medians(weekly)["stage"]) == ["Prospecting", "Qualification"]
 
 
+@pytest.mark.backends
 def test_slippage_names_who_keeps_pushing(weekly):
     slip = history.slippage(weekly, MON1, MON3)
     got = {r.rep: (r.deals, r.pushes, r.days_pushed, r.amount) for r in slip.itertuples()}
@@ -348,11 +354,12 @@ def test_forecast_categories_roll_up_and_accuracy(tmp_path):
     con.close()
 
 
+@pytest.mark.backends
 def test_cli_forecast_json_and_submit(weekly, tmp_path):
     import subprocess
     import sys
 
-    path = tmp_path / "h.duckdb"
+    path = getattr(weekly, "url", None) or tmp_path / "test.duckdb"   # the con fixture's
     weekly.close()
     done = subprocess.run([sys.executable, "-m", "salescore", "forecast", "--db", str(path), "--period",
                            "2026-Q4", "--as-of", "2026-11-16", "--submit", "--json"],

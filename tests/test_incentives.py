@@ -17,6 +17,8 @@ from salescore.errors import PlanError
 from salescore.metrics import Scope
 from tests.conftest import insert
 
+pytestmark = pytest.mark.backends
+
 STANDARD = inc.template("standard")  # DESIGN §5 example
 
 
@@ -366,6 +368,55 @@ def test_a_save_based_on_an_old_version_is_refused(con):
     assert inc.load_plan(con, "standard") == theirs               # nothing overwritten
     assert len(inc.list_plans(con, all_versions=True)) == 2
     assert inc.save_plan(con, mine, plan_id="standard", base_version=2) == ("standard", 3)
+
+
+_SAVE_FROM_VERSION_1 = """
+import json, sys
+from salescore import db, incentives as inc
+from salescore.errors import PlanError
+con = db.connect(sys.argv[1])
+plan = inc.Plan.from_dict(inc.template("standard").to_dict() | {"payout_cap": float(sys.argv[2])})
+try:
+    print(json.dumps(inc.save_plan(con, plan, plan_id="standard", base_version=1)))
+except PlanError as exc:
+    print(json.dumps([exc.key, str(exc)]))
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_saving_from_the_same_version_one_is_refused(pg_database):
+    """PostgreSQL: two editors in two processes both started from version 1 and save at the same
+    moment; the server takes them one after the other (salescore's advisory lock), so one is
+    version 2 and the other gets the stale sentence: nothing overwritten, no key error."""
+    import subprocess
+    import sys
+    import time
+
+    from salescore import db
+
+    url = pg_database()
+    con = db.connect(url)
+    try:
+        inc.save_plan(con, STANDARD)
+        with db.transaction(con) as cur:   # holds the write lock: both saves wait for it
+            jobs = [subprocess.Popen([sys.executable, "-c", _SAVE_FROM_VERSION_1, url, cap],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for cap in ("1000", "2000")]
+            deadline = time.monotonic() + 60
+            while cur.execute("select count(*) from pg_locks where locktype = 'advisory' "
+                              "and not granted").fetchall()[0][0] < 2:
+                assert time.monotonic() < deadline, "the two saves never waited for the lock"
+                assert all(job.poll() is None for job in jobs), [job.communicate() for job in jobs]
+                time.sleep(0.05)
+        outs = [job.communicate(timeout=120) for job in jobs]
+        assert [job.returncode for job in jobs] == [0, 0], outs
+        results = sorted(json.loads(out) for out, _ in outs)
+        assert results[0] == ["error.plans.stale", results[0][1]]
+        assert "now version 2, you started from 1" in results[0][1]
+        assert results[1] == ["standard", 2]
+        assert [v for v, in con.execute("select version from plans order by version").fetchall()] == [1, 2]
+    finally:
+        con.close()
 
 
 def test_plan_size_limits():

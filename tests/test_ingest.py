@@ -19,6 +19,8 @@ from salescore.ingest import read as ingest_read
 from salescore.ingest.export import TEMPLATES, rejected_xlsx, safe_cell, template_xlsx
 from salescore.ingest.load import rep_id_of
 
+pytestmark = pytest.mark.backends
+
 ROWS = [
     ["销售员", "客户名称", "产品", "金额", "阶段", "创建日期", "成交日期"],
     ["张伟", "甲公司", "标准版", "￥1,200.50", "赢单", "2026-01-05", "2026-02-01"],
@@ -361,7 +363,7 @@ def test_a_long_targets_sheet_with_revenue_target_imports(con):
     prepared = prepare(LONG_TARGETS, "targets.csv")
     assert prepared.kind == "targets" and prepared.mapping["Revenue Target"] == "target"
     load(con, prepared)
-    rows = con.execute("select period, value::DOUBLE from targets order by value").fetchall()
+    rows = con.execute("select period, value::FLOAT8 from targets order by value").fetchall()
     assert rows == [("2026-01", 1000.0), ("2026-01", 2000.0)]
 
 

@@ -15,6 +15,8 @@ from salescore.ingest import load, prepare
 from salescore.ingest import read as ingest_read
 from salescore.ingest.values import parse_money
 
+pytestmark = pytest.mark.backends
+
 HEADER = ["商机编号", "销售员", "客户名称", "产品", "金额", "阶段", "创建日期", "成交日期"]
 CLEAN = [
     ["D1", "张伟", "甲公司", "标准版", "\"1,200.50\"", "赢单", "2026-01-05", "2026-02-01"],

@@ -12,6 +12,8 @@ from salescore import db
 from salescore.errors import ImportRejected
 from salescore.ingest import currency_code, load, prepare, undo
 
+pytestmark = pytest.mark.backends
+
 
 def csv(rows: list[list[str]]) -> bytes:
     def cell(v: str) -> str:

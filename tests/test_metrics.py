@@ -14,6 +14,8 @@ from salescore import db, metrics
 from salescore.scope import Scope
 from salescore.periods import parse
 
+pytestmark = pytest.mark.backends
+
 Q1 = (date(2026, 1, 1), date(2026, 3, 31))
 
 

@@ -21,6 +21,8 @@ from salescore import incentives as inc
 from salescore.errors import SalesCoreError
 from salescore.periods import parse, working_days
 
+pytestmark = pytest.mark.backends
+
 DEALS = """Deal ID,Sales Agent,Team,Stage,Amount,Created Date,Close Date
 D1,Ann,East,Won,45000,2026-07-01,2026-08-10
 """
@@ -31,8 +33,16 @@ Q3 = parse("2026-Q3")
 
 
 @pytest.fixture
-def con(tmp_path):
-    con = db.connect(tmp_path / "relief.duckdb")
+def target(tmp_path, backend, request):
+    """Where this test's database lives: a DuckDB file, or a fresh PostgreSQL database's URL."""
+    if backend == "postgres":
+        return request.getfixturevalue("pg_database")()
+    return tmp_path / "relief.duckdb"
+
+
+@pytest.fixture
+def con(target):
+    con = db.connect(target)
     for text, name in ((DEALS, "deals.csv"), (REPS, "reps.csv"), (TARGETS, "targets.csv")):
         ingest.load(con, ingest.prepare(text.encode(), name, con=con), file_name=name)
     yield con
@@ -83,13 +93,13 @@ def test_bad_relief_gets_a_sentence_and_stores_nothing(con):
     assert inc.relief.listing(con).empty
 
 
-def test_the_command_line_adds_lists_and_removes_relief(con, tmp_path):
+def test_the_command_line_adds_lists_and_removes_relief(con, target):
     import json
     import subprocess
     import sys
 
     con.close()
-    run = [sys.executable, "-m", "salescore", "relief", "--db", str(tmp_path / "relief.duckdb")]
+    run = [sys.executable, "-m", "salescore", "relief", "--db", str(target)]
     out = subprocess.run([*run, "--rep", "Ann", "--from", "2026-08-01", "--to", "2026-08-31", "--reason",
                           "Parental leave", "--json"], capture_output=True, text=True, check=True)
     body = json.loads(out.stdout)

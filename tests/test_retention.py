@@ -14,6 +14,8 @@ from salescore.incentives import Plan
 from salescore.periods import Period, parse
 from tests.conftest import insert
 
+pytestmark = pytest.mark.backends
+
 Q1 = parse("2026-Q1")
 
 # Quarterly plan: base bonus 20 % of salary x 3 months from 80 % attainment (cap 150 %);

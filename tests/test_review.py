@@ -13,6 +13,8 @@ from salescore import db, demo, evaluation, i18n
 from salescore.errors import SalesCoreError
 from salescore.stats import Estimate
 
+pytestmark = pytest.mark.backends
+
 D = date
 
 

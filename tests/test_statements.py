@@ -19,6 +19,8 @@ from tests.test_clawbacks import PLAN as CLAW_PLAN
 from tests.test_clawbacks import claw  # noqa: F401  (the fixture: carried balances by hand)
 from tests.test_incentives import _tables
 
+pytestmark = pytest.mark.backends
+
 _MONEY = re.compile(r"^-?[^\d\s-]*\d{1,3}(,\d{3})*\.\d\d$")
 
 

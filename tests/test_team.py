@@ -18,6 +18,8 @@ from salescore.scope import Scope
 from salescore.periods import parse
 from tests.conftest import insert
 
+pytestmark = pytest.mark.backends
+
 MARCH = parse("2026-03")
 
 

@@ -47,7 +47,7 @@ KPIS: dict[str, Kpi] = {k.name: k for k in (
     Kpi("avg_deal_size", "money", f"{_WON_REV}) / nullif(count(*) filter (where {_WON}), 0)"),
     # DESIGN §4: mean close - created of won deals
     Kpi("sales_cycle_days", "days",
-        f"avg(d.close_date - d.created_date) filter (where {_WON} and d.created_date is not null)",
+        f"avg((d.close_date - d.created_date)::FLOAT8) filter (where {_WON} and d.created_date is not null)",
         higher_is_better=False),
     # DESIGN §4, per rep-month with a closed deal (a month with only lost deals counts 0)
     Kpi("revenue_won", "money", f"coalesce({_WON_REV}), 0)"),
@@ -298,15 +298,16 @@ def change_events(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     of an action plan item), name, change_date (date), reps (tuple of rep_ids concerned:
     a course's attendees; empty = everybody)."""
     frame = sql.run(con, """
-        select 'plan' as source, name, effective_from as change_date, []::VARCHAR[] as reps
-        from (select *, row_number() over (partition by plan_id order by version desc) as rn from plans)
+        select 'plan' as source, name, effective_from as change_date, array[]::VARCHAR[] as reps
+        from (select *, row_number() over (partition by plan_id order by version desc) as rn
+              from plans) p
         where rn = 1 and effective_from is not null
         union all
-        select 'training', course, min(start_date), list(distinct rep_id order by rep_id)
+        select 'training', course, min(start_date), array_agg(distinct rep_id order by rep_id)
         from trainings group by course
         union all
-        select 'action', title, start_date, []::VARCHAR[] from actions where start_date is not null
-        order by change_date desc, source, name""", {})
+        select 'action', title, start_date, array[]::VARCHAR[] from actions where start_date is not null
+        order by change_date desc nulls last, source, name""", {})
     frame["change_date"] = pd.to_datetime(frame["change_date"]).dt.date
     frame["reps"] = [tuple(r) if r is not None else () for r in frame["reps"]]
     return frame

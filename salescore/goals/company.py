@@ -32,7 +32,7 @@ class CompanyGoal:
 def last_year_actual(con: Con, period: Period, metric: str = "revenue") -> float:
     """The metric's actual (DESIGN §4) over the same period last year."""
     ly = period.same_last_year()
-    found = run_actuals(con, f"select sum(actual) as value from ({actuals_cte(metric)})",
+    found = run_actuals(con, f"select sum(actual) as value from ({actuals_cte(metric)}) a",
                         {"start": ly.start, "end": ly.end}, frame=False)
     return float(found[0]["value"] or 0)
 

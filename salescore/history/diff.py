@@ -36,7 +36,8 @@ _FILE = """
         select deal_id, any_value(stage) as stage, any_value(status) as status,
                sum(amount) as amount, max(close_date)::DATE as close_date
         from _file where deal_id is not null and coalesce(amount, 0) >= 0 group by deal_id),
-    s as (select d.* replace (coalesce(d.amount_local, d.amount) as amount),   -- as files give it
+    s as (select d.deal_id, d.stage, d.status, d.expected_close_date,
+                 coalesce(d.amount_local, d.amount) as amount,   -- as files give it
                  coalesce(r.name, d.rep_id) as rep from deals d
           left join reps r on r.rep_id = d.rep_id where coalesce(d.amount, 0) >= 0)"""
 

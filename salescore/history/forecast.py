@@ -266,7 +266,9 @@ def submit(con: Any, period: Period, when: date, scope: Scope = Scope(), user: s
                      .fetchall()[0][0])
         cur.register("_rollup", frame.assign(submission_id=number, period=period.label, as_of=when,
                                             submitted_by=who, submission_note=str(note or "")[:500]))
-        cur.execute("""insert into forecast_submissions by name
+        cur.execute("""insert into forecast_submissions (submission_id, period, as_of, submitted_by,
+                           submission_note, level, scope_id, name, team, won, "commit", best_case,
+                           pipeline, omitted, commit_call, best_case_call, adjusted, note)
                        select submission_id, period, as_of, submitted_by, submission_note, level, scope_id,
                               name, team, won, "commit", best_case, pipeline, omitted, commit_call,
                               best_case_call, adjusted, note from _rollup""")
@@ -286,7 +288,10 @@ def submissions(con: Any, level: str = "company") -> pd.DataFrame:
     the categories, commit_call, best_case_call, adjusted, note."""
     if level not in _LEVELS:
         raise ValueError(level)
-    frame = sqlkit.run(con, "select * exclude (level) from forecast_submissions where level = $l "
+    frame = sqlkit.run(con, "select submission_id, period, as_of, submitted_at, submitted_by, "
+                       "submission_note, scope_id, name, team, won, \"commit\", best_case, pipeline, "
+                       "omitted, commit_call, best_case_call, adjusted, note "
+                       "from forecast_submissions where level = $l "
                        "order by submission_id desc, scope_id", {"l": level})
     return frame
 

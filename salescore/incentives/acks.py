@@ -30,10 +30,10 @@ def publish(con: Any, plan_id: str, version: int | None = None, rep_ids: list[st
     who = user or audit.actor()
     with db.transaction(con) as cur:
         cur.execute("create or replace temp table _pub as select rep_id from reps "
-                    "where coalesce(active, true) and ($ids::VARCHAR[] is null or list_contains($ids, rep_id))",
+                    "where coalesce(active, true) and ($ids::VARCHAR[] is null or list_contains($ids::VARCHAR[], rep_id))",
                     {"ids": rep_ids})
         added = int(cur.execute("""insert into plan_acks (plan_id, version, rep_id, published_by)
-            select $p, $v, rep_id, $u from _pub
+            select $p::VARCHAR, $v::INTEGER, rep_id, $u::VARCHAR from _pub
             where rep_id not in (select rep_id from plan_acks where plan_id = $p and version = $v)""",
                                 {"p": plan_id, "v": version, "u": who}).fetchall()[0][0])
         cur.execute("drop table _pub")

@@ -89,7 +89,7 @@ class Closed:
 
 _CLOSED_SQL = """
 select s.period, s.plan_id, s.version, coalesce(any_value(p.name), s.plan_id) as name,
-       count(*) as reps, sum(cast(json_extract(s.figures, '$.total') as float8)) as total,
+       count(*) as reps, sum(cast(s.figures ->> 'total' as float8)) as total,
        max(s.closed_at) as closed_at, any_value(s.closed_by) as closed_by
 from statements s left join plans p on p.plan_id = s.plan_id and p.version = s.version
 group by s.period, s.plan_id, s.version
@@ -194,6 +194,11 @@ _MEMO: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
 
 
 def _file_of(con: Con) -> str | None:
+    """The database ``con`` opened (a file, or a PostgreSQL URL, whose data version is read
+    from the server every time): the adjustments memo's key; None: not memoised."""
+    if sql.dialect(con) == "postgres":
+        url = getattr(con, "url", None)
+        return str(url) if url else None
     path = sql.scalar(con, "select path from duckdb_databases() where database_name = current_database()")
     return str(path) if path else None
 

@@ -73,8 +73,6 @@ from salescore.periods import Period, containing, parse, working_days
 from salescore.scope import Scope
 
 Con = duckdb.DuckDBPyConnection
-#: Stands for "no team scaled" in the quota what-if's bound list (a team cannot be named so).
-_NO_TEAM = "\x00"
 
 #: Columns of :func:`payouts`, in order.
 PAYOUT_COLUMNS = ["rep_id", "rep", "team", "quota", "revenue_won", "margin_won", "attainment",
@@ -349,8 +347,8 @@ def _compute(con: Con, plan: Plan, period: Period | str, scope: Scope,
                             "team": scope.team, "rep": scope.rep_id,
                             "qo_rep": quota[0] if quota else None,
                             "qo_value": float(quota[1]) if quota else None,
-                            "qs_teams": [t for t, _ in quota_scale] or [_NO_TEAM],
-                            "qs_factors": [float(f) for _, f in quota_scale] or [1.0],
+                            "qs_teams": [t for t, _ in quota_scale],
+                            "qs_factors": [float(f) for _, f in quota_scale],
                             "plan_key": _plan_key(con, plan, memo)}
     params = dict(base)
     deal_lines = _run_memo(con, lsql.lines_sql(plan, params), params, memo)

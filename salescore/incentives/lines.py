@@ -22,25 +22,44 @@ from typing import Any
 from salescore import sql
 from salescore.incentives.plan import Plan
 
-#: A commission line's detail when its deal is split (section 10): 'share:<share>:<kind>'.
+#: A commission line's detail when its deal is split (section 10): 'share:<share>:<kind>',
+#: the share as DuckDB writes a double (a whole number with '.0', which PostgreSQL leaves off).
 SHARE_DETAIL = ("case when w.credit_kind <> 'revenue' or w.share <> 1.0 "
-                "then 'share:' || w.share || ':' || w.credit_kind end")
-#: Working days (Monday to Friday) from {a} to {b}, inclusive (SQL of two dates).
-_WORKING = "len(list_filter(generate_series(({a})::TIMESTAMP, ({b})::TIMESTAMP, INTERVAL 1 DAY), lambda x: isodow(x) < 6))"
-_M0 = "strptime(t.period || '-01', '%Y-%m-%d')::DATE"
-_M1 = f"last_day({_M0})"
+                "then 'share:' || (case when w.share = floor(w.share) and abs(w.share) < 1e15 "
+                "then cast(cast(w.share as BIGINT) as VARCHAR) || '.0' else cast(w.share as VARCHAR) end)"
+                " || ':' || w.credit_kind end")
+#: Day 0 of the working-day count: 0001-01-01 was a Monday (proleptic Gregorian, both engines).
+_DAY0 = "DATE '0001-01-01'"
+
+
+def _weekdays_before(n: str) -> str:
+    """The weekdays (Monday to Friday) among days 0 .. n-1 counted from :data:`_DAY0`."""
+    return f"(5 * (({n}) - ({n}) % 7) / 7 + least(({n}) % 7, 5))"
+
+
+def _working(a: str, b: str) -> str:
+    """Working days (Monday to Friday) from {a} to {b}, inclusive (SQL of two dates; 0 when
+    b < a): a closed form both engines run."""
+    na = f"(({a})::DATE - {_DAY0})"
+    nb = f"(({b})::DATE - {_DAY0} + 1)"
+    return f"greatest({_weekdays_before(nb)} - {_weekdays_before(na)}, 0)"
+
+
+#: The first and the last day of a target row's month (columns of the quota CTE's targets).
+_M0 = "t.m0"
+_M1 = "t.m1"
 #: The share of a target month's working days the rep (qr) was employed, hire_date ..
 #: leave_date (section 5 proration): 1 for a whole month, 0 for one outside the employment.
 EMPLOYED = (f"(case when coalesce(qr.hire_date <= {_M0}, true) and coalesce(qr.leave_date >= {_M1}, true) "
             f"then 1.0 when qr.hire_date > {_M1} or qr.leave_date < {_M0} then 0.0 "
-            f"else {_WORKING.format(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}))', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}))')}"
-            f"::FLOAT8 / nullif({_WORKING.format(a=_M0, b=_M1)}, 0) end)")
+            f"else {_working(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}))', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}))')}"
+            f"::FLOAT8 / nullif({_working(a=_M0, b=_M1)}, 0) end)")
 #: The same share under a plan with assignments ($plan_key, section 10): the month's working
 #: days the rep was employed and assigned to the plan, over the month's working days.
-ASSIGNED = (f"(select coalesce(sum({_WORKING.format(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}), pa.from_date)', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}), coalesce(pa.to_date, {_M1}))')}), 0) "
+ASSIGNED = (f"(select coalesce(sum({_working(a=f'greatest({_M0}, coalesce(qr.hire_date, {_M0}), pa.from_date)', b=f'least({_M1}, coalesce(qr.leave_date, {_M1}), coalesce(pa.to_date, {_M1}))')}), 0) "
             f"from plan_assignments pa where pa.plan_id = $plan_key and pa.rep_id = t.scope_id "
             f"and pa.from_date <= {_M1} and coalesce(pa.to_date, {_M1}) >= {_M0})"
-            f"::FLOAT8 / nullif({_WORKING.format(a=_M0, b=_M1)}, 0)")
+            f"::FLOAT8 / nullif({_working(a=_M0, b=_M1)}, 0)")
 #: Whether the paid row r is the plan's: every row without assignments, else a row closed in
 #: one of its rep's windows on the plan.
 ON_PLAN = ("($plan_key::VARCHAR is null or exists (select 1 from plan_assignments pa where pa.plan_id = $plan_key "
@@ -53,8 +72,8 @@ TEAM_ON = ("coalesce((select h.team from reps_history h where h.rep_id = {r}.rep
 #: leave, a territory change): 1 - the sum of share x the month's working days the entry
 #: covers / the month's working days, at least 0.
 RELIEVED = (f"greatest(0.0, 1.0 - coalesce((select sum(rl.share * "
-            f"{_WORKING.format(a=f'greatest({_M0}, rl.from_date)', b=f'least({_M1}, rl.to_date)')}"
-            f"::FLOAT8 / nullif({_WORKING.format(a=_M0, b=_M1)}, 0)) from quota_relief rl "
+            f"{_working(a=f'greatest({_M0}, rl.from_date)', b=f'least({_M1}, rl.to_date)')}"
+            f"::FLOAT8 / nullif({_working(a=_M0, b=_M1)}, 0)) from quota_relief rl "
             f"where rl.rep_id = t.scope_id and rl.from_date <= {_M1} and rl.to_date >= {_M0}), 0.0))")
 #: The latest day any data can carry (a deal never reversed is reversed "after" it).
 NEVER = "DATE '9999-12-31'"
@@ -122,17 +141,20 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
         select rep_id, pstart, sum(quota) as quota, sum(full_quota) as full_quota from (
             select rep_id, pstart, base * (case when $plan_key::VARCHAR is null then employed else assigned end)
                        as quota, base * employed as full_quota, false as what_if
-            from (select t.scope_id as rep_id,
-                   date_trunc('{kind}', strptime(t.period || '-01', '%Y-%m-%d'))::DATE as pstart,
+            from (select t.scope_id as rep_id, date_trunc('{kind}', t.m0)::DATE as pstart,
                    t.value::FLOAT8 * coalesce(list_extract($qs_factors::FLOAT8[],
                        list_position($qs_teams::VARCHAR[], {TEAM_ON.format(r="qr", day="$end")})), 1.0)
                        * {RELIEVED} as base, {EMPLOYED} as employed,
                    case when $plan_key::VARCHAR is null then 1.0 else {ASSIGNED} end as assigned
-            from targets t left join reps qr on qr.rep_id = t.scope_id
-            where t.scenario = $scenario and t.scope = 'rep' and t.metric = 'revenue'
-              and t.period >= strftime(date_trunc('{kind}', {lo})::DATE, '%Y-%m')) t
+            from (select t.scope_id, t.value, cast(t.period || '-01' as DATE) as m0,
+                         last_day(cast(t.period || '-01' as DATE)) as m1
+                  from targets t
+                  where t.scenario = $scenario and t.scope = 'rep' and t.metric = 'revenue'
+                    and t.period >= strftime(date_trunc('{kind}', ({lo})::TIMESTAMP)::DATE, '%Y-%m')) t
+            left join reps qr on qr.rep_id = t.scope_id) t
             union all
-            select $qo_rep, $pstart, $qo_value, $qo_value, true where $qo_rep::VARCHAR is not null
+            select $qo_rep::VARCHAR, $pstart::DATE, $qo_value::FLOAT8, $qo_value::FLOAT8, true
+            where $qo_rep::VARCHAR is not null
         ) t
         where what_if or not coalesce(rep_id = $qo_rep and pstart = $pstart, false)
         group by rep_id, pstart
@@ -144,7 +166,7 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
         where deal_id in (select deal_id from deal_history where status = 'won')
           and deal_id in (select deal_id from deals where status <> 'won')
     ),
-    hwon as (select deal_id, min(n) as first_n, max(n) as last_n from hist where status = 'won' group by 1),
+    hwon as (select deal_id, min(n) as first_n, max(n) as last_n from hist where status = 'won' group by deal_id),
     hlast as (    -- the values of a deal's last won sighting
         select h.deal_id, h.amount, h.close_date, h.rep_id
         from hist h join hwon w on w.deal_id = h.deal_id and h.n = w.last_n
@@ -152,7 +174,7 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
     hlost as (    -- the first import that shows a won deal lost
         select h.deal_id, min(h.seen_at) as lost_day
         from hist h join hwon w on w.deal_id = h.deal_id and h.n > w.first_n
-        where h.status = 'lost' group by 1
+        where h.status = 'lost' group by h.deal_id
     ),
     paid_deals as (  -- won for pay: now won, or won in an earlier import (and now not)
         select d.deal_id, d.order_id, d.customer_id, d.product_id,
@@ -168,12 +190,13 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
     paid_rows as (  -- one row per rep credited (section 10): the revenue shares (the owner
                     -- alone without a split), then the overlay credits on top; amount = the
                     -- rep's part, deal_amount = the whole deal
-        select r.* replace (coalesce(c.rep_id, r.rep_id) as rep_id, r.amount * coalesce(c.share, 1.0) as amount),
+        select r.deal_id, r.order_id, r.customer_id, r.product_id, coalesce(c.rep_id, r.rep_id) as rep_id,
+               r.amount * coalesce(c.share, 1.0) as amount, r.close_date, r.lost_day,
                r.amount as deal_amount, coalesce(c.share, 1.0) as share, 'revenue' as credit_kind
         from paid_deals r left join deal_credits c on c.deal_id = r.deal_id and c.kind = 'revenue'
         union all
-        select r.* replace (c.rep_id as rep_id, r.amount * c.share as amount),
-               r.amount, c.share, 'overlay'
+        select r.deal_id, r.order_id, r.customer_id, r.product_id, c.rep_id, r.amount * c.share,
+               r.close_date, r.lost_day, r.amount, c.share, 'overlay'
         from paid_deals r join deal_credits c on c.deal_id = r.deal_id and c.kind = 'overlay'
     ),
     rated as (
@@ -186,7 +209,7 @@ def _base(plan: Plan, params: dict[str, Any], lo: str, hi: str, rate: str = "0.0
     credit as (select * from rated where amount < 0 and on_plan),      -- credit notes (section 4)
     revenue as (  -- revenue_won per rep and period: deals and credits
         select rep_id, pstart, sum(amount) as revenue_won, sum(amount * margin) as margin_won
-        from rated where on_plan group by all
+        from rated where on_plan group by rep_id, pstart
     ),
     att as (
         select v.rep_id, v.pstart, v.revenue_won / q.quota as attainment
@@ -219,8 +242,8 @@ def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
     plan, and their quota times the share of the period's working days they did (section 10)."""
     team = ""
     cols = ""
-    days = _WORKING.format(a="greatest($start, coalesce(h.from_date, $start))",
-                           b="least($end, coalesce(h.to_date, $end))")
+    days = _working(a="greatest($start, coalesce(h.from_date, $start))",
+                    b="least($end, coalesce(h.to_date, $end))")
     if plan.override:
         team = f""",
     spans as (    -- each rep's manager per span: reps_history, else reps.manager throughout
@@ -230,17 +253,17 @@ def reps_sql(plan: Plan, params: dict[str, Any]) -> str:
     ),
     under as (    -- (manager, rep): the share of the period's working days the rep reported to them
         select m.rep_id as mgr_id, h.rep_id,
-               sum({days})::FLOAT8 / nullif({_WORKING.format(a="$start", b="$end")}, 0) as part
+               sum({days})::FLOAT8 / nullif({_working(a="$start", b="$end")}, 0) as part
         from spans h join reps m on lower(trim(h.manager)) = lower(trim(m.name)) and h.rep_id <> m.rep_id
         where coalesce(h.from_date <= $end, true) and coalesce(h.to_date >= $start, true)
-        group by all
+        group by m.rep_id, h.rep_id
     ),
     team_won as ( -- what the reps won (deals and credits) while reporting to the manager
         select m.rep_id as mgr_id, sum(w.amount) as revenue
         from rated w join spans h on h.rep_id = w.rep_id
              and w.close_date between coalesce(h.from_date, DATE '0001-01-01') and coalesce(h.to_date, {NEVER})
         join reps m on lower(trim(h.manager)) = lower(trim(m.name)) and h.rep_id <> m.rep_id
-        where w.pstart = $pstart group by 1
+        where w.pstart = $pstart group by m.rep_id
     ),
     mgr as (
         select u.mgr_id as rep_id, count(*) as team_reps, any_value(coalesce(t.revenue, 0)) as team_revenue,
@@ -329,7 +352,7 @@ def lines_sql(plan: Plan, params: dict[str, Any]) -> str:
 
     # deals whose position vs quota matters: this period's (and, under collected, those paid now)
     relevant = "pstart = $pstart"
-    lo = "date_trunc('" + kind + "', $start)::DATE"
+    lo = "date_trunc('" + kind + "', $start::TIMESTAMP)::DATE"
     if basis == "collected":
         relevant += " or deal_id in (select deal_id from cash)"
         # the deal's close period (in deals, or in deal_history for a deal won before)
@@ -430,7 +453,7 @@ def claws_sql(plan: Plan, params: dict[str, Any]) -> str:
         from charged v join pos p on p.deal_id = v.deal_id
         join payments z on z.deal_id = v.deal_id and z.amount > 0 and z.paid_date <= v.day
              and z.paid_date < coalesce(p.lost_day, {NEVER})
-        left join att t on t.rep_id = p.rep_id and t.pstart = date_trunc('{kind}', z.paid_date)"""
+        left join att t on t.rep_id = p.rep_id and t.pstart = date_trunc('{kind}', z.paid_date)::DATE"""
     else:
         paid_before = "w.deal_amount"
         unit = "coalesce(p.margin, 0)" if margin else "1.0"
@@ -442,7 +465,7 @@ def claws_sql(plan: Plan, params: dict[str, Any]) -> str:
     return f"""
     with {_base(plan, params, lo, "$day_hi")},
     orders as (select order_id, sum(amount) as total from won
-               where order_id is not null and credit_kind = 'revenue' group by 1),
+               where order_id is not null and credit_kind = 'revenue' group by order_id),
     won_deals as (  -- one row per deal (a split deal is credited to several reps)
         select deal_id, any_value(order_id) as order_id, any_value(deal_amount) as deal_amount,
                any_value(close_date) as close_date, any_value(lost_day) as lost_day
@@ -496,13 +519,13 @@ def earned_sql(plan: Plan, params: dict[str, Any]) -> str:
                sum(y.amount * w.share) as basis
         from payments y join won w on w.deal_id = y.deal_id
         where y.amount > 0 and y.paid_date < $pstart and y.paid_date < coalesce(w.lost_day, {NEVER})
-          and list_contains($reps, w.rep_id)
-        group by all"""
+          and list_contains($reps::VARCHAR[], w.rep_id)
+        group by w.rep_id, date_trunc('{kind}', y.paid_date)::DATE, w.margin"""
     else:
         body = f"""
         select w.rep_id, w.pstart, w.margin, sum({basis_expr(plan)}) as basis from won w
-        where list_contains($reps, w.rep_id) group by all"""
+        where list_contains($reps::VARCHAR[], w.rep_id) group by w.rep_id, w.pstart, w.margin"""
     return f"""
-    with {_base(plan, params, "DATE '1900-01-01'", "$pstart - INTERVAL 1 DAY")}
+    with {_base(plan, params, "DATE '1900-01-01'", "$pstart::DATE - 1")}
     select rep_id, pstart, margin::FLOAT8 as margin, basis::FLOAT8 as basis from ({body}) x
     """

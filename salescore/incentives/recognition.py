@@ -42,13 +42,13 @@ def _attainment_by_period(con: Con, periods: list[Period], scope: Scope) -> pd.D
         from deals d join spans s on d.close_date between s.pstart and s.pend
         left join reps r on r.rep_id = d.rep_id
         where d.status = 'won' and {sql.in_scope()}
-        group by all
+        group by s.period, d.rep_id
     ),
     goal as (
         select m.period, t.scope_id as rep_id, sum(t.value)::FLOAT8 as target
         from targets t join span_months m on m.month = t.period
         where t.scenario = $scenario and t.metric = 'revenue' and t.scope = 'rep'
-        group by all having sum(t.value) is not null
+        group by m.period, t.scope_id having sum(t.value) is not null
     )
     select s.period, r.rep_id, coalesce(r.name, r.rep_id) as rep, coalesce(r.team, '') as team,
            coalesce(w.revenue_won, 0) as revenue_won, g.target

@@ -30,7 +30,7 @@ def undo(con: duckdb.DuckDBPyConnection, batch_id: int | None = None) -> int:
         for table in db.DATA_TABLES:
             cols = cur.execute(
                 "select column_name, data_type from information_schema.columns "
-                "where table_name = $t and table_schema = 'main' order by ordinal_position",
+                "where table_name = $t and table_schema = current_schema() order by ordinal_position",
                 {"t": table}).fetchall()
             names = ", ".join(c for c, _ in cols)
             exprs = ", ".join(f"cast(row_data ->> '{c}' as {typ})" for c, typ in cols)

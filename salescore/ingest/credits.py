@@ -14,7 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from salescore import sql
 from salescore.errors import ImportRejected
+from salescore.ingest.staging import stage
 
 #: How kinds are written (lower case, spaces removed) -> the stored kind.
 KIND_WORDS = {"revenue": "revenue", "split": "revenue", "quota": "revenue", "收入": "revenue",
@@ -37,12 +39,13 @@ def _refuse(message: str, key: str, problems: list[dict[str, Any]], **params: An
                           problems=pd.DataFrame(problems), **params)
 
 
-def load_credits(cur: Any, have: set[str], rep_id: str, batch: int) -> tuple[int, int, int]:
-    """Store the splits of ``inc`` (the import's rows, ``rep_id`` the SQL of their rep id):
-    (new, updated, unchanged) rows."""
-    cur.execute(f"""create or replace temp table _cr as
+def load_credits(cur: Any, work: Any, have: set[str], rep_id: str,
+                 batch: int) -> tuple[int, int, int]:
+    """Store the splits of ``inc`` (the import's rows on cursor ``work``, ``rep_id`` the SQL
+    of their rep id) through the transaction cursor ``cur``: (new, updated, unchanged) rows."""
+    stage(work, cur, "_cr", f"""
         select deal_id, {rep_id} as rep_id, share::FLOAT8 as share, {_kind_sql(have)} as kind,
-               {'credit_kind' if 'credit_kind' in have else 'null'} as written
+               {'credit_kind' if 'credit_kind' in have else 'null::VARCHAR'} as written
         from inc""")
     unknown = cur.execute("select distinct written from _cr where kind is null limit 5").fetchall()
     if unknown:
@@ -60,25 +63,32 @@ def load_credits(cur: Any, have: set[str], rep_id: str, batch: int) -> tuple[int
     return store_credits(cur, batch)
 
 
-def deal_sheet_splits(cur: Any, deal_id: str, rep_id: str, rep_2_id: str, share: str | None,
-                      batch: int) -> int:
+def deal_sheet_splits(cur: Any, work: Any, deal_id: str, rep_id: str, rep_2_id: str,
+                      share: str | None, batch: int) -> int:
     """A deal sheet with a second rep column (销售员2, optionally 分成比例 = the first rep's
     share, default 50%; 0: the second rep takes the whole deal): those deals split between the
     two reps, as a splits sheet would say. A row of the sheet that names one rep (销售员2 empty
     or the same rep, or the first rep's share 100%) says the deal is not split: its revenue
     shares stored before go (kept for undo); overlay credits stay. Deals this export shows older
     than history (``_older``) keep their splits. ``deal_id``, ``rep_id``, ``rep_2_id`` and
-    ``share`` are SQL over the import's rows (``inc``). Returns the deals split."""
+    ``share`` are SQL over the import's rows (``inc``, on cursor ``work``). Returns the deals
+    split."""
     first = f"coalesce({share}, 0.5)" if share else "0.5"
-    older = ("and deal_id not in (select deal_id from _older)" if cur.execute(
-        "select count(*) from duckdb_tables() where table_name = '_older' and temporary").fetchall()[0][0] else "")
-    cur.execute(f"""create or replace temp table _rows as
+    older = _has_temp(cur, "_older")
+    rows = f"""
         select * from (select {deal_id} as deal_id, {rep_id} as r1, {rep_2_id} as r2,
                               {first}::FLOAT8 as s from inc)   -- ids over every row first
-        where deal_id is not null {older}""")
+        where deal_id is not null"""
+    if work is cur:
+        cur.execute(f"""create or replace temp table _rows as {rows}
+        {'and deal_id not in (select deal_id from _older)' if older else ''}""")
+    else:
+        stage(work, cur, "_rows", rows)
+        if older:
+            cur.execute("delete from _rows where deal_id in (select deal_id from _older)")
     cur.execute("""create or replace temp table _cr as
         with r as (select * from _rows where r2 is not null)
-        select deal_id, r1 as rep_id, s as share, 'revenue' as kind, null as written from r
+        select deal_id, r1 as rep_id, s as share, 'revenue' as kind, null::VARCHAR as written from r
         where r1 is not null and s > 0 and s < 1 and r2 <> r1
         union all
         select deal_id, r2, case when r1 is null then 1.0 else 1 - s end, 'revenue', null from r
@@ -95,6 +105,15 @@ def deal_sheet_splits(cur: Any, deal_id: str, rep_id: str, rep_2_id: str, share:
     store_credits(cur, batch)
     return int(cur.execute("select count(distinct deal_id) from deal_credits where batch_id = $b",
                            {"b": batch}).fetchall()[0][0])
+
+
+def _has_temp(cur: Any, name: str) -> bool:
+    """Whether this cursor has made temp table ``name`` (the catalogs differ)."""
+    if sql.dialect(cur) == "postgres":
+        return bool(cur.execute("select to_regclass('pg_temp.' || $n) is not null",
+                                {"n": name}).fetchall()[0][0])
+    return bool(cur.execute("select count(*) from duckdb_tables() where table_name = $n "
+                            "and temporary", {"n": name}).fetchall()[0][0])
 
 
 def store_credits(cur: Any, batch: int) -> tuple[int, int, int]:
@@ -126,17 +145,20 @@ def store_credits(cur: Any, batch: int) -> tuple[int, int, int]:
                       deals=listed)
     cur.execute("""create or replace temp table _crk as
         select deal_id, rep_id, kind, sum(share) as share from _cr group by 1, 2, 3""")
-    # per deal: unchanged when the stored splits are the same rows
+    # per deal: unchanged when the stored splits are the same rows (both sides have one row
+    # per rep and kind: the same count, all of them matched)
     cur.execute("""create or replace temp table _crd as
-        with now as (select deal_id, list(struct_pack(r := rep_id, k := kind, s := round(share, 9))
-                                          order by rep_id, kind) as rows, count(*) as n
-                     from _crk group by 1),
-             was as (select deal_id, list(struct_pack(r := rep_id, k := kind, s := round(share, 9))
-                                          order by rep_id, kind) as rows
-                     from deal_credits where deal_id in (select deal_id from now) group by 1)
+        with now as (select deal_id, count(*) as n from _crk group by 1),
+             was as (select deal_id, count(*) as n from deal_credits
+                     where deal_id in (select deal_id from now) group by 1),
+             matched as (select k.deal_id, count(*) as n from _crk k
+                         join deal_credits c on c.deal_id = k.deal_id and c.rep_id = k.rep_id
+                          and c.kind = k.kind and round(c.share, 9) = round(k.share, 9)
+                         group by 1)
         select n.deal_id, n.n, w.deal_id is not null as existed,
-               coalesce(w.rows = n.rows, false) as same
-        from now n left join was w on w.deal_id = n.deal_id""")
+               coalesce(w.n = n.n and m.n = n.n, false) as same
+        from now n left join was w on w.deal_id = n.deal_id
+        left join matched m on m.deal_id = n.deal_id""")
     cur.execute("""insert into import_undo select $b, 'deal_credits', to_json(t) from deal_credits t
                    where deal_id in (select deal_id from _crd where not same)""", {"b": batch})
     cur.execute("delete from deal_credits where deal_id in (select deal_id from _crd where not same)")

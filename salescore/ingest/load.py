@@ -26,28 +26,15 @@ from salescore.ingest.fields import FORECAST_SQL
 from salescore.ingest.guard import MEMORY_ERRORS, memory_refusal
 from salescore.ingest.result import Prepared
 from salescore.ingest.rules import currency_code
-from salescore.ingest.snapshot import set_aside_older, write_history
+from salescore.ingest.snapshot import write_history
+from salescore.ingest.merge import TABLES, _insert_missing, _upsert
+from salescore.ingest.staging import work_cursor as _work_cursor
 
-# table -> (key columns, every other column except batch_id)
-TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "reps": (("rep_id",), ("name", "team", "region", "role", "manager", "hire_date",
-                           "base_salary", "active")),
-    "customers": (("customer_id",), ("name", "segment", "industry", "region", "source",
-                                     "first_purchase_date")),
-    "products": (("product_id",), ("name", "category", "margin_rate")),
-    "deals": (("deal_id",), ("name", "rep_id", "customer_id", "product_id", "amount", "stage",
-                             "status", "created_date", "close_date", "expected_close_date",
-                             "channel", "lost_reason", "is_new_customer", "order_id",
-                             "currency", "reached_stage", "forecast_category")),
-    "activities": (("activity_id",), ("rep_id", "customer_id", "deal_id", "activity_date",
-                                      "kind", "outcome")),
-    "satisfaction": (("customer_id", "survey_date"), ("score", "scale", "rep_id")),
-    "trainings": (("rep_id", "course", "start_date"), ("topic", "hours", "score")),
-    "payments": (("payment_id",), ("deal_id", "customer_id", "rep_id", "paid_date", "amount")),
-    "targets": (("scenario", "period", "scope", "scope_id", "metric"), ("value",)),
-    "fx_rates": (("currency", "month"), ("rate_to_reporting",)),
-}
-
+try:   # PostgreSQL's errors (salescore/pg.py), when psycopg is installed
+    from psycopg import Error as _PgError
+except ImportError:   # pragma: no cover
+    _PgError = duckdb.Error
+_STORE_ERRORS = (duckdb.Error, _PgError)
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -112,7 +99,7 @@ def load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: b
                      sha256=sha256, remember=remember, as_of=as_of or date.today())
     except MEMORY_ERRORS:
         raise memory_refusal(file_name or prepared.file_name) from None
-    except duckdb.Error as exc:
+    except _STORE_ERRORS as exc:
         name = file_name or prepared.file_name
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ImportRejected(f"{name}: the rows could not be stored ({detail}); "
@@ -153,18 +140,20 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
     if prepared.rows_ok == 0:
         raise ImportRejected(f"{file_name}: no row can be imported; nothing was stored.",
                              key="ingest.error.no_rows", file=file_name)
-    with db.transaction(con) as cur:
-        # This cursor's inserts may write row groups in any order: DuckDB then compresses them
-        # as it writes, instead of leaving a 0.4-1.2 s rewrite to the next checkpoint (1M rows).
-        # Row order in a table means nothing to salescore (every query says ORDER BY).
-        cur.execute("set session preserve_insertion_order = false")
-        batch = int(cur.execute("select nextval('seq_batch')").fetchall()[0][0])
-        cur.register("inc_src", prepared.table)
+    with db.transaction(con) as cur, _work_cursor(cur) as work:
+        if work is cur:
+            # This cursor's inserts may write row groups in any order: DuckDB then compresses
+            # them as it writes, instead of leaving a 0.4-1.2 s rewrite to the next checkpoint
+            # (1M rows). Row order in a table means nothing to salescore (every query says
+            # ORDER BY).
+            cur.execute("set session preserve_insertion_order = false")
+        batch = db.next_batch(cur)
+        work.register("inc_src", prepared.table)
         n_ids = 0
         try:
-            n_ids = _with_ids(cur, _cols(prepared))
+            n_ids = _with_ids(work, _cols(prepared))
             scenario = _setting(cur, "active_scenario") or "base"
-            main_table, counts, derived = _load_kind(cur, prepared, batch, str(scenario),
+            main_table, counts, derived = _load_kind(cur, work, prepared, batch, str(scenario),
                                                      as_of or date.today())
             history = kept = 0
             if main_table == "deals":
@@ -178,12 +167,12 @@ def _load(con: duckdb.DuckDBPyConnection, prepared: Prepared, *, skip_bad_rows: 
             # After a failed statement DuckDB accepts only ROLLBACK (which also removes the
             # helper tables): cleaning up here would fail and hide the first error.
             with contextlib.suppress(duckdb.Error):
-                cur.unregister("inc_src")
+                work.unregister("inc_src")
             raise
-        cur.execute("drop view if exists inc")
+        work.execute("drop view if exists inc")
         for j in range(n_ids):
-            cur.execute(f"drop table if exists _ids{j}")
-        cur.unregister("inc_src")
+            work.execute(f"drop table if exists _ids{j}")
+        work.unregister("inc_src")
         sha256 = sha256 or prepared.sha256   # hashed alongside the insert, asked for last
         cur.execute(
             "insert into imports (batch_id, file_name, sha256, sheet, kind, rows_in, "
@@ -258,7 +247,7 @@ def _with_ids(cur, have: set[str]) -> int:
     return len(joins)
 
 
-def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
+def _load_kind(cur, work, prepared: Prepared, batch: int, scenario: str, as_of: date):
     kind = prepared.kind
     have = _cols(prepared)
     derived: dict[str, int] = {}
@@ -274,7 +263,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
             return
         cols = {"name": f"coalesce({_f(have, 'rep')}, {rep_key})"}
         cols.update(extra_cols or {})
-        derived["reps"] = _insert_missing(cur, "reps", "rep_id", rep_id, cols, batch,
+        derived["reps"] = _insert_missing(cur, work, "reps", "rep_id", rep_id, cols, batch,
                                           _entity_rows(have, "_rep_id", not extra_cols))
 
     def derive_customers(extra_cols: dict[str, str] | None = None) -> None:
@@ -282,7 +271,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
             return
         cols = {"name": f"coalesce({_f(have, 'customer')}, {cust_key})"}
         cols.update(extra_cols or {})
-        derived["customers"] = _insert_missing(cur, "customers", "customer_id", cust_id, cols,
+        derived["customers"] = _insert_missing(cur, work, "customers", "customer_id", cust_id, cols,
                                                batch, _entity_rows(have, "_cust_id",
                                                                    not extra_cols))
 
@@ -293,7 +282,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
             cols = {"name": f"coalesce({_f(have, 'product')}, {prod_key})"}
             if "category" in have:
                 cols["category"] = "category"
-            derived["products"] = _insert_missing(cur, "products", "product_id", prod_id, cols,
+            derived["products"] = _insert_missing(cur, work, "products", "product_id", prod_id, cols,
                                                   batch, _entity_rows(have, "_prod_id",
                                                                       len(cols) == 1))
         use_id = "deal_id" in have and not prepared.extra.get("id_lines")
@@ -330,13 +319,16 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
             cols.pop("customer_id")
         if prod_key not in have:
             cols.pop("product_id")
-        counts = _upsert(cur, "deals", cols, batch, unique, as_of=as_of)
+        counts = _upsert(cur, work, "deals", cols, batch, unique, as_of=as_of)
         if "rep_2" in have:      # 销售员2 (and 分成比例): the deal split between two reps
-            rep_2 = f"coalesce((select min(rep_id) from reps where name = inc.rep_2), {id_sql('r', 'rep_2')})"
-            derived["reps"] = derived.get("reps", 0) + _insert_missing(cur, "reps", "rep_id", rep_2,
+            named = _reps_named(cur, work)
+            rep_2 = f"coalesce((select min(rep_id) from {named} where name = inc.rep_2), {id_sql('r', 'rep_2')})"
+            derived["reps"] = derived.get("reps", 0) + _insert_missing(cur, work, "reps", "rep_id", rep_2,
                                                                        {"name": "rep_2"}, batch)
-            derived["deal_credits"] = deal_sheet_splits(cur, cols["deal_id"], rep_id, rep_2,
+            derived["deal_credits"] = deal_sheet_splits(cur, work, cols["deal_id"], rep_id, rep_2,
                                                         "share" if "share" in have else None, batch)
+            if named != "reps":
+                work.execute(f"drop table {named}")
         return "deals", counts, derived
 
     if kind == "reps":
@@ -344,21 +336,21 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
         for c in ("team", "region", "role", "manager", "hire_date", "base_salary", "active"):
             if c in have:
                 cols[c] = c
-        return "reps", _upsert(cur, "reps", cols, batch), derived
+        return "reps", _upsert(cur, work, "reps", cols, batch), derived
 
     if kind == "customers":
         cols = {"customer_id": cust_id, "name": f"coalesce({_f(have, 'customer')}, {cust_key})"}
         for c in ("segment", "industry", "region", "source", "first_purchase_date"):
             if c in have:
                 cols[c] = c
-        return "customers", _upsert(cur, "customers", cols, batch), derived
+        return "customers", _upsert(cur, work, "customers", cols, batch), derived
 
     if kind == "products":
         cols = {"product_id": prod_id, "name": f"coalesce({_f(have, 'product')}, {prod_key})"}
         for c in ("category", "margin_rate"):
             if c in have:
                 cols[c] = c
-        return "products", _upsert(cur, "products", cols, batch), derived
+        return "products", _upsert(cur, work, "products", cols, batch), derived
 
     if kind == "activities":
         derive_reps()
@@ -377,7 +369,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
                 cols[col] = src
         if "kind" in cols:
             cols["kind"] = _activity_kind("activity_kind")
-        return "activities", _upsert(cur, "activities", cols, batch), derived
+        return "activities", _upsert(cur, work, "activities", cols, batch), derived
 
     if kind == "satisfaction":
         derive_customers()
@@ -393,7 +385,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
                 "scale": scale}
         if "rep" in have:
             cols["rep_id"] = rep_id
-        return "satisfaction", _upsert(cur, "satisfaction", cols, batch), derived
+        return "satisfaction", _upsert(cur, work, "satisfaction", cols, batch), derived
 
     if kind == "trainings":
         derive_reps()
@@ -406,25 +398,25 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
         for c in ("hours", "score"):
             if c in have:
                 cols[c] = c
-        return "trainings", _upsert(cur, "trainings", cols, batch), derived
+        return "trainings", _upsert(cur, work, "trainings", cols, batch), derived
 
     if kind == "fx":
         # currency words and signs (美元, US$, rmb) as the codes the deals carry
-        codes = cur.execute("select distinct currency from inc where currency is not null").fetchall()
+        codes = work.execute("select distinct currency from inc where currency is not null").fetchall()
         pairs = [(str(c), _code_or_none(str(c))) for (c,) in codes]
         bad = [c for c, code in pairs if code is None]
         if bad:
             raise ImportRejected(f"“{bad[0]}” is not a currency: write a code such as USD; nothing was stored.",
                                  key="ingest.error.currency", value=bad[0])
-        cur.execute("create or replace temp table _fxc (written VARCHAR, code VARCHAR)")
-        cur.executemany("insert into _fxc values (?, ?)", pairs)
+        work.execute("create or replace temp table _fxc (written VARCHAR, code VARCHAR)")
+        work.executemany("insert into _fxc values (?, ?)", pairs)
         cols = {"currency": "(select code from _fxc where written = inc.currency)", "month": "month",
                 "rate_to_reporting": "fx_rate::FLOAT8"}
-        return "fx_rates", _upsert(cur, "fx_rates", cols, batch), derived
+        return "fx_rates", _upsert(cur, work, "fx_rates", cols, batch), derived
 
     if kind == "credits":
         derive_reps()
-        return "deal_credits", load_credits(cur, have, rep_id, batch), derived
+        return "deal_credits", load_credits(cur, work, have, rep_id, batch), derived
 
     if kind == "payments":
         derive_reps()
@@ -439,7 +431,7 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
             cols["customer_id"] = cust_id
         if rep_key in have:
             cols["rep_id"] = rep_id
-        return "payments", _upsert(cur, "payments", cols, batch), derived
+        return "payments", _upsert(cur, work, "payments", cols, batch), derived
 
     if kind == "targets":
         team = _f(have, "team")
@@ -449,13 +441,29 @@ def _load_kind(cur, prepared: Prepared, batch: int, scenario: str, as_of: date):
         scope = (f"case when {rep_key} is not null then 'rep' else 'team' end" if rep_present
                  else "'team'")
         scope_id = f"coalesce({rep_id}, {team})" if rep_present else team
-        cur.execute("create or replace temp table _scn as select $s as s", {"s": scenario})
+        work.execute("create or replace temp table _scn as select $s as s", {"s": scenario})
         cols = {"scenario": "(select s from _scn)", "period": "month", "scope": scope,
                 "scope_id": scope_id, "metric": "metric", "value": "target"}
-        return "targets", _upsert(cur, "targets", cols, batch), derived
+        return "targets", _upsert(cur, work, "targets", cols, batch), derived
 
     raise SalesCoreError(f"Unknown kind {kind!r}.", key="ingest.error.kind", kind=kind,
                          kinds=", ".join(TABLES))
+
+
+def _reps_named(cur, work) -> str:
+    """The table the second-rep column's names are looked up in: ``reps`` itself on DuckDB;
+    on PostgreSQL the stored reps of those names, copied into the work DuckDB."""
+    if work is cur:
+        return "reps"
+    names = [r[0] for r in work.execute(
+        "select distinct rep_2 from inc_src where rep_2 is not null").fetchall()]
+    found = cur.execute("select name, min(rep_id) as rep_id from reps "
+                        "where name = any($n::varchar[]) group by name", {"n": names}).fetchall()
+    work.register("_reps_named_src", pa.table({"name": pa.array([r[0] for r in found], pa.string()),
+                                               "rep_id": pa.array([r[1] for r in found], pa.string())}))
+    work.execute("create or replace temp table _reps_named as select * from _reps_named_src")
+    work.unregister("_reps_named_src")
+    return "_reps_named"
 
 
 def _code_or_none(text: str) -> str | None:
@@ -502,83 +510,3 @@ def _entity_rows(have: set[str], id_col: str, name_only: bool = False) -> str:
         return (f"(select s.*, _ids{j}.id as {id_col} from inc_src s "
                 f"join _ids{j} on _ids{j}.k = s.{key})")
     return "inc"
-
-
-def _insert_missing(cur, table: str, key: str, key_expr: str, cols: dict[str, str],
-                    batch: int, rows: str = "inc") -> int:
-    """Create the entities a sheet names that the table lacks (first row wins); count them.
-
-    One grouped pass over ``rows``: each new id takes the values of its first row.
-    """
-    names = ", ".join(cols)
-    exprs = ", ".join(f"{e} as {c}" for c, e in cols.items())
-    firsts = ", ".join(f"arg_min_null({c}, source_row) as {c}" for c in cols)
-    n = cur.execute(
-        f"insert into {table} ({key}, {names}, batch_id) select {key}, {names}, $b from ("
-        f"select {key}, {firsts} from (select {key_expr} as {key}, {exprs}, source_row "
-        f"from {rows}) where {key} is not null group by {key}) "
-        f"where {key} not in (select {key} from {table})", {"b": batch}).fetchall()
-    return int(n[0][0]) if n else 0
-
-
-def _upsert(cur, table: str, cols: dict[str, str], batch: int,
-            unique: bool = False, as_of: date | None = None) -> tuple[int, int, int]:
-    """Upsert inc (through the ``cols`` expressions) into ``table``: (new, updated, unchanged).
-
-    Only the columns the sheet provides are compared and updated. Rows about to be
-    overwritten are saved to import_undo first. ``unique``: the caller knows the keys of inc
-    are distinct (no collapsing needed); into a table that is still empty the rows then go
-    in one insert, without staging. Deals (``as_of`` given) that deal_history has seen after
-    ``as_of`` are not updated: what this older export says of them goes to temp table
-    ``_older`` (deal_id and the tracked columns) for snapshot.write_history, and they count
-    as unchanged.
-    """
-    keys, _ = TABLES[table]
-    exprs = ", ".join(f"{e} as {c}" for c, e in cols.items())
-    key_list = ", ".join(keys)
-    names = ", ".join(cols)
-    if unique:
-        stage = f"(select {exprs} from inc)"
-        if not cur.execute(f"select count(*) from (select 1 from {table} limit 1)"
-                           ).fetchall()[0][0]:
-            n = cur.execute(f"insert into {table} ({names}, batch_id) select {names}, $b "
-                            f"from {stage}", {"b": batch}).fetchall()
-            return int(n[0][0]) if n else 0, 0, 0
-        total = int(cur.execute("select count(*) from inc_src").fetchall()[0][0])
-    else:
-        # collapse exact repeats of a key (the first row wins)
-        cur.execute(f"create or replace temp table _stage as select * exclude (rn) from ("
-                    f"select *, row_number() over (partition by {key_list}) as rn from ("
-                    f"select {exprs} from inc)) where rn = 1")
-        stage = "_stage"
-        total = int(cur.execute("select count(*) from _stage").fetchall()[0][0])
-    others = [c for c in cols if c not in keys]
-    join = " and ".join(f"t.{k} = s.{k}" for k in keys)
-    # a deal's amount is compared as the file gives it (amount_local): the stored amount is
-    # in the reporting currency (salescore/fx.py)
-    compared = [c for c in others if not (c == "amount" and "amount_local" in cols)]
-    differs = " or ".join(f"s.{c} is distinct from coalesce(t.amount_local, t.amount)" if c == "amount_local"
-                          else f"s.{c} is distinct from t.{c}" for c in compared) or "false"
-    cur.execute(f"create or replace temp table _chg as select s.*, t.{keys[0]} is null as _is_new "
-                f"from {stage} s left join {table} t on {join} "
-                f"where t.{keys[0]} is null or ({differs})")
-    if table == "deals" and as_of is not None:
-        set_aside_older(cur, stage, cols, as_of)
-    new, changed = cur.execute("select count(*) filter (where _is_new), "
-                               "count(*) filter (where not _is_new) from _chg").fetchall()[0]
-    new, changed = int(new or 0), int(changed or 0)
-    if changed:
-        cur.execute(f"insert into import_undo select $b, $t, to_json(t) from {table} t "
-                    f"where exists (select 1 from _chg s where not s._is_new and {join})",
-                    {"b": batch, "t": table})
-    if new:
-        cur.execute(f"insert into {table} ({names}, batch_id) select {names}, $b from _chg "
-                    f"where _is_new", {"b": batch})
-    if changed:  # an UPDATE by key: deals has no primary key to say ON CONFLICT against
-        updates = ", ".join(f"{c} = s.{c}" for c in others)
-        cur.execute(f"update {table} t set {updates}{', ' if updates else ''}batch_id = $b "
-                    f"from _chg s where not s._is_new and {join}", {"b": batch})
-    cur.execute("drop table _chg")
-    if not unique:
-        cur.execute("drop table _stage")
-    return new, changed, total - new - changed

@@ -145,7 +145,7 @@ def _stored(con: duckdb.DuckDBPyConnection | None, field: str,
     with con.cursor() as cur:
         rows = cur.execute(
             f"select distinct {column} from {table} where {column} is not null and "
-            f"(regexp_matches({column}, $marks) or lower(regexp_replace({column}, $space, '', "
+            f"(regexp_replace({column}, $marks, '', 'g') <> {column} or lower(regexp_replace({column}, $space, '', "
             f"'g')) in (select unnest($skeletons::varchar[])))",
             {"marks": _LOOKALIKE_CLASS, "space": _KEY_SPACE,
              "skeletons": sorted(skeletons)}).fetchall()

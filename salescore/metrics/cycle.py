@@ -46,7 +46,7 @@ def cycle_by(con: Con, start: date | None, end: date | None, scope: Scope = Scop
     sql = """
     with {scoped}, {won}
     select {key} as key, {label} as label, count(*) as deals_won,
-           avg(w.cycle) as sales_cycle_days,
+           avg(w.cycle::FLOAT8) as sales_cycle_days,
            percentile_cont(0.5) within group (order by w.cycle) as sales_cycle_days_median,
            percentile_cont(0.75) within group (order by w.cycle) as sales_cycle_days_p75,
            min(w.amount) as band_min, max(w.amount) as band_max
@@ -54,7 +54,7 @@ def cycle_by(con: Con, start: date | None, end: date | None, scope: Scope = Scop
     left join reps rr on rr.rep_id = w.rep_id
     left join products p on p.product_id = w.product_id
     left join customers c on c.customer_id = w.customer_id
-    group by all
+    group by 1, 2
     """.format(scoped=_SCOPED.format(group="'all'"), won=_WON_CYCLES, key=key, label=label)
     frame = _query(con, sql, _params(start, end, scope))
     frame = frame[frame["deals_won"] > 0].copy()   # "all" groups by constants: a row even when empty
@@ -64,7 +64,8 @@ def cycle_by(con: Con, start: date | None, end: date | None, scope: Scope = Scop
     if by == "size_band":
         frame = frame.sort_values("key")
     else:
-        frame = frame.sort_values(["sales_cycle_days_median", "deals_won"], ascending=[False, False])
+        frame = frame.sort_values(["sales_cycle_days_median", "deals_won", "key"],
+                                  ascending=[False, False, True], kind="stable")
     return frame.reset_index(drop=True)
 
 
@@ -76,7 +77,7 @@ def cycle_trend(con: Con, start: date | None, end: date | None,
     sql = """
     with {scoped}, {won}
     select strftime(close_date, '%Y-%m') as month, count(*) as deals_won,
-           avg(cycle) as sales_cycle_days,
+           avg(cycle::FLOAT8) as sales_cycle_days,
            percentile_cont(0.5) within group (order by cycle) as sales_cycle_days_median,
            percentile_cont(0.75) within group (order by cycle) as sales_cycle_days_p75
     from won group by 1
@@ -96,13 +97,14 @@ def cycle_histogram(con: Con, start: date | None, end: date | None,
     with {scoped}, {won}
     select greatest(cycle, 0) as cycle from won
     """.format(scoped=_SCOPED.format(group="'all'"), won=_WON_CYCLES)
-    stats_sql = "select quantile_cont(cycle, 0.95) as p95, count(*) as n from (" + sql + ")"
+    stats_sql = ("select percentile_cont(0.95) within group (order by cycle) as p95, count(*) as n "
+                 "from (" + sql + ") w")
     p95, n = _query(con, stats_sql, _params(start, end, scope)).iloc[0]
     if not n:
         return pd.DataFrame({"bin_start": [], "bin_end": [], "deals_won": []})
     width = next((w for w in (1, 2, 5, 7, 14, 30, 60, 90, 180, 365) if w * bins >= float(p95)), 365)
     binned = ("select least(floor(cycle / $width), $last)::BIGINT as b, count(*) as deals_won from ("
-              + sql + ") group by 1 order by 1")
+              + sql + ") w group by 1 order by 1")
     frame = _query(con, binned, _params(start, end, scope) | {"width": width, "last": bins})
     frame["bin_start"] = frame["b"] * width
     frame["bin_end"] = frame["bin_start"] + width

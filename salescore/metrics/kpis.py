@@ -73,7 +73,7 @@ closed_agg as (
            sum(amount) filter (where status = 'won' and {deal})      as deal_revenue,
            {deals_won}                                               as deals_won,
            {deals_lost}                                              as deals_lost,
-           avg(close_date - created_date) filter (where status = 'won' and {deal}
+           avg((close_date - created_date)::FLOAT8) filter (where status = 'won' and {deal}
                and created_date is not null)                         as sales_cycle_days,
            percentile_cont(0.5) within group (order by close_date - created_date)
                filter (where status = 'won' and {deal} and created_date is not null)
@@ -92,7 +92,7 @@ buyers as (      -- customers with a won deal in the period, per group
     from closed where status = 'won' and {deal} and customer_id is not null group by {by_buyer}
 ),
 repeat_agg as (
-    select b.grp, avg({repeat}) as repeat_rate
+    select b.grp, avg({repeat}::FLOAT8) as repeat_rate
     from buyers b {repeat_join}
     group by b.grp
 ),
@@ -114,7 +114,7 @@ select g.grp,
        coalesce(c.deals_lost, 0)  as deals_lost,
        case when ps.has_lost
             then c.deals_won::FLOAT8 / nullif(c.deals_won + c.deals_lost, 0) end as win_rate,
-       c.deal_revenue / nullif(c.deals_won, 0)                    as avg_deal_size,
+       c.deal_revenue::FLOAT8 / nullif(c.deals_won, 0)            as avg_deal_size,
        case when ps.has_lost then c.sales_cycle_days end          as sales_cycle_days,
        case when ps.has_lost then c.sales_cycle_days_median end   as sales_cycle_days_median,
        coalesce(n.new_customers, 0) as new_customers,
@@ -130,8 +130,10 @@ left join repeat_agg rp on rp.grp is not distinct from g.grp
 left join open_agg o on o.grp is not distinct from g.grp
 ),
 core as (        -- velocity per day = open deals x win rate x deal size / mean cycle (§4)
-    select * replace (revenue_won::FLOAT8 as revenue_won, open_pipeline::FLOAT8 as open_pipeline,
-                      avg_deal_size::FLOAT8 as avg_deal_size),
+    select grp, revenue_won::FLOAT8 as revenue_won, deals_won, deals_lost, win_rate,
+           avg_deal_size::FLOAT8 as avg_deal_size, sales_cycle_days, sales_cycle_days_median,
+           new_customers, repeat_rate, open_deals, open_pipeline::FLOAT8 as open_pipeline,
+           coverage_pipeline,
            open_deals * win_rate * avg_deal_size::FLOAT8
                / (case when sales_cycle_days > 0 then sales_cycle_days end) as velocity
     from core0

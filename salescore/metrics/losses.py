@@ -51,7 +51,7 @@ def loss_reasons_by(con: Con, start: date | None, end: date | None, scope: Scope
            count(*) as deals_lost, coalesce(sum(s.amount), 0) as value_lost
     from scoped s left join reps r on r.rep_id = s.rep_id
     where s.status = 'lost' and s.close_date between $start and $end
-    group by all
+    group by 1, 2, 3
     """.format(scoped=_SCOPED.format(group="'all'"), key=key, label=label)
     frame = _query(con, sql, _params(start, end, scope))
     frame["deals_lost"] = frame["deals_lost"].astype("int64")

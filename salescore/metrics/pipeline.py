@@ -36,7 +36,7 @@ def stuck_deals(con: Con, when: date, scope: Scope = Scope(), idle_days: int = 3
                percentile_cont(0.75) within group (order by age_days) as stage_p75_days
         from open_deals where age_days is not null group by 1
     ),
-    has_act as (select count(*) > 0 as yes from (select 1 from activities limit 1)),
+    has_act as (select count(*) > 0 as yes from (select 1 from activities limit 1) a),
     scoped as (
         select o.* from open_deals o left join reps r on r.rep_id = o.rep_id
         where {sqlkit.in_scope('r.team', 'o.rep_id')}
@@ -179,7 +179,7 @@ def forecast(con: Con, period: Period, when: date, scope: Scope = Scope(),
     raw = _open_buckets(con, period, when, scope, stages, """
     select bucket, coalesce(k, 1) as k, count(*) as open_deals,
            coalesce(sum(amount), 0)::FLOAT8 as open_value
-    from open_now where bucket is not null group by all
+    from open_now where bucket is not null group by 1, 2
     """)
     prob = dict(enumerate(probs["win_probability"], start=1)) if len(probs) else {}
     name = dict(enumerate(stages, start=1))

@@ -79,7 +79,7 @@ _TARGET_CTES = """
     rep_t as (
         select t.period, t.scope_id as grp, r.team, sum(t.value) as v
         from t left join reps r on r.rep_id = t.scope_id
-        where t.scope = 'rep' group by all
+        where t.scope = 'rep' group by 1, 2, 3
     ),
     team_t as (
         select coalesce(e.period, f.period) as period, coalesce(e.grp, f.grp) as grp,
@@ -120,7 +120,7 @@ def targets_by(con: Con, months: list[str], level: str, *, metric: str = "revenu
     # per month, or summed over the months in SQL (2,000 reps x 60 months need not reach pandas)
     sql = sql.format(select="period as month, grp, v as target" if by_month
                      else "grp, sum(v) as target", level=_level_rows("level"),
-                     group="" if by_month else "group by grp order by grp")
+                     group="order by period, grp" if by_month else "group by grp order by grp")
     shares = list(shares) if shares is not None else [1.0] * len(months)
     frame = sqlkit.run(con, sql, {"scenario": scenario, "metric": metric, "months": list(months),
                                   "shares": shares, "level": level, "team": team, "rep": rep_id})

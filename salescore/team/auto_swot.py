@@ -108,7 +108,7 @@ select dimension, name,
        coalesce(sum(amount) filter (where not is_now), 0) as before,
        count(*) filter (where is_now)                     as deals_now,
        count(*) filter (where not is_now)                 as deals_before
-from slices where name <> '' group by all
+from slices where name <> '' group by 1, 2
 """
 
 

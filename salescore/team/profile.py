@@ -41,7 +41,7 @@ act as (
     where activity_date between $start and $end and rep_id is not null group by rep_id
 ),
 owner as (            -- the account owner: the rep of the customer's latest won deal
-    select customer_id, arg_max(rep_id, (close_date, deal_id)) as rep_id
+    select customer_id, {{owner}} as rep_id
     from deals where status = 'won' and customer_id is not null and close_date <= $end
     group by customer_id
 ),
@@ -79,10 +79,11 @@ def profiles(con: Con, start: date, end: date, scope: Scope = Scope()) -> pd.Dat
     """
     team_scope = Scope(team=scope.team)
     base = metrics.by_group(con, start, end, "rep", team_scope)
-    extras = sql.run(con, _EXTRAS_SQL, {
+    text = _EXTRAS_SQL.replace("{owner}", sql.arg_max(con, "rep_id", "close_date", "deal_id"))
+    extras = sql.run(con, text, {
         "start": start, "end": end, "team": scope.team,
         "sat_start": month_start(end, SATISFACTION_MONTHS - 1)},
-        prepare=lambda cur: metrics.register_first_won(con, cur, _EXTRAS_SQL))
+        prepare=lambda cur: metrics.register_first_won(con, cur, text))
     out = base.merge(extras, on="rep_id", how="left")
     for col in ("won_with_customer", "new_customer_deals", "product_breadth", "activities", "surveys"):
         out[col] = out[col].fillna(0).astype("int64")
@@ -204,18 +205,18 @@ def rep_trend(con: Con, period: Period, rep_id: str, n: int = 6) -> pd.DataFrame
                sum(d.amount) filter (where d.status = 'won') as revenue_won,
                count(*) filter (where d.status = 'won') as deals_won,
                count(*) as deals_closed,
-               avg(d.close_date - d.created_date) filter (where d.status = 'won'
+               avg((d.close_date - d.created_date)::FLOAT8) filter (where d.status = 'won'
                    and d.created_date is not null) as sales_cycle_days
         from deals d
         where d.status in ('won', 'lost') and d.close_date between $start and $end
           and d.rep_id in (select rep_id from mates)
-        group by all
+        group by 1, 2
     ),
     act as (
         select a.rep_id, {act_bucket} as period, count(*) as activities
         from activities a
         where a.activity_date between $start and $end and a.rep_id in (select rep_id from mates)
-        group by all
+        group by 1, 2
     )
     select coalesce(c.rep_id, a.rep_id) as rep_id, coalesce(c.period, a.period) as period,
            coalesce(c.revenue_won, 0) as revenue_won, coalesce(c.deals_won, 0) as deals_won,

@@ -63,7 +63,7 @@ def courses(con: Con) -> pd.DataFrame:
     frame = sql.run(con, """
         select course, coalesce(any_value(topic), 'other') as topic, min(start_date) as start_date,
                count(distinct rep_id) as reps, avg(hours) as hours
-        from trainings group by course order by start_date desc, course""")
+        from trainings group by course order by start_date desc nulls last, course""")
     frame["reps"] = frame["reps"].astype("int64")
     frame["start_date"] = pd.to_datetime(frame["start_date"]).dt.date
     return frame
