@@ -12,7 +12,7 @@ and shows where PostgreSQL spends the time of the payouts query (EXPLAIN ANALYZE
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
 import statistics
 import subprocess
 import sys
@@ -71,8 +71,9 @@ def _copy_to_server(source: Any, url: str) -> float:
 def _calls(con: Any) -> dict[str, Callable[[], Any]]:
     quarter = parse("2025-Q3")
     plan = incentives.template("standard")
-    changed = copy.deepcopy(plan)
-    changed["commission"]["default_rate"] = float(changed["commission"]["default_rate"]) + 0.01
+    commission = dataclasses.replace(plan.commission,
+                                     default_rate=plan.commission.default_rate + 0.01)
+    changed = dataclasses.replace(plan, commission=commission)   # one slider step
     return {
         "metrics_summary": lambda: metrics.summary(con, None, None, Scope()),
         "payouts_quarter": lambda: incentives.payouts(con, plan, quarter),

@@ -321,8 +321,10 @@ def _configure(con: Any) -> None:
 
 
 # session settings every pooled connection starts with (RESET ALL returns to them): dates
-# and times as DuckDB shows them, UTC, no statement hanging a page for ever
-_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c statement_timeout=600000"
+# and times as DuckDB shows them, UTC, no statement hanging a page for ever, and no JIT: at 1M
+# deals JIT compiling took 10.4 s of the metrics query's 13.3 s (bench/RESULTS.md)
+_OPTIONS = ("-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c statement_timeout=600000 "
+            "-c jit=off")
 
 
 def _reset(con: Any) -> None:
