@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.server import _time
 from bench.synthetic import synthetic
 from salescore import db, incentives, metrics, pg, sql
 from salescore.errors import SalesCoreError
@@ -30,15 +31,6 @@ from salescore.scope import Scope
 
 #: tables the synthetic company fills
 _TABLES = (*db.DATA_TABLES, "plans", "settings")
-
-
-def _median_ms(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - start) * 1000)
-    return {"median_ms": round(statistics.median(runs), 1), "first_ms": round(runs[0], 1)}
 
 
 def _cli_ms(target: str, repeat: int) -> float:
@@ -119,8 +111,8 @@ def run(rows: int, url: str, repeat: int = 3) -> dict[str, Any]:
             server = db.connect(url)
             try:
                 for (name, on_duck), on_pg in zip(_calls(duck).items(), _calls(server).values()):
-                    timings["calls"][name] = {"duckdb": _median_ms(on_duck, repeat),
-                                              "postgres": _median_ms(on_pg, repeat)}
+                    timings["calls"][name] = {"duckdb": _time(on_duck, repeat),
+                                              "postgres": _time(on_pg, repeat)}
             finally:
                 server.close()
         finally:

@@ -171,13 +171,7 @@ def connect(path: str | os.PathLike[str] | None = None) -> Any:
     """
     target = str(path) if path is not None else default_path()
     if is_url(target):
-        con = pg.open_connection(target)
-        try:
-            migrate(con)
-        except Exception:
-            con.close()
-            raise
-        return con
+        return _migrated(pg.open_connection(target))
     new_file = target != ":memory:" and not Path(target).exists()
     if target != ":memory:":
         files.private_dir(Path(target).parent)
@@ -192,6 +186,11 @@ def connect(path: str | os.PathLike[str] | None = None) -> Any:
                              key="error.db_open", path=target) from None
     if new_file and Path(target).exists():
         files.make_private(target)   # salaries and commissions: the owner's only (0600)
+    return _migrated(con)
+
+
+def _migrated(con: Any) -> Any:
+    """``con`` with its schema brought up to date (closed again when that fails)."""
     try:
         migrate(con)
     except Exception:

@@ -110,13 +110,18 @@ def pg_database(pg_template):
 
 
 @pytest.fixture
-def con(tmp_path, backend, request):
-    """A new, empty salescore database: a DuckDB file, or (``backend`` "postgres") a fresh
-    PostgreSQL database."""
+def target(tmp_path, backend, request):
+    """Where this test's database lives: a DuckDB file, or (``backend`` "postgres") a fresh
+    PostgreSQL database's URL."""
     if backend == "postgres":
-        connection = db.connect(request.getfixturevalue("pg_database")())
-    else:
-        connection = db.connect(tmp_path / "test.duckdb")
+        return request.getfixturevalue("pg_database")()
+    return tmp_path / "test.duckdb"
+
+
+@pytest.fixture
+def con(target):
+    """A new, empty salescore database at :func:`target`."""
+    connection = db.connect(target)
     yield connection
     connection.close()
 

@@ -54,14 +54,6 @@ Q3 = parse("2026-Q3")
 
 
 @pytest.fixture
-def target(tmp_path, backend, request):
-    """Where this test's database lives: a DuckDB file, or a fresh PostgreSQL database's URL."""
-    if backend == "postgres":
-        return request.getfixturevalue("pg_database")()
-    return tmp_path / "assign.duckdb"
-
-
-@pytest.fixture
 def con(target):
     con = db.connect(target)
     for text, name in ((DEALS, "deals.csv"), (REPS, "reps.csv"), (TARGETS, "targets.csv")):

@@ -61,14 +61,6 @@ def _totals(frame: pd.DataFrame) -> dict[str, float]:
 
 
 @pytest.fixture
-def target(tmp_path, backend, request):
-    """Where this test's database lives: a DuckDB file, or a fresh PostgreSQL database's URL."""
-    if backend == "postgres":
-        return request.getfixturevalue("pg_database")()
-    return tmp_path / "close.duckdb"
-
-
-@pytest.fixture
 def company(target):
     con = db.connect(target)
     _import(con, EXPORT_1, date(2026, 10, 2))

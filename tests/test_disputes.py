@@ -38,14 +38,6 @@ Q3, Q4, Q1 = parse("2026-Q3"), parse("2026-Q4"), parse("2027-Q1")
 
 
 @pytest.fixture
-def target(tmp_path, backend, request):
-    """Where this test's database lives: a DuckDB file, or a fresh PostgreSQL database's URL."""
-    if backend == "postgres":
-        return request.getfixturevalue("pg_database")()
-    return tmp_path / "disputes.duckdb"
-
-
-@pytest.fixture
 def company(target):
     con = db.connect(target)
     ingest.load(con, ingest.prepare(EXPORT.encode(), "deals.csv", con=con), file_name="deals.csv")
